@@ -1,0 +1,122 @@
+# kvpe — plain GNU make.  `make` builds ./kvpe; `make test` installs what is
+# missing (as root), then builds and runs every test twice: a normal build and
+# an AddressSanitizer + UndefinedBehaviorSanitizer build with leak detection.
+#
+#   make [V=1] [SANITIZE=1]   build ./kvpe (SANITIZE=1: build/asan/kvpe)
+#   make test                 unit + integration tests, normal and sanitized
+#   make demo                 bring up the bundled lab and run a real check
+#   make deps                 apt-get install the Debian packages (as root)
+#   make bench | fuzz | clean
+
+CC      ?= cc
+PKGS    := libcares libcurl libcjson openssl libmicrohttpd
+VERSION := 0.1.0
+REVISION = $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+ifeq ($(SANITIZE),1)
+VARIANT  := asan
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT      := -O1 -g
+else
+VARIANT  := release
+SANFLAGS :=
+OPT      := -O2 -g
+endif
+
+B := build/$(VARIANT)
+
+# Lazy (=) so `make deps` runs before pkg-config is asked anything.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wconversion -Wformat=2 -Wstrict-prototypes \
+        -Wmissing-prototypes -Wvla -Wpointer-arith -Wno-sign-conversion
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(PKG_CFLAGS) \
+             -DKV_VERSION=\"$(VERSION)\" -DKV_REVISION=\"$(REVISION)\" -MMD -MP $(CFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+LIBS_ALL    = $(PKG_LIBS) -lm -lpthread
+
+CORE_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard probes/*.c)
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
+MAIN_OBJ := $(B)/agent/main.o
+LIB      := $(B)/libkvpe.a
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/replay_%)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.PHONY: all build deps test check-build test-release test-asan demo bench fuzz clean units
+
+all: kvpe
+
+ifeq ($(VARIANT),release)
+kvpe: $(B)/kvpe
+	$(Q)cp $< $@
+endif
+
+build: $(B)/kvpe $(UNIT_BIN) $(FUZZ_REPLAY)
+
+$(B)/kvpe: $(MAIN_OBJ) $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(MAIN_OBJ) $(LIB) $(LIBS_ALL)
+
+$(LIB): $(CORE_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(B)/tests/test_%: tests/unit/test_%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(LIB) $(LIBS_ALL) -lcmocka
+
+# Fuzz targets replayed over their corpora by a standalone driver under gcc.
+$(B)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LIB) $(LIBS_ALL)
+
+deps:
+	@tests/deps.sh
+
+# `make test` = deps, then both variants.  Each variant builds first so a
+# compile error stops the run before any server starts.
+test:
+	@tests/deps.sh
+	@$(MAKE) --no-print-directory -j2 build
+	@$(MAKE) --no-print-directory -j2 SANITIZE=1 build
+	@$(MAKE) --no-print-directory kvpe
+	@tests/run.sh build/release build/asan
+
+units: build
+	@tests/run.sh --unit-only $(B)
+
+demo:
+	@tests/deps.sh
+	@$(MAKE) --no-print-directory kvpe
+	@tests/lab/demo.sh ./kvpe
+
+bench:
+	@tests/deps.sh --bench
+	@$(MAKE) --no-print-directory kvpe
+	@tests/bench/run.sh ./kvpe
+
+fuzz:
+	@tests/deps.sh
+	@tests/fuzz/run.sh
+
+clean:
+	rm -rf build kvpe
+
+-include $(CORE_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

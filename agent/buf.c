@@ -1,0 +1,119 @@
+/* buf.c — see buf.h. */
+#include "kvpe/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+kv_buf_init(struct kv_buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->max = max;
+}
+
+void
+kv_buf_free(struct kv_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+kv_buf_reset(struct kv_buf *b)
+{
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+static enum kv_err
+buf_reserve(struct kv_buf *b, size_t extra)
+{
+	size_t need, ncap;
+	char *nd;
+
+	if (extra > b->max || b->len > b->max - extra)
+		return KV_ELIMIT;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return KV_OK;
+	ncap = b->cap ? b->cap : 256;
+	while (ncap < need)
+		ncap *= 2;
+	if (ncap > b->max + 1)
+		ncap = b->max + 1;
+	nd = realloc(b->data, ncap);
+	if (nd == NULL)
+		return KV_ENOMEM;
+	b->data = nd;
+	b->cap = ncap;
+	return KV_OK;
+}
+
+enum kv_err
+kv_buf_append(struct kv_buf *b, const void *p, size_t n)
+{
+	enum kv_err rc = buf_reserve(b, n);
+
+	if (rc != KV_OK)
+		return rc;
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return KV_OK;
+}
+
+enum kv_err
+kv_buf_puts(struct kv_buf *b, const char *s)
+{
+	return kv_buf_append(b, s, strlen(s));
+}
+
+enum kv_err
+kv_buf_putc(struct kv_buf *b, char c)
+{
+	return kv_buf_append(b, &c, 1);
+}
+
+enum kv_err
+kv_buf_printf(struct kv_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	enum kv_err rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return KV_EINTERNAL;
+	rc = buf_reserve(b, (size_t)n);
+	if (rc != KV_OK)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return KV_OK;
+}
+
+char *
+kv_buf_steal(struct kv_buf *b, size_t *len)
+{
+	char *d = b->data;
+
+	if (d == NULL) {
+		d = calloc(1, 1);
+		if (d == NULL)
+			return NULL;
+	}
+	if (len != NULL)
+		*len = b->len;
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return d;
+}

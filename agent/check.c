@@ -1,0 +1,247 @@
+/* check.c — the pipeline of one cycle.  Stages hand plain structs to the next
+ * (types.h); this file only sequences them and records run errors. */
+#include "kvpe/check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvpe/arena.h"
+#include "kvpe/dns.h"
+#include "kvpe/expect.h"
+#include "kvpe/inv.h"
+#include "kvpe/log.h"
+#include "kvpe/report.h"
+#include "kvpe/verdict.h"
+
+struct check_ctx {
+	struct dns_resolver *dns;
+	const char **resolvers; /* "ip:port", owned here */
+	size_t n_resolvers;
+};
+
+enum kv_err
+check_ctx_new(const struct kv_cfg *cfg, struct check_ctx **out, char *err, size_t size)
+{
+	struct check_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct dns_cfg dc;
+	enum kv_err rc;
+
+	if (ctx == NULL)
+		return KV_ENOMEM;
+	memset(&dc, 0, sizeof(dc));
+	dc.servers = cfg->dns_servers;
+	dc.n_servers = cfg->n_dns_servers;
+	dc.qps = cfg->dns_qps;
+	dc.max_inflight = cfg->concurrency;
+	dc.timeout_ms = cfg->timeout_ms;
+	dc.resolv_conf = cfg->resolv_conf;
+	rc = dns_new(&dc, &ctx->dns);
+	if (rc != KV_OK) {
+		snprintf(err, size, "DNS resolver unusable (%s): check /etc/resolv.conf or give --dns-server",
+		    kv_strerror(rc));
+		goto out;
+	}
+	ctx->n_resolvers = dns_server_count(ctx->dns);
+	ctx->resolvers = calloc(ctx->n_resolvers, sizeof(*ctx->resolvers));
+	if (ctx->resolvers == NULL) {
+		rc = KV_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ctx->n_resolvers; i++) {
+		char buf[64];
+		dns_server_name(ctx->dns, i, buf, sizeof(buf));
+		if ((ctx->resolvers[i] = strdup(buf)) == NULL) {
+			rc = KV_ENOMEM;
+			goto out;
+		}
+	}
+out:
+	if (rc != KV_OK) {
+		check_ctx_free(ctx);
+		return rc;
+	}
+	*out = ctx;
+	return KV_OK;
+}
+
+void
+check_ctx_free(struct check_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	for (size_t i = 0; ctx->resolvers != NULL && i < ctx->n_resolvers; i++)
+		free((void *)(uintptr_t)ctx->resolvers[i]);
+	free(ctx->resolvers);
+	dns_free(ctx->dns);
+	free(ctx);
+}
+
+/* ---- DNS stage ---- */
+
+static void
+on_vault_a(struct dns_batch *b, void *arg, struct kv_dns_lookup *a)
+{
+	struct kv_result *x = arg;
+
+	if (a->rcode == KV_RC_TIMEOUT)
+		return; /* the private link name would only time out as well */
+	if (dns_lookup_from(a, x->t->pl_fqdn, &x->dns.pl)) {
+		x->dns.pl_from_chain = true;
+		return;
+	}
+	if (dns_batch_add(b, x->t->pl_fqdn, DNS_QA, &x->dns.pl, NULL, NULL) != KV_OK)
+		kv_log_warn("cannot queue the private link lookup", "vault=%s", x->t->name);
+}
+
+static enum kv_err
+stage_dns(struct check_ctx *ctx, struct kv_report *rep, struct kv_result **todo, size_t n)
+{
+	struct dns_batch *b = NULL;
+	struct dns_stats st;
+	enum kv_err rc;
+
+	if ((rc = dns_batch_new(ctx->dns, rep->arena, &b)) != KV_OK)
+		return rc;
+	for (size_t i = 0; i < n && rc == KV_OK; i++) {
+		struct kv_result *x = todo[i];
+		memset(&x->dns, 0, sizeof(x->dns));
+		rc = dns_batch_add(b, x->t->fqdn, DNS_QA, &x->dns.a, on_vault_a, x);
+		if (rc == KV_OK)
+			rc = dns_batch_add(b, x->t->fqdn, DNS_QAAAA, &x->dns.aaaa, NULL, NULL);
+	}
+	if (rc == KV_OK)
+		rc = dns_batch_run(b);
+	dns_batch_stats(b, &st);
+	rep->dns_queries += st.queries;
+	kv_log_debug("dns stage done", "names=%zu queries=%lu retries=%lu timeouts=%lu peak_inflight=%u", n,
+	    st.queries, st.retries, st.timeouts, st.peak_inflight);
+	dns_batch_free(b);
+	return rc;
+}
+
+/* ---- the cycle ---- */
+
+static enum kv_err
+report_start(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **out)
+{
+	struct kv_report *rep = NULL;
+	char host[256];
+	enum kv_err rc;
+
+	if ((rc = report_new(&rep)) != KV_OK)
+		return rc;
+	rep->started_ms = kv_wall_ms();
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	rep->host = kv_arena_strdup(rep->arena, host);
+	rep->cloud = cloud_get(cfg->cloud)->name;
+	rep->resolvers = ctx->resolvers; /* outlives the report in check and agent */
+	rep->n_resolvers = ctx->n_resolvers;
+	rep->arm_endpoint = cfg->arm_endpoint ? cfg->arm_endpoint : cloud_get(cfg->cloud)->arm_endpoint;
+	*out = rep;
+	return KV_OK;
+}
+
+static enum kv_err
+stage_verdict(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *rep, struct kv_result **todo,
+    size_t n)
+{
+	struct verdict_cfg vc;
+	enum kv_err rc = KV_OK;
+
+	memset(&vc, 0, sizeof(vc));
+	vc.private_cidrs = cfg->private_cidrs;
+	vc.n_private_cidrs = cfg->n_private_cidrs;
+	vc.resolvers = ctx->resolvers;
+	vc.n_resolvers = ctx->n_resolvers;
+	vc.now_s = kv_wall_ms() / 1000;
+	for (size_t i = 0; i < n && rc == KV_OK; i++)
+		rc = verdict_vault(&vc, rep->arena, todo[i]);
+	return rc;
+}
+
+static enum kv_err
+observe(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *rep, struct kv_result **todo, size_t n)
+{
+	enum kv_err rc = KV_OK;
+
+	/* A vault that could not be inventoried is reported, not probed. */
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (todo[i]->t->incomplete == NULL)
+			todo[m++] = todo[i];
+	for (size_t i = 0; i < m; i++)
+		todo[i]->probe.level = cfg->probe;
+	if (m > 0)
+		rc = stage_dns(ctx, rep, todo, m);
+	return rc;
+}
+
+enum kv_err
+check_run(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **out, char *err, size_t size)
+{
+	struct kv_report *rep = NULL;
+	struct kv_target *targets = NULL;
+	struct kv_result **todo = NULL;
+	size_t n_targets = 0;
+	int64_t t0 = kv_now_ms();
+	enum kv_err rc;
+
+	err[0] = '\0';
+	if ((rc = report_start(ctx, cfg, &rep)) != KV_OK)
+		goto out;
+	if (cfg->n_vaults == 0 && cfg->n_inventories == 0) {
+		snprintf(err, size, "no vaults to check: give --vault NAME or --inventory FILE");
+		rc = KV_EUSAGE;
+		goto out;
+	}
+	if ((rc = expect_targets(cfg, NULL, rep->arena, &targets, &n_targets)) != KV_OK)
+		goto out;
+	rep->results = kv_arena_calloc(rep->arena, n_targets ? n_targets : 1, sizeof(*rep->results));
+	todo = calloc(n_targets ? n_targets : 1, sizeof(*todo));
+	if (rep->results == NULL || todo == NULL) {
+		rc = KV_ENOMEM;
+		goto out;
+	}
+	rep->n_results = n_targets;
+	for (size_t i = 0; i < n_targets; i++) {
+		rep->results[i].t = &targets[i];
+		rep->results[i].probe.tcp_ms = rep->results[i].probe.tls_ms = rep->results[i].probe.http_ms = -1;
+		rep->results[i].dns.a.server = rep->results[i].dns.aaaa.server = rep->results[i].dns.pl.server = -1;
+		todo[i] = &rep->results[i];
+	}
+	if ((rc = observe(ctx, cfg, rep, todo, n_targets)) != KV_OK) {
+		snprintf(err, size, "DNS stage failed: %s", kv_strerror(rc));
+		goto out;
+	}
+	for (size_t i = 0; i < n_targets; i++)
+		todo[i] = &rep->results[i];
+	if ((rc = stage_verdict(ctx, cfg, rep, todo, n_targets)) != KV_OK)
+		goto out;
+	rep->duration_ms = kv_now_ms() - t0;
+out:
+	free(todo);
+	if (rc != KV_OK) {
+		if (err[0] == '\0')
+			snprintf(err, size, "%s", kv_strerror(rc));
+		report_free(rep);
+		return rc;
+	}
+	*out = rep;
+	return KV_OK;
+}
+
+enum kv_err
+check_rerun(struct check_ctx *ctx, const struct kv_cfg *cfg, const struct kv_report *prev, struct kv_report **out,
+    char *err, size_t size)
+{
+	KV_UNUSED(ctx);
+	KV_UNUSED(cfg);
+	KV_UNUSED(prev);
+	KV_UNUSED(out);
+	snprintf(err, size, "--wait is not available yet");
+	return KV_EUSAGE;
+}

@@ -1,0 +1,710 @@
+/* cli.c — argv, environment and --config into one struct kv_cfg. */
+#include "kvpe/cli.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CLI_CONFIG_MAX (1024 * 1024)
+
+static const struct cli_opt_info opt_table[] = {
+#define CLI_OPT_ROW(id, name, sh, arg, cmds, rep, help) {name, sh, arg, cmds, rep, help},
+	CLI_OPT_LIST(CLI_OPT_ROW)
+#undef CLI_OPT_ROW
+};
+
+static const char *const format_names[] = {"table", "json", "jsonl", "junit", "sarif", "prometheus", "nagios"};
+
+const struct cli_opt_info *
+cli_opt(enum cli_opt_id id)
+{
+	return &opt_table[id];
+}
+
+const char *
+cli_format_name(enum report_format f)
+{
+	return (size_t)f < KV_ARRAY_LEN(format_names) ? format_names[f] : "json";
+}
+
+enum kv_err
+cli_parse_format(const char *s, enum report_format *out)
+{
+	for (size_t i = 0; i < KV_ARRAY_LEN(format_names); i++) {
+		if (strcmp(s, format_names[i]) == 0) {
+			*out = (enum report_format)i;
+			return KV_OK;
+		}
+	}
+	return KV_EUSAGE;
+}
+
+static enum kv_err
+fail(char *err, size_t size, const char *fmt, ...) KV_PRINTF(3, 4);
+
+static enum kv_err
+fail(char *err, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, size, fmt, ap);
+	va_end(ap);
+	return KV_EUSAGE;
+}
+
+enum kv_err
+cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out)
+{
+	struct cli_vault v;
+	const char *eq = strchr(spec, '=');
+	size_t nlen = eq ? (size_t)(eq - spec) : strlen(spec);
+	char name[256], label[64];
+	const char *n = name;
+	bool pl = false;
+
+	memset(&v, 0, sizeof(v));
+	if (nlen == 0 || nlen >= sizeof(name))
+		return KV_EUSAGE;
+	memcpy(name, spec, nlen);
+	name[nlen] = '\0';
+	if (strncasecmp(n, "hsm:", 4) == 0) {
+		v.kind = KV_KIND_HSM;
+		n += 4;
+	}
+	if (strchr(n, '.') != NULL) {
+		enum kv_kind kind;
+		if (!cloud_match_fqdn(n, label, sizeof(label), &kind, &v.cloud, &pl) || pl)
+			return KV_EUSAGE;
+		v.kind = kind;
+		v.cloud_from_name = true;
+		n = label;
+	}
+	if (!cloud_valid_name(n, v.kind))
+		return KV_EUSAGE;
+	v.name = kv_arena_lower(a, n);
+	if (v.name == NULL)
+		return KV_ENOMEM;
+	if (eq != NULL) {
+		const char *p = eq + 1;
+		size_t cap = 1;
+		for (const char *q = p; *q; q++)
+			cap += *q == ',';
+		v.addrs = kv_arena_calloc(a, cap, sizeof(*v.addrs));
+		if (v.addrs == NULL)
+			return KV_ENOMEM;
+		while (*p != '\0') {
+			const char *comma = strchr(p, ',');
+			size_t len = comma ? (size_t)(comma - p) : strlen(p);
+			char ip[KV_ADDR_STRLEN];
+			if (len == 0 || len >= sizeof(ip))
+				return KV_EUSAGE;
+			memcpy(ip, p, len);
+			ip[len] = '\0';
+			if (kv_addr_parse(ip, &v.addrs[v.n_addrs]) != KV_OK)
+				return KV_EUSAGE;
+			v.n_addrs++;
+			p += len + (comma ? 1 : 0);
+			if (comma && *p == '\0')
+				return KV_EUSAGE;
+		}
+		if (v.n_addrs == 0)
+			return KV_EUSAGE;
+		kv_addr_sort_unique(v.addrs, &v.n_addrs);
+	}
+	*out = v;
+	return KV_OK;
+}
+
+/* ---- applying one option value ---- */
+
+/* Appends to an arena array; capacities are powers of two, so a full array
+ * is one whose length is a power of two (amortised O(1), no realloc). */
+#define PUSH(cfg, arr, n, val)                                                             \
+	do {                                                                                \
+		if ((n) == 0 || ((n) & ((n) - 1)) == 0) {                                    \
+			void *nv_ = kv_arena_calloc((cfg)->arena, (n) ? 2 * (n) : 1, sizeof(*(arr))); \
+			if (nv_ == NULL)                                                     \
+				return KV_ENOMEM;                                            \
+			if ((n) > 0)                                                         \
+				memcpy(nv_, (arr), (n) * sizeof(*(arr)));                      \
+			(arr) = nv_;                                                         \
+		}                                                                            \
+		(arr)[(n)++] = (val);                                                        \
+	} while (0)
+
+static enum kv_err
+apply_unsigned(const char *v, long max, unsigned *out, const char *name, char *err, size_t size)
+{
+	long n;
+
+	if (kv_parse_long(v, 0, max, &n) != KV_OK)
+		return fail(err, size, "--%s: '%s' is not a number from 0 to %ld", name, v, max);
+	*out = (unsigned)n;
+	return KV_OK;
+}
+
+static enum kv_err
+apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t size)
+{
+	struct kv_arena *a = cfg->arena;
+	const char *name = opt_table[id].name;
+	enum kv_err rc;
+
+	switch (id) {
+	case CLI_OPT_VAULT: {
+		struct cli_vault cv;
+		rc = cli_parse_vault(a, v, &cv);
+		if (rc == KV_ENOMEM)
+			return rc;
+		if (rc != KV_OK)
+			return fail(err, size,
+			    "--vault '%s': expected NAME, hsm:NAME or a vault FQDN, optionally =IP[,IP...] "
+			    "(names: 3-24 letters, digits, hyphens)", v);
+		PUSH(cfg, cfg->vaults, cfg->n_vaults, cv);
+		return KV_OK;
+	}
+	case CLI_OPT_INVENTORY:
+		PUSH(cfg, cfg->inventories, cfg->n_inventories, kv_arena_strdup(a, v));
+		return KV_OK;
+	case CLI_OPT_SUBSCRIPTION:
+		if (v[0] == '\0' || strchr(v, '/') != NULL)
+			return fail(err, size, "--subscription '%s': expected a subscription ID", v);
+		PUSH(cfg, cfg->subscriptions, cfg->n_subscriptions, kv_arena_strdup(a, v));
+		return KV_OK;
+	case CLI_OPT_CLOUD:
+		if (cloud_parse(v, &cfg->cloud) != KV_OK)
+			return fail(err, size, "--cloud '%s': expected AzureCloud, AzureChinaCloud or AzureUSGovernment", v);
+		return KV_OK;
+	case CLI_OPT_ARM_ENDPOINT:
+		if (strncmp(v, "https://", 8) != 0)
+			return fail(err, size, "--arm-endpoint '%s': expected an https:// URL", v);
+		cfg->arm_endpoint = kv_arena_strdup(a, v);
+		return KV_OK;
+	case CLI_OPT_VNET:
+		if (strstr(v, "/virtualNetworks/") == NULL && strstr(v, "/virtualnetworks/") == NULL)
+			return fail(err, size, "--vnet '%s': expected a VNet resource ID (.../virtualNetworks/NAME)", v);
+		cfg->vnet_id = kv_arena_strdup(a, v);
+		return KV_OK;
+	case CLI_OPT_DNS_SERVER: {
+		struct kv_hostport hp;
+		if (kv_hostport_parse(v, 53, &hp) != KV_OK)
+			return fail(err, size, "--dns-server '%s': expected IPv4[:PORT] or [IPv6]:PORT", v);
+		PUSH(cfg, cfg->dns_servers, cfg->n_dns_servers, hp);
+		return KV_OK;
+	}
+	case CLI_OPT_DNS_QPS:
+		return apply_unsigned(v, 10000000, &cfg->dns_qps, name, err, size);
+	case CLI_OPT_PRIVATE_CIDR: {
+		struct kv_cidr c;
+		if (kv_cidr_parse(v, &c) != KV_OK)
+			return fail(err, size, "--private-cidr '%s': expected ADDRESS/BITS", v);
+		PUSH(cfg, cfg->private_cidrs, cfg->n_private_cidrs, c);
+		return KV_OK;
+	}
+	case CLI_OPT_PROBE:
+		if (strcmp(v, "off") == 0)
+			cfg->probe = KV_PROBE_OFF;
+		else if (strcmp(v, "tcp") == 0)
+			cfg->probe = KV_PROBE_TCP;
+		else if (strcmp(v, "tls") == 0)
+			cfg->probe = KV_PROBE_TLS;
+		else if (strcmp(v, "https") == 0)
+			cfg->probe = KV_PROBE_HTTPS;
+		else
+			return fail(err, size, "--probe '%s': expected off, tcp, tls or https", v);
+		return KV_OK;
+	case CLI_OPT_CA_FILE:
+		cfg->ca_file = kv_arena_strdup(a, v);
+		return KV_OK;
+	case CLI_OPT_FORMAT:
+		if (cli_parse_format(v, &cfg->format) != KV_OK)
+			return fail(err, size, "--format '%s': expected table, json, jsonl, junit, sarif, prometheus or nagios", v);
+		cfg->format_set = true;
+		return KV_OK;
+	case CLI_OPT_OUTPUT:
+		cfg->output = kv_arena_strdup(a, v);
+		return KV_OK;
+	case CLI_OPT_REPORT: {
+		struct cli_report_spec rs;
+		const char *eq = strchr(v, '=');
+		char fmt[16];
+		if (eq == NULL || eq == v || (size_t)(eq - v) >= sizeof(fmt) || eq[1] == '\0')
+			return fail(err, size, "--report '%s': expected FORMAT=PATH", v);
+		memcpy(fmt, v, (size_t)(eq - v));
+		fmt[eq - v] = '\0';
+		if (cli_parse_format(fmt, &rs.format) != KV_OK)
+			return fail(err, size, "--report '%s': unknown format '%s'", v, fmt);
+		rs.path = kv_arena_strdup(a, eq + 1);
+		PUSH(cfg, cfg->reports, cfg->n_reports, rs);
+		return KV_OK;
+	}
+	case CLI_OPT_NO_COLOR:
+		cfg->color = false;
+		return KV_OK;
+	case CLI_OPT_CONFIG:
+		return KV_OK; /* read before everything else */
+	case CLI_OPT_CONCURRENCY:
+		rc = apply_unsigned(v, 100000, &cfg->concurrency, name, err, size);
+		if (rc == KV_OK && cfg->concurrency == 0)
+			return fail(err, size, "--concurrency must be at least 1");
+		return rc;
+	case CLI_OPT_TIMEOUT:
+		rc = apply_unsigned(v, 600000, &cfg->timeout_ms, name, err, size);
+		if (rc == KV_OK && cfg->timeout_ms < 100)
+			return fail(err, size, "--timeout must be at least 100 (milliseconds)");
+		return rc;
+	case CLI_OPT_WAIT:
+		if (kv_parse_duration_ms(v, &cfg->wait_ms) != KV_OK)
+			return fail(err, size, "--wait '%s': expected a duration such as 90s, 5m or 1h", v);
+		return KV_OK;
+	case CLI_OPT_INTERVAL:
+		if (kv_parse_duration_ms(v, &cfg->interval_ms) != KV_OK || cfg->interval_ms < 100)
+			return fail(err, size, "--interval '%s': expected a duration such as 30s, 5m or 1h", v);
+		return KV_OK;
+	case CLI_OPT_LISTEN: {
+		struct kv_hostport hp;
+		if (kv_hostport_parse(v, 0, &hp) != KV_OK || hp.port == 0)
+			return fail(err, size, "--listen '%s': expected ADDR:PORT such as 127.0.0.1:9712", v);
+		cfg->listen = kv_arena_strdup(a, v);
+		return KV_OK;
+	}
+	case CLI_OPT_TEXTFILE:
+		cfg->textfile = kv_arena_strdup(a, v);
+		return KV_OK;
+	case CLI_OPT_ONCE:
+		cfg->once = true;
+		return KV_OK;
+	case CLI_OPT_LOG_FORMAT:
+		if (strcmp(v, "text") == 0)
+			cfg->log_format = KV_LOG_TEXT;
+		else if (strcmp(v, "logfmt") == 0)
+			cfg->log_format = KV_LOG_LOGFMT;
+		else
+			return fail(err, size, "--log-format '%s': expected text or logfmt", v);
+		return KV_OK;
+	case CLI_OPT_VERBOSE:
+		cfg->log_level = KV_LOG_DEBUG;
+		return KV_OK;
+	case CLI_OPT_QUIET:
+		cfg->log_level = KV_LOG_WARN;
+		return KV_OK;
+	case CLI_OPT_HELP:
+		cfg->cmd = CLI_CMD_HELP;
+		return KV_OK;
+	case CLI_OPT_COUNT:
+		break;
+	}
+	return fail(err, size, "internal: unknown option");
+}
+
+static void
+clear_list(struct kv_cfg *cfg, enum cli_opt_id id)
+{
+	switch (id) {
+	case CLI_OPT_VAULT:
+		cfg->n_vaults = 0;
+		break;
+	case CLI_OPT_INVENTORY:
+		cfg->n_inventories = 0;
+		break;
+	case CLI_OPT_SUBSCRIPTION:
+		cfg->n_subscriptions = 0;
+		break;
+	case CLI_OPT_DNS_SERVER:
+		cfg->n_dns_servers = 0;
+		break;
+	case CLI_OPT_PRIVATE_CIDR:
+		cfg->n_private_cidrs = 0;
+		break;
+	case CLI_OPT_REPORT:
+		cfg->n_reports = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+static int
+find_long(const char *name, size_t len)
+{
+	for (size_t i = 0; i < KV_ARRAY_LEN(opt_table); i++)
+		if (strlen(opt_table[i].name) == len && strncmp(opt_table[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+find_short(char c)
+{
+	for (size_t i = 0; i < KV_ARRAY_LEN(opt_table); i++)
+		if (opt_table[i].short_name == c && c != 0)
+			return (int)i;
+	return -1;
+}
+
+static const char *
+cmd_name(enum cli_cmd cmd)
+{
+	switch (cmd) {
+	case CLI_CMD_CHECK:
+		return "check";
+	case CLI_CMD_AGENT:
+		return "agent";
+	case CLI_CMD_RESOLVE:
+		return "resolve";
+	default:
+		return "kvpe";
+	}
+}
+
+static unsigned
+cmd_mask(enum cli_cmd cmd)
+{
+	return cmd == CLI_CMD_CHECK ? CLI_C : cmd == CLI_CMD_AGENT ? CLI_A : cmd == CLI_CMD_RESOLVE ? CLI_R : 0;
+}
+
+/* ---- config file ---- */
+
+static enum kv_err
+config_value(struct kv_cfg *cfg, enum cli_opt_id id, const cJSON *item, const char *path, char *err, size_t size)
+{
+	char num[32];
+
+	if (cJSON_IsString(item))
+		return apply(cfg, id, item->valuestring, err, size);
+	if (cJSON_IsNumber(item)) {
+		snprintf(num, sizeof(num), "%.0f", item->valuedouble);
+		return apply(cfg, id, num, err, size);
+	}
+	if (cJSON_IsBool(item) && opt_table[id].arg == NULL) {
+		if (cJSON_IsTrue(item))
+			return apply(cfg, id, "", err, size);
+		if (id == CLI_OPT_NO_COLOR)
+			cfg->color = true;
+		return KV_OK;
+	}
+	return fail(err, size, "%s: \"%s\" has the wrong type", path, opt_table[id].name);
+}
+
+static enum kv_err
+config_load(struct kv_cfg *cfg, const char *path, char *err, size_t size)
+{
+	FILE *f = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	cJSON *root = NULL;
+	const cJSON *item;
+	enum kv_err rc = KV_OK;
+	long sz;
+
+	f = fopen(path, "rb");
+	if (f == NULL) {
+		rc = fail(err, size, "--config %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		rc = fail(err, size, "--config %s: cannot read", path);
+		goto out;
+	}
+	if (sz > CLI_CONFIG_MAX) {
+		rc = fail(err, size, "--config %s: larger than %d bytes", path, CLI_CONFIG_MAX);
+		goto out;
+	}
+	text = malloc((size_t)sz + 1);
+	if (text == NULL) {
+		rc = KV_ENOMEM;
+		goto out;
+	}
+	len = fread(text, 1, (size_t)sz, f);
+	text[len] = '\0';
+	root = cJSON_ParseWithLength(text, len);
+	if (root == NULL || !cJSON_IsObject(root)) {
+		rc = fail(err, size, "--config %s: not a JSON object", path);
+		goto out;
+	}
+	cJSON_ArrayForEach(item, root) {
+		char key[64];
+		int id;
+		size_t kl = strlen(item->string);
+		if (kl >= sizeof(key)) {
+			rc = fail(err, size, "%s: unknown option \"%.40s...\"", path, item->string);
+			goto out;
+		}
+		for (size_t i = 0; i <= kl; i++)
+			key[i] = item->string[i] == '_' ? '-' : item->string[i];
+		id = find_long(key, kl);
+		if (id < 0 || id == CLI_OPT_CONFIG || id == CLI_OPT_HELP) {
+			rc = fail(err, size, "%s: unknown option \"%s\"", path, item->string);
+			goto out;
+		}
+		if (cJSON_IsArray(item)) {
+			const cJSON *el;
+			if (!opt_table[id].repeatable) {
+				rc = fail(err, size, "%s: \"%s\" takes one value, not a list", path, item->string);
+				goto out;
+			}
+			cJSON_ArrayForEach(el, item) {
+				if ((rc = config_value(cfg, (enum cli_opt_id)id, el, path, err, size)) != KV_OK)
+					goto out;
+			}
+		} else if ((rc = config_value(cfg, (enum cli_opt_id)id, item, path, err, size)) != KV_OK) {
+			goto out;
+		}
+	}
+out:
+	cJSON_Delete(root);
+	free(text);
+	if (f != NULL)
+		fclose(f);
+	return rc;
+}
+
+static const char *
+default_config_path(struct kv_arena *a)
+{
+	const char *env = getenv("KVPE_CONFIG");
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *cand[3] = {NULL, NULL, "/etc/kvpe/config.json"};
+
+	if (env != NULL && env[0] != '\0')
+		return env;
+	if (xdg != NULL && xdg[0] != '\0')
+		cand[0] = kv_arena_printf(a, "%s/kvpe/config.json", xdg);
+	else if (home != NULL && home[0] != '\0')
+		cand[1] = kv_arena_printf(a, "%s/.config/kvpe/config.json", home);
+	for (size_t i = 0; i < KV_ARRAY_LEN(cand); i++)
+		if (cand[i] != NULL && access(cand[i], R_OK) == 0)
+			return cand[i];
+	return NULL;
+}
+
+/* ---- argv ---- */
+
+static enum kv_err
+add_name(struct kv_cfg *cfg, const char *name)
+{
+	const char **nv = kv_arena_calloc(cfg->arena, cfg->n_names + 1, sizeof(*nv));
+
+	if (nv == NULL)
+		return KV_ENOMEM;
+	if (cfg->n_names > 0)
+		memcpy(nv, cfg->names, cfg->n_names * sizeof(*nv));
+	nv[cfg->n_names++] = kv_arena_strdup(cfg->arena, name);
+	cfg->names = nv;
+	return nv[cfg->n_names - 1] ? KV_OK : KV_ENOMEM;
+}
+
+struct pending {
+	enum cli_opt_id id;
+	const char *value;
+};
+
+enum kv_err
+cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
+{
+	struct kv_cfg *cfg = NULL;
+	struct pending *pend = NULL;
+	size_t n_pend = 0;
+	bool seen[CLI_OPT_COUNT] = {false};
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+	const char *env_sub = getenv("AZURE_SUBSCRIPTION_ID");
+	enum kv_err rc = KV_OK;
+	int i = 2;
+
+	err[0] = '\0';
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL || (cfg->arena = kv_arena_new(16 * 1024)) == NULL) {
+		rc = KV_ENOMEM;
+		goto out;
+	}
+	pend = calloc((size_t)argc + 1, sizeof(*pend));
+	if (pend == NULL) {
+		rc = KV_ENOMEM;
+		goto out;
+	}
+	cfg->cloud = KV_CLOUD_PUBLIC;
+	cfg->dns_qps = 900;
+	cfg->probe = KV_PROBE_HTTPS;
+	cfg->format = REPORT_JSON;
+	cfg->color = true;
+	cfg->concurrency = 200;
+	cfg->timeout_ms = 5000;
+	cfg->interval_ms = 5 * 60 * 1000;
+	cfg->listen = "127.0.0.1:9712";
+	cfg->log_level = KV_LOG_INFO;
+	cfg->log_format = KV_LOG_TEXT;
+
+	if (argc < 2) {
+		rc = fail(err, size, "missing command: expected check, agent or resolve (see kvpe --help)");
+		goto out;
+	}
+	if (strcmp(argv[1], "check") == 0) {
+		cfg->cmd = CLI_CMD_CHECK;
+	} else if (strcmp(argv[1], "agent") == 0) {
+		cfg->cmd = CLI_CMD_AGENT;
+	} else if (strcmp(argv[1], "resolve") == 0) {
+		cfg->cmd = CLI_CMD_RESOLVE;
+	} else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		cfg->cmd = CLI_CMD_HELP;
+		goto done;
+	} else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "version") == 0) {
+		cfg->cmd = CLI_CMD_VERSION;
+		goto done;
+	} else {
+		rc = fail(err, size, "unknown command '%s': expected check, agent or resolve (see kvpe --help)", argv[1]);
+		goto out;
+	}
+
+	for (; i < argc; i++) {
+		const char *arg = argv[i], *val = NULL;
+		int id;
+		if (strcmp(arg, "--") == 0) {
+			for (i++; i < argc; i++) {
+				if (cfg->cmd != CLI_CMD_RESOLVE) {
+					rc = fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), argv[i]);
+					goto out;
+				}
+				if ((rc = add_name(cfg, argv[i])) != KV_OK)
+					goto out;
+			}
+			break;
+		}
+		if (strncmp(arg, "--", 2) == 0) {
+			const char *eq = strchr(arg + 2, '=');
+			size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+			id = find_long(arg + 2, len);
+			if (id < 0) {
+				rc = fail(err, size, "%s: unknown option '%.*s' (see kvpe %s --help)", cmd_name(cfg->cmd),
+				    (int)(len + 2), arg, cmd_name(cfg->cmd));
+				goto out;
+			}
+			if (eq != NULL)
+				val = eq + 1;
+		} else if (arg[0] == '-' && arg[1] != '\0' && arg[2] == '\0') {
+			id = find_short(arg[1]);
+			if (id < 0) {
+				rc = fail(err, size, "%s: unknown option '%s' (see kvpe %s --help)", cmd_name(cfg->cmd), arg,
+				    cmd_name(cfg->cmd));
+				goto out;
+			}
+		} else {
+			if (cfg->cmd != CLI_CMD_RESOLVE) {
+				rc = fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), arg);
+				goto out;
+			}
+			if ((rc = add_name(cfg, arg)) != KV_OK)
+				goto out;
+			continue;
+		}
+		if (!(opt_table[id].cmds & cmd_mask(cfg->cmd))) {
+			rc = fail(err, size, "%s: option --%s does not apply to this command", cmd_name(cfg->cmd),
+			    opt_table[id].name);
+			goto out;
+		}
+		if (opt_table[id].arg != NULL && val == NULL) {
+			if (i + 1 >= argc) {
+				rc = fail(err, size, "--%s needs a value: %s", opt_table[id].name, opt_table[id].arg);
+				goto out;
+			}
+			val = argv[++i];
+		} else if (opt_table[id].arg == NULL && val != NULL) {
+			rc = fail(err, size, "--%s takes no value", opt_table[id].name);
+			goto out;
+		}
+		if (id == CLI_OPT_HELP) {
+			cfg->help = true; /* `kvpe check --help`: that command's options */
+			goto done;
+		}
+		if (id == CLI_OPT_CONFIG)
+			cfg->config_path = kv_arena_strdup(cfg->arena, val);
+		pend[n_pend].id = (enum cli_opt_id)id;
+		pend[n_pend].value = val ? val : "";
+		n_pend++;
+	}
+
+	if (cfg->config_path == NULL && cfg->cmd != CLI_CMD_RESOLVE)
+		cfg->config_path = default_config_path(cfg->arena);
+	if (cfg->config_path != NULL) {
+		cfg->config_path = kv_arena_strdup(cfg->arena, cfg->config_path);
+		if ((rc = config_load(cfg, cfg->config_path, err, size)) != KV_OK)
+			goto out;
+	}
+	/* Environment, between the config file and the flags. */
+	if ((no_color != NULL && no_color[0] != '\0') || (term != NULL && strcmp(term, "dumb") == 0))
+		cfg->color = false;
+	for (size_t k = 0; k < n_pend; k++) {
+		if (opt_table[pend[k].id].repeatable && !seen[pend[k].id])
+			clear_list(cfg, pend[k].id); /* flags replace the config file's list */
+		seen[pend[k].id] = true;
+		if ((rc = apply(cfg, pend[k].id, pend[k].value, err, size)) != KV_OK)
+			goto out;
+	}
+	if (cfg->n_subscriptions == 0 && env_sub != NULL && env_sub[0] != '\0' && cfg->n_inventories == 0 &&
+	    cfg->n_vaults == 0 && (rc = apply(cfg, CLI_OPT_SUBSCRIPTION, env_sub, err, size)) != KV_OK)
+		goto out;
+	if (cfg->cmd == CLI_CMD_RESOLVE && cfg->n_names == 0) {
+		rc = fail(err, size, "resolve: expected at least one NAME");
+		goto out;
+	}
+done:
+out:
+	free(pend);
+	if (rc != KV_OK) {
+		cli_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return KV_OK;
+}
+
+void
+cli_free(struct kv_cfg *cfg)
+{
+	if (cfg == NULL)
+		return;
+	kv_arena_free(cfg->arena);
+	free(cfg);
+}
+
+void
+cli_usage(FILE *f, enum cli_cmd cmd)
+{
+	unsigned mask = cmd_mask(cmd);
+
+	if (mask == 0) {
+		fprintf(f,
+		    "kvpe %s — prove Azure Key Vaults are reachable only through their private endpoints\n\n"
+		    "usage:\n"
+		    "  kvpe check   [SOURCES] [DNS] [PROBE] [OUTPUT]   one-shot validation (exit 0 pass, 1 findings, 2 error)\n"
+		    "  kvpe agent   [SOURCES] [DNS] [PROBE] --interval 5m [--listen ADDR:PORT] [--textfile FILE]\n"
+		    "  kvpe resolve NAME... [DNS]                      diagnose the DNS of names, no ARM\n"
+		    "  kvpe --help | --version\n\n"
+		    "Run 'kvpe check --help' (or agent, resolve) for the options of a command.\n"
+		    "Without --vault or --inventory, check and agent read the live ARM inventory with the\n"
+		    "Azure credential chain (environment, workload identity, managed identity, Azure CLI).\n",
+		    KV_VERSION);
+		return;
+	}
+	fprintf(f, "usage: kvpe %s %s[OPTIONS]\n\noptions:\n", cmd_name(cmd), cmd == CLI_CMD_RESOLVE ? "NAME... " : "");
+	for (size_t i = 0; i < KV_ARRAY_LEN(opt_table); i++) {
+		const struct cli_opt_info *o = &opt_table[i];
+		char left[64];
+		if (!(o->cmds & mask))
+			continue;
+		if (o->short_name)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "",
+			    o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(f, "  %-30s %s%s\n", left, o->help, o->repeatable ? " (repeatable)" : "");
+	}
+	if (cmd == CLI_CMD_CHECK)
+		fprintf(f, "\nexit status: 0 every vault passed, 1 a vault failed or could not be checked,\n"
+			   "2 the run could not proceed (usage, unreadable input, no credential, ARM unreachable)\n");
+}

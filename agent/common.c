@@ -1,0 +1,175 @@
+/* common.c — kv_strerror, clocks, ASCII case helpers, number and duration parsing. */
+#include "kvpe/common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *
+kv_strerror(enum kv_err err)
+{
+	/* No default: -Wswitch reports a code added to KV_ERR_LIST without text. */
+	switch (err) {
+#define KV_ERR_CASE(name, text) \
+	case name:              \
+		return text;
+		KV_ERR_LIST(KV_ERR_CASE)
+#undef KV_ERR_CASE
+	}
+	return "unknown error";
+}
+
+int64_t
+kv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+kv_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+kv_fmt_time(int64_t wall_ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(wall_ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		if (size > 0)
+			buf[0] = '\0';
+	}
+}
+
+static int
+ascii_lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+bool
+kv_streq_ci(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	while (*a != '\0' && ascii_lower((unsigned char)*a) == ascii_lower((unsigned char)*b)) {
+		a++;
+		b++;
+	}
+	return *a == '\0' && *b == '\0';
+}
+
+bool
+kv_has_suffix_ci(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && kv_streq_ci(s + ls - lx, suffix);
+}
+
+void
+kv_lower_inplace(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = (char)ascii_lower((unsigned char)*s);
+}
+
+enum kv_err
+kv_grow(void **v, size_t *cap, size_t elem, size_t need)
+{
+	size_t ncap;
+	void *nv;
+
+	if (need <= *cap)
+		return KV_OK;
+	ncap = *cap ? *cap : 8;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / elem)
+			return KV_ENOMEM;
+		ncap *= 2;
+	}
+	nv = realloc(*v, ncap * elem);
+	if (nv == NULL)
+		return KV_ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return KV_OK;
+}
+
+enum kv_err
+kv_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+		return KV_EUSAGE;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return KV_EUSAGE;
+	*out = v;
+	return KV_OK;
+}
+
+enum kv_err
+kv_parse_duration_ms(const char *s, int64_t *out_ms)
+{
+	int64_t total = 0;
+	bool any = false;
+
+	if (s == NULL || *s == '\0')
+		return KV_EUSAGE;
+	while (*s != '\0') {
+		int64_t n = 0, unit;
+		int digits = 0;
+
+		while (*s >= '0' && *s <= '9') {
+			if (n > (INT64_MAX / 10) - 10)
+				return KV_EUSAGE;
+			n = n * 10 + (*s - '0');
+			s++;
+			digits++;
+		}
+		if (digits == 0)
+			return KV_EUSAGE;
+		if (strncmp(s, "ms", 2) == 0) {
+			unit = 1;
+			s += 2;
+		} else if (*s == 's') {
+			unit = 1000;
+			s++;
+		} else if (*s == 'm') {
+			unit = 60 * 1000;
+			s++;
+		} else if (*s == 'h') {
+			unit = 3600 * 1000;
+			s++;
+		} else if (*s == 'd') {
+			unit = 86400 * 1000;
+			s++;
+		} else if (*s == '\0' && !any) {
+			unit = 1000; /* bare number: seconds */
+		} else {
+			return KV_EUSAGE;
+		}
+		if (n > INT64_MAX / unit || total > INT64_MAX - n * unit)
+			return KV_EUSAGE;
+		total += n * unit;
+		any = true;
+	}
+	*out_ms = total;
+	return KV_OK;
+}

@@ -1,0 +1,128 @@
+/* main.c — the only place that exits.  Parses options, runs the command,
+ * writes the report(s), and maps the outcome to the exit code:
+ * check: 0 all passed, 1 a vault failed or could not be checked, 2 the run
+ * could not proceed (one-line reason on stderr). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "kvpe/check.h"
+#include "kvpe/cli.h"
+#include "kvpe/log.h"
+#include "kvpe/report.h"
+#include "kvpe/resolve.h"
+
+static int
+write_reports(const struct kv_cfg *cfg, const struct kv_report *rep, int exit_code)
+{
+	struct report_opts o;
+	struct kv_buf b;
+	char err[512];
+	enum kv_err rc = KV_OK;
+	bool tty = isatty(STDOUT_FILENO) && cfg->output == NULL;
+	enum report_format main_fmt = cfg->format_set ? cfg->format : (tty ? REPORT_TABLE : REPORT_JSON);
+
+	memset(&o, 0, sizeof(o));
+	o.color = cfg->color && tty;
+	o.pretty = true;
+	o.exit_code = exit_code;
+	o.run_id = getenv("INVOCATION_ID");
+	kv_buf_init(&b, REPORT_MAX);
+	for (size_t i = 0; i <= cfg->n_reports && rc == KV_OK; i++) {
+		enum report_format f = i == 0 ? main_fmt : cfg->reports[i - 1].format;
+		const char *path = i == 0 ? (cfg->output ? cfg->output : "-") : cfg->reports[i - 1].path;
+		kv_buf_reset(&b);
+		o.color = i == 0 && cfg->color && tty;
+		rc = report_write(rep, f, &o, &b);
+		if (rc != KV_OK) {
+			fprintf(stderr, "kvpe: cannot render %s report: %s\n", cli_format_name(f), kv_strerror(rc));
+			break;
+		}
+		rc = report_write_file(path, b.data ? b.data : "", b.len, err, sizeof(err));
+		if (rc != KV_OK)
+			fprintf(stderr, "kvpe: cannot write report: %s\n", err);
+	}
+	kv_buf_free(&b);
+	return rc == KV_OK ? 0 : 2;
+}
+
+static int
+cmd_check(const struct kv_cfg *cfg)
+{
+	struct check_ctx *ctx = NULL;
+	struct kv_report *rep = NULL;
+	char err[512];
+	int code = 2;
+	enum kv_err rc;
+
+	if ((rc = check_ctx_new(cfg, &ctx, err, sizeof(err))) != KV_OK) {
+		fprintf(stderr, "kvpe: %s\n", err);
+		goto out;
+	}
+	if ((rc = check_run(ctx, cfg, &rep, err, sizeof(err))) != KV_OK) {
+		fprintf(stderr, "kvpe: %s\n", err);
+		goto out;
+	}
+	code = report_exit_code(rep);
+	if (write_reports(cfg, rep, code) != 0)
+		code = 2;
+out:
+	report_free(rep);
+	check_ctx_free(ctx);
+	return code;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct kv_cfg *cfg = NULL;
+	char err[512];
+	int code = 2;
+	enum kv_err rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	rc = cli_parse(argc, argv, &cfg, err, sizeof(err));
+	if (rc != KV_OK) {
+		fprintf(stderr, "kvpe: %s\n", rc == KV_EUSAGE ? err : kv_strerror(rc));
+		return 2;
+	}
+	kv_log_init(cfg->log_level, kv_log_detect_format(cfg->log_format));
+	if (cfg->cmd == CLI_CMD_VERSION) {
+		printf("kvpe %s (%s)\n", KV_VERSION, KV_REVISION);
+		code = 0;
+		goto out;
+	}
+	if (cfg->cmd == CLI_CMD_HELP || cfg->help) {
+		cli_usage(stdout, cfg->help ? cfg->cmd : CLI_CMD_NONE);
+		code = 0;
+		goto out;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "kvpe: cannot initialise libcurl\n");
+		goto out;
+	}
+	switch (cfg->cmd) {
+	case CLI_CMD_CHECK:
+		code = cmd_check(cfg);
+		break;
+	case CLI_CMD_RESOLVE:
+		code = resolve_main(cfg);
+		break;
+	case CLI_CMD_AGENT:
+		fprintf(stderr, "kvpe: agent mode is not available yet\n");
+		code = 2;
+		break;
+	case CLI_CMD_NONE:
+	case CLI_CMD_HELP:
+	case CLI_CMD_VERSION:
+		break;
+	}
+	curl_global_cleanup();
+out:
+	cli_free(cfg);
+	return code;
+}

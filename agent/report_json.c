@@ -1,0 +1,220 @@
+/* report_json.c — the kvpe.report/v1 JSON document (see spec.md).
+ * Arrays are sorted by the producers (vaults by name, addresses
+ * numerically) so two runs diff cleanly. */
+#include <string.h>
+
+#include "kvpe/jsonw.h"
+#include "kvpe/report.h"
+
+static void
+addrs(struct jw *w, const char *key, const struct kv_addr *v, size_t n)
+{
+	char buf[KV_ADDR_STRLEN];
+
+	jw_key(w, key);
+	jw_arr(w);
+	for (size_t i = 0; i < n; i++) {
+		kv_addr_format(&v[i], buf, sizeof(buf));
+		jw_str(w, buf);
+	}
+	jw_arr_end(w);
+}
+
+static const char *
+server_of(const struct kv_report *r, int idx)
+{
+	return idx >= 0 && (size_t)idx < r->n_resolvers ? r->resolvers[idx] : NULL;
+}
+
+static void
+dns_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
+{
+	const struct kv_dns_lookup *a = &x->dns.a, *l6 = &x->dns.aaaa, *pl = &x->dns.pl;
+
+	jw_key(w, "dns");
+	jw_obj(w);
+	jw_kstr(w, "rcode", a->rcode == KV_RC_NONE ? NULL : kv_rcode_name(a->rcode));
+	jw_key(w, "chain");
+	jw_arr(w);
+	for (size_t i = 0; i < a->n_chain; i++)
+		jw_str(w, a->chain[i]);
+	jw_arr_end(w);
+	if (a->chain_loop)
+		jw_kbool(w, "chain_loop", true);
+	if (a->chain_truncated)
+		jw_kbool(w, "chain_truncated", true);
+	addrs(w, "addresses", a->addrs, a->n_addrs);
+	jw_kint(w, "ttl", a->ttl);
+	jw_kstr(w, "server", server_of(r, a->server));
+	jw_kint(w, "ms", a->ms);
+	jw_key(w, "privatelink");
+	jw_obj(w);
+	jw_kstr(w, "name", x->t->pl_fqdn);
+	jw_kstr(w, "rcode", pl->rcode == KV_RC_NONE ? NULL : kv_rcode_name(pl->rcode));
+	addrs(w, "addresses", pl->addrs, pl->n_addrs);
+	jw_obj_end(w);
+	jw_key(w, "ipv6");
+	jw_obj(w);
+	jw_kstr(w, "rcode", l6->rcode == KV_RC_NONE ? NULL : kv_rcode_name(l6->rcode));
+	addrs(w, "addresses", l6->addrs, l6->n_addrs);
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+static void
+probe_json(struct jw *w, const struct kv_result *x)
+{
+	const struct kv_probe_obs *p = &x->probe;
+	char buf[KV_ADDR_STRLEN];
+
+	jw_key(w, "probe");
+	jw_obj(w);
+	jw_kstr(w, "level", kv_probe_level_name(p->level));
+	if (p->address.family != 0) {
+		kv_addr_format(&p->address, buf, sizeof(buf));
+		jw_kstr(w, "address", buf);
+	} else {
+		jw_kstr(w, "address", NULL);
+	}
+	if (p->tcp_ms >= 0 && p->result != KV_PR_NOT_RUN)
+		jw_kint(w, "tcp_ms", p->tcp_ms);
+	if (p->tls_ms >= 0 && p->result != KV_PR_NOT_RUN)
+		jw_kint(w, "tls_ms", p->tls_ms);
+	if (p->http_ms >= 0 && p->result != KV_PR_NOT_RUN)
+		jw_kint(w, "http_ms", p->http_ms);
+	if (p->http_status > 0)
+		jw_kint(w, "http_status", p->http_status);
+	jw_kstr(w, "result", kv_probe_result_name(p->result));
+	if (p->skipped != NULL)
+		jw_kstr(w, "skipped", p->skipped);
+	if (p->error != NULL)
+		jw_kstr(w, "error", p->error);
+	if (p->seen_addr != NULL)
+		jw_kstr(w, "seen_address", p->seen_addr);
+	if (p->local.family != 0) {
+		kv_addr_format(&p->local, buf, sizeof(buf));
+		jw_kstr(w, "local_address", buf);
+	}
+	if (p->tenant != NULL)
+		jw_kstr(w, "tenant", p->tenant);
+	if (p->error_code != NULL)
+		jw_kstr(w, "error_code", p->error_code);
+	if (p->cert_not_after > 0) {
+		char ts[32];
+		kv_fmt_time(p->cert_not_after * 1000, ts, sizeof(ts));
+		jw_kstr(w, "cert_not_after", ts);
+	}
+	jw_obj_end(w);
+}
+
+static void
+vault_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
+{
+	const struct kv_target *t = x->t;
+
+	jw_obj(w);
+	jw_kstr(w, "name", t->name);
+	jw_kstr(w, "kind", cloud_kind_name(t->kind));
+	jw_kstr(w, "id", t->id);
+	jw_kstr(w, "fqdn", t->fqdn);
+	jw_kstr(w, "status", kv_status_name(x->status));
+	if (t->incomplete != NULL)
+		jw_kstr(w, "error", t->incomplete);
+	addrs(w, "expected_addresses", t->expected, t->n_expected);
+	jw_key(w, "endpoints");
+	jw_arr(w);
+	for (size_t i = 0; i < t->n_endpoints; i++) {
+		const struct kv_endpoint_view *e = &t->endpoints[i];
+		jw_obj(w);
+		jw_kstr(w, "id", e->pe_id);
+		jw_kstr(w, "state", kv_pe_state_name(e->state));
+		addrs(w, "addresses", e->addrs, e->n_addrs);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	dns_json(w, r, x);
+	jw_key(w, "zone_records");
+	jw_arr(w);
+	for (size_t i = 0; i < t->n_zones; i++) {
+		const struct kv_zone_view *z = &t->zones[i];
+		jw_obj(w);
+		jw_kstr(w, "zone", z->id ? z->id : z->name);
+		addrs(w, "addresses", z->addrs, z->n_addrs);
+		if (t->vnet_known)
+			jw_kbool(w, "linked", z->linked);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	probe_json(w, x);
+	jw_key(w, "findings");
+	jw_arr(w);
+	for (size_t i = 0; i < x->n_findings; i++) {
+		const struct kv_finding *f = &x->findings[i];
+		jw_obj(w);
+		jw_kstr(w, "code", finding_name(f->code));
+		jw_kstr(w, "severity", finding_severity_name(finding_severity(f->code)));
+		jw_kstr(w, "message", f->message);
+		jw_kstr(w, "remediation", f->remediation);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
+enum kv_err
+report_json(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out)
+{
+	struct report_summary s;
+	struct jw w;
+	char ts[32];
+
+	report_summarize(r, &s);
+	jw_init(&w, out, o->pretty);
+	jw_obj(&w);
+	jw_kstr(&w, "schema", "kvpe.report/v1");
+	jw_key(&w, "agent");
+	jw_obj(&w);
+	jw_kstr(&w, "version", r->version);
+	jw_kstr(&w, "host", r->host);
+	jw_key(&w, "resolvers");
+	jw_arr(&w);
+	for (size_t i = 0; i < r->n_resolvers; i++)
+		jw_str(&w, r->resolvers[i]);
+	jw_arr_end(&w);
+	jw_kstr(&w, "cloud", r->cloud);
+	jw_obj_end(&w);
+	kv_fmt_time(r->started_ms, ts, sizeof(ts));
+	jw_kstr(&w, "started_at", ts);
+	jw_kint(&w, "duration_ms", r->duration_ms);
+	jw_key(&w, "summary");
+	jw_obj(&w);
+	jw_kint(&w, "vaults", (int64_t)s.vaults);
+	jw_kint(&w, "passed", (int64_t)s.passed);
+	jw_kint(&w, "failed", (int64_t)s.failed);
+	jw_kint(&w, "errors", (int64_t)s.errors);
+	jw_key(&w, "findings");
+	jw_obj(&w);
+	for (unsigned c = 0; c < KV_F_COUNT; c++)
+		if (s.findings[c] > 0)
+			jw_kint(&w, finding_name((enum kv_finding_code)c), (int64_t)s.findings[c]);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	jw_key(&w, "vaults");
+	jw_arr(&w);
+	for (size_t i = 0; i < r->n_results; i++)
+		vault_json(&w, r, &r->results[i]);
+	jw_arr_end(&w);
+	jw_key(&w, "errors");
+	jw_arr(&w);
+	for (size_t i = 0; i < r->n_errors; i++) {
+		jw_obj(&w);
+		jw_kstr(&w, "scope", r->errors[i].scope);
+		jw_kstr(&w, "message", r->errors[i].message);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (w.err == KV_OK)
+		w.err = kv_buf_putc(out, '\n');
+	return w.err;
+}

@@ -1,0 +1,118 @@
+/* report_table.c — the human table: one line per vault, then the findings
+ * of every vault that did not pass, each with its fix. */
+#include <stdio.h>
+#include <string.h>
+
+#include "kvpe/report.h"
+
+#define C_RED "\033[31m"
+#define C_GREEN "\033[32m"
+#define C_YELLOW "\033[33m"
+#define C_BOLD "\033[1m"
+#define C_OFF "\033[0m"
+
+static const char *
+status_text(enum kv_status st, bool color)
+{
+	switch (st) {
+	case KV_ST_PASS:
+		return color ? C_GREEN "pass " C_OFF : "pass ";
+	case KV_ST_FAIL:
+		return color ? C_RED "FAIL " C_OFF : "FAIL ";
+	case KV_ST_ERROR:
+		return color ? C_YELLOW "ERROR" C_OFF : "ERROR";
+	}
+	return "?";
+}
+
+/* "10.1.0.4,10.1.0.5" trimmed to width. */
+static void
+addr_cell(char *buf, size_t size, const struct kv_addr *v, size_t n)
+{
+	size_t o = 0;
+	char one[KV_ADDR_STRLEN];
+
+	buf[0] = '\0';
+	if (n == 0) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	for (size_t i = 0; i < n && o + 1 < size; i++) {
+		kv_addr_format(&v[i], one, sizeof(one));
+		o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? "," : "", one);
+	}
+	if (o >= size - 1 && size > 4)
+		memcpy(buf + size - 4, "...", 4);
+}
+
+enum kv_err
+report_table(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out)
+{
+	struct report_summary s;
+	size_t w_name = 5;
+	enum kv_err rc = KV_OK;
+	char dns_addrs[40], exp_addrs[40];
+
+	report_summarize(r, &s);
+	for (size_t i = 0; i < r->n_results; i++) {
+		size_t l = strlen(r->results[i].t->name) + (r->results[i].t->kind == KV_KIND_HSM ? 4 : 0);
+		if (l > w_name)
+			w_name = l;
+	}
+	rc = kv_buf_printf(out, "%s%-*s  %-6s %-9s %-24s %-24s %s%s\n", o->color ? C_BOLD : "", (int)w_name, "VAULT",
+	    "STATUS", "DNS", "ANSWER", "EXPECTED", "FINDINGS", o->color ? C_OFF : "");
+	for (size_t i = 0; i < r->n_results && rc == KV_OK; i++) {
+		const struct kv_result *x = &r->results[i];
+		char name[80];
+		snprintf(name, sizeof(name), "%s%s", x->t->kind == KV_KIND_HSM ? "hsm:" : "", x->t->name);
+		addr_cell(dns_addrs, 25, x->dns.a.addrs, x->dns.a.n_addrs);
+		addr_cell(exp_addrs, 25, x->t->expected, x->t->n_expected);
+		rc = kv_buf_printf(out, "%-*s  %s  %-9s %-24s %-24s ", (int)w_name, name, status_text(x->status, o->color),
+		    x->dns.a.rcode == KV_RC_NONE ? "-" : kv_rcode_name(x->dns.a.rcode), dns_addrs, exp_addrs);
+		if (x->n_findings == 0 && rc == KV_OK)
+			rc = kv_buf_puts(out, x->t->incomplete ? "(not checked)" : "-");
+		for (size_t k = 0; k < x->n_findings && rc == KV_OK; k++)
+			rc = kv_buf_printf(out, "%s%s", k ? "," : "", finding_name(x->findings[k].code));
+		if (rc == KV_OK)
+			rc = kv_buf_putc(out, '\n');
+	}
+	for (size_t i = 0; i < r->n_results && rc == KV_OK; i++) {
+		const struct kv_result *x = &r->results[i];
+		if (x->n_findings == 0 && x->t->incomplete == NULL)
+			continue;
+		if (x->status == KV_ST_PASS && x->n_findings == 0)
+			continue;
+		rc = kv_buf_printf(out, "\n%s%s%s (%s): %s\n", o->color ? C_BOLD : "", x->t->name, o->color ? C_OFF : "",
+		    x->t->fqdn, kv_status_name(x->status));
+		if (rc == KV_OK && x->t->incomplete != NULL)
+			rc = kv_buf_printf(out, "  not checked: %s\n", x->t->incomplete);
+		if (rc == KV_OK && x->dns.a.n_chain > 1) {
+			rc = kv_buf_puts(out, "  chain: ");
+			for (size_t k = 0; k < x->dns.a.n_chain && rc == KV_OK; k++)
+				rc = kv_buf_printf(out, "%s%s", k ? " -> " : "", x->dns.a.chain[k]);
+			if (rc == KV_OK)
+				rc = kv_buf_putc(out, '\n');
+		}
+		for (size_t k = 0; k < x->n_findings && rc == KV_OK; k++) {
+			const struct kv_finding *f = &x->findings[k];
+			rc = kv_buf_printf(out, "  %-6s %s\n         %s\n         fix: %s\n",
+			    finding_severity_name(finding_severity(f->code)), finding_name(f->code), f->message,
+			    f->remediation);
+		}
+	}
+	for (size_t i = 0; i < r->n_errors && rc == KV_OK; i++)
+		rc = kv_buf_printf(out, "\nerror: %s: %s\n", r->errors[i].scope, r->errors[i].message);
+	if (rc == KV_OK) {
+		rc = kv_buf_printf(out, "\n%zu vault%s: %zu passed, %zu failed, %zu could not be checked; %zu finding%s",
+		    s.vaults, s.vaults == 1 ? "" : "s", s.passed, s.failed, s.errors, s.n_findings,
+		    s.n_findings == 1 ? "" : "s");
+	}
+	if (rc == KV_OK && r->n_resolvers > 0) {
+		rc = kv_buf_puts(out, "; resolver ");
+		for (size_t i = 0; i < r->n_resolvers && rc == KV_OK; i++)
+			rc = kv_buf_printf(out, "%s%s", i ? "," : "", r->resolvers[i]);
+	}
+	if (rc == KV_OK)
+		rc = kv_buf_printf(out, "; %lld ms\n", (long long)r->duration_ms);
+	return rc;
+}

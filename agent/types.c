@@ -1,0 +1,98 @@
+/* types.c — names of the enums in types.h, as the report prints them. */
+#include "kvpe/types.h"
+
+const char *
+kv_rcode_name(enum kv_rcode rc)
+{
+	switch (rc) {
+	case KV_RC_NONE:
+		return "";
+	case KV_RC_NOERROR:
+		return "NOERROR";
+	case KV_RC_NODATA:
+		return "NODATA";
+	case KV_RC_NXDOMAIN:
+		return "NXDOMAIN";
+	case KV_RC_SERVFAIL:
+		return "SERVFAIL";
+	case KV_RC_REFUSED:
+		return "REFUSED";
+	case KV_RC_TIMEOUT:
+		return "TIMEOUT";
+	case KV_RC_ERROR:
+		return "ERROR";
+	}
+	return "ERROR";
+}
+
+const char *
+kv_status_name(enum kv_status st)
+{
+	switch (st) {
+	case KV_ST_PASS:
+		return "pass";
+	case KV_ST_FAIL:
+		return "fail";
+	case KV_ST_ERROR:
+		return "error";
+	}
+	return "error";
+}
+
+const char *
+kv_pe_state_name(enum kv_pe_state st)
+{
+	switch (st) {
+	case KV_PE_UNKNOWN:
+		return "Unknown";
+	case KV_PE_APPROVED:
+		return "Approved";
+	case KV_PE_PENDING:
+		return "Pending";
+	case KV_PE_REJECTED:
+		return "Rejected";
+	case KV_PE_DISCONNECTED:
+		return "Disconnected";
+	}
+	return "Unknown";
+}
+
+const char *
+kv_probe_level_name(enum kv_probe_level lv)
+{
+	switch (lv) {
+	case KV_PROBE_OFF:
+		return "off";
+	case KV_PROBE_TCP:
+		return "tcp";
+	case KV_PROBE_TLS:
+		return "tls";
+	case KV_PROBE_HTTPS:
+		return "https";
+	}
+	return "off";
+}
+
+const char *
+kv_probe_result_name(enum kv_probe_result r)
+{
+	switch (r) {
+	case KV_PR_NOT_RUN:
+		return "not_run";
+	case KV_PR_CONNECTED:
+		return "connected";
+	case KV_PR_VAULT:
+		return "vault";
+	case KV_PR_FORBIDDEN:
+		return "forbidden";
+	case KV_PR_NOT_VAULT:
+		return "not_key_vault";
+	case KV_PR_TCP_FAILED:
+		return "tcp_failed";
+	case KV_PR_TLS_FAILED:
+		return "tls_failed";
+	case KV_PR_HTTP_FAILED:
+		return "http_failed";
+	}
+	return "not_run";
+}

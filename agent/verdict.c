@@ -1,0 +1,619 @@
+/* verdict.c — the rules of the spec's finding table, as pure functions.
+ *
+ * Order of reasoning for one vault: ARM facts (endpoint, approval, addresses,
+ * zone records, links, public access), then what DNS said (rcode, then the
+ * answers, then the chain, then AAAA), then what the connection probe saw.
+ * Each code is reported at most once per vault. */
+#include "kvpe/verdict.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct vctx {
+	const struct verdict_cfg *cfg;
+	struct kv_arena *a;
+	struct kv_result *r;
+	const struct kv_target *t;
+	bool oom;
+};
+
+#define PH_RG "<resource-group>"
+#define PH_ZONE_RG "<zone-resource-group>"
+#define PH_VNET "<vnet-id>"
+#define PH_ADDR "<endpoint-ip>"
+
+static void
+add(struct vctx *v, enum kv_finding_code code, const char *msg, const char *fix)
+{
+	struct kv_result *r = v->r;
+
+	if (msg == NULL || fix == NULL) {
+		v->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (r->findings[i].code == code)
+			return;
+	r->findings[r->n_findings].code = code;
+	r->findings[r->n_findings].message = msg;
+	r->findings[r->n_findings].remediation = fix;
+	r->n_findings++;
+}
+
+static const char *
+or_ph(const char *s, const char *placeholder)
+{
+	return (s != NULL && s[0] != '\0') ? s : placeholder;
+}
+
+/* "10.1.0.4, 10.1.0.5" */
+static const char *
+fmt_addrs(struct kv_arena *a, const struct kv_addr *v, size_t n)
+{
+	char one[KV_ADDR_STRLEN];
+	size_t cap = n * (KV_ADDR_STRLEN + 2) + 1, o = 0;
+	char *s = kv_arena_alloc(a, cap);
+
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		kv_addr_format(&v[i], one, sizeof(one));
+		o += (size_t)snprintf(s + o, cap - o, "%s%s", i ? ", " : "", one);
+	}
+	if (n == 0)
+		snprintf(s, cap, "none");
+	return s;
+}
+
+static const char *
+fmt_chain(struct kv_arena *a, const struct kv_dns_lookup *lk)
+{
+	size_t cap = 16, o = 0;
+	char *s;
+
+	for (size_t i = 0; i < lk->n_chain; i++)
+		cap += strlen(lk->chain[i]) + 4;
+	s = kv_arena_alloc(a, cap);
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < lk->n_chain; i++)
+		o += (size_t)snprintf(s + o, cap - o, "%s%s", i ? " -> " : "", lk->chain[i]);
+	if (lk->chain_truncated)
+		snprintf(s + o, cap - o, " -> ...");
+	return s;
+}
+
+static const char *
+server_name(const struct vctx *v, int idx)
+{
+	if (idx >= 0 && (size_t)idx < v->cfg->n_resolvers)
+		return v->cfg->resolvers[idx];
+	return "the resolver";
+}
+
+bool
+verdict_chain_has(const struct kv_dns_lookup *lk, const char *name)
+{
+	for (size_t i = 0; i < lk->n_chain; i++)
+		if (kv_streq_ci(lk->chain[i], name))
+			return true;
+	return false;
+}
+
+bool
+verdict_addr_private(const struct verdict_cfg *cfg, const struct kv_target *t,
+    const struct kv_addr *addr)
+{
+	/* The endpoint's own addresses are private whatever their range: VNets
+	 * may use any address space. */
+	if (t != NULL && kv_addr_in_list(addr, t->expected, t->n_expected))
+		return true;
+	return kv_addr_is_private(addr, cfg->private_cidrs, cfg->n_private_cidrs);
+}
+
+/* ---- names used in remediation commands ---- */
+
+static const struct kv_zone_view *
+first_zone(const struct kv_target *t)
+{
+	return t->n_zones > 0 ? &t->zones[0] : NULL;
+}
+
+static const char *
+zone_rg(const struct kv_target *t)
+{
+	const struct kv_zone_view *z = first_zone(t);
+
+	return or_ph(z ? z->resource_group : NULL, PH_ZONE_RG);
+}
+
+static const char *
+sub_flag(struct kv_arena *a, const char *sub)
+{
+	return sub ? kv_arena_printf(a, " --subscription %s", sub) : "";
+}
+
+static const char *
+zone_sub_flag(struct kv_arena *a, const struct kv_target *t)
+{
+	const struct kv_zone_view *z = first_zone(t);
+
+	return sub_flag(a, z ? z->subscription : NULL);
+}
+
+static bool
+has_approved(const struct kv_target *t)
+{
+	for (size_t i = 0; i < t->n_endpoints; i++)
+		if (t->endpoints[i].state == KV_PE_APPROVED)
+			return true;
+	return false;
+}
+
+/* The VNet to link: the agent's, else the VNet of an approved endpoint's subnet. */
+static const char *
+vnet_for_link(struct kv_arena *a, const struct kv_target *t)
+{
+	if (t->vnet_id != NULL)
+		return t->vnet_id;
+	for (size_t i = 0; i < t->n_endpoints; i++) {
+		const char *sn = t->endpoints[i].subnet_id;
+		const char *cut = sn ? strstr(sn, "/subnets/") : NULL;
+		if (cut != NULL)
+			return kv_arena_strndup(a, sn, (size_t)(cut - sn));
+	}
+	return PH_VNET;
+}
+
+static const char *
+expected_addr(struct kv_arena *a, const struct kv_target *t)
+{
+	char buf[KV_ADDR_STRLEN];
+
+	for (size_t i = 0; i < t->n_expected; i++) {
+		if (t->expected[i].family == 4) {
+			kv_addr_format(&t->expected[i], buf, sizeof(buf));
+			return kv_arena_strdup(a, buf);
+		}
+	}
+	return PH_ADDR;
+}
+
+static const char *
+fix_add_record(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+
+	return kv_arena_printf(v->a,
+	    "az network private-dns record-set a add-record --resource-group %s --zone-name %s "
+	    "--record-set-name %s --ipv4-address %s%s",
+	    zone_rg(t), t->pl_zone, t->name, expected_addr(v->a, t), zone_sub_flag(v->a, t));
+}
+
+static const char *
+fix_link(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+
+	return kv_arena_printf(v->a,
+	    "az network private-dns link vnet create --resource-group %s --zone-name %s "
+	    "--name %s-link --virtual-network %s --registration-enabled false%s",
+	    zone_rg(t), t->pl_zone, "kvpe", vnet_for_link(v->a, t), zone_sub_flag(v->a, t));
+}
+
+static const char *
+fix_create_endpoint(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+	const char *rg = or_ph(t->resource_group, PH_RG);
+	const char *id = t->id ? t->id : kv_arena_printf(v->a,
+	    "$(az keyvault show %s %s --query id -o tsv)",
+	    t->kind == KV_KIND_HSM ? "--hsm-name" : "--name", t->name);
+
+	return kv_arena_printf(v->a,
+	    "az network private-endpoint create --resource-group %s --name %s-pe "
+	    "--vnet-name <vnet> --subnet <subnet> --private-connection-resource-id %s "
+	    "--group-id %s --connection-name %s-pe%s && "
+	    "az network private-endpoint dns-zone-group create --resource-group %s "
+	    "--endpoint-name %s-pe --name default --private-dns-zone %s --zone-name %s",
+	    rg, t->name, id, t->kind == KV_KIND_HSM ? "managedhsm" : "vault", t->name,
+	    sub_flag(v->a, t->subscription), rg, t->name, t->pl_zone, t->pl_zone);
+}
+
+static const char *
+fix_resolver(struct vctx *v, int server)
+{
+	return kv_arena_printf(v->a,
+	    "dig @%s %s; if %s is a custom DNS server, give it a conditional forwarder for %s "
+	    "to 168.63.129.16 (Azure DNS), then check the VNet's servers: "
+	    "az network vnet show --ids %s --query dhcpOptions.dnsServers",
+	    server >= 0 ? server_name(v, server) : "<dns-server>", v->t->fqdn,
+	    server >= 0 ? server_name(v, server) : "the resolver",
+	    v->t->kind == KV_KIND_HSM ? "managedhsm.azure.net" : "vaultcore.azure.net",
+	    vnet_for_link(v->a, v->t));
+}
+
+/* ---- ARM rules ---- */
+
+static void
+rules_arm(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+	struct kv_arena *a = v->a;
+	bool approved = has_approved(t);
+
+	if (!t->arm_known)
+		return;
+	if (t->n_endpoints == 0) {
+		add(v, KV_F_NO_PRIVATE_ENDPOINT,
+		    kv_arena_printf(a, "%s %s has no private endpoint connection; expected at least one Approved",
+			cloud_kind_name(t->kind), t->name),
+		    fix_create_endpoint(v));
+	} else if (!approved) {
+		const struct kv_endpoint_view *e = &t->endpoints[0];
+		add(v, KV_F_ENDPOINT_NOT_APPROVED,
+		    kv_arena_printf(a, "private endpoint %s is %s on %s; expected Approved",
+			or_ph(e->pe_name, or_ph(e->conn_name, "<endpoint>")), kv_pe_state_name(e->state), t->name),
+		    kv_arena_printf(a,
+			"az keyvault private-endpoint-connection approve --resource-group %s %s %s --name %s%s",
+			or_ph(t->resource_group, PH_RG), t->kind == KV_KIND_HSM ? "--hsm-name" : "--vault-name",
+			t->name, or_ph(e->conn_name, "<connection-name>"), sub_flag(a, t->subscription)));
+	}
+	for (size_t i = 0; i < t->n_endpoints; i++) {
+		const struct kv_endpoint_view *e = &t->endpoints[i];
+		if (e->state != KV_PE_APPROVED || !e->pe_found || e->n_addrs > 0)
+			continue;
+		add(v, KV_F_ENDPOINT_NO_ADDRESS,
+		    kv_arena_printf(a, "approved private endpoint %s shows no private IP (no NIC address, no DNS config)",
+			or_ph(e->pe_name, e->pe_id)),
+		    kv_arena_printf(a,
+			"az network private-endpoint show --ids %s --query \"{nics:networkInterfaces[].id, dns:customDnsConfigs}\"; "
+			"if empty, recreate it: az network private-endpoint delete --ids %s",
+			or_ph(e->pe_id, "<endpoint-id>"), or_ph(e->pe_id, "<endpoint-id>")));
+		break;
+	}
+	if (approved && t->zones_known) {
+		bool any_record = false, any_linked = false;
+		for (size_t i = 0; i < t->n_zones; i++) {
+			const struct kv_zone_view *z = &t->zones[i];
+			any_record |= z->has_record && z->n_addrs > 0;
+			any_linked |= z->linked;
+		}
+		if (!any_record) {
+			const char *msg = t->n_zones == 0
+			    ? kv_arena_printf(a, "no private DNS zone %s in the inventory; expected one with an A record %s -> %s",
+				  t->pl_zone, t->name, expected_addr(a, t))
+			    : kv_arena_printf(a, "private DNS zone %s has no A record for %s; expected %s",
+				  t->pl_zone, t->name, expected_addr(a, t));
+			const char *fix = t->n_zones == 0
+			    ? kv_arena_printf(a, "az network private-dns zone create --resource-group %s --name %s && %s && %s",
+				  or_ph(t->resource_group, PH_ZONE_RG), t->pl_zone, fix_link(v), fix_add_record(v))
+			    : fix_add_record(v);
+			add(v, KV_F_ZONE_RECORD_MISSING, msg, fix);
+		}
+		if (t->expected_known && t->n_expected > 0) {
+			for (size_t i = 0; i < t->n_zones; i++) {
+				const struct kv_zone_view *z = &t->zones[i];
+				for (size_t j = 0; j < z->n_addrs; j++) {
+					char stale[KV_ADDR_STRLEN];
+					if (kv_addr_in_list(&z->addrs[j], t->expected, t->n_expected))
+						continue;
+					kv_addr_format(&z->addrs[j], stale, sizeof(stale));
+					add(v, KV_F_ZONE_RECORD_STALE,
+					    kv_arena_printf(a,
+						"zone %s record %s holds %s; the endpoint owns %s",
+						z->name ? z->name : t->pl_zone, t->name, fmt_addrs(a, z->addrs, z->n_addrs),
+						fmt_addrs(a, t->expected, t->n_expected)),
+					    kv_arena_printf(a,
+						"az network private-dns record-set a remove-record --resource-group %s "
+						"--zone-name %s --record-set-name %s --ipv4-address %s%s && %s",
+						or_ph(z->resource_group, PH_ZONE_RG), t->pl_zone, t->name, stale,
+						sub_flag(a, z->subscription), fix_add_record(v)));
+					goto stale_done;
+				}
+			}
+		stale_done:;
+		}
+		if (t->vnet_known && !any_linked) {
+			add(v, KV_F_ZONE_NOT_LINKED,
+			    kv_arena_printf(a, "no private DNS zone %s is linked to VNet %s", t->pl_zone,
+				or_ph(t->vnet_id, "(this VNet)")),
+			    fix_link(v));
+		}
+	}
+	if (t->public_access != KV_TRI_NO && t->acl_default_allow != KV_TRI_NO) {
+		add(v, KV_F_PUBLIC_NETWORK_ENABLED,
+		    kv_arena_printf(a, "public network access on %s is %s with default action Allow; expected Disabled",
+			t->name, t->public_access == KV_TRI_UNKNOWN ? "enabled (not set)" : "Enabled"),
+		    t->kind == KV_KIND_HSM
+			? kv_arena_printf(a,
+			      "az keyvault update-hsm --resource-group %s --hsm-name %s --public-network-access Disabled%s",
+			      or_ph(t->resource_group, PH_RG), t->name, sub_flag(a, t->subscription))
+			: kv_arena_printf(a,
+			      "az keyvault update --resource-group %s --name %s --public-network-access Disabled%s",
+			      or_ph(t->resource_group, PH_RG), t->name, sub_flag(a, t->subscription)));
+	}
+}
+
+/* ---- DNS rules ---- */
+
+static void
+rules_dns_answers(struct vctx *v, const struct kv_dns_lookup *lk)
+{
+	const struct kv_target *t = v->t;
+	struct kv_arena *a = v->a;
+	struct kv_addr pub[64], mism[64];
+	size_t n_pub = 0, n_mism = 0;
+	bool via_pl = verdict_chain_has(lk, t->pl_fqdn);
+
+	for (size_t i = 0; i < lk->n_addrs; i++) {
+		const struct kv_addr *x = &lk->addrs[i];
+		if (!verdict_addr_private(v->cfg, t, x)) {
+			if (n_pub < KV_ARRAY_LEN(pub))
+				pub[n_pub++] = *x;
+		} else if (t->expected_known && t->n_expected > 0 &&
+		    !kv_addr_in_list(x, t->expected, t->n_expected)) {
+			if (n_mism < KV_ARRAY_LEN(mism))
+				mism[n_mism++] = *x;
+		}
+	}
+	if (n_pub > 0) {
+		const char *why = !via_pl
+		    ? "; the chain has no privatelink alias, so public DNS knows no approved endpoint"
+		    : "; the private zone is not linked to this VNet or a forwarder is missing";
+		const char *fix;
+		if (!via_pl && !has_approved(t))
+			fix = fix_create_endpoint(v);
+		else if (t->arm_known && t->n_zones == 0 && t->zones_known)
+			fix = kv_arena_printf(a, "az network private-dns zone create --resource-group %s --name %s && %s && %s",
+			    or_ph(t->resource_group, PH_ZONE_RG), t->pl_zone, fix_link(v), fix_add_record(v));
+		else
+			fix = kv_arena_printf(a, "%s; or, behind a custom DNS server, forward %s to 168.63.129.16",
+			    fix_link(v), t->kind == KV_KIND_HSM ? "managedhsm.azure.net" : "vaultcore.azure.net");
+		add(v, KV_F_DNS_PUBLIC_ADDRESS,
+		    kv_arena_printf(a, "%s resolves to public %s via %s (%s); expected %s%s", t->fqdn,
+			fmt_addrs(a, pub, n_pub), fmt_chain(a, lk), server_name(v, lk->server),
+			t->n_expected ? fmt_addrs(a, t->expected, t->n_expected) : "a private address", why),
+		    fix);
+	}
+	if (n_mism > 0) {
+		char stale[KV_ADDR_STRLEN];
+		kv_addr_format(&mism[0], stale, sizeof(stale));
+		add(v, KV_F_DNS_ADDRESS_MISMATCH,
+		    kv_arena_printf(a, "%s resolves to %s, which the endpoint does not own; expected %s (stale record?)",
+			t->fqdn, fmt_addrs(a, mism, n_mism), fmt_addrs(a, t->expected, t->n_expected)),
+		    kv_arena_printf(a,
+			"az network private-dns record-set a remove-record --resource-group %s --zone-name %s "
+			"--record-set-name %s --ipv4-address %s%s && %s",
+			zone_rg(t), t->pl_zone, t->name, stale, zone_sub_flag(a, t), fix_add_record(v)));
+	}
+	if (!via_pl && lk->n_addrs > 0) {
+		const char *msg, *fix;
+		if (n_pub > 0) {
+			msg = kv_arena_printf(a,
+			    "%s resolves via %s without passing %s: public DNS adds that alias only for a vault with an approved private endpoint",
+			    t->fqdn, fmt_chain(a, lk), t->pl_fqdn);
+			fix = fix_create_endpoint(v);
+		} else {
+			msg = kv_arena_printf(a,
+			    "%s resolves via %s without passing %s: a private zone named %s or %s overrides the public name",
+			    t->fqdn, fmt_chain(a, lk), t->pl_fqdn, cloud_suffix(t->cloud, t->kind), t->fqdn);
+			fix = kv_arena_printf(a,
+			    "az network private-dns zone list --query \"[?name=='%s' || name=='%s'].{name:name, rg:resourceGroup}\" -o table; "
+			    "remove that zone's VNet link (az network private-dns link vnet delete --resource-group <rg> --zone-name <zone> --name <link>) "
+			    "and keep the record in %s",
+			    cloud_suffix(t->cloud, t->kind), t->fqdn, t->pl_zone);
+		}
+		add(v, KV_F_DNS_NO_PRIVATELINK_CNAME, msg, fix);
+	}
+}
+
+static void
+rules_dns(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+	const struct kv_dns_lookup *lk = &v->r->dns.a;
+	const struct kv_dns_lookup *l6 = &v->r->dns.aaaa;
+	struct kv_arena *a = v->a;
+	const char *loop = lk->chain_loop ? " (CNAME loop)" : "";
+
+	switch (lk->rcode) {
+	case KV_RC_NONE:
+		return;
+	case KV_RC_TIMEOUT:
+		add(v, KV_F_DNS_TIMEOUT,
+		    kv_arena_printf(a, "%s: no answer from %s after %u attempt(s); expected an answer", t->fqdn,
+			server_name(v, lk->server), lk->attempts),
+		    fix_resolver(v, lk->server));
+		return;
+	case KV_RC_SERVFAIL:
+	case KV_RC_REFUSED:
+	case KV_RC_ERROR:
+		add(v, KV_F_DNS_SERVFAIL,
+		    kv_arena_printf(a, "%s: %s answered %s%s%s%s; expected an address", t->fqdn,
+			server_name(v, lk->server), lk->rcode == KV_RC_ERROR ? "with an error" : kv_rcode_name(lk->rcode),
+			lk->error ? " (" : "", lk->error ? lk->error : "", lk->error ? ")" : ""),
+		    fix_resolver(v, lk->server));
+		return;
+	case KV_RC_NXDOMAIN:
+		add(v, KV_F_DNS_NXDOMAIN,
+		    kv_arena_printf(a, "%s does not exist (NXDOMAIN from %s) via %s%s; expected an A record %s",
+			t->fqdn, server_name(v, lk->server), fmt_chain(a, lk), loop,
+			t->n_expected ? fmt_addrs(a, t->expected, t->n_expected) : "with the endpoint's private IP"),
+		    fix_add_record(v));
+		break;
+	case KV_RC_NODATA:
+		add(v, KV_F_DNS_NO_ANSWER,
+		    kv_arena_printf(a, "%s has no A record (NOERROR, no data from %s) via %s%s; expected %s", t->fqdn,
+			server_name(v, lk->server), fmt_chain(a, lk), loop,
+			t->n_expected ? fmt_addrs(a, t->expected, t->n_expected) : "the endpoint's private IP"),
+		    fix_add_record(v));
+		break;
+	case KV_RC_NOERROR:
+		rules_dns_answers(v, lk);
+		break;
+	}
+	if (l6->rcode == KV_RC_NOERROR) {
+		struct kv_addr pub[32];
+		size_t n = 0;
+		for (size_t i = 0; i < l6->n_addrs && n < KV_ARRAY_LEN(pub); i++)
+			if (!verdict_addr_private(v->cfg, t, &l6->addrs[i]))
+				pub[n++] = l6->addrs[i];
+		if (n > 0)
+			add(v, KV_F_DNS_PUBLIC_IPV6,
+			    kv_arena_printf(a, "%s has public AAAA %s; clients preferring IPv6 leave the VNet; expected no AAAA or a private one",
+				t->fqdn, fmt_addrs(a, pub, n)),
+			    kv_arena_printf(a,
+				"find where the AAAA comes from (dig AAAA %s @%s); with the private zone linked, the name answers "
+				"only what %s holds: az network private-dns record-set aaaa list --resource-group %s --zone-name %s",
+				t->fqdn, server_name(v, l6->server), t->pl_zone, zone_rg(t), t->pl_zone));
+	}
+}
+
+/* ---- probe rules ---- */
+
+static void
+rules_probe(struct vctx *v)
+{
+	const struct kv_probe_obs *p = &v->r->probe;
+	const struct kv_target *t = v->t;
+	struct kv_arena *a = v->a;
+	char addr[KV_ADDR_STRLEN];
+
+	if (p->result == KV_PR_NOT_RUN)
+		return;
+	kv_addr_format(&p->address, addr, sizeof(addr));
+	switch (p->result) {
+	case KV_PR_NOT_RUN:
+	case KV_PR_CONNECTED:
+		break;
+	case KV_PR_TCP_FAILED:
+		add(v, KV_F_PROBE_TCP_FAILED,
+		    kv_arena_printf(a, "TCP connect to %s:443 (%s) failed: %s; expected a connection", addr, t->fqdn,
+			or_ph(p->error, "no answer")),
+		    kv_arena_printf(a,
+			"allow TCP 443 from this host to %s: check the NSG of the endpoint's subnet and this host's routes "
+			"(az network nic show-effective-route-table --ids <this-host-nic-id>; "
+			"az network watcher test-ip-flow --direction Outbound --protocol TCP --local <this-host-ip>:* "
+			"--remote %s:443 --vm <this-vm>)",
+			addr, addr));
+		break;
+	case KV_PR_TLS_FAILED:
+		add(v, KV_F_PROBE_TLS_FAILED,
+		    kv_arena_printf(a, "TLS to %s at %s failed: %s; expected a certificate for %s from a trusted CA",
+			t->fqdn, addr, or_ph(p->error, "handshake failed"), t->fqdn),
+		    kv_arena_printf(a,
+			"openssl s_client -connect %s:443 -servername %s -showcerts </dev/null; a TLS-inspecting proxy "
+			"or firewall on the path must exempt %s, or add its CA with --ca-file",
+			addr, t->fqdn, cloud_suffix(t->cloud, t->kind)));
+		break;
+	case KV_PR_VAULT:
+		if (p->seen_addr != NULL) {
+			struct kv_addr seen;
+			bool ok = kv_addr_parse(p->seen_addr, &seen) == KV_OK;
+			bool own = ok && kv_addr_eq(&seen, &p->local);
+			if (ok && !own && !kv_addr_is_private(&seen, v->cfg->private_cidrs, v->cfg->n_private_cidrs)) {
+				add(v, KV_F_PROBE_PUBLIC_PATH,
+				    kv_arena_printf(a,
+					"%s answered at %s but saw the request from public %s; expected this host's private address",
+					t->fqdn, addr, p->seen_addr),
+				    kv_arena_printf(a,
+					"a proxy or NAT on the path sends %s traffic out to the public endpoint: check HTTPS_PROXY/no_proxy "
+					"and the route table for %s (az network nic show-effective-route-table --ids <this-host-nic-id>)",
+					cloud_suffix(t->cloud, t->kind), addr));
+			}
+		}
+		break;
+	case KV_PR_FORBIDDEN:
+		add(v, KV_F_PROBE_UNEXPECTED_RESPONSE,
+		    kv_arena_printf(a, "%s at %s answered HTTP %d %s; expected 401 with a Bearer challenge",
+			t->fqdn, addr, p->http_status, or_ph(p->error_code, "Forbidden")),
+		    kv_arena_printf(a,
+			"the vault's firewall rejects this path; it should arrive through the private endpoint: "
+			"az keyvault network-rule list --resource-group %s --name %s",
+			or_ph(t->resource_group, PH_RG), t->name));
+		break;
+	case KV_PR_NOT_VAULT:
+	case KV_PR_HTTP_FAILED:
+		add(v, KV_F_PROBE_UNEXPECTED_RESPONSE,
+		    kv_arena_printf(a, "%s at %s: %s%s; expected Key Vault's 401 with x-ms-keyvault-network-info",
+			t->fqdn, addr, p->result == KV_PR_HTTP_FAILED ? "no HTTP answer: " : "answer is not Key Vault's: ",
+			p->error ? p->error : (p->http_status ? kv_arena_printf(a, "HTTP %d", p->http_status) : "unknown")),
+		    kv_arena_printf(a,
+			"something other than the vault answers at %s:443 (proxy, captive portal, wrong record): "
+			"curl -sv https://%s/healthstatus --resolve %s:443:%s",
+			addr, t->fqdn, t->fqdn, addr));
+		break;
+	}
+}
+
+static int
+finding_cmp(const void *x, const void *y)
+{
+	const struct kv_finding *a = x, *b = y;
+
+	return (int)a->code - (int)b->code;
+}
+
+enum kv_err
+verdict_vault(const struct verdict_cfg *cfg, struct kv_arena *a, struct kv_result *r)
+{
+	struct vctx v = {cfg, a, r, r->t, false};
+	bool error = false, fail = false;
+
+	r->n_findings = 0;
+	r->findings = kv_arena_calloc(a, KV_F_COUNT, sizeof(*r->findings));
+	if (r->findings == NULL)
+		return KV_ENOMEM;
+	if (r->t->incomplete == NULL) {
+		rules_arm(&v);
+		rules_dns(&v);
+		rules_probe(&v);
+	}
+	if (v.oom)
+		return KV_ENOMEM;
+	qsort(r->findings, r->n_findings, sizeof(*r->findings), finding_cmp);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		enum kv_finding_code c = r->findings[i].code;
+		error |= finding_is_error(c);
+		fail |= finding_severity(c) >= KV_SEV_MEDIUM;
+	}
+	r->status = (error || r->t->incomplete != NULL) ? KV_ST_ERROR : fail ? KV_ST_FAIL : KV_ST_PASS;
+	return KV_OK;
+}
+
+const char *
+verdict_dns_summary(const struct verdict_cfg *cfg, struct kv_arena *a, const struct kv_result *r)
+{
+	const struct kv_dns_lookup *lk = &r->dns.a;
+	bool via_pl = verdict_chain_has(lk, r->t->pl_fqdn);
+	size_t n_pub = 0;
+
+	switch (lk->rcode) {
+	case KV_RC_NONE:
+		return "not resolved";
+	case KV_RC_TIMEOUT:
+		return "no answer: the resolver timed out";
+	case KV_RC_SERVFAIL:
+	case KV_RC_REFUSED:
+	case KV_RC_ERROR:
+		return kv_arena_printf(a, "the resolver failed (%s)", kv_rcode_name(lk->rcode));
+	case KV_RC_NXDOMAIN:
+		return via_pl ? "private link zone answers, but holds no record for this vault (NXDOMAIN)"
+			      : "the name does not exist (NXDOMAIN)";
+	case KV_RC_NODATA:
+		return "the name exists but has no address (NODATA)";
+	case KV_RC_NOERROR:
+		break;
+	}
+	for (size_t i = 0; i < lk->n_addrs; i++)
+		if (!verdict_addr_private(cfg, r->t, &lk->addrs[i]))
+			n_pub++;
+	if (n_pub > 0)
+		return via_pl ? "PUBLIC: the private link alias exists but the private zone did not answer (zone not linked or forwarder missing)"
+			      : "PUBLIC: no private link alias, so no approved private endpoint exists";
+	if (!via_pl)
+		return "private, but through an override zone instead of the private link zone";
+	return "private: resolves through the private link zone to a private address";
+}

@@ -1,0 +1,32 @@
+/* arena.h — a region allocator (Unbound's "regional"): everything one check
+ * cycle allocates lives in one arena and is freed at once, so the agent cannot
+ * leak between cycles.  Allocations are 16-byte aligned; there is no per-object
+ * free.  The arena owns every pointer it returns. */
+#ifndef KVPE_ARENA_H
+#define KVPE_ARENA_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "kvpe/common.h"
+
+struct kv_arena;
+
+struct kv_arena *kv_arena_new(size_t chunk_size);
+void kv_arena_free(struct kv_arena *a);
+/* Bytes handed out so far (for tests and metrics). */
+size_t kv_arena_used(const struct kv_arena *a);
+
+/* Zeroed memory, or NULL when out of memory. */
+void *kv_arena_alloc(struct kv_arena *a, size_t size);
+void *kv_arena_calloc(struct kv_arena *a, size_t n, size_t size);
+void *kv_arena_memdup(struct kv_arena *a, const void *p, size_t size);
+char *kv_arena_strdup(struct kv_arena *a, const char *s);
+char *kv_arena_strndup(struct kv_arena *a, const char *s, size_t n);
+/* Lower-cased copy, without one trailing dot: the canonical form of DNS names. */
+char *kv_arena_dnsname(struct kv_arena *a, const char *s);
+char *kv_arena_lower(struct kv_arena *a, const char *s);
+char *kv_arena_printf(struct kv_arena *a, const char *fmt, ...) KV_PRINTF(2, 3);
+char *kv_arena_vprintf(struct kv_arena *a, const char *fmt, va_list ap);
+
+#endif

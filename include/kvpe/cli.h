@@ -1,0 +1,180 @@
+/* cli.h — commands, options and the JSON config file.
+ *
+ * One table (CLI_OPT_LIST) feeds the argv parser, `--help`, the `--config`
+ * loader and the man-page/README tests.  Precedence: flags > environment >
+ * config file > defaults.  A struct kv_cfg owns everything it points to
+ * (one arena); a reload parses a fresh one and swaps only on success. */
+#ifndef KVPE_CLI_H
+#define KVPE_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kvpe/addr.h"
+#include "kvpe/arena.h"
+#include "kvpe/cloud.h"
+#include "kvpe/common.h"
+#include "kvpe/log.h"
+#include "kvpe/types.h"
+
+enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_CMD_HELP, CLI_CMD_VERSION };
+
+#define CLI_C 1u /* check */
+#define CLI_A 2u /* agent */
+#define CLI_R 4u /* resolve */
+
+/* id, long name, short, argument (NULL = flag), commands, repeatable, help */
+#define CLI_OPT_LIST(X)                                                                                 \
+	X(VAULT, "vault", 0, "NAME[=IP,...]", CLI_C | CLI_A, true,                                   \
+	    "check this vault by name, DNS only (hsm:NAME for a Managed HSM, or a full FQDN); "     \
+	    "IPs are the endpoint's own addresses")                                                 \
+	X(INVENTORY, "inventory", 0, "FILE", CLI_C | CLI_A, true,                                    \
+	    "read ARM JSON saved earlier (az rest / az ... -o json output)")                          \
+	X(SUBSCRIPTION, "subscription", 0, "ID", CLI_C | CLI_A, true,                                \
+	    "live ARM: this subscription (default: every subscription the credential lists)")        \
+	X(CLOUD, "cloud", 0, "NAME", CLI_C | CLI_A | CLI_R, false,                                   \
+	    "AzureCloud (default), AzureChinaCloud or AzureUSGovernment")                              \
+	X(ARM_ENDPOINT, "arm-endpoint", 0, "URL", CLI_C | CLI_A, false, "override the cloud's ARM endpoint") \
+	X(VNET, "vnet", 0, "ID", CLI_C | CLI_A, false,                                                 \
+	    "ARM ID of the VNet this host sits in: enables ZONE_NOT_LINKED")                            \
+	X(DNS_SERVER, "dns-server", 0, "ADDR[:PORT]", CLI_C | CLI_A | CLI_R, true,                   \
+	    "ask this resolver (IPv4 or [IPv6]:port) instead of /etc/resolv.conf")                    \
+	X(DNS_QPS, "dns-qps", 0, "N", CLI_C | CLI_A | CLI_R, false,                                   \
+	    "DNS queries per second (default 900, under Azure DNS's 1,000/s per VM; 0 = unlimited)") \
+	X(PRIVATE_CIDR, "private-cidr", 0, "CIDR", CLI_C | CLI_A | CLI_R, true,                      \
+	    "also count this range as private (default: RFC 1918, 100.64.0.0/10, fc00::/7)")          \
+	X(PROBE, "probe", 0, "LEVEL", CLI_C | CLI_A, false,                                          \
+	    "off, tcp, tls or https (default): how far to go toward each vault")                      \
+	X(CA_FILE, "ca-file", 0, "FILE", CLI_C | CLI_A, false,                                       \
+	    "trust these CAs too (PEM), for ARM, token endpoints and probes")                         \
+	X(FORMAT, "format", 0, "FMT", CLI_C | CLI_R, false,                                          \
+	    "table, json, jsonl, junit, sarif, prometheus or nagios (default: table on a terminal, json otherwise)") \
+	X(OUTPUT, "output", 'o', "FILE", CLI_C | CLI_R, false,                                      \
+	    "write the report here (atomically: temp file, then rename)")                             \
+	X(REPORT, "report", 0, "FORMAT=PATH", CLI_C, true,                                            \
+	    "also write FORMAT to PATH from the same run (repeatable)")                               \
+	X(NO_COLOR, "no-color", 0, NULL, CLI_C | CLI_R, false, "no colour in the table (also NO_COLOR)") \
+	X(CONFIG, "config", 'c', "FILE", CLI_C | CLI_A | CLI_R, false,                               \
+	    "read options from this JSON file (keys are the long option names)")                      \
+	X(CONCURRENCY, "concurrency", 0, "N", CLI_C | CLI_A | CLI_R, false,                          \
+	    "DNS queries and probes in flight at most (default 200)")                                  \
+	X(TIMEOUT, "timeout", 0, "MS", CLI_C | CLI_A | CLI_R, false,                                 \
+	    "time budget per name and per probe, in milliseconds (default 5000)")                     \
+	X(WAIT, "wait", 0, "DURATION", CLI_C, false,                                                  \
+	    "re-check failing vaults (no faster than their TTLs) until all pass or DURATION ends")    \
+	X(INTERVAL, "interval", 0, "DURATION", CLI_A, false, "agent: time between checks (default 5m)") \
+	X(LISTEN, "listen", 0, "ADDR:PORT", CLI_A, false,                                            \
+	    "agent: serve /metrics, /healthz and /v1/report here (default 127.0.0.1:9712)")            \
+	X(TEXTFILE, "textfile", 0, "FILE", CLI_A, false,                                               \
+	    "agent: also write the metrics to FILE (.prom) for node_exporter")                         \
+	X(ONCE, "once", 0, NULL, CLI_A, false, "agent: run one cycle, write outputs, exit")              \
+	X(LOG_FORMAT, "log-format", 0, "FMT", CLI_C | CLI_A | CLI_R, false, "text (default) or logfmt") \
+	X(VERBOSE, "verbose", 'v', NULL, CLI_C | CLI_A | CLI_R, false, "log more (debug)")               \
+	X(QUIET, "quiet", 'q', NULL, CLI_C | CLI_A | CLI_R, false, "log warnings and errors only")       \
+	X(HELP, "help", 'h', NULL, CLI_C | CLI_A | CLI_R, false, "show this help")
+
+enum cli_opt_id {
+#define CLI_OPT_ENUM(id, ...) CLI_OPT_##id,
+	CLI_OPT_LIST(CLI_OPT_ENUM)
+#undef CLI_OPT_ENUM
+	CLI_OPT_COUNT
+};
+
+struct cli_opt_info {
+	const char *name;
+	char short_name;
+	const char *arg;
+	unsigned cmds;
+	bool repeatable;
+	const char *help;
+};
+const struct cli_opt_info *cli_opt(enum cli_opt_id id);
+
+enum report_format {
+	REPORT_TABLE,
+	REPORT_JSON,
+	REPORT_JSONL,
+	REPORT_JUNIT,
+	REPORT_SARIF,
+	REPORT_PROMETHEUS,
+	REPORT_NAGIOS
+};
+
+struct cli_vault {
+	const char *name; /* lower-case short name */
+	enum kv_kind kind;
+	bool cloud_from_name; /* the name was a full FQDN */
+	enum kv_cloud_id cloud;
+	struct kv_addr *addrs; /* expected endpoint addresses, sorted */
+	size_t n_addrs;
+};
+
+struct cli_report_spec {
+	enum report_format format;
+	const char *path;
+};
+
+struct kv_cfg {
+	struct kv_arena *arena; /* owns every pointer below */
+	enum cli_cmd cmd;
+	bool help; /* --help after a command */
+	const char *config_path;
+
+	struct cli_vault *vaults;
+	size_t n_vaults;
+	const char **inventories;
+	size_t n_inventories;
+	const char **subscriptions;
+	size_t n_subscriptions;
+	enum kv_cloud_id cloud;
+	const char *arm_endpoint, *vnet_id;
+
+	struct kv_hostport *dns_servers;
+	size_t n_dns_servers;
+	unsigned dns_qps;
+	struct kv_cidr *private_cidrs;
+	size_t n_private_cidrs;
+	const char *resolv_conf; /* KVPE_RESOLV_CONF: tests only */
+
+	enum kv_probe_level probe;
+	const char *ca_file;
+
+	enum report_format format;
+	bool format_set;
+	const char *output;
+	struct cli_report_spec *reports;
+	size_t n_reports;
+	bool color;
+
+	unsigned concurrency;
+	unsigned timeout_ms;
+	int64_t wait_ms;
+
+	int64_t interval_ms;
+	const char *listen;
+	const char *textfile;
+	bool once;
+
+	enum kv_log_level log_level;
+	enum kv_log_format log_format;
+
+	const char **names; /* resolve NAME... */
+	size_t n_names;
+};
+
+/* Parses argv (argv[0] is the program).  On KV_EUSAGE, `err` (size bytes)
+ * says what was wrong.  *out is set only on KV_OK. */
+enum kv_err cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size);
+void cli_free(struct kv_cfg *cfg);
+
+/* `kvpe --help` / `kvpe check --help` text. */
+void cli_usage(FILE *f, enum cli_cmd cmd);
+
+/* Parsers shared with the config loader and the fuzzers. */
+enum kv_err cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out);
+enum kv_err cli_parse_format(const char *s, enum report_format *out);
+const char *cli_format_name(enum report_format f);
+
+#endif

@@ -1,0 +1,73 @@
+/* common.h — run errors, small string helpers and clocks shared by every module.
+ *
+ * Run errors are not observations: an NXDOMAIN or a refused connection is data
+ * that the verdict turns into a finding.  Only enum kv_err can end a run with
+ * exit code 2. */
+#ifndef KVPE_COMMON_H
+#define KVPE_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef KV_VERSION
+#define KV_VERSION "0.1.0"
+#endif
+#ifndef KV_REVISION
+#define KV_REVISION "unknown"
+#endif
+
+#define KV_ERR_LIST(X)                                       \
+	X(KV_OK, "success")                                  \
+	X(KV_ENOMEM, "out of memory")                        \
+	X(KV_EUSAGE, "bad usage")                            \
+	X(KV_EPARSE, "malformed input")                      \
+	X(KV_ELIMIT, "size or count limit exceeded")         \
+	X(KV_ETIMEOUT, "timed out")                          \
+	X(KV_EAUTH, "no usable credential")                  \
+	X(KV_EIO, "input/output error")                      \
+	X(KV_ENET, "network error")                          \
+	X(KV_EHTTP, "unexpected HTTP status")                \
+	X(KV_EDNS, "resolver unusable")                      \
+	X(KV_ENOTFOUND, "not found")                         \
+	X(KV_EINTERNAL, "internal error")
+
+enum kv_err {
+#define KV_ERR_ENUM(name, text) name,
+	KV_ERR_LIST(KV_ERR_ENUM)
+#undef KV_ERR_ENUM
+};
+
+const char *kv_strerror(enum kv_err err);
+
+#define KV_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define KV_UNUSED(x) ((void)(x))
+
+#if defined(__GNUC__)
+#define KV_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define KV_PRINTF(fmt, args)
+#endif
+
+/* Monotonic milliseconds, for deadlines and durations. */
+int64_t kv_now_ms(void);
+/* Wall-clock milliseconds since the epoch, for report timestamps. */
+int64_t kv_wall_ms(void);
+/* "2026-11-28T09:00:00Z" into buf (at least 21 bytes). */
+void kv_fmt_time(int64_t wall_ms, char *buf, size_t size);
+
+/* ASCII-only case helpers: DNS names and ARM IDs are compared this way. */
+bool kv_streq_ci(const char *a, const char *b);
+bool kv_has_suffix_ci(const char *s, const char *suffix);
+void kv_lower_inplace(char *s);
+
+/* Growable array helper: makes room for `need` elements of `elem` bytes.
+ * Returns KV_ENOMEM and leaves *v untouched on failure. */
+enum kv_err kv_grow(void **v, size_t *cap, size_t elem, size_t need);
+
+/* Durations like "30s", "5m", "1h", "250ms", "1h30m"; plain digits are seconds. */
+enum kv_err kv_parse_duration_ms(const char *s, int64_t *out_ms);
+/* Decimal integer in [min, max]. */
+enum kv_err kv_parse_long(const char *s, long min, long max, long *out);
+
+#endif

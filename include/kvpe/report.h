@@ -1,0 +1,48 @@
+/* report.h — the report writers (table, JSON, JSONL, JUnit, SARIF,
+ * Prometheus, Nagios) over one struct kv_report, and the atomic file write.
+ * Writers are pure: data in, text out; `now` and the exit code are passed. */
+#ifndef KVPE_REPORT_H
+#define KVPE_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kvpe/buf.h"
+#include "kvpe/cli.h"
+#include "kvpe/types.h"
+
+#define REPORT_MAX (256u * 1024 * 1024) /* cap on one rendered report */
+
+struct report_summary {
+	size_t vaults, passed, failed, errors;
+	size_t findings[KV_F_COUNT];
+	size_t n_findings;
+};
+
+struct report_opts {
+	bool color;
+	bool pretty;
+	int exit_code;       /* for SARIF's invocation */
+	const char *run_id;  /* JSONL: $INVOCATION_ID when set */
+};
+
+/* Allocates an empty report with its own arena. */
+enum kv_err report_new(struct kv_report **out);
+void report_free(struct kv_report *r);
+
+void report_summarize(const struct kv_report *r, struct report_summary *s);
+/* 0 when every vault passed, else 1 (check's exit codes). */
+int report_exit_code(const struct kv_report *r);
+
+enum kv_err report_write(const struct kv_report *r, enum report_format f, const struct report_opts *o,
+    struct kv_buf *out);
+
+/* Writes data to path atomically: temp file in the same directory, fsync,
+ * chmod 0644, rename, fsync of the directory.  "-" means stdout. */
+enum kv_err report_write_file(const char *path, const char *data, size_t len, char *err, size_t size);
+
+/* Per-format writers (report_*.c). */
+enum kv_err report_json(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
+enum kv_err report_table(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
+
+#endif

@@ -1,0 +1,40 @@
+/* verdict.h — pure rules from (expectation, observations) to findings.
+ *
+ * No I/O, no clock, no globals: every rule is tested from tables of cases.
+ * Messages name the observed and the expected values; remediations are `az`
+ * commands with the real names filled in where the target knows them. */
+#ifndef KVPE_VERDICT_H
+#define KVPE_VERDICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kvpe/addr.h"
+#include "kvpe/arena.h"
+#include "kvpe/types.h"
+
+struct verdict_cfg {
+	const struct kv_cidr *private_cidrs; /* --private-cidr, added to the defaults */
+	size_t n_private_cidrs;
+	const char *const *resolvers; /* "ip:port" by kv_dns_lookup.server index */
+	size_t n_resolvers;
+	int64_t now_s; /* for certificate expiry */
+};
+
+/* Fills r->findings (allocated in `a`, sorted by code) and r->status from
+ * r->t, r->dns and r->probe.  KV_ENOMEM is the only failure. */
+enum kv_err verdict_vault(const struct verdict_cfg *cfg, struct kv_arena *a, struct kv_result *r);
+
+/* An answer counts as private when it is one of the addresses the endpoint
+ * owns (ARM or --vault NAME=IP), or in a private range. */
+bool verdict_addr_private(const struct verdict_cfg *cfg, const struct kv_target *t,
+    const struct kv_addr *addr);
+
+/* True when the chain of `lk` passes through `pl_fqdn`. */
+bool verdict_chain_has(const struct kv_dns_lookup *lk, const char *name);
+
+/* One-line diagnosis of a vault's DNS, for `kvpe resolve`. */
+const char *verdict_dns_summary(const struct verdict_cfg *cfg, struct kv_arena *a,
+    const struct kv_result *r);
+
+#endif

@@ -1,0 +1,164 @@
+# common.sh — sourced by every integration test (bash).
+#
+# Servers take ports chosen at run time and write pid files under $T; the
+# EXIT trap kills every pid file's process and removes $T, even when a test
+# fails or is interrupted.  Each test prints "ok"/"not ok" lines and ends with
+# "N passed, N failed".  Only loopback (and our own namespaces) is targeted.
+
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KVPE=${KVPE:-$TOP/kvpe}
+case "$KVPE" in /*) ;; *) KVPE="$TOP/$KVPE" ;; esac
+PASSED=0
+FAILED=0
+SKIPPED=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/kvpe-test.XXXXXX")
+CLEANUP_HOOKS=""
+
+cleanup() {
+	local f pid
+	for h in $CLEANUP_HOOKS; do "$h" || true; done
+	for f in "$T"/*.pid "$T"/*/*.pid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f" 2>/dev/null)
+		[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	done
+	sleep 0.05
+	for f in "$T"/*.pid "$T"/*/*.pid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f" 2>/dev/null)
+		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+on_cleanup() { CLEANUP_HOOKS="$CLEANUP_HOOKS $1"; }
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+skip() { SKIPPED=$((SKIPPED + 1)); echo "skip - $*"; }
+
+finish() {
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	[ "$FAILED" -eq 0 ]
+}
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# A port free for both UDP and TCP on 127.0.0.1.
+free_port() {
+	python3 - <<'PY'
+import socket
+for _ in range(100):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", 0))
+    port = u.getsockname()[1]
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        t.bind(("127.0.0.1", port))
+    except OSError:
+        u.close(); t.close(); continue
+    u.close(); t.close()
+    print(port)
+    break
+PY
+}
+
+# wait_for CMD...: retries for up to 5 s.
+wait_for() {
+	local i
+	for i in $(seq 1 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# lab_up TENANT_JSON [mklab args...]: builds the lab in $T/lab and starts the
+# "vnet" and "public" unbound resolvers.  Sets LAB_VNET, LAB_PUBLIC, LAB_DIR.
+lab_up() {
+	local tenant=$1
+	shift
+	LAB_DIR=$T/lab
+	mkdir -p "$LAB_DIR"
+	local pv pp
+	pv=$(free_port)
+	pp=$(free_port)
+	while [ "$pp" = "$pv" ]; do pp=$(free_port); done
+	python3 "$TOP/tests/lab/mklab.py" "$tenant" "$LAB_DIR" "$pv" "$pp" "$@" || return 1
+	lab_start_view vnet || return 1
+	lab_start_view public || return 1
+	LAB_VNET=127.0.0.1:$pv
+	LAB_PUBLIC=127.0.0.1:$pp
+}
+
+lab_start_view() {
+	local view=$1
+	unbound -d -c "$LAB_DIR/$view.conf" >>"$LAB_DIR/$view.stderr" 2>&1 &
+	echo $! >"$LAB_DIR/$view.pid"
+	if ! wait_for unbound-control -c "$LAB_DIR/$view.conf" status; then
+		echo "lab: unbound ($view) did not start:" >&2
+		cat "$LAB_DIR/$view.stderr" "$LAB_DIR/$view.log" >&2 2>/dev/null
+		return 1
+	fi
+}
+
+lab_stop_view() {
+	local view=$1 pid
+	pid=$(cat "$LAB_DIR/$view.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$LAB_DIR/$view.pid"
+}
+
+# lab_ctl VIEW ARGS...: unbound-control for one view.
+lab_ctl() {
+	local view=$1
+	shift
+	unbound-control -c "$LAB_DIR/$view.conf" "$@"
+}
+
+# run_kvpe OUTFILE ARGS...: runs kvpe, stdout to OUTFILE, stderr to
+# OUTFILE.err; sets RC.  Probes are off unless the test asks for them, so no
+# test ever connects to a lab address that is not loopback.
+run_kvpe() {
+	local out=$1
+	shift
+	RC=0
+	"$KVPE" "$@" >"$out" 2>"$out.err" || RC=$?
+}
+
+# codes FILE VAULT: the finding codes of one vault in a JSON report, sorted, comma-joined.
+codes() {
+	jq -r --arg v "$2" '[.vaults[] | select(.name == $v) | .findings[].code] | sort | join(",")' "$1"
+}
+
+vault_field() {
+	jq -r --arg v "$2" ".vaults[] | select(.name == \$v) | $3" "$1"
+}
+
+# expect_eq NAME GOT WANT
+expect_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1: got '$2', want '$3'"
+	fi
+}
+
+# expect_rc NAME WANT: compares $RC.
+expect_rc() {
+	expect_eq "$1 (exit code)" "$RC" "$2"
+}
+
+# sanitizer reports end up on stderr: fail the test if any appeared.
+expect_clean_stderr() {
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$2" 2>/dev/null; then
+		not_ok "$1: sanitizer report"
+		sed -n '1,40p' "$2"
+	else
+		ok "$1: no sanitizer report"
+	fi
+}

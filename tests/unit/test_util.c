@@ -1,0 +1,319 @@
+/* test_util.c — the small parsers and helpers every module leans on:
+ * addresses, CIDRs, server addresses, durations, cloud names, --vault specs,
+ * argv + config precedence, JSON escaping, capped buffers, the arena. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "kvpe/addr.h"
+#include "kvpe/arena.h"
+#include "kvpe/buf.h"
+#include "kvpe/cli.h"
+#include "kvpe/cloud.h"
+#include "kvpe/jsonw.h"
+
+static void
+test_addr(void **state)
+{
+	struct kv_addr a, b;
+	char buf[KV_ADDR_STRLEN];
+	struct kv_addr v[4];
+	size_t n = 4;
+
+	(void)state;
+	assert_int_equal(kv_addr_parse("10.1.2.3", &a), KV_OK);
+	assert_int_equal(a.family, 4);
+	kv_addr_format(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "10.1.2.3");
+	assert_int_equal(kv_addr_parse("fd00::1", &b), KV_OK);
+	assert_true(kv_addr_cmp(&a, &b) < 0); /* IPv4 first */
+	assert_int_not_equal(kv_addr_parse("10.1.2", &a), KV_OK);
+	assert_int_not_equal(kv_addr_parse("10.1.2.3/28", &a), KV_OK);
+	assert_int_equal(kv_addr_parse_loose("172.20.2.16/28", &a), KV_OK);
+	kv_addr_format(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "172.20.2.16");
+	/* numeric, not lexical, order */
+	kv_addr_parse("10.0.0.10", &v[0]);
+	kv_addr_parse("10.0.0.9", &v[1]);
+	kv_addr_parse("10.0.0.10", &v[2]);
+	kv_addr_parse("9.0.0.1", &v[3]);
+	kv_addr_sort_unique(v, &n);
+	assert_int_equal(n, 3);
+	kv_addr_format(&v[0], buf, sizeof(buf));
+	assert_string_equal(buf, "9.0.0.1");
+	kv_addr_format(&v[2], buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.10");
+}
+
+static void
+test_private(void **state)
+{
+	static const struct {
+		const char *ip;
+		bool priv;
+	} cases[] = {
+	    {"10.0.0.1", true}, {"10.255.255.255", true}, {"11.0.0.1", false}, {"172.16.0.1", true},
+	    {"172.31.255.255", true}, {"172.32.0.1", false}, {"172.15.0.1", false}, {"192.168.1.1", true},
+	    {"192.169.1.1", false}, {"100.64.0.1", true}, {"100.127.255.255", true}, {"100.128.0.1", false},
+	    {"100.63.255.255", false}, {"52.1.2.3", false}, {"127.0.0.1", false}, {"fd12::1", true},
+	    {"fc00::1", true}, {"fe80::1", false}, {"2001:db8::1", false},
+	};
+	struct kv_addr a;
+	struct kv_cidr c;
+
+	(void)state;
+	for (size_t i = 0; i < KV_ARRAY_LEN(cases); i++) {
+		assert_int_equal(kv_addr_parse(cases[i].ip, &a), KV_OK);
+		if (kv_addr_is_default_private(&a) != cases[i].priv) {
+			print_error("%s\n", cases[i].ip);
+			fail();
+		}
+	}
+	assert_int_equal(kv_cidr_parse("127.0.0.0/8", &c), KV_OK);
+	kv_addr_parse("127.0.0.9", &a);
+	assert_true(kv_addr_is_private(&a, &c, 1));
+	assert_int_equal(kv_cidr_parse("10.1.2.3/8", &c), KV_OK); /* host bits cleared */
+	kv_addr_parse("10.200.0.1", &a);
+	assert_true(kv_cidr_contains(&c, &a));
+	assert_int_equal(kv_cidr_parse("10.1.2.128/25", &c), KV_OK);
+	kv_addr_parse("10.1.2.127", &a);
+	assert_false(kv_cidr_contains(&c, &a));
+	kv_addr_parse("10.1.2.200", &a);
+	assert_true(kv_cidr_contains(&c, &a));
+	assert_int_equal(kv_cidr_parse("0.0.0.0/0", &c), KV_OK);
+	assert_true(kv_cidr_contains(&c, &a));
+	assert_int_not_equal(kv_cidr_parse("10.0.0.0/33", &c), KV_OK);
+	assert_int_not_equal(kv_cidr_parse("10.0.0.0", &c), KV_OK);
+	assert_int_not_equal(kv_cidr_parse("/8", &c), KV_OK);
+	assert_int_equal(kv_cidr_parse("2001:db8::/32", &c), KV_OK);
+	kv_addr_parse("2001:db8:1::1", &a);
+	assert_true(kv_cidr_contains(&c, &a));
+}
+
+static void
+test_hostport(void **state)
+{
+	struct kv_hostport hp;
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(kv_hostport_parse("10.0.0.4", 53, &hp), KV_OK);
+	kv_hostport_format(&hp, buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.4:53");
+	assert_int_equal(kv_hostport_parse("127.0.0.1:5353", 53, &hp), KV_OK);
+	assert_int_equal(hp.port, 5353);
+	assert_int_equal(kv_hostport_parse("[fd00::53]:5353", 53, &hp), KV_OK);
+	kv_hostport_format(&hp, buf, sizeof(buf));
+	assert_string_equal(buf, "[fd00::53]:5353");
+	assert_int_equal(kv_hostport_parse("fd00::53", 53, &hp), KV_OK);
+	assert_int_equal(hp.port, 53);
+	assert_int_not_equal(kv_hostport_parse("10.0.0.4:0", 53, &hp), KV_OK);
+	assert_int_not_equal(kv_hostport_parse("10.0.0.4:65536", 53, &hp), KV_OK);
+	assert_int_not_equal(kv_hostport_parse("[fd00::53", 53, &hp), KV_OK);
+	assert_int_not_equal(kv_hostport_parse("dns.example:53", 53, &hp), KV_OK);
+	assert_int_not_equal(kv_hostport_parse("", 53, &hp), KV_OK);
+}
+
+static void
+test_duration(void **state)
+{
+	int64_t ms;
+
+	(void)state;
+	assert_int_equal(kv_parse_duration_ms("30s", &ms), KV_OK);
+	assert_int_equal(ms, 30000);
+	assert_int_equal(kv_parse_duration_ms("5m", &ms), KV_OK);
+	assert_int_equal(ms, 300000);
+	assert_int_equal(kv_parse_duration_ms("1h30m", &ms), KV_OK);
+	assert_int_equal(ms, 5400000);
+	assert_int_equal(kv_parse_duration_ms("250ms", &ms), KV_OK);
+	assert_int_equal(ms, 250);
+	assert_int_equal(kv_parse_duration_ms("90", &ms), KV_OK);
+	assert_int_equal(ms, 90000);
+	assert_int_not_equal(kv_parse_duration_ms("", &ms), KV_OK);
+	assert_int_not_equal(kv_parse_duration_ms("5x", &ms), KV_OK);
+	assert_int_not_equal(kv_parse_duration_ms("m", &ms), KV_OK);
+	assert_int_not_equal(kv_parse_duration_ms("1h5", &ms), KV_OK);
+	assert_int_not_equal(kv_parse_duration_ms("99999999999999999999h", &ms), KV_OK);
+}
+
+static void
+test_cloud(void **state)
+{
+	char label[64];
+	enum kv_kind kind;
+	enum kv_cloud_id cloud;
+	bool pl;
+
+	(void)state;
+	assert_true(cloud_match_fqdn("Contoso.Vault.Azure.CN.", label, sizeof(label), &kind, &cloud, &pl));
+	assert_string_equal(label, "contoso");
+	assert_int_equal(cloud, KV_CLOUD_CHINA);
+	assert_int_equal(kind, KV_KIND_VAULT);
+	assert_false(pl);
+	assert_true(cloud_match_fqdn("h1.privatelink.managedhsm.azure.net", label, sizeof(label), &kind, &cloud, &pl));
+	assert_int_equal(kind, KV_KIND_HSM);
+	assert_true(pl);
+	assert_true(cloud_match_fqdn("kv.vault.usgovcloudapi.net", label, sizeof(label), &kind, &cloud, &pl));
+	assert_int_equal(cloud, KV_CLOUD_USGOV);
+	assert_false(cloud_match_fqdn("a.b.vault.azure.net", label, sizeof(label), &kind, &cloud, &pl));
+	assert_false(cloud_match_fqdn("vault.azure.net", label, sizeof(label), &kind, &cloud, &pl));
+	assert_false(cloud_match_fqdn("kv.example.com", label, sizeof(label), &kind, &cloud, &pl));
+	assert_int_equal(cloud_parse("azurechinacloud", &cloud), KV_OK);
+	assert_int_equal(cloud, KV_CLOUD_CHINA);
+	assert_int_not_equal(cloud_parse("Mars", &cloud), KV_OK);
+	assert_true(cloud_valid_name("kv-01", KV_KIND_VAULT));
+	assert_false(cloud_valid_name("kv", KV_KIND_VAULT));
+	assert_false(cloud_valid_name("-kv1", KV_KIND_VAULT));
+	assert_false(cloud_valid_name("a-very-long-vault-name-xyz", KV_KIND_VAULT));
+	assert_false(cloud_valid_name("a-very-long-vault-name-xyz", KV_KIND_HSM));
+}
+
+static void
+test_vault_spec(void **state)
+{
+	struct kv_arena *a = kv_arena_new(4096);
+	struct cli_vault v;
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(cli_parse_vault(a, "Contoso=10.1.0.5,10.1.0.4", &v), KV_OK);
+	assert_string_equal(v.name, "contoso");
+	assert_int_equal(v.n_addrs, 2);
+	kv_addr_format(&v.addrs[0], buf, sizeof(buf));
+	assert_string_equal(buf, "10.1.0.4");
+	assert_int_equal(cli_parse_vault(a, "hsm:hsm1", &v), KV_OK);
+	assert_int_equal(v.kind, KV_KIND_HSM);
+	assert_int_equal(cli_parse_vault(a, "kv1.vault.azure.cn", &v), KV_OK);
+	assert_true(v.cloud_from_name);
+	assert_int_equal(v.cloud, KV_CLOUD_CHINA);
+	assert_int_equal(cli_parse_vault(a, "hsm1.managedhsm.azure.net=10.0.0.1", &v), KV_OK);
+	assert_int_equal(v.kind, KV_KIND_HSM);
+	assert_int_not_equal(cli_parse_vault(a, "kv1=", &v), KV_OK);
+	assert_int_not_equal(cli_parse_vault(a, "kv1=10.0.0.1,", &v), KV_OK);
+	assert_int_not_equal(cli_parse_vault(a, "kv1=10.0.0.300", &v), KV_OK);
+	assert_int_not_equal(cli_parse_vault(a, "kv1.privatelink.vaultcore.azure.net", &v), KV_OK);
+	assert_int_not_equal(cli_parse_vault(a, "kv1.example.com", &v), KV_OK);
+	assert_int_not_equal(cli_parse_vault(a, "=10.0.0.1", &v), KV_OK);
+	kv_arena_free(a);
+}
+
+static void
+test_argv_and_config(void **state)
+{
+	char path[] = "/tmp/kvpe-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	const char *json = "{\"vault\": [\"from-config\"], \"dns_qps\": 50, \"probe\": \"tcp\", \"no-color\": true,"
+			   " \"dns-server\": \"127.0.0.1:5353\"}";
+	char err[256];
+	struct kv_cfg *cfg = NULL;
+	char *argv1[] = {"kvpe", "check", "--config", path, "--vault", "from-flags", "--dns-qps=7", NULL};
+	char *argv2[] = {"kvpe", "check", "--config", path, NULL};
+	char *argv3[] = {"kvpe", "check", "--vault", "kv-1", "--timeout", "50", NULL};
+	char *argv4[] = {"kvpe", "check", "--help", NULL};
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+	close(fd);
+	/* flags beat the file; a repeated option on the command line replaces the file's list */
+	assert_int_equal(cli_parse(7, argv1, &cfg, err, sizeof(err)), KV_OK);
+	assert_int_equal(cfg->n_vaults, 1);
+	assert_string_equal(cfg->vaults[0].name, "from-flags");
+	assert_int_equal(cfg->dns_qps, 7);
+	assert_int_equal(cfg->probe, KV_PROBE_TCP);
+	assert_false(cfg->color);
+	assert_int_equal(cfg->n_dns_servers, 1);
+	cli_free(cfg);
+	assert_int_equal(cli_parse(4, argv2, &cfg, err, sizeof(err)), KV_OK);
+	assert_string_equal(cfg->vaults[0].name, "from-config");
+	assert_int_equal(cfg->dns_qps, 50);
+	cli_free(cfg);
+	assert_int_equal(cli_parse(6, argv3, &cfg, err, sizeof(err)), KV_EUSAGE);
+	assert_non_null(strstr(err, "--timeout must be at least 100"));
+	assert_int_equal(cli_parse(3, argv4, &cfg, err, sizeof(err)), KV_OK);
+	assert_true(cfg->help);
+	cli_free(cfg);
+	unlink(path);
+}
+
+static void
+test_json_escape(void **state)
+{
+	struct kv_buf b;
+	struct jw w;
+	cJSON *root;
+	const char *nasty = "quote\" backslash\\ nl\n tab\t ctl\x01 utf8-\xc3\xa9 bad-\xff end";
+
+	(void)state;
+	kv_buf_init(&b, 4096);
+	jw_init(&w, &b, false);
+	jw_obj(&w);
+	jw_kstr(&w, "k", nasty);
+	jw_kint(&w, "n", -5);
+	jw_key(&w, "a");
+	jw_arr(&w);
+	jw_str(&w, "x");
+	jw_null(&w);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	assert_int_equal(w.err, KV_OK);
+	root = cJSON_Parse(b.data);
+	assert_non_null(root);
+	assert_non_null(strstr(cJSON_GetObjectItem(root, "k")->valuestring, "quote\" backslash\\ nl\n"));
+	assert_non_null(strstr(cJSON_GetObjectItem(root, "k")->valuestring, "utf8-\xc3\xa9 bad-\xef\xbf\xbd end"));
+	cJSON_Delete(root);
+	kv_buf_free(&b);
+}
+
+static void
+test_buf_cap(void **state)
+{
+	struct kv_buf b;
+
+	(void)state;
+	kv_buf_init(&b, 10);
+	assert_int_equal(kv_buf_puts(&b, "0123456789"), KV_OK);
+	assert_int_equal(kv_buf_puts(&b, "x"), KV_ELIMIT);
+	assert_int_equal(b.len, 10);
+	assert_string_equal(b.data, "0123456789");
+	kv_buf_free(&b);
+}
+
+static void
+test_arena(void **state)
+{
+	struct kv_arena *a = kv_arena_new(1024);
+	char *big;
+
+	(void)state;
+	for (int i = 0; i < 1000; i++)
+		assert_non_null(kv_arena_printf(a, "item-%d", i));
+	big = kv_arena_alloc(a, 100000);
+	assert_non_null(big);
+	assert_int_equal(((uintptr_t)big) % 16, 0);
+	assert_string_equal(kv_arena_dnsname(a, "KV.Vault.Azure.Net."), "kv.vault.azure.net");
+	kv_arena_free(a);
+	kv_arena_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_addr),       cmocka_unit_test(test_private),
+	    cmocka_unit_test(test_hostport),   cmocka_unit_test(test_duration),
+	    cmocka_unit_test(test_cloud),      cmocka_unit_test(test_vault_spec),
+	    cmocka_unit_test(test_argv_and_config), cmocka_unit_test(test_json_escape),
+	    cmocka_unit_test(test_buf_cap),    cmocka_unit_test(test_arena),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

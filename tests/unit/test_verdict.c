@@ -1,0 +1,254 @@
+/* test_verdict.c — every DNS rule from a table of cases (pure functions). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kvpe/expect.h"
+#include "kvpe/verdict.h"
+
+struct dns_case {
+	const char *label;
+	const char *vault;      /* short name; "hsm:" prefix for a Managed HSM */
+	int cloud;
+	const char *expected;   /* endpoint addresses (--vault NAME=IP), or NULL */
+	enum kv_rcode rc;
+	const char *chain;      /* space separated, as the resolver gave it */
+	bool loop, truncated;
+	const char *a;          /* A answers, comma separated */
+	const char *aaaa;       /* AAAA answers */
+	const char *cidrs;      /* --private-cidr, comma separated */
+	const char *want;       /* finding codes, comma separated, sorted by code order */
+	enum kv_status status;
+};
+
+#define PL ".privatelink.vaultcore.azure.net"
+#define C_OK(v) v ".vault.azure.net " v PL
+#define PUBCHAIN(v) v ".vault.azure.net " v PL " data-prod-weu.vaultcore.azure.net data-prod-weu-region.vaultcore.azure.net"
+#define NOPECHAIN(v) v ".vault.azure.net data-prod-weu.vaultcore.azure.net data-prod-weu-region.vaultcore.azure.net"
+
+static const struct dns_case dns_cases[] = {
+	{"healthy", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", NULL, NULL, "", KV_ST_PASS},
+	{"healthy, nothing expected", "kv", 0, NULL, KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", NULL, NULL, "",
+	    KV_ST_PASS},
+	{"nxdomain", "kv", 0, "10.1.0.4", KV_RC_NXDOMAIN, C_OK("kv"), 0, 0, NULL, NULL, NULL, "DNS_NXDOMAIN",
+	    KV_ST_FAIL},
+	{"nodata", "kv", 0, NULL, KV_RC_NODATA, C_OK("kv"), 0, 0, NULL, NULL, NULL, "DNS_NO_ANSWER", KV_ST_FAIL},
+	{"servfail is an error", "kv", 0, NULL, KV_RC_SERVFAIL, "kv.vault.azure.net", 0, 0, NULL, NULL, NULL,
+	    "DNS_SERVFAIL", KV_ST_ERROR},
+	{"refused counts as servfail", "kv", 0, NULL, KV_RC_REFUSED, "kv.vault.azure.net", 0, 0, NULL, NULL, NULL,
+	    "DNS_SERVFAIL", KV_ST_ERROR},
+	{"timeout is an error", "kv", 0, "10.1.0.4", KV_RC_TIMEOUT, "kv.vault.azure.net", 0, 0, NULL, NULL, NULL,
+	    "DNS_TIMEOUT", KV_ST_ERROR},
+	{"zone not linked: public via privatelink alias", "kv", 0, "10.1.0.4", KV_RC_NOERROR, PUBCHAIN("kv"), 0, 0,
+	    "52.1.2.3", NULL, NULL, "DNS_PUBLIC_ADDRESS", KV_ST_FAIL},
+	{"no endpoint: public without alias", "kv", 0, NULL, KV_RC_NOERROR, NOPECHAIN("kv"), 0, 0, "52.1.2.3", NULL,
+	    NULL, "DNS_PUBLIC_ADDRESS,DNS_NO_PRIVATELINK_CNAME", KV_ST_FAIL},
+	{"stale record", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.9.9", NULL, NULL,
+	    "DNS_ADDRESS_MISMATCH", KV_ST_FAIL},
+	{"stale among right ones", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4,10.1.9.9", NULL,
+	    NULL, "DNS_ADDRESS_MISMATCH", KV_ST_FAIL},
+	{"mixed public and private: public is not also a mismatch", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0,
+	    0, "10.1.0.4,52.1.2.3", NULL, NULL, "DNS_PUBLIC_ADDRESS", KV_ST_FAIL},
+	{"mixed public and stale private: both", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0,
+	    "10.1.9.9,52.1.2.3", NULL, NULL, "DNS_PUBLIC_ADDRESS,DNS_ADDRESS_MISMATCH", KV_ST_FAIL},
+	{"override zone: right answer, no alias", "kv", 0, "10.1.0.4", KV_RC_NOERROR, "kv.vault.azure.net", 0, 0,
+	    "10.1.0.4", NULL, NULL, "DNS_NO_PRIVATELINK_CNAME", KV_ST_FAIL},
+	{"public AAAA beside a right A", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4",
+	    "2001:db8::8", NULL, "DNS_PUBLIC_IPV6", KV_ST_FAIL},
+	{"ULA AAAA is private", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", "fd00::8", NULL, "",
+	    KV_ST_PASS},
+	{"100.64/10 is private", "kv", 0, NULL, KV_RC_NOERROR, C_OK("kv"), 0, 0, "100.64.0.4", NULL, NULL, "",
+	    KV_ST_PASS},
+	{"100.128/9 is not", "kv", 0, NULL, KV_RC_NOERROR, C_OK("kv"), 0, 0, "100.128.0.4", NULL, NULL,
+	    "DNS_PUBLIC_ADDRESS", KV_ST_FAIL},
+	{"172.32 is not RFC 1918", "kv", 0, NULL, KV_RC_NOERROR, C_OK("kv"), 0, 0, "172.32.0.4", NULL, NULL,
+	    "DNS_PUBLIC_ADDRESS", KV_ST_FAIL},
+	{"172.31 is", "kv", 0, NULL, KV_RC_NOERROR, C_OK("kv"), 0, 0, "172.31.255.4", NULL, NULL, "", KV_ST_PASS},
+	{"--private-cidr adds a range", "kv", 0, NULL, KV_RC_NOERROR, C_OK("kv"), 0, 0, "172.32.0.4", NULL,
+	    "172.32.0.0/16", "", KV_ST_PASS},
+	{"--private-cidr IPv6", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", "2001:db8::8",
+	    "2001:db8::/32", "", KV_ST_PASS},
+	{"the endpoint's own address is never public", "kv", 0, "52.1.2.3", KV_RC_NOERROR, C_OK("kv"), 0, 0,
+	    "52.1.2.3", NULL, NULL, "", KV_ST_PASS},
+	{"upper-case chain names compare case-insensitively", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
+	    "KV.VAULT.AZURE.NET KV.PRIVATELINK.VAULTCORE.AZURE.NET", 0, 0, "10.1.0.4", NULL, NULL, "", KV_ST_PASS},
+	{"a long chain through the alias", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
+	    "kv.vault.azure.net c1.x c2.x c3.x c4.x c5.x c6.x c7.x c8.x c9.x kv" PL, 0, 0, "10.1.0.4", NULL, NULL, "",
+	    KV_ST_PASS},
+	{"a chain longer than 8 that never passes the alias", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
+	    "kv.vault.azure.net c1.x c2.x c3.x c4.x c5.x c6.x c7.x c8.x c9.x", 0, 1, "10.1.0.4", NULL, NULL,
+	    "DNS_NO_PRIVATELINK_CNAME", KV_ST_FAIL},
+	{"CNAME loop with no address", "kv", 0, NULL, KV_RC_NODATA, "kv.vault.azure.net kv" PL " kv.vault.azure.net",
+	    1, 0, NULL, NULL, NULL, "DNS_NO_ANSWER", KV_ST_FAIL},
+	{"China cloud alias", "kv", KV_CLOUD_CHINA, "10.1.0.4", KV_RC_NOERROR,
+	    "kv.vault.azure.cn kv.privatelink.vaultcore.azure.cn", 0, 0, "10.1.0.4", NULL, NULL, "", KV_ST_PASS},
+	{"China vault through the public cloud's alias", "kv", KV_CLOUD_CHINA, "10.1.0.4", KV_RC_NOERROR,
+	    "kv.vault.azure.cn kv" PL, 0, 0, "10.1.0.4", NULL, NULL, "DNS_NO_PRIVATELINK_CNAME", KV_ST_FAIL},
+	{"Managed HSM alias", "hsm:h1", 0, "10.1.2.4", KV_RC_NOERROR,
+	    "h1.managedhsm.azure.net h1.privatelink.managedhsm.azure.net", 0, 0, "10.1.2.4", NULL, NULL, "",
+	    KV_ST_PASS},
+	{"HSM through the vault zone is not its alias", "hsm:h1", 0, "10.1.2.4", KV_RC_NOERROR,
+	    "h1.managedhsm.azure.net h1" PL, 0, 0, "10.1.2.4", NULL, NULL, "DNS_NO_PRIVATELINK_CNAME", KV_ST_FAIL},
+	{"not resolved at all: no DNS finding", "kv", 0, NULL, KV_RC_NONE, NULL, 0, 0, NULL, NULL, NULL, "",
+	    KV_ST_PASS},
+};
+
+static struct kv_addr *
+parse_addrs(struct kv_arena *a, const char *list, size_t *n)
+{
+	struct kv_addr *v;
+	char *copy, *tok, *save = NULL;
+
+	*n = 0;
+	if (list == NULL)
+		return NULL;
+	v = kv_arena_calloc(a, 64, sizeof(*v));
+	copy = kv_arena_strdup(a, list);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		assert_int_equal(kv_addr_parse(tok, &v[(*n)++]), KV_OK);
+	kv_addr_sort_unique(v, n);
+	return v;
+}
+
+static void
+build(struct kv_arena *a, const struct dns_case *c, struct kv_target *t, struct kv_result *r,
+    struct verdict_cfg *vc, struct kv_cidr *cidrs)
+{
+	char *copy, *tok, *save = NULL;
+
+	memset(t, 0, sizeof(*t));
+	memset(r, 0, sizeof(*r));
+	memset(vc, 0, sizeof(*vc));
+	t->kind = strncmp(c->vault, "hsm:", 4) == 0 ? KV_KIND_HSM : KV_KIND_VAULT;
+	t->name = c->vault + (t->kind == KV_KIND_HSM ? 4 : 0);
+	t->cloud = (enum kv_cloud_id)c->cloud;
+	assert_int_equal(expect_names(a, t), KV_OK);
+	if (c->expected) {
+		t->expected = parse_addrs(a, c->expected, &t->n_expected);
+		t->expected_known = t->expected_manual = true;
+	}
+	r->t = t;
+	r->dns.a.rcode = c->rc;
+	r->dns.a.server = -1;
+	r->dns.a.chain = kv_arena_calloc(a, KV_DNS_CHAIN_MAX, sizeof(char *));
+	if (c->chain) {
+		copy = kv_arena_strdup(a, c->chain);
+		for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			r->dns.a.chain[r->dns.a.n_chain++] = tok;
+	}
+	r->dns.a.chain_loop = c->loop;
+	r->dns.a.chain_truncated = c->truncated;
+	r->dns.a.addrs = parse_addrs(a, c->a, &r->dns.a.n_addrs);
+	if (c->aaaa) {
+		r->dns.aaaa.rcode = KV_RC_NOERROR;
+		r->dns.aaaa.addrs = parse_addrs(a, c->aaaa, &r->dns.aaaa.n_addrs);
+	}
+	if (c->cidrs) {
+		copy = kv_arena_strdup(a, c->cidrs);
+		save = NULL;
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			assert_int_equal(kv_cidr_parse(tok, &cidrs[vc->n_private_cidrs++]), KV_OK);
+		vc->private_cidrs = cidrs;
+	}
+}
+
+static const char *
+codes_of(struct kv_arena *a, const struct kv_result *r)
+{
+	char *s = kv_arena_alloc(a, 1024);
+
+	for (size_t i = 0; i < r->n_findings; i++)
+		snprintf(s + strlen(s), 1024 - strlen(s), "%s%s", i ? "," : "", finding_name(r->findings[i].code));
+	return s;
+}
+
+static void
+test_dns_rules(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < KV_ARRAY_LEN(dns_cases); i++) {
+		const struct dns_case *c = &dns_cases[i];
+		struct kv_arena *a = kv_arena_new(4096);
+		struct kv_target t;
+		struct kv_result r;
+		struct verdict_cfg vc;
+		struct kv_cidr cidrs[8];
+		const char *got;
+
+		build(a, c, &t, &r, &vc, cidrs);
+		assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
+		got = codes_of(a, &r);
+		if (strcmp(got, c->want) != 0 || r.status != c->status) {
+			print_error("case '%s': got [%s] status %s, want [%s] status %s\n", c->label, got,
+			    kv_status_name(r.status), c->want, kv_status_name(c->status));
+			fail();
+		}
+		for (size_t k = 0; k < r.n_findings; k++) {
+			assert_non_null(r.findings[k].message);
+			assert_true(strlen(r.findings[k].message) > 10);
+			assert_non_null(r.findings[k].remediation);
+			assert_true(strlen(r.findings[k].remediation) > 10);
+		}
+		kv_arena_free(a);
+	}
+}
+
+/* Messages name the observed and the expected values; remediations fill in
+ * the names the target knows. */
+static void
+test_messages(void **state)
+{
+	struct kv_arena *a = kv_arena_new(4096);
+	struct kv_target t;
+	struct kv_result r;
+	struct verdict_cfg vc;
+	struct kv_cidr cidrs[1];
+	const struct dns_case stale = {"stale", "contoso", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("contoso"), 0, 0,
+	    "10.1.9.9", NULL, NULL, "DNS_ADDRESS_MISMATCH", KV_ST_FAIL};
+
+	(void)state;
+	build(a, &stale, &t, &r, &vc, cidrs);
+	assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
+	assert_int_equal(r.n_findings, 1);
+	assert_non_null(strstr(r.findings[0].message, "10.1.9.9"));
+	assert_non_null(strstr(r.findings[0].message, "10.1.0.4"));
+	assert_non_null(strstr(r.findings[0].remediation, "--record-set-name contoso"));
+	assert_non_null(strstr(r.findings[0].remediation, "remove-record"));
+	assert_non_null(strstr(r.findings[0].remediation, "--ipv4-address 10.1.9.9"));
+	assert_non_null(strstr(r.findings[0].remediation, "--ipv4-address 10.1.0.4"));
+	kv_arena_free(a);
+}
+
+static void
+test_summary_line(void **state)
+{
+	struct kv_arena *a = kv_arena_new(4096);
+	struct kv_target t;
+	struct kv_result r;
+	struct verdict_cfg vc;
+	struct kv_cidr cidrs[1];
+	const struct dns_case c = {"nx", "kv", 0, NULL, KV_RC_NXDOMAIN, C_OK("kv"), 0, 0, NULL, NULL, NULL, "", 0};
+
+	(void)state;
+	build(a, &c, &t, &r, &vc, cidrs);
+	assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
+	assert_non_null(strstr(verdict_dns_summary(&vc, a, &r), "NXDOMAIN"));
+	kv_arena_free(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_dns_rules),
+	    cmocka_unit_test(test_messages),
+	    cmocka_unit_test(test_summary_line),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
