@@ -8,14 +8,22 @@
 #include <unistd.h>
 
 #include "kvpe/arena.h"
+#include "kvpe/arm.h"
+#include "kvpe/cred.h"
 #include "kvpe/dns.h"
+#include "kvpe/http.h"
 #include "kvpe/expect.h"
 #include "kvpe/inv.h"
 #include "kvpe/log.h"
 #include "kvpe/report.h"
 #include "kvpe/verdict.h"
 
+#define CHECK_ARM_REQUEST_MS 60000       /* one ARM request */
+#define CHECK_ARM_STAGE_MS (10 * 60000)   /* the whole ARM inventory */
+
 struct check_ctx {
+	struct http_client *http; /* ARM and token endpoints */
+	struct cred *cred;        /* created at the first live ARM run, then kept (token cache) */
 	struct dns_resolver *dns;
 	const char **resolvers; /* "ip:port", owned here */
 	size_t n_resolvers;
@@ -30,6 +38,19 @@ check_ctx_new(const struct kv_cfg *cfg, struct check_ctx **out, char *err, size_
 
 	if (ctx == NULL)
 		return KV_ENOMEM;
+	{
+		struct http_cfg hc;
+		memset(&hc, 0, sizeof(hc));
+		hc.ca_file = cfg->ca_file;
+		hc.max_conns = 6;
+		hc.timeout_ms = CHECK_ARM_REQUEST_MS;
+		rc = http_client_new(&hc, &ctx->http);
+		if (rc != KV_OK) {
+			snprintf(err, size, "--ca-file %s: %s", cfg->ca_file ? cfg->ca_file : "", 
+			    rc == KV_EIO ? "cannot read" : rc == KV_EPARSE ? "no PEM certificate in it" : kv_strerror(rc));
+			goto out;
+		}
+	}
 	memset(&dc, 0, sizeof(dc));
 	dc.servers = cfg->dns_servers;
 	dc.n_servers = cfg->n_dns_servers;
@@ -75,6 +96,8 @@ check_ctx_free(struct check_ctx *ctx)
 		free((void *)(uintptr_t)ctx->resolvers[i]);
 	free(ctx->resolvers);
 	dns_free(ctx->dns);
+	cred_free(ctx->cred);
+	http_client_free(ctx->http);
 	free(ctx);
 }
 
@@ -119,6 +142,91 @@ stage_dns(struct check_ctx *ctx, struct kv_report *rep, struct kv_result **todo,
 	    st.queries, st.retries, st.timeouts, st.peak_inflight);
 	dns_batch_free(b);
 	return rc;
+}
+
+/* ---- sources ---- */
+
+static bool
+wants_arm(const struct kv_cfg *cfg)
+{
+	/* With no source at all, the live ARM source is used (spec). */
+	return cfg->n_subscriptions > 0 || (cfg->n_vaults == 0 && cfg->n_inventories == 0);
+}
+
+static enum kv_err
+stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, struct kv_report *rep, char *err,
+    size_t size)
+{
+	struct arm_cfg ac;
+	struct arm_stats st;
+	struct kv_run_error *errs = NULL;
+	size_t n_errs = 0;
+	const struct kv_cloud *cl = cloud_get(cfg->cloud);
+	enum kv_err rc;
+
+	if (ctx->cred == NULL) {
+		struct cred_cfg cc;
+		memset(&cc, 0, sizeof(cc));
+		cc.cloud = cfg->cloud;
+		cc.http = ctx->http;
+		cc.resource = cl->arm_endpoint;
+		cc.timeout_ms = 30000;
+		if ((rc = cred_new(&cc, &ctx->cred)) != KV_OK)
+			return rc;
+	}
+	memset(&ac, 0, sizeof(ac));
+	ac.endpoint = rep->arm_endpoint;
+	ac.subscriptions = cfg->subscriptions;
+	ac.n_subscriptions = cfg->n_subscriptions;
+	ac.http = ctx->http;
+	ac.cred = ctx->cred;
+	ac.max_inflight = 8;
+	ac.deadline_ms = kv_now_ms() + CHECK_ARM_STAGE_MS;
+	ac.request_timeout_ms = CHECK_ARM_REQUEST_MS;
+	ac.backoff_base_ms = 500;
+	{
+		const char *b = getenv("KVPE_ARM_BACKOFF_MS"); /* tests: shorter retries */
+		long v;
+		if (b != NULL && kv_parse_long(b, 1, 60000, &v) == KV_OK)
+			ac.backoff_base_ms = (int)v;
+	}
+	rc = arm_load(&ac, inv, rep->arena, &errs, &n_errs, &st, err, size);
+	rep->arm_requests += st.requests + cred_requests(ctx->cred);
+	rep->arm_failures += st.failures;
+	rep->arm_throttled += st.throttled;
+	rep->credential = cred_source(ctx->cred);
+	kv_log_info("ARM inventory read", "requests=%lu token_requests=%lu pages=%lu retries=%lu throttled=%lu "
+	    "failures=%lu subscriptions=%lu vaults=%zu endpoints=%zu nics=%zu zones=%zu credential=\"%s\"",
+	    st.requests, cred_requests(ctx->cred), st.pages, st.retries, st.throttled, st.failures, st.subscriptions,
+	    inv_vault_count(inv), inv_pe_count(inv), inv_nic_count(inv), inv_zone_count(inv), cred_source(ctx->cred));
+	if (n_errs > 0) {
+		struct kv_run_error *all = kv_arena_calloc(rep->arena, rep->n_errors + n_errs, sizeof(*all));
+		if (all == NULL)
+			return KV_ENOMEM;
+		if (rep->n_errors)
+			memcpy(all, rep->errors, rep->n_errors * sizeof(*all));
+		memcpy(all + rep->n_errors, errs, n_errs * sizeof(*all));
+		rep->errors = all;
+		rep->n_errors += n_errs;
+	}
+	return rc;
+}
+
+static enum kv_err
+stage_sources(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, struct kv_report *rep,
+    char *err, size_t size)
+{
+	enum kv_err rc;
+
+	for (size_t i = 0; i < cfg->n_inventories; i++) {
+		if ((rc = inv_json_load_file(inv, cfg->inventories[i], err, size)) != KV_OK)
+			return rc;
+		kv_log_debug("inventory read", "file=%s vaults=%zu endpoints=%zu nics=%zu zones=%zu",
+		    cfg->inventories[i], inv_vault_count(inv), inv_pe_count(inv), inv_nic_count(inv), inv_zone_count(inv));
+	}
+	if (wants_arm(cfg))
+		return stage_arm(ctx, cfg, inv, rep, err, size);
+	return KV_OK;
 }
 
 /* ---- the cycle ---- */
@@ -184,6 +292,7 @@ enum kv_err
 check_run(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **out, char *err, size_t size)
 {
 	struct kv_report *rep = NULL;
+	struct kv_inv *inv = NULL;
 	struct kv_target *targets = NULL;
 	struct kv_result **todo = NULL;
 	size_t n_targets = 0;
@@ -191,14 +300,11 @@ check_run(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **ou
 	enum kv_err rc;
 
 	err[0] = '\0';
-	if ((rc = report_start(ctx, cfg, &rep)) != KV_OK)
+	if ((rc = report_start(ctx, cfg, &rep)) != KV_OK || (rc = inv_new(rep->arena, &inv)) != KV_OK)
 		goto out;
-	if (cfg->n_vaults == 0 && cfg->n_inventories == 0) {
-		snprintf(err, size, "no vaults to check: give --vault NAME or --inventory FILE");
-		rc = KV_EUSAGE;
+	if ((rc = stage_sources(ctx, cfg, inv, rep, err, size)) != KV_OK)
 		goto out;
-	}
-	if ((rc = expect_targets(cfg, NULL, rep->arena, &targets, &n_targets)) != KV_OK)
+	if ((rc = expect_targets(cfg, inv, rep->arena, &targets, &n_targets)) != KV_OK)
 		goto out;
 	rep->results = kv_arena_calloc(rep->arena, n_targets ? n_targets : 1, sizeof(*rep->results));
 	todo = calloc(n_targets ? n_targets : 1, sizeof(*todo));
@@ -223,6 +329,7 @@ check_run(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **ou
 		goto out;
 	rep->duration_ms = kv_now_ms() - t0;
 out:
+	inv_free(inv);
 	free(todo);
 	if (rc != KV_OK) {
 		if (err[0] == '\0')

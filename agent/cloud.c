@@ -125,3 +125,21 @@ cloud_valid_name(const char *name, enum kv_kind kind)
 	}
 	return name[0] != '-' && name[n - 1] != '-';
 }
+
+bool
+cloud_from_host(const char *host, enum kv_kind kind, enum kv_cloud_id *out)
+{
+	size_t hl = strlen(host);
+
+	if (hl > 0 && host[hl - 1] == '.')
+		hl--;
+	for (size_t i = 0; i < KV_ARRAY_LEN(clouds); i++) {
+		const char *sfx = cloud_suffix(clouds[i].id, kind);
+		size_t sl = strlen(sfx);
+		if (hl > sl && host[hl - sl - 1] == '.' && strncasecmp(host + hl - sl, sfx, sl) == 0) {
+			*out = clouds[i].id;
+			return true;
+		}
+	}
+	return false;
+}

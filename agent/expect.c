@@ -6,15 +6,6 @@
 
 #include "kvpe/inv.h"
 
-enum kv_err
-expect_names(struct kv_arena *a, struct kv_target *t)
-{
-	t->pl_zone = cloud_pl_zone(t->cloud, t->kind);
-	t->fqdn = kv_arena_printf(a, "%s.%s", t->name, cloud_suffix(t->cloud, t->kind));
-	t->pl_fqdn = kv_arena_printf(a, "%s.%s", t->name, t->pl_zone);
-	return (t->fqdn && t->pl_fqdn) ? KV_OK : KV_ENOMEM;
-}
-
 static int
 target_cmp(const void *x, const void *y)
 {
@@ -75,8 +66,6 @@ expect_targets(const struct kv_cfg *cfg, const struct kv_inv *inv, struct kv_are
 	for (size_t i = 0; i < n_inv; i++) {
 		if ((rc = inv_target(inv, i, cfg, a, &v[n])) != KV_OK)
 			return rc;
-		if ((rc = expect_names(a, &v[n])) != KV_OK)
-			return rc;
 		n++;
 	}
 	/* Sorting first lets --vault entries find inventory vaults by bsearch-free
@@ -93,7 +82,7 @@ expect_targets(const struct kv_cfg *cfg, const struct kv_inv *inv, struct kv_are
 			t->cloud = cloud;
 			t->source = "manual";
 			t->vnet_id = cfg->vnet_id;
-			if ((rc = expect_names(a, t)) != KV_OK)
+			if ((rc = kv_target_names(a, t)) != KV_OK)
 				return rc;
 		}
 		if ((rc = add_manual(a, t, cv)) != KV_OK)

@@ -63,6 +63,9 @@ report_summarize(const struct kv_report *r, struct report_summary *s)
 int
 report_exit_code(const struct kv_report *r)
 {
+	/* A subscription or endpoint that could not be read: not everything was checked. */
+	if (r->n_errors > 0)
+		return 1;
 	for (size_t i = 0; i < r->n_results; i++)
 		if (r->results[i].status != KV_ST_PASS)
 			return 1;

@@ -170,7 +170,7 @@ resolve_main(const struct kv_cfg *cfg)
 			it->t.name = kv_arena_strdup(a, label);
 		}
 		if (it->vault) {
-			if (expect_names(a, &it->t) != KV_OK)
+			if (kv_target_names(a, &it->t) != KV_OK)
 				goto out;
 			it->name = it->t.fqdn;
 		} else {

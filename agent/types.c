@@ -1,6 +1,17 @@
 /* types.c — names of the enums in types.h, as the report prints them. */
 #include "kvpe/types.h"
 
+#include "kvpe/arena.h"
+
+enum kv_err
+kv_target_names(struct kv_arena *a, struct kv_target *t)
+{
+	t->pl_zone = cloud_pl_zone(t->cloud, t->kind);
+	t->fqdn = kv_arena_printf(a, "%s.%s", t->name, cloud_suffix(t->cloud, t->kind));
+	t->pl_fqdn = kv_arena_printf(a, "%s.%s", t->name, t->pl_zone);
+	return (t->fqdn && t->pl_fqdn) ? KV_OK : KV_ENOMEM;
+}
+
 const char *
 kv_rcode_name(enum kv_rcode rc)
 {

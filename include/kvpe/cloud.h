@@ -55,6 +55,10 @@ const char *cloud_kind_name(enum kv_kind kind);
 bool cloud_match_fqdn(const char *fqdn, char *label, size_t label_size, enum kv_kind *kind,
     enum kv_cloud_id *cloud, bool *is_privatelink);
 
+/* The cloud whose vault (or HSM) suffix ends `host` (any number of labels
+ * in front: hsmUri has appeared as https://<region>.<name>.managedhsm...). */
+bool cloud_from_host(const char *host, enum kv_kind kind, enum kv_cloud_id *out);
+
 /* A vault or Managed HSM short name: 3-24 chars of [a-zA-Z0-9-], not
  * starting or ending with a hyphen. */
 bool cloud_valid_name(const char *name, enum kv_kind kind);

@@ -16,7 +16,4 @@ struct kv_inv; /* inv.h */
 enum kv_err expect_targets(const struct kv_cfg *cfg, const struct kv_inv *inv, struct kv_arena *a,
     struct kv_target **out, size_t *n_out);
 
-/* Fills fqdn, pl_fqdn and pl_zone from name, kind and cloud. */
-enum kv_err expect_names(struct kv_arena *a, struct kv_target *t);
-
 #endif

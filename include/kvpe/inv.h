@@ -1,25 +1,144 @@
 /* inv.h — the inventory: vaults, private endpoints, NICs, private DNS zones,
  * their A records and VNet links, as plain structs indexed by lower-cased
- * ARM resource ID.  Filled from ARM responses (arm.h) or saved ARM JSON
- * (--inventory); cJSON trees never leave inv_json.c. */
+ * ARM resource ID (ARM echoes IDs in varying case).  Filled by inv_json.c
+ * from ARM pages or saved files; read by the joins that build targets.
+ * Strings live in the inventory's arena; inv_free() releases everything. */
 #ifndef KVPE_INV_H
 #define KVPE_INV_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kvpe/arena.h"
 #include "kvpe/cli.h"
 #include "kvpe/types.h"
 
+struct inv_conn {
+	const char *pe_id; /* the private endpoint's ID */
+	const char *name;  /* the connection's name (what `approve` takes) */
+	enum kv_pe_state state;
+};
+
+struct inv_vault {
+	const char *id, *name, *subscription, *resource_group, *location;
+	enum kv_kind kind;
+	enum kv_cloud_id cloud;
+	bool cloud_known;    /* from vaultUri / hsmUri */
+	bool has_properties; /* false: an `az keyvault list` / resources-API entry */
+	enum kv_tri public_access, acl_default_allow;
+	struct inv_conn *conns;
+	size_t n_conns;
+	const char *origin; /* "arm" or the inventory file */
+	const char *error;  /* ARM data for it is incomplete (its subscription failed) */
+};
+
+struct inv_dnscfg {
+	const char *fqdn;
+	struct kv_addr *addrs;
+	size_t n_addrs;
+};
+
+/* One privateLinkServiceConnection (or manual one) of an endpoint. */
+struct inv_pe_link {
+	const char *target_id; /* privateLinkServiceId: the vault */
+	const char *name;
+	enum kv_pe_state state;
+};
+
+struct inv_pe {
+	const char *id, *name, *subscription, *resource_group, *subnet_id;
+	const char **nic_ids;
+	size_t n_nics;
+	struct inv_dnscfg *dns;
+	size_t n_dns;
+	struct kv_addr *static_addrs; /* properties.ipConfigurations */
+	size_t n_static;
+	struct inv_pe_link *links;
+	size_t n_links;
+};
+
+struct inv_nic_ip {
+	struct kv_addr addr;
+	const char **fqdns; /* privateLinkConnectionProperties.fqdns */
+	size_t n_fqdns;
+};
+
+struct inv_nic {
+	const char *id;
+	struct inv_nic_ip *ips;
+	size_t n_ips;
+};
+
+struct inv_zone {
+	const char *id, *name, *subscription, *resource_group;
+};
+
+struct inv_record {
+	const char *zone_id; /* derived from the record set's ID */
+	const char *name;    /* relative name, lower-case */
+	struct kv_addr *addrs;
+	size_t n_addrs;
+	uint32_t ttl;
+};
+
+struct inv_link {
+	const char *zone_id, *vnet_id;
+	bool completed;
+};
+
 struct kv_inv;
 
-enum kv_err inv_new(struct kv_inv **out);
+/* With `a`, strings live in that arena (a check cycle's, so targets may
+ * point into them after inv_free); with NULL the inventory owns one. */
+enum kv_err inv_new(struct kv_arena *a, struct kv_inv **out);
 void inv_free(struct kv_inv *inv);
+struct kv_arena *inv_arena(struct kv_inv *inv);
+
+/* Adders: structs are copied; their strings must live in inv_arena(inv).
+ * A resource seen twice (same ID) is merged, the richer copy winning. */
+enum kv_err inv_add_vault(struct kv_inv *inv, const struct inv_vault *v);
+enum kv_err inv_add_vault_conn(struct kv_inv *inv, const char *vault_id, const struct inv_conn *c);
+enum kv_err inv_add_pe(struct kv_inv *inv, const struct inv_pe *pe);
+enum kv_err inv_add_nic(struct kv_inv *inv, const struct inv_nic *nic);
+enum kv_err inv_add_zone(struct kv_inv *inv, const struct inv_zone *z);
+enum kv_err inv_add_record(struct kv_inv *inv, const struct inv_record *r);
+enum kv_err inv_add_link(struct kv_inv *inv, const struct inv_link *l);
+
+/* Marks every vault of `subscription` as not checkable, with `why`. */
+void inv_mark_subscription(struct kv_inv *inv, const char *subscription, const char *why);
 
 size_t inv_vault_count(const struct kv_inv *inv);
+size_t inv_pe_count(const struct kv_inv *inv);
+size_t inv_nic_count(const struct kv_inv *inv);
+size_t inv_zone_count(const struct kv_inv *inv);
+const struct inv_zone *inv_zone_at(const struct kv_inv *inv, size_t i);
+
+/* IDs that vaults reference but the inventory lacks: endpoints, then (after
+ * those are fetched) their NICs.  Allocated in `a`. */
+enum kv_err inv_missing_endpoints(const struct kv_inv *inv, struct kv_arena *a, const char ***ids, size_t *n);
+enum kv_err inv_missing_nics(const struct kv_inv *inv, struct kv_arena *a, const char ***ids, size_t *n);
+
 /* Joins vault i with its endpoints, NICs, zone records and links into `t`
- * (allocated in `a`); names (fqdn, ...) are left to expect_names(). */
+ * (allocated in `a`), names included. */
 enum kv_err inv_target(const struct kv_inv *inv, size_t i, const struct kv_cfg *cfg, struct kv_arena *a,
     struct kv_target *t);
+
+/* ---- inv_json.c: ARM JSON into the inventory ---- */
+
+/* Adds every resource found in one document: an ARM list page
+ * ({"value": [...]}), an array, or a single resource, in ARM's shape or the
+ * `az network ...` flattened one.  *next_link receives the page's nextLink
+ * (in inv_arena), or NULL.  Unrecognised types are counted, not errors.
+ * On KV_EPARSE, err says what was wrong (never the content). */
+enum kv_err inv_json_load(struct kv_inv *inv, const char *text, size_t len, const char *origin,
+    const char **next_link, size_t *n_resources, char *err, size_t size);
+/* Reads a saved inventory file (at most 512 MiB). */
+enum kv_err inv_json_load_file(struct kv_inv *inv, const char *path, char *err, size_t size);
+
+/* Helpers on ARM IDs (case-insensitive segment names). */
+const char *inv_id_segment(struct kv_arena *a, const char *id, const char *key);
+/* The ID up to (not including) "/<child>/" e.g. a record's zone. */
+const char *inv_id_parent(struct kv_arena *a, const char *id, const char *child);
 
 #endif

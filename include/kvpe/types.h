@@ -188,6 +188,9 @@ struct kv_report {
 	const char *arm_endpoint;
 };
 
+/* Fills fqdn, pl_fqdn and pl_zone from name, kind and cloud. */
+enum kv_err kv_target_names(struct kv_arena *a, struct kv_target *t);
+
 const char *kv_rcode_name(enum kv_rcode rc);
 const char *kv_status_name(enum kv_status st);
 const char *kv_pe_state_name(enum kv_pe_state st);

@@ -9,7 +9,13 @@ real unbound resolvers (and, with --arm, the ARM JSON of the same tenant).
   "vnet" view: a VNet whose resolver has the private link zones linked: the
       privatelink zone answers the private A records from the tenant model.
 
-Usage: mklab.py TENANT.json OUTDIR VNET_PORT PUBLIC_PORT [--ratelimit N] [--threads N]
+Usage: mklab.py TENANT.json OUTDIR VNET_PORT PUBLIC_PORT [--ratelimit N] [--threads N] [--arm]
+
+With --arm it also writes, for the same tenant:
+  OUTDIR/arm.json            the data tests/servers/armserver.py serves
+  OUTDIR/inventory-arm.json  every resource in ARM's shape (one array)
+  OUTDIR/inventory-az/*.json the same as `az keyvault show` / `az network ... list`
+                             print it (network resources flattened)
 
 The tenant model: {"vaults": [ {...}, ... ], "synthetic": {...}} where a vault is
   name        short name (required)
@@ -24,6 +30,15 @@ The tenant model: {"vaults": [ {...}, ... ], "synthetic": {...}} where a vault i
   aaaa        AAAA records in the private zone
   servfail    true: the VNet resolver fails validation for the name (SERVFAIL)
   nodata      true: the private zone holds only a TXT record for the name
+ARM-side fields (used with --arm):
+  subscription   "a", "b", ... (default "a"); resource_group (default "rg-kv")
+  endpoint       also "rejected", "disconnected"; manual: true = a manual connection
+  pe_subscription  where the endpoint lives (default: the vault's)
+  nic         false: the endpoint has no NIC and no DNS config (no address)
+  public_access  "Enabled", "enabled", "Disabled" or absent; acl: "Allow", "Deny" or absent
+  no_properties  true: the vault entry has no properties (az keyvault list's shape)
+Tenant-level: "zones": {"<private link zone>": {"linked": false}} keeps a zone
+out of the VNet view (and unlinked in ARM).
 """
 import json
 import os
@@ -222,16 +237,203 @@ def build(tenant, out, vnet_port, public_port, ratelimit=0, threads=1):
             f.write("\n".join(lines) + "\n")
 
     vnet_zones = dict(pub_files)
-    vnet_zones.update(priv_files)
+    unlinked = {z for z, o in tenant.get("zones", {}).items() if not o.get("linked", True)}
+    vnet_zones.update({z: p for z, p in priv_files.items() if z not in unlinked})
     vnet_zones.update(ovr_files)
     conf("vnet", vnet_port, vnet_zones)
     conf("public", public_port, pub_files)
     return vaults
 
 
+def sub_id(short):
+    """Subscription IDs from short names: "a" -> 5c1ab000-0000-4000-8000-00000000000a."""
+    return "5c1ab000-0000-4000-8000-%012x" % (int(short, 36) if short.isalnum() else 0)
+
+
+TENANT_ID = "00000000-0000-0000-0000-0000000000a1"
+
+
+def vnet_id():
+    return "/subscriptions/%s/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-lab" % sub_id("a")
+
+
+def state_name(ep):
+    return {"approved": "Approved", "pending": "Pending", "rejected": "Rejected",
+            "disconnected": "Disconnected"}.get(ep, "Pending")
+
+
+def build_arm(tenant, vaults, out):
+    """ARM resources for the tenant model (see the module docstring)."""
+    colls, res = {}, {}
+    subs = set()
+    vnet = vnet_id()
+
+    def coll(path):
+        return colls.setdefault(path.lower(), [])
+
+    def add(path, obj):
+        coll(path).append(obj)
+
+    zones = {}  # (cloud, kind) -> zone id
+    for v in vaults:
+        subs.add(v.get("subscription", "a"))
+        subs.add(v.get("pe_subscription", v.get("subscription", "a")))
+    subs.add("a")
+    for cloud, kinds in CLOUDS.items():
+        for kind, (sfx, pl, core) in kinds.items():
+            if not any(v["cloud"] == cloud and v["kind"] == kind for v in vaults):
+                continue
+            zid = "/subscriptions/%s/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/%s" % (
+                sub_id("a"), pl)
+            zones[(cloud, kind)] = zid
+            n = sum(1 for v in vaults if v["cloud"] == cloud and v["kind"] == kind and v["zone"])
+            add("/subscriptions/%s/providers/Microsoft.Network/privateDnsZones" % sub_id("a"), {
+                "id": zid, "name": pl, "type": "Microsoft.Network/privateDnsZones", "location": "global",
+                "etag": "00000000-0000-0000-0000-000000000000",
+                "properties": {"maxNumberOfRecordSets": 25000, "numberOfRecordSets": n + 1,
+                               "numberOfVirtualNetworkLinks": 1, "provisioningState": "Succeeded"}})
+            coll(zid + "/A")
+            links = coll(zid + "/virtualNetworkLinks")
+            if tenant.get("zones", {}).get(pl, {}).get("linked", True):
+                links.append({
+                    "id": zid + "/virtualNetworkLinks/link-vnet-lab", "name": "link-vnet-lab",
+                    "type": "Microsoft.Network/privateDnsZones/virtualNetworkLinks", "location": "global",
+                    "properties": {"virtualNetwork": {"id": vnet}, "registrationEnabled": False,
+                                   "resolutionPolicy": "Default", "virtualNetworkLinkState": "Completed",
+                                   "provisioningState": "Succeeded"}})
+    for s in sorted(subs):
+        for t in ("Microsoft.KeyVault/vaults", "Microsoft.KeyVault/managedHSMs", "Microsoft.Network/privateEndpoints",
+                  "Microsoft.Network/networkInterfaces", "Microsoft.Network/privateDnsZones"):
+            coll("/subscriptions/%s/providers/%s" % (sub_id(s), t))
+    coll("/subscriptions").extend({
+        "id": "/subscriptions/" + sub_id(s), "subscriptionId": sub_id(s), "tenantId": TENANT_ID,
+        "displayName": "lab subscription " + s, "state": "Enabled", "authorizationSource": "RoleBased"}
+        for s in sorted(subs) if s not in tenant.get("hidden_subscriptions", []))
+
+    for i, v in enumerate(vaults):
+        sfx, pl, core = CLOUDS[v["cloud"]][v["kind"]]
+        sub = sub_id(v.get("subscription", "a"))
+        rg = v.get("resource_group", "rg-kv")
+        hsm = v["kind"] == "hsm"
+        vtype = "Microsoft.KeyVault/managedHSMs" if hsm else "Microsoft.KeyVault/vaults"
+        vid = "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (sub, rg, vtype, v["name"])
+        fqdn = "%s.%s" % (v["name"], sfx)
+        conns, props = [], {
+            "tenantId": TENANT_ID, "provisioningState": "Succeeded",
+            ("hsmUri" if hsm else "vaultUri"): "https://%s/" % fqdn}
+        props["sku"] = {"family": "B", "name": "Standard_B1"} if hsm else {"family": "A", "name": "standard"}
+        if v.get("public_access") is not None:
+            props["publicNetworkAccess"] = v["public_access"]
+        if v.get("acl") is not None:
+            props["networkAcls"] = {"bypass": "AzureServices", "defaultAction": v["acl"], "ipRules": [],
+                                    "virtualNetworkRules": []}
+        if v["endpoint"] != "none":
+            pes = sub_id(v.get("pe_subscription", v.get("subscription", "a")))
+            pename = v["name"] + "-pe"
+            peid = "/subscriptions/%s/resourceGroups/rg-net/providers/Microsoft.Network/privateEndpoints/%s" % (
+                pes, pename)
+            nicid = "/subscriptions/%s/resourceGroups/rg-net/providers/Microsoft.Network/networkInterfaces/%s.nic.%08x" % (
+                pes, pename, i)
+            state = state_name(v["endpoint"])
+            cstate = {"status": state, "description": "Auto-Approved" if state == "Approved" else "",
+                      "actionsRequired": "None"}
+            cname = "%s.%08x-0000-4000-8000-%012x" % (pename, i, i)
+            conns.append({"id": vid + "/privateEndpointConnections/" + cname, "name": cname,
+                          "properties": {"privateEndpoint": {"id": peid}, "privateLinkServiceConnectionState": cstate,
+                                         "provisioningState": "Succeeded"}})
+            link = {"id": peid + "/privateLinkServiceConnections/" + pename, "name": pename,
+                    "properties": {"privateLinkServiceId": vid, "groupIds": ["managedhsm" if hsm else "vault"],
+                                   "privateLinkServiceConnectionState": cstate, "provisioningState": "Succeeded"}}
+            pe = {"id": peid, "name": pename, "type": "Microsoft.Network/privateEndpoints", "location": "westeurope",
+                  "properties": {"provisioningState": "Succeeded",
+                                 "subnet": {"id": vnet + "/subnets/snet-pe"},
+                                 "privateLinkServiceConnections": [] if v.get("manual") else [link],
+                                 "manualPrivateLinkServiceConnections": [link] if v.get("manual") else [],
+                                 "networkInterfaces": [], "customDnsConfigs": [], "ipConfigurations": []}}
+            if v.get("nic", True) and v["ip"]:
+                pe["properties"]["networkInterfaces"] = [{"id": nicid}]
+                pe["properties"]["customDnsConfigs"] = [{"fqdn": fqdn, "ipAddresses": list(v["ip"])}]
+                nic = {"id": nicid, "name": nicid.rsplit("/", 1)[1], "type": "Microsoft.Network/networkInterfaces",
+                       "location": "westeurope",
+                       "properties": {"provisioningState": "Succeeded", "ipConfigurations": [{
+                           "name": "privateEndpointIpConfig.%d" % k, "id": nicid + "/ipConfigurations/c%d" % k,
+                           "properties": {"privateIPAddress": ip, "privateIPAllocationMethod": "Dynamic",
+                                          "privateIPAddressVersion": "IPv4", "primary": k == 0,
+                                          "subnet": {"id": vnet + "/subnets/snet-pe"},
+                                          "privateLinkConnectionProperties": {
+                                              "groupId": "managedhsm" if hsm else "vault",
+                                              "requiredMemberName": "default", "fqdns": [fqdn]}}}
+                           for k, ip in enumerate(v["ip"])],
+                           "privateEndpoint": {"id": peid}, "macAddress": "", "primary": True}}
+                add("/subscriptions/%s/providers/Microsoft.Network/networkInterfaces" % pes, nic)
+                res[nicid.lower()] = nic
+            add("/subscriptions/%s/providers/Microsoft.Network/privateEndpoints" % pes, pe)
+            res[peid.lower()] = pe
+        props["privateEndpointConnections"] = conns
+        vault = {"id": vid, "name": v["name"], "type": vtype, "location": "westeurope", "tags": {},
+                 "properties": props}
+        if v.get("no_properties"):
+            vault = {"id": vid, "name": v["name"], "type": vtype, "location": "westeurope", "tags": {}}
+        add("/subscriptions/%s/providers/%s" % (sub, vtype), vault)
+        zid = zones[(v["cloud"], v["kind"])]
+        if v["zone"]:
+            coll(zid + "/A").append({
+                "id": zid + "/A/" + v["name"], "name": v["name"], "type": "Microsoft.Network/privateDnsZones/A",
+                "etag": "00000000-0000-0000-0000-000000000000",
+                "properties": {"ttl": 10, "fqdn": "%s.%s." % (v["name"], pl), "isAutoRegistered": False,
+                               "aRecords": [{"ipv4Address": ip} for ip in v["zone"]]}})
+
+    with open(os.path.join(out, "arm.json"), "w") as f:
+        json.dump({"collections": colls, "resources": res}, f, separators=(",", ":"))
+    everything = [r for k, items in sorted(colls.items()) if k != "/subscriptions" for r in items]
+    with open(os.path.join(out, "inventory-arm.json"), "w") as f:
+        json.dump(everything, f, indent=1)
+    write_az(everything, os.path.join(out, "inventory-az"))
+
+
+def flatten(obj):
+    """The `az network ...` output shape: "properties" merged into the object,
+    recursively for nested resources."""
+    if isinstance(obj, list):
+        return [flatten(x) for x in obj]
+    if not isinstance(obj, dict):
+        return obj
+    out = {k: flatten(v) for k, v in obj.items() if k != "properties"}
+    if isinstance(obj.get("properties"), dict):
+        out.update({k: flatten(v) for k, v in obj["properties"].items()})
+    if "id" in out and "/resourceGroups/" in str(out["id"]):
+        out["resourceGroup"] = str(out["id"]).split("/resourceGroups/")[1].split("/")[0]
+    return out
+
+
+def write_az(resources, d):
+    os.makedirs(d, exist_ok=True)
+    groups = {}
+    for r in resources:
+        groups.setdefault(r["type"].lower(), []).append(r)
+    names = {"microsoft.keyvault/vaults": "keyvault-show", "microsoft.keyvault/managedhsms": "keyvault-show-hsm",
+             "microsoft.network/privateendpoints": "private-endpoint-list", "microsoft.network/networkinterfaces": "nic-list",
+             "microsoft.network/privatednszones": "private-dns-zone-list",
+             "microsoft.network/privatednszones/a": "private-dns-record-set-a-list",
+             "microsoft.network/privatednszones/virtualnetworklinks": "private-dns-link-vnet-list"}
+    for t, items in groups.items():
+        name = names.get(t, t.replace("/", "-"))
+        if t.startswith("microsoft.keyvault/"):
+            # `az keyvault show` prints ARM's shape, one object per vault.
+            for k, item in enumerate(items):
+                with open(os.path.join(d, "%s-%d.json" % (name, k)), "w") as f:
+                    json.dump(item, f, indent=1)
+        else:
+            with open(os.path.join(d, name + ".json"), "w") as f:
+                json.dump(flatten(items), f, indent=1)
+
+
 def main(argv):
     args = list(argv[1:])
     ratelimit, threads = 0, 1
+    arm = "--arm" in args
+    if arm:
+        args.remove("--arm")
     if "--ratelimit" in args:
         i = args.index("--ratelimit")
         ratelimit = int(args[i + 1])
@@ -245,7 +447,9 @@ def main(argv):
         return 2
     with open(args[0]) as f:
         tenant = json.load(f)
-    build(tenant, args[1], int(args[2]), int(args[3]), ratelimit, threads)
+    vaults = build(tenant, args[1], int(args[2]), int(args[3]), ratelimit, threads)
+    if arm:
+        build_arm(tenant, vaults, args[1])
     return 0
 
 

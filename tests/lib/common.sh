@@ -23,12 +23,23 @@ cleanup() {
 		pid=$(cat "$f" 2>/dev/null)
 		[ -n "$pid" ] && kill "$pid" 2>/dev/null
 	done
-	sleep 0.05
+	# Give servers a second to exit on SIGTERM, then SIGKILL what is left.
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		local alive=0
+		for f in "$T"/*.pid "$T"/*/*.pid; do
+			[ -f "$f" ] || continue
+			pid=$(cat "$f" 2>/dev/null)
+			[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && alive=1
+		done
+		[ "$alive" -eq 0 ] && break
+		sleep 0.1
+	done
 	for f in "$T"/*.pid "$T"/*/*.pid; do
 		[ -f "$f" ] || continue
 		pid=$(cat "$f" 2>/dev/null)
 		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	done
+	wait 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -162,3 +173,11 @@ expect_clean_stderr() {
 		ok "$1: no sanitizer report"
 	fi
 }
+
+# No test ever uses the machine's own Azure identity, or reaches IMDS at
+# 169.254.169.254: credentials come only from what a test sets.
+unset AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AZURE_CLIENT_CERTIFICATE_PATH \
+	AZURE_CLIENT_CERTIFICATE_PASSWORD AZURE_FEDERATED_TOKEN_FILE IDENTITY_ENDPOINT IDENTITY_HEADER \
+	MSI_ENDPOINT MSI_SECRET AZURE_AUTHORITY_HOST AZURE_SUBSCRIPTION_ID KVPE_CONFIG
+export AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:9
+export XDG_CONFIG_HOME=$T/xdg

@@ -128,7 +128,7 @@ build(struct kv_arena *a, const struct dns_case *c, struct kv_target *t, struct 
 	t->kind = strncmp(c->vault, "hsm:", 4) == 0 ? KV_KIND_HSM : KV_KIND_VAULT;
 	t->name = c->vault + (t->kind == KV_KIND_HSM ? 4 : 0);
 	t->cloud = (enum kv_cloud_id)c->cloud;
-	assert_int_equal(expect_names(a, t), KV_OK);
+	assert_int_equal(kv_target_names(a, t), KV_OK);
 	if (c->expected) {
 		t->expected = parse_addrs(a, c->expected, &t->n_expected);
 		t->expected_known = t->expected_manual = true;
@@ -242,6 +242,154 @@ test_summary_line(void **state)
 	kv_arena_free(a);
 }
 
+/* ---- ARM cross-checks ---- */
+
+struct arm_case {
+	const char *label;
+	const char *eps;       /* "A:10.1.0.4" approved with address, "P:" pending, "R:" rejected, "X" approved
+				* endpoint outside the inventory, "A:" approved without address; ';' separated */
+	int zones;             /* -1: no zone in the inventory; else the zone's record: 0 none, 1 right, 2 stale */
+	int vnet;              /* 0 unknown, 1 known and the zone linked, 2 known and not linked */
+	const char *pna;       /* publicNetworkAccess: NULL absent, "Enabled", "Disabled" */
+	const char *acl;       /* defaultAction: NULL absent, "Allow", "Deny" */
+	const char *want;
+	enum kv_status status;
+};
+
+static const struct arm_case arm_cases[] = {
+	{"healthy", "A:10.1.0.4", 1, 1, "Disabled", NULL, "", KV_ST_PASS},
+	{"no endpoint", "", -1, 0, "Disabled", NULL, "NO_PRIVATE_ENDPOINT", KV_ST_FAIL},
+	{"pending only", "P:10.1.0.4", 1, 0, "Disabled", NULL, "ENDPOINT_NOT_APPROVED", KV_ST_FAIL},
+	{"rejected only", "R:10.1.0.4", -1, 0, "Disabled", NULL, "ENDPOINT_NOT_APPROVED", KV_ST_FAIL},
+	{"rejected beside approved", "R:10.1.0.5;A:10.1.0.4", 1, 0, "Disabled", NULL, "", KV_ST_PASS},
+	{"approved without address", "A:", -1, 0, "Disabled", NULL, "ENDPOINT_NO_ADDRESS", KV_ST_FAIL},
+	{"endpoint outside the inventory: unknown, not missing", "X", -1, 0, "Disabled", NULL, "", KV_ST_PASS},
+	{"zone without the record", "A:10.1.0.4", 0, 0, "Disabled", NULL, "ZONE_RECORD_MISSING", KV_ST_FAIL},
+	{"zone record stale", "A:10.1.0.4", 2, 0, "Disabled", NULL, "ZONE_RECORD_STALE", KV_ST_FAIL},
+	{"no zone anywhere: unknown, not missing", "A:10.1.0.4", -1, 0, "Disabled", NULL, "", KV_ST_PASS},
+	{"zone not linked to this VNet", "A:10.1.0.4", 1, 2, "Disabled", NULL, "ZONE_NOT_LINKED", KV_ST_FAIL},
+	{"zone rules concern approved endpoints only", "P:10.1.0.4", 0, 2, "Disabled", NULL, "ENDPOINT_NOT_APPROVED",
+	    KV_ST_FAIL},
+	{"public access absent = enabled, acl absent = allow", "A:10.1.0.4", 1, 0, NULL, NULL, "PUBLIC_NETWORK_ENABLED",
+	    KV_ST_PASS},
+	{"public access Enabled with Allow", "A:10.1.0.4", 1, 0, "Enabled", "Allow", "PUBLIC_NETWORK_ENABLED",
+	    KV_ST_PASS},
+	{"public access enabled (lower case)", "A:10.1.0.4", 1, 0, "enabled", NULL, "PUBLIC_NETWORK_ENABLED",
+	    KV_ST_PASS},
+	{"public access Enabled with Deny", "A:10.1.0.4", 1, 0, "Enabled", "Deny", "", KV_ST_PASS},
+	{"public access Disabled", "A:10.1.0.4", 1, 0, "Disabled", "Allow", "", KV_ST_PASS},
+	{"everything wrong at once", "P:10.1.0.4", -1, 0, NULL, NULL, "ENDPOINT_NOT_APPROVED,PUBLIC_NETWORK_ENABLED",
+	    KV_ST_FAIL},
+};
+
+static enum kv_tri
+tri(const char *s, const char *yes)
+{
+	if (s == NULL)
+		return KV_TRI_UNKNOWN;
+	return kv_streq_ci(s, yes) ? KV_TRI_YES : KV_TRI_NO;
+}
+
+static void
+build_arm(struct kv_arena *a, const struct arm_case *c, struct kv_target *t, struct kv_result *r)
+{
+	char *copy = kv_arena_strdup(a, c->eps), *tok, *save = NULL;
+	struct kv_addr *exp = kv_arena_calloc(a, 8, sizeof(*exp));
+
+	memset(t, 0, sizeof(*t));
+	memset(r, 0, sizeof(*r));
+	t->name = "contoso";
+	assert_int_equal(kv_target_names(a, t), KV_OK);
+	t->arm_known = true;
+	t->id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/contoso";
+	t->resource_group = "rg";
+	t->subscription = "s";
+	t->public_access = c->pna ? (kv_streq_ci(c->pna, "Enabled") ? KV_TRI_YES : KV_TRI_NO) : KV_TRI_UNKNOWN;
+	t->acl_default_allow = tri(c->acl, "Allow");
+	t->endpoints = kv_arena_calloc(a, 8, sizeof(*t->endpoints));
+	for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+		struct kv_endpoint_view *e = &t->endpoints[t->n_endpoints++];
+		e->pe_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe";
+		e->pe_name = "pe";
+		e->conn_name = "pe.conn";
+		e->state = tok[0] == 'P' ? KV_PE_PENDING : tok[0] == 'R' ? KV_PE_REJECTED : KV_PE_APPROVED;
+		e->pe_found = tok[0] != 'X';
+		if (tok[0] != 'X' && tok[2] != '\0') {
+			e->addrs = kv_arena_calloc(a, 1, sizeof(*e->addrs));
+			assert_int_equal(kv_addr_parse(tok + 2, &e->addrs[0]), KV_OK);
+			e->n_addrs = 1;
+			if (e->state == KV_PE_APPROVED) {
+				exp[t->n_expected++] = e->addrs[0];
+				t->expected_known = true;
+			}
+		}
+	}
+	t->expected = exp;
+	if (c->zones >= 0) {
+		t->zones_known = true;
+		t->zones = kv_arena_calloc(a, 1, sizeof(*t->zones));
+		t->n_zones = 1;
+		t->zones[0].name = t->pl_zone;
+		t->zones[0].resource_group = "rg-dns";
+		t->zones[0].linked = c->vnet == 1;
+		if (c->zones > 0) {
+			t->zones[0].has_record = true;
+			t->zones[0].addrs = kv_arena_calloc(a, 1, sizeof(struct kv_addr));
+			t->zones[0].n_addrs = 1;
+			assert_int_equal(kv_addr_parse(c->zones == 1 ? "10.1.0.4" : "10.1.9.9", &t->zones[0].addrs[0]), KV_OK);
+		}
+	}
+	if (c->vnet != 0) {
+		t->vnet_known = true;
+		t->vnet_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet";
+	}
+	r->t = t;
+}
+
+static void
+test_arm_rules(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < KV_ARRAY_LEN(arm_cases); i++) {
+		const struct arm_case *c = &arm_cases[i];
+		struct kv_arena *a = kv_arena_new(4096);
+		struct kv_target t;
+		struct kv_result r;
+		struct verdict_cfg vc;
+		const char *got;
+
+		memset(&vc, 0, sizeof(vc));
+		build_arm(a, c, &t, &r);
+		assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
+		got = codes_of(a, &r);
+		if (strcmp(got, c->want) != 0 || r.status != c->status) {
+			print_error("case '%s': got [%s] status %s, want [%s] status %s\n", c->label, got,
+			    kv_status_name(r.status), c->want, kv_status_name(c->status));
+			fail();
+		}
+		kv_arena_free(a);
+	}
+}
+
+/* An incomplete inventory entry is "error" with no findings, whatever else. */
+static void
+test_incomplete(void **state)
+{
+	struct kv_arena *a = kv_arena_new(4096);
+	struct kv_target t;
+	struct kv_result r;
+	struct verdict_cfg vc;
+
+	(void)state;
+	memset(&vc, 0, sizeof(vc));
+	build_arm(a, &arm_cases[1], &t, &r);
+	t.incomplete = "no properties";
+	assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
+	assert_int_equal(r.n_findings, 0);
+	assert_int_equal(r.status, KV_ST_ERROR);
+	kv_arena_free(a);
+}
+
 int
 main(void)
 {
@@ -249,6 +397,8 @@ main(void)
 	    cmocka_unit_test(test_dns_rules),
 	    cmocka_unit_test(test_messages),
 	    cmocka_unit_test(test_summary_line),
+	    cmocka_unit_test(test_arm_rules),
+	    cmocka_unit_test(test_incomplete),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

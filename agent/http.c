@@ -1,0 +1,453 @@
+/* http.c — see http.h.  One CURLM for concurrent ARM pages (connections
+ * reused, HTTP/2 multiplexed where the server offers it), one CURL easy
+ * handle for synchronous token requests. */
+#include "kvpe/http.h"
+
+#include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvpe/log.h"
+
+struct http_xfer {
+	struct http_xfer *next;
+	struct http_client *c;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	char *url, *body;
+	size_t body_len;
+	struct http_resp resp;
+	http_done_fn done;
+	void *arg;
+	bool capped;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct http_client {
+	CURLM *multi;
+	CURL *easy;
+	STACK_OF(X509) *extra_cas;
+	long timeout_ms, connect_timeout_ms;
+	struct http_xfer *active; /* in the multi handle */
+	size_t n_active;
+};
+
+void
+http_resp_init(struct http_resp *r, size_t max_body)
+{
+	memset(r, 0, sizeof(*r));
+	kv_buf_init(&r->body, max_body);
+	r->retry_after_s = -1;
+}
+
+void
+http_resp_free(struct http_resp *r)
+{
+	kv_buf_free(&r->body);
+}
+
+/* --ca-file adds to the system store instead of replacing it (CURLOPT_CAINFO
+ * would replace it). */
+static CURLcode
+ssl_ctx_cb(CURL *curl, void *ssl_ctx, void *userptr)
+{
+	struct http_client *c = userptr;
+	X509_STORE *st = SSL_CTX_get_cert_store((SSL_CTX *)ssl_ctx);
+
+	KV_UNUSED(curl);
+	for (int i = 0; c->extra_cas != NULL && i < sk_X509_num(c->extra_cas); i++)
+		(void)X509_STORE_add_cert(st, sk_X509_value(c->extra_cas, i)); /* duplicates are harmless */
+	return CURLE_OK;
+}
+
+static enum kv_err
+load_cas(const char *path, STACK_OF(X509) **out)
+{
+	FILE *f = fopen(path, "r");
+	STACK_OF(X509) *sk = NULL;
+	X509 *x;
+
+	if (f == NULL)
+		return KV_EIO;
+	sk = sk_X509_new_null();
+	if (sk == NULL) {
+		fclose(f);
+		return KV_ENOMEM;
+	}
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		if (!sk_X509_push(sk, x)) {
+			X509_free(x);
+			break;
+		}
+	}
+	fclose(f);
+	ERR_clear_error();
+	if (sk_X509_num(sk) == 0) {
+		sk_X509_free(sk);
+		return KV_EPARSE;
+	}
+	*out = sk;
+	return KV_OK;
+}
+
+enum kv_err
+http_client_new(const struct http_cfg *cfg, struct http_client **out)
+{
+	struct http_client *c = calloc(1, sizeof(*c));
+	enum kv_err rc = KV_OK;
+
+	if (c == NULL)
+		return KV_ENOMEM;
+	c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 30000;
+	c->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 10000;
+	if (cfg->ca_file != NULL && (rc = load_cas(cfg->ca_file, &c->extra_cas)) != KV_OK)
+		goto out;
+	c->multi = curl_multi_init();
+	c->easy = curl_easy_init();
+	if (c->multi == NULL || c->easy == NULL) {
+		rc = KV_ENOMEM;
+		goto out;
+	}
+	curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)(cfg->max_conns ? cfg->max_conns : 6));
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)(cfg->max_conns ? cfg->max_conns * 2 : 12));
+out:
+	if (rc != KV_OK) {
+		http_client_free(c);
+		return rc;
+	}
+	*out = c;
+	return KV_OK;
+}
+
+static void xfer_free(struct http_xfer *x);
+
+void
+http_client_free(struct http_client *c)
+{
+	if (c == NULL)
+		return;
+	while (c->active != NULL) {
+		struct http_xfer *x = c->active;
+		c->active = x->next;
+		curl_multi_remove_handle(c->multi, x->easy);
+		xfer_free(x);
+	}
+	if (c->multi != NULL)
+		curl_multi_cleanup(c->multi);
+	if (c->easy != NULL)
+		curl_easy_cleanup(c->easy);
+	if (c->extra_cas != NULL)
+		sk_X509_pop_free(c->extra_cas, X509_free);
+	free(c);
+}
+
+static size_t
+write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct http_xfer *x = userdata;
+	size_t n = size * nmemb;
+
+	if (kv_buf_append(&x->resp.body, ptr, n) != KV_OK) {
+		x->capped = true;
+		return 0; /* aborts the transfer: the body is over its cap */
+	}
+	return n;
+}
+
+static void
+copy_header(CURL *easy, const char *name, char *dst, size_t size)
+{
+	struct curl_header *h = NULL;
+
+	dst[0] = '\0';
+	if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h != NULL) {
+		size_t n = strlen(h->value);
+		if (n >= size)
+			n = size - 1;
+		memcpy(dst, h->value, n);
+		dst[n] = '\0';
+	}
+}
+
+/* After a transfer: status, the headers we keep, and the transport outcome. */
+static void
+finish_resp(struct http_xfer *x, CURLcode cc)
+{
+	struct http_resp *r = &x->resp;
+	char ra[64];
+	long ver = 0, port = 0;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_getinfo(x->easy, CURLINFO_HTTP_VERSION, &ver);
+	curl_easy_getinfo(x->easy, CURLINFO_LOCAL_PORT, &port);
+	r->http_version = ver == CURL_HTTP_VERSION_2_0 ? 2 : 1;
+	r->conn_id = port;
+	if (r->status > 0) {
+		copy_header(x->easy, "x-ms-request-id", r->request_id, sizeof(r->request_id));
+		copy_header(x->easy, "x-ms-correlation-request-id", r->correlation_id, sizeof(r->correlation_id));
+		copy_header(x->easy, "content-type", r->content_type, sizeof(r->content_type));
+		copy_header(x->easy, "retry-after", ra, sizeof(ra));
+		if (ra[0] >= '0' && ra[0] <= '9') {
+			r->retry_after_s = strtol(ra, NULL, 10);
+		} else if (ra[0] != '\0') {
+			time_t when = curl_getdate(ra, NULL); /* HTTP-date form */
+			if (when > 0)
+				r->retry_after_s = (long)(when - (time_t)(kv_wall_ms() / 1000));
+			if (r->retry_after_s < 0)
+				r->retry_after_s = 0;
+		}
+	}
+	switch (cc) {
+	case CURLE_OK:
+		r->err = KV_OK;
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		r->err = KV_ETIMEOUT;
+		break;
+	case CURLE_WRITE_ERROR:
+		r->err = x->capped ? KV_ELIMIT : KV_ENET;
+		break;
+	default:
+		r->err = KV_ENET;
+		break;
+	}
+	if (cc != CURLE_OK) {
+		if (x->capped)
+			snprintf(r->error, sizeof(r->error), "response body larger than %zu bytes", r->body.max);
+		else
+			snprintf(r->error, sizeof(r->error), "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
+	}
+}
+
+static enum kv_err
+setup(struct http_client *c, CURL *easy, struct http_xfer *x, const struct http_req *req)
+{
+	long timeout = req->timeout_ms ? req->timeout_ms : c->timeout_ms;
+
+	if (strncmp(req->url, "https://", 8) != 0 && !(req->allow_http && strncmp(req->url, "http://", 7) == 0))
+		return KV_EUSAGE;
+	x->url = strdup(req->url);
+	if (x->url == NULL)
+		return KV_ENOMEM;
+	if (req->body != NULL) {
+		x->body = malloc(req->body_len + 1);
+		if (x->body == NULL)
+			return KV_ENOMEM;
+		memcpy(x->body, req->body, req->body_len);
+		x->body[req->body_len] = '\0';
+		x->body_len = req->body_len;
+	}
+	for (size_t i = 0; i < KV_ARRAY_LEN(req->headers) && req->headers[i] != NULL; i++) {
+		struct curl_slist *n = curl_slist_append(x->hdrs, req->headers[i]);
+		if (n == NULL)
+			return KV_ENOMEM;
+		x->hdrs = n;
+	}
+	http_resp_init(&x->resp, req->max_body ? req->max_body : 4 * 1024 * 1024);
+	x->easy = easy;
+	curl_easy_setopt(easy, CURLOPT_URL, x->url);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, req->allow_http ? "http,https" : "https");
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, "kvpe/" KV_VERSION);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms < timeout ? c->connect_timeout_ms : timeout);
+	/* A body trickling in below 64 bytes/s for 10 s is a stuck server. */
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 64L);
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, 10L);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+	if (c->extra_cas != NULL) {
+		curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+		curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, c);
+	}
+	if (strcmp(req->method, "POST") == 0) {
+		curl_easy_setopt(easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, x->body ? x->body : "");
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)x->body_len);
+	} else {
+		curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+	}
+	return KV_OK;
+}
+
+static void
+xfer_release(struct http_xfer *x)
+{
+	curl_slist_free_all(x->hdrs);
+	if (x->body != NULL) {
+		/* Form bodies may hold a client secret or assertion. */
+		OPENSSL_cleanse(x->body, x->body_len);
+		free(x->body);
+	}
+	free(x->url);
+	x->hdrs = NULL;
+	x->body = NULL;
+	x->url = NULL;
+}
+
+static void
+xfer_free(struct http_xfer *x)
+{
+	if (x == NULL)
+		return;
+	if (x->easy != NULL && x->easy != x->c->easy)
+		curl_easy_cleanup(x->easy);
+	xfer_release(x);
+	http_resp_free(&x->resp);
+	free(x);
+}
+
+enum kv_err
+http_do(struct http_client *c, const struct http_req *req, struct http_resp *resp)
+{
+	struct http_xfer x;
+	CURLcode cc;
+	enum kv_err rc;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	curl_easy_reset(c->easy);
+	rc = setup(c, c->easy, &x, req);
+	if (rc != KV_OK) {
+		xfer_release(&x);
+		http_resp_free(&x.resp);
+		return rc;
+	}
+	cc = curl_easy_perform(c->easy);
+	finish_resp(&x, cc);
+	xfer_release(&x);
+	*resp = x.resp; /* the caller frees the body */
+	return KV_OK;
+}
+
+enum kv_err
+http_submit(struct http_client *c, const struct http_req *req, http_done_fn done, void *arg)
+{
+	struct http_xfer *x = calloc(1, sizeof(*x));
+	CURL *easy = curl_easy_init();
+	enum kv_err rc;
+
+	if (x == NULL || easy == NULL) {
+		free(x);
+		if (easy != NULL)
+			curl_easy_cleanup(easy);
+		return KV_ENOMEM;
+	}
+	x->c = c;
+	x->done = done;
+	x->arg = arg;
+	if ((rc = setup(c, easy, x, req)) != KV_OK) {
+		x->easy = easy;
+		xfer_free(x);
+		return rc;
+	}
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, x);
+	if (curl_multi_add_handle(c->multi, easy) != CURLM_OK) {
+		xfer_free(x);
+		return KV_ENOMEM;
+	}
+	x->next = c->active;
+	c->active = x;
+	c->n_active++;
+	return KV_OK;
+}
+
+size_t
+http_pending(const struct http_client *c)
+{
+	return c->n_active;
+}
+
+static void
+complete(struct http_client *c, struct http_xfer *x, CURLcode cc, bool timed_out)
+{
+	struct http_xfer **pp;
+
+	for (pp = &c->active; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == x) {
+			*pp = x->next;
+			break;
+		}
+	}
+	c->n_active--;
+	curl_multi_remove_handle(c->multi, x->easy);
+	finish_resp(x, cc);
+	if (timed_out) {
+		x->resp.err = KV_ETIMEOUT;
+		snprintf(x->resp.error, sizeof(x->resp.error), "run deadline passed");
+	}
+	if (x->done != NULL)
+		x->done(x->arg, &x->resp);
+	xfer_free(x);
+}
+
+enum kv_err
+http_run(struct http_client *c, int64_t until_ms)
+{
+	int running = 0;
+	CURLMsg *msg;
+	int left;
+
+	while (c->n_active > 0) {
+		int timeout = 1000;
+		if (curl_multi_perform(c->multi, &running) != CURLM_OK)
+			return KV_ENET;
+		while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+			struct http_xfer *x = NULL;
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			complete(c, x, msg->data.result, false); /* may submit more */
+		}
+		if (c->n_active == 0)
+			break;
+		if (until_ms > 0) {
+			int64_t left_ms = until_ms - kv_now_ms();
+			if (left_ms <= 0)
+				return KV_OK; /* the caller has something to do; transfers go on */
+			if (left_ms < timeout)
+				timeout = (int)left_ms;
+		}
+		if (curl_multi_poll(c->multi, NULL, 0, timeout, NULL) != CURLM_OK)
+			return KV_ENET;
+	}
+	return KV_OK;
+}
+
+void
+http_abort_all(struct http_client *c)
+{
+	while (c->active != NULL)
+		complete(c, c->active, CURLE_OPERATION_TIMEDOUT, true);
+}
+
+enum kv_err
+http_form_add(struct kv_buf *b, const char *key, const char *value)
+{
+	char *ek = curl_easy_escape(NULL, key, 0);
+	char *ev = curl_easy_escape(NULL, value, 0);
+	enum kv_err rc = KV_ENOMEM;
+
+	if (ek != NULL && ev != NULL)
+		rc = kv_buf_printf(b, "%s%s=%s", b->len ? "&" : "", ek, ev);
+	if (ev != NULL) {
+		OPENSSL_cleanse(ev, strlen(ev));
+		curl_free(ev);
+	}
+	curl_free(ek);
+	return rc;
+}

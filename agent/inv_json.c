@@ -1,0 +1,553 @@
+/* inv_json.c — ARM JSON into the inventory.  The only place a resource's
+ * cJSON tree exists: it is read into inv structs and deleted here.
+ *
+ * Two shapes are read: ARM's (fields under "properties") and the one the
+ * `az network ...` commands print (the same fields flattened to the top
+ * level).  A field of the wrong JSON type counts as absent. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kvpe/inv.h"
+
+#define INV_FILE_MAX (512L * 1024 * 1024)
+
+struct ctx {
+	struct kv_inv *inv;
+	struct kv_arena *a;
+	const char *origin;
+	size_t n_resources;
+};
+
+/* A field under "properties", or at the top level (the flattened shape).
+ * Keys are matched case-insensitively, as ARM's casing drifts. */
+static const cJSON *
+prop(const cJSON *obj, const char *name)
+{
+	const cJSON *p = cJSON_GetObjectItem(obj, "properties"), *v = NULL;
+
+	if (cJSON_IsObject(p))
+		v = cJSON_GetObjectItem(p, name);
+	return v != NULL ? v : cJSON_GetObjectItem(obj, name);
+}
+
+static const char *
+str_of(const cJSON *v)
+{
+	return (cJSON_IsString(v) && v->valuestring != NULL) ? v->valuestring : NULL;
+}
+
+static const char *
+field_str(const cJSON *obj, const char *name)
+{
+	return str_of(cJSON_GetObjectItem(obj, name));
+}
+
+static const char *
+dup(struct ctx *c, const char *s)
+{
+	return s ? kv_arena_strdup(c->a, s) : NULL;
+}
+
+static enum kv_pe_state
+state_of(const cJSON *item)
+{
+	const cJSON *st = prop(item, "privateLinkServiceConnectionState");
+	const char *s = cJSON_IsObject(st) ? field_str(st, "status") : NULL;
+
+	if (s == NULL)
+		return KV_PE_UNKNOWN;
+	if (kv_streq_ci(s, "Approved"))
+		return KV_PE_APPROVED;
+	if (kv_streq_ci(s, "Pending"))
+		return KV_PE_PENDING;
+	if (kv_streq_ci(s, "Rejected"))
+		return KV_PE_REJECTED;
+	if (kv_streq_ci(s, "Disconnected"))
+		return KV_PE_DISCONNECTED;
+	return KV_PE_UNKNOWN;
+}
+
+static const char *
+last_segment(struct ctx *c, const char *id)
+{
+	const char *slash = id ? strrchr(id, '/') : NULL;
+
+	return slash ? kv_arena_strdup(c->a, slash + 1) : NULL;
+}
+
+/* Addresses from a list of strings or of {key: "ip"} objects. */
+static enum kv_err
+addr_list(struct ctx *c, const cJSON *arr, const char *key, struct kv_addr **out, size_t *n)
+{
+	size_t cap = (size_t)cJSON_GetArraySize(arr), k = 0;
+	const cJSON *el;
+	struct kv_addr *v;
+
+	*out = NULL;
+	*n = 0;
+	if (!cJSON_IsArray(arr) || cap == 0)
+		return KV_OK;
+	v = kv_arena_calloc(c->a, cap, sizeof(*v));
+	if (v == NULL)
+		return KV_ENOMEM;
+	cJSON_ArrayForEach(el, arr) {
+		const char *s = key ? (cJSON_IsObject(el) ? field_str(el, key) : NULL) : str_of(el);
+		if (s != NULL && k < cap && kv_addr_parse_loose(s, &v[k]) == KV_OK)
+			k++;
+	}
+	kv_addr_sort_unique(v, &k);
+	*out = v;
+	*n = k;
+	return KV_OK;
+}
+
+static void
+id_parts(struct ctx *c, const char *id, const char **sub, const char **rg)
+{
+	*sub = inv_id_segment(c->a, id, "subscriptions");
+	*rg = inv_id_segment(c->a, id, "resourceGroups");
+}
+
+/* ---- resource readers ---- */
+
+static enum kv_err
+read_conns(struct ctx *c, const cJSON *arr, struct inv_conn **out, size_t *n)
+{
+	size_t cap = (size_t)cJSON_GetArraySize(arr), k = 0;
+	const cJSON *el;
+
+	*out = NULL;
+	*n = 0;
+	if (!cJSON_IsArray(arr) || cap == 0)
+		return KV_OK;
+	*out = kv_arena_calloc(c->a, cap, sizeof(**out));
+	if (*out == NULL)
+		return KV_ENOMEM;
+	cJSON_ArrayForEach(el, arr) {
+		const cJSON *pe = prop(el, "privateEndpoint");
+		const char *pe_id = cJSON_IsObject(pe) ? field_str(pe, "id") : NULL;
+		const char *name = field_str(el, "name");
+		if (!cJSON_IsObject(el) || pe_id == NULL || k >= cap)
+			continue;
+		(*out)[k].pe_id = dup(c, pe_id);
+		(*out)[k].name = name ? dup(c, name) : last_segment(c, field_str(el, "id"));
+		(*out)[k].state = state_of(el);
+		k++;
+	}
+	*n = k;
+	return KV_OK;
+}
+
+static enum kv_tri
+tri_of(const char *s, const char *yes, const char *no)
+{
+	if (s == NULL)
+		return KV_TRI_UNKNOWN;
+	if (kv_streq_ci(s, yes))
+		return KV_TRI_YES;
+	if (kv_streq_ci(s, no))
+		return KV_TRI_NO;
+	return KV_TRI_UNKNOWN;
+}
+
+static enum kv_err
+read_vault(struct ctx *c, const cJSON *r, enum kv_kind kind)
+{
+	struct inv_vault v;
+	const char *id = field_str(r, "id"), *name = field_str(r, "name"), *uri, *pna;
+	const cJSON *props = cJSON_GetObjectItem(r, "properties"), *acls;
+	enum kv_err rc;
+
+	if (id == NULL || name == NULL)
+		return KV_OK; /* cannot be joined: skipped */
+	memset(&v, 0, sizeof(v));
+	v.id = dup(c, id);
+	v.name = kv_arena_lower(c->a, name);
+	v.kind = kind;
+	v.location = dup(c, field_str(r, "location"));
+	v.origin = c->origin;
+	id_parts(c, id, &v.subscription, &v.resource_group);
+	v.has_properties = cJSON_IsObject(props);
+	if (v.has_properties) {
+		uri = str_of(prop(r, kind == KV_KIND_HSM ? "hsmUri" : "vaultUri"));
+		if (uri != NULL) {
+			char host[256];
+			const char *h = strstr(uri, "://");
+			size_t hl;
+			h = h ? h + 3 : uri;
+			hl = strcspn(h, "/:");
+			if (hl < sizeof(host)) {
+				memcpy(host, h, hl);
+				host[hl] = '\0';
+				v.cloud_known = cloud_from_host(host, kind, &v.cloud);
+			}
+		}
+		/* publicNetworkAccess is free-form: Enabled, enabled, Disabled,
+		 * SecuredByPerimeter; absent means enabled (ARM's default). */
+		pna = str_of(prop(r, "publicNetworkAccess"));
+		v.public_access = pna == NULL ? KV_TRI_UNKNOWN : kv_streq_ci(pna, "Enabled") ? KV_TRI_YES
+		    : (kv_streq_ci(pna, "Disabled") || kv_streq_ci(pna, "SecuredByPerimeter")) ? KV_TRI_NO : KV_TRI_YES;
+		acls = prop(r, "networkAcls");
+		v.acl_default_allow = cJSON_IsObject(acls) ? tri_of(field_str(acls, "defaultAction"), "Allow", "Deny")
+							   : KV_TRI_UNKNOWN;
+		if ((rc = read_conns(c, prop(r, "privateEndpointConnections"), &v.conns, &v.n_conns)) != KV_OK)
+			return rc;
+	}
+	if (v.id == NULL || v.name == NULL)
+		return KV_ENOMEM;
+	c->n_resources++;
+	return inv_add_vault(c->inv, &v);
+}
+
+/* A privateEndpointConnections child resource listed on its own. */
+static enum kv_err
+read_conn_resource(struct ctx *c, const cJSON *r, enum kv_kind kind)
+{
+	const char *id = field_str(r, "id");
+	const char *vault_id = id ? inv_id_parent(c->a, id, "privateEndpointConnections") : NULL;
+	const cJSON *pe = prop(r, "privateEndpoint");
+	struct inv_conn conn;
+	enum kv_err rc;
+
+	if (vault_id == NULL || !cJSON_IsObject(pe) || field_str(pe, "id") == NULL)
+		return KV_OK;
+	conn.pe_id = dup(c, field_str(pe, "id"));
+	conn.name = field_str(r, "name") ? dup(c, field_str(r, "name")) : last_segment(c, id);
+	conn.state = state_of(r);
+	rc = inv_add_vault_conn(c->inv, vault_id, &conn);
+	if (rc == KV_ENOTFOUND) {
+		/* The vault itself is not (yet) known: a stub without properties,
+		 * replaced if the full vault arrives. */
+		struct inv_vault v;
+		memset(&v, 0, sizeof(v));
+		v.id = vault_id;
+		v.name = last_segment(c, vault_id);
+		if (v.name != NULL)
+			kv_lower_inplace((char *)(uintptr_t)v.name);
+		v.kind = kind;
+		v.origin = c->origin;
+		id_parts(c, vault_id, &v.subscription, &v.resource_group);
+		if ((rc = inv_add_vault(c->inv, &v)) == KV_OK)
+			rc = inv_add_vault_conn(c->inv, vault_id, &conn);
+	}
+	c->n_resources++;
+	return rc;
+}
+
+static enum kv_err
+read_pe(struct ctx *c, const cJSON *r)
+{
+	struct inv_pe pe;
+	const char *id = field_str(r, "id");
+	const cJSON *sn = prop(r, "subnet"), *nics = prop(r, "networkInterfaces"), *dns = prop(r, "customDnsConfigs");
+	const cJSON *ipc = prop(r, "ipConfigurations"), *el;
+	const char *lists[2] = {"privateLinkServiceConnections", "manualPrivateLinkServiceConnections"};
+	size_t cap, k;
+	enum kv_err rc;
+
+	if (id == NULL)
+		return KV_OK;
+	memset(&pe, 0, sizeof(pe));
+	pe.id = dup(c, id);
+	pe.name = dup(c, field_str(r, "name"));
+	id_parts(c, id, &pe.subscription, &pe.resource_group);
+	pe.subnet_id = cJSON_IsObject(sn) ? dup(c, field_str(sn, "id")) : NULL;
+	if (cJSON_IsArray(nics) && (cap = (size_t)cJSON_GetArraySize(nics)) > 0) {
+		pe.nic_ids = kv_arena_calloc(c->a, cap, sizeof(*pe.nic_ids));
+		if (pe.nic_ids == NULL)
+			return KV_ENOMEM;
+		cJSON_ArrayForEach(el, nics) if (cJSON_IsObject(el) && field_str(el, "id") && pe.n_nics < cap)
+			pe.nic_ids[pe.n_nics++] = dup(c, field_str(el, "id"));
+	}
+	if (cJSON_IsArray(dns) && (cap = (size_t)cJSON_GetArraySize(dns)) > 0) {
+		pe.dns = kv_arena_calloc(c->a, cap, sizeof(*pe.dns));
+		if (pe.dns == NULL)
+			return KV_ENOMEM;
+		cJSON_ArrayForEach(el, dns) {
+			struct inv_dnscfg *d;
+			if (!cJSON_IsObject(el) || pe.n_dns >= cap)
+				continue;
+			d = &pe.dns[pe.n_dns++];
+			d->fqdn = dup(c, field_str(el, "fqdn"));
+			if ((rc = addr_list(c, cJSON_GetObjectItem(el, "ipAddresses"), NULL, &d->addrs, &d->n_addrs)) != KV_OK)
+				return rc;
+		}
+	}
+	if (cJSON_IsArray(ipc) && (cap = (size_t)cJSON_GetArraySize(ipc)) > 0) {
+		pe.static_addrs = kv_arena_calloc(c->a, cap, sizeof(*pe.static_addrs));
+		if (pe.static_addrs == NULL)
+			return KV_ENOMEM;
+		cJSON_ArrayForEach(el, ipc) {
+			const char *ip = cJSON_IsObject(el) ? str_of(prop(el, "privateIPAddress")) : NULL;
+			if (ip != NULL && pe.n_static < cap && kv_addr_parse_loose(ip, &pe.static_addrs[pe.n_static]) == KV_OK)
+				pe.n_static++;
+		}
+	}
+	cap = 0;
+	for (k = 0; k < 2; k++)
+		cap += (size_t)cJSON_GetArraySize(prop(r, lists[k]));
+	if (cap > 0) {
+		pe.links = kv_arena_calloc(c->a, cap, sizeof(*pe.links));
+		if (pe.links == NULL)
+			return KV_ENOMEM;
+		for (k = 0; k < 2; k++) {
+			const cJSON *arr = prop(r, lists[k]);
+			if (!cJSON_IsArray(arr))
+				continue;
+			cJSON_ArrayForEach(el, arr) {
+				const char *target = cJSON_IsObject(el) ? str_of(prop(el, "privateLinkServiceId")) : NULL;
+				if (target == NULL || pe.n_links >= cap)
+					continue;
+				pe.links[pe.n_links].target_id = dup(c, target);
+				pe.links[pe.n_links].name = dup(c, field_str(el, "name"));
+				pe.links[pe.n_links].state = state_of(el);
+				pe.n_links++;
+			}
+		}
+	}
+	if (pe.id == NULL)
+		return KV_ENOMEM;
+	c->n_resources++;
+	return inv_add_pe(c->inv, &pe);
+}
+
+static enum kv_err
+read_nic(struct ctx *c, const cJSON *r)
+{
+	struct inv_nic nic;
+	const char *id = field_str(r, "id");
+	const cJSON *ipc = prop(r, "ipConfigurations"), *el;
+	size_t cap;
+
+	if (id == NULL)
+		return KV_OK;
+	memset(&nic, 0, sizeof(nic));
+	nic.id = dup(c, id);
+	if (cJSON_IsArray(ipc) && (cap = (size_t)cJSON_GetArraySize(ipc)) > 0) {
+		nic.ips = kv_arena_calloc(c->a, cap, sizeof(*nic.ips));
+		if (nic.ips == NULL)
+			return KV_ENOMEM;
+		cJSON_ArrayForEach(el, ipc) {
+			const char *ip = cJSON_IsObject(el) ? str_of(prop(el, "privateIPAddress")) : NULL;
+			const cJSON *plc = cJSON_IsObject(el) ? prop(el, "privateLinkConnectionProperties") : NULL;
+			const cJSON *fq = cJSON_IsObject(plc) ? cJSON_GetObjectItem(plc, "fqdns") : NULL, *f;
+			struct inv_nic_ip *x;
+			if (ip == NULL || nic.n_ips >= cap)
+				continue;
+			x = &nic.ips[nic.n_ips];
+			if (kv_addr_parse_loose(ip, &x->addr) != KV_OK)
+				continue;
+			if (cJSON_IsArray(fq) && cJSON_GetArraySize(fq) > 0) {
+				x->fqdns = kv_arena_calloc(c->a, (size_t)cJSON_GetArraySize(fq), sizeof(*x->fqdns));
+				if (x->fqdns == NULL)
+					return KV_ENOMEM;
+				cJSON_ArrayForEach(f, fq) if (str_of(f) != NULL)
+					x->fqdns[x->n_fqdns++] = dup(c, str_of(f));
+			}
+			nic.n_ips++;
+		}
+	}
+	if (nic.id == NULL)
+		return KV_ENOMEM;
+	c->n_resources++;
+	return inv_add_nic(c->inv, &nic);
+}
+
+static enum kv_err
+read_zone(struct ctx *c, const cJSON *r)
+{
+	struct inv_zone z;
+	const char *id = field_str(r, "id"), *name = field_str(r, "name");
+
+	if (id == NULL || name == NULL)
+		return KV_OK;
+	memset(&z, 0, sizeof(z));
+	z.id = dup(c, id);
+	z.name = kv_arena_dnsname(c->a, name);
+	id_parts(c, id, &z.subscription, &z.resource_group);
+	if (z.id == NULL || z.name == NULL)
+		return KV_ENOMEM;
+	c->n_resources++;
+	return inv_add_zone(c->inv, &z);
+}
+
+static enum kv_err
+read_record(struct ctx *c, const cJSON *r)
+{
+	struct inv_record rec;
+	const char *id = field_str(r, "id"), *name = field_str(r, "name");
+	const cJSON *ttl = prop(r, "ttl");
+	enum kv_err rc;
+
+	if (id == NULL || name == NULL)
+		return KV_OK;
+	memset(&rec, 0, sizeof(rec));
+	rec.zone_id = inv_id_parent(c->a, id, "A");
+	rec.name = kv_arena_lower(c->a, name);
+	if (rec.zone_id == NULL)
+		return KV_OK;
+	if (cJSON_IsNumber(ttl) && ttl->valuedouble >= 0 && ttl->valuedouble < 4294967296.0)
+		rec.ttl = (uint32_t)ttl->valuedouble;
+	if ((rc = addr_list(c, prop(r, "aRecords"), "ipv4Address", &rec.addrs, &rec.n_addrs)) != KV_OK)
+		return rc;
+	c->n_resources++;
+	return inv_add_record(c->inv, &rec);
+}
+
+static enum kv_err
+read_link(struct ctx *c, const cJSON *r)
+{
+	struct inv_link l;
+	const char *id = field_str(r, "id"), *st;
+	const cJSON *vn = prop(r, "virtualNetwork");
+
+	if (id == NULL || !cJSON_IsObject(vn) || field_str(vn, "id") == NULL)
+		return KV_OK;
+	memset(&l, 0, sizeof(l));
+	l.zone_id = inv_id_parent(c->a, id, "virtualNetworkLinks");
+	l.vnet_id = dup(c, field_str(vn, "id"));
+	st = str_of(prop(r, "virtualNetworkLinkState"));
+	l.completed = st == NULL || kv_streq_ci(st, "Completed");
+	if (l.zone_id == NULL)
+		return KV_OK;
+	c->n_resources++;
+	return inv_add_link(c->inv, &l);
+}
+
+static enum kv_err
+read_resource(struct ctx *c, const cJSON *r)
+{
+	const char *type = cJSON_IsObject(r) ? field_str(r, "type") : NULL;
+
+	if (type == NULL)
+		return KV_OK;
+	if (kv_streq_ci(type, "Microsoft.KeyVault/vaults"))
+		return read_vault(c, r, KV_KIND_VAULT);
+	if (kv_streq_ci(type, "Microsoft.KeyVault/managedHSMs"))
+		return read_vault(c, r, KV_KIND_HSM);
+	if (kv_streq_ci(type, "Microsoft.KeyVault/vaults/privateEndpointConnections"))
+		return read_conn_resource(c, r, KV_KIND_VAULT);
+	if (kv_streq_ci(type, "Microsoft.KeyVault/managedHSMs/privateEndpointConnections"))
+		return read_conn_resource(c, r, KV_KIND_HSM);
+	if (kv_streq_ci(type, "Microsoft.Network/privateEndpoints"))
+		return read_pe(c, r);
+	if (kv_streq_ci(type, "Microsoft.Network/networkInterfaces"))
+		return read_nic(c, r);
+	if (kv_streq_ci(type, "Microsoft.Network/privateDnsZones"))
+		return read_zone(c, r);
+	if (kv_streq_ci(type, "Microsoft.Network/privateDnsZones/A"))
+		return read_record(c, r);
+	if (kv_streq_ci(type, "Microsoft.Network/privateDnsZones/virtualNetworkLinks"))
+		return read_link(c, r);
+	return KV_OK; /* other resource types are not ours */
+}
+
+static enum kv_err
+read_array(struct ctx *c, const cJSON *arr)
+{
+	const cJSON *el;
+	enum kv_err rc = KV_OK;
+
+	cJSON_ArrayForEach(el, arr) {
+		if ((rc = read_resource(c, el)) != KV_OK)
+			break;
+	}
+	return rc;
+}
+
+enum kv_err
+inv_json_load(struct kv_inv *inv, const char *text, size_t len, const char *origin, const char **next_link,
+    size_t *n_resources, char *err, size_t size)
+{
+	struct ctx c = {inv, inv_arena(inv), origin, 0};
+	cJSON *root = cJSON_ParseWithLength(text, len);
+	const cJSON *value, *nl;
+	enum kv_err rc = KV_OK;
+
+	if (next_link != NULL)
+		*next_link = NULL;
+	if (root == NULL) {
+		const char *at = cJSON_GetErrorPtr();
+		size_t off = (at != NULL && at >= text && at <= text + len) ? (size_t)(at - text) : len;
+		snprintf(err, size, "not valid JSON (at byte %zu of %zu)", off, len);
+		return KV_EPARSE;
+	}
+	if (cJSON_IsArray(root)) {
+		rc = read_array(&c, root);
+	} else if (cJSON_IsObject(root)) {
+		value = cJSON_GetObjectItem(root, "value");
+		if (value == NULL)
+			value = cJSON_GetObjectItem(root, "data"); /* Resource Graph */
+		if (cJSON_IsArray(value)) {
+			rc = read_array(&c, value);
+			nl = cJSON_GetObjectItem(root, "nextLink");
+			if (next_link != NULL && cJSON_IsString(nl) && nl->valuestring[0] != '\0')
+				*next_link = kv_arena_strdup(c.a, nl->valuestring);
+		} else if (value != NULL) {
+			snprintf(err, size, "\"value\" is not an array");
+			rc = KV_EPARSE;
+		} else if (cJSON_GetObjectItem(root, "type") != NULL) {
+			rc = read_resource(&c, root);
+		} else {
+			snprintf(err, size, "expected an ARM list ({\"value\": [...]}), an array of resources, or one resource");
+			rc = KV_EPARSE;
+		}
+	} else {
+		snprintf(err, size, "expected a JSON object or array");
+		rc = KV_EPARSE;
+	}
+	cJSON_Delete(root);
+	if (rc == KV_ENOMEM)
+		snprintf(err, size, "out of memory");
+	if (n_resources != NULL)
+		*n_resources = c.n_resources;
+	return rc;
+}
+
+enum kv_err
+inv_json_load_file(struct kv_inv *inv, const char *path, char *err, size_t size)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL, perr[200];
+	long sz;
+	size_t len, n = 0;
+	enum kv_err rc;
+
+	if (f == NULL) {
+		snprintf(err, size, "--inventory %s: %s", path, strerror(errno));
+		return KV_EIO;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		snprintf(err, size, "--inventory %s: cannot read (not a regular file?)", path);
+		fclose(f);
+		return KV_EIO;
+	}
+	if (sz > INV_FILE_MAX) {
+		snprintf(err, size, "--inventory %s: %ld bytes, over the %ld-byte limit", path, sz, INV_FILE_MAX);
+		fclose(f);
+		return KV_ELIMIT;
+	}
+	text = malloc((size_t)sz + 1);
+	if (text == NULL) {
+		fclose(f);
+		return KV_ENOMEM;
+	}
+	len = fread(text, 1, (size_t)sz, f);
+	fclose(f);
+	text[len] = '\0';
+	rc = inv_json_load(inv, text, len, kv_arena_strdup(inv_arena(inv), path), NULL, &n, perr, sizeof(perr));
+	free(text);
+	if (rc != KV_OK) {
+		snprintf(err, size, "--inventory %s: %s", path, perr);
+		return rc;
+	}
+	if (n == 0) {
+		snprintf(err, size, "--inventory %s: no Key Vault, endpoint, NIC or private DNS resource in it", path);
+		return KV_EPARSE;
+	}
+	return KV_OK;
+}

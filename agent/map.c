@@ -1,0 +1,116 @@
+/* map.c — see map.h.  Linear probing, load factor at most 1/2. */
+#include "kvpe/map.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct map_slot {
+	const char *key;
+	size_t value;
+	uint32_t hash;
+};
+
+struct kv_map {
+	struct map_slot *slots;
+	size_t cap, count;
+};
+
+static uint32_t
+fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+struct kv_map *
+kv_map_new(void)
+{
+	struct kv_map *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->cap = 64;
+	m->slots = calloc(m->cap, sizeof(*m->slots));
+	if (m->slots == NULL) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void
+kv_map_free(struct kv_map *m)
+{
+	if (m == NULL)
+		return;
+	free(m->slots);
+	free(m);
+}
+
+size_t
+kv_map_count(const struct kv_map *m)
+{
+	return m->count;
+}
+
+static struct map_slot *
+find(struct map_slot *slots, size_t cap, const char *key, uint32_t h)
+{
+	size_t i = h & (cap - 1);
+
+	while (slots[i].key != NULL && (slots[i].hash != h || strcmp(slots[i].key, key) != 0))
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+static enum kv_err
+grow(struct kv_map *m)
+{
+	size_t ncap = m->cap * 2;
+	struct map_slot *ns = calloc(ncap, sizeof(*ns));
+
+	if (ns == NULL)
+		return KV_ENOMEM;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key != NULL)
+			*find(ns, ncap, m->slots[i].key, m->slots[i].hash) = m->slots[i];
+	free(m->slots);
+	m->slots = ns;
+	m->cap = ncap;
+	return KV_OK;
+}
+
+enum kv_err
+kv_map_put(struct kv_map *m, const char *key, size_t value)
+{
+	uint32_t h = fnv1a(key);
+	struct map_slot *s;
+
+	if ((m->count + 1) * 2 > m->cap && grow(m) != KV_OK)
+		return KV_ENOMEM;
+	s = find(m->slots, m->cap, key, h);
+	if (s->key == NULL) {
+		s->key = key;
+		s->hash = h;
+		m->count++;
+	}
+	s->value = value;
+	return KV_OK;
+}
+
+bool
+kv_map_get(const struct kv_map *m, const char *key, size_t *value)
+{
+	const struct map_slot *s = find(m->slots, m->cap, key, fnv1a(key));
+
+	if (s->key == NULL)
+		return false;
+	*value = s->value;
+	return true;
+}

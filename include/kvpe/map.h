@@ -1,0 +1,21 @@
+/* map.h — string → index hash map (open addressing, FNV-1a), for joins by
+ * lower-cased ARM resource ID without per-vault scans.  Keys are not copied:
+ * they must outlive the map (they live in the inventory's arena). */
+#ifndef KVPE_MAP_H
+#define KVPE_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kvpe/common.h"
+
+struct kv_map;
+
+struct kv_map *kv_map_new(void);
+void kv_map_free(struct kv_map *m);
+/* Inserts or replaces. */
+enum kv_err kv_map_put(struct kv_map *m, const char *key, size_t value);
+bool kv_map_get(const struct kv_map *m, const char *key, size_t *value);
+size_t kv_map_count(const struct kv_map *m);
+
+#endif

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# The credential chain against the local token endpoints: every credential
+# type, its order, its failures, token refresh — and that no secret, client
+# assertion or token ever reaches stdout or stderr, failures included.
+. "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/arm.sh"
+
+cat >"$T/tenant.json" <<'JSON'
+{"vaults": [{"name": "kv-cred", "ip": "10.1.0.4", "public_access": "Disabled"}]}
+JSON
+lab_up "$T/tenant.json" --arm || { not_ok "lab did not start"; finish; exit 1; }
+arm_up "$LAB_DIR/arm.json" || { not_ok "ARM server did not start"; finish; exit 1; }
+SUB=5c1ab000-0000-4000-8000-00000000000a
+RUN=(check --dns-server "$LAB_VNET" --probe off --format json --ca-file "$ARM_CA" --arm-endpoint "$ARM_URL" -v)
+
+# No secret-bearing value, JWT (client assertion) or server token (64-char
+# url-safe) may appear in anything kvpe printed.
+no_leak() {
+	local label=$1
+	shift
+	if grep -qF -e "$ARM_SECRET" -e "$ARM_FEDERATED" -e "$ARM_ID_HEADER" "$@" ||
+		grep -qE 'eyJ[A-Za-z0-9_-]{10,}|[A-Za-z0-9_-]{60,}' "$@"; then
+		not_ok "$label: a secret or token was printed"
+		grep -nE 'eyJ|[A-Za-z0-9_-]{60,}' "$@" | head -3
+	else
+		ok "$label: no secret or token in stdout/stderr"
+	fi
+}
+
+# cred_case LABEL ENV_FN WANT_SOURCE [extra checks on the token request]
+cred_case() {
+	local label=$1 envfn=$2 source=$3
+	arm_reset
+	$envfn
+	run_kvpe "$T/$label.json" "${RUN[@]}"
+	expect_rc "$label" 0
+	expect_eq "$label: vault checked" "$(codes "$T/$label.json" kv-cred),$(vault_field "$T/$label.json" kv-cred .status)" ",pass"
+	if grep -q "credential selected source=\"$source\"" "$T/$label.json.err"; then ok "$label: -v names $source"; else
+		not_ok "$label: credential source not '$source'"
+		cat "$T/$label.json.err" | head -5
+	fi
+	no_leak "$label" "$T/$label.json" "$T/$label.json.err"
+}
+
+cred_case secret arm_env_secret "environment (client secret)"
+expect_eq "secret: form carries client_secret" "$(arm_log | jq -r '[.[] | select(.method=="POST")][0].form_keys|join(",")')" \
+	"client_id,client_secret,grant_type,scope"
+
+cred_case cert-ps256 arm_env_cert "environment (client certificate)"
+expect_eq "cert: a client assertion was sent (and verified by the server)" \
+	"$(arm_log | jq -r '[.[] | select(.method=="POST")][0] | "\(.status) \(.form_keys|join(","))"')" \
+	"200 client_assertion,client_assertion_type,client_id,grant_type,scope"
+
+env_cert_rs256() { arm_env_cert; export KVPE_ASSERTION_ALG=RS256; }
+cred_case cert-rs256 env_cert_rs256 "environment (client certificate)"
+env_cert_chain() { arm_env_cert; export AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=true; }
+cred_case cert-x5c env_cert_chain "environment (client certificate)"
+
+cred_case workload arm_env_workload "workload identity"
+cred_case appservice arm_env_appservice "managed identity (App Service)"
+expect_eq "appservice: X-IDENTITY-HEADER sent" "$(arm_log | jq '[.[] | select(.path=="/msi/token")][0].headers["x-identity-header_present"]')" true
+
+cred_case imds arm_env_imds "managed identity (IMDS)"
+expect_eq "imds: Metadata: true sent" "$(arm_log | jq -r '[.[] | select(.path|startswith("/metadata"))][0].headers.metadata')" true
+env_imds_user() { arm_env_imds; export AZURE_CLIENT_ID=$ARM_MSI_CLIENT; }
+cred_case imds-user-assigned env_imds_user "managed identity (IMDS)"
+expect_eq "imds: client_id selects the user-assigned identity" \
+	"$(arm_log | jq -r '[.[] | select(.path|startswith("/metadata"))][0].query' | grep -c "client_id=$ARM_MSI_CLIENT")" 1
+
+cred_case cli arm_env_cli "Azure CLI"
+
+# AZURE_AUTHORITY_HOST with a trailing slash works the same.
+env_secret_slash() { arm_env_secret; export AZURE_AUTHORITY_HOST=$ARM_URL/; }
+cred_case authority-trailing-slash env_secret_slash "environment (client secret)"
+
+# Chain order: the environment wins over a managed identity that is also there.
+env_both() { arm_env_appservice; export AZURE_TENANT_ID=$ARM_TENANT AZURE_CLIENT_ID=$ARM_CLIENT AZURE_CLIENT_SECRET=$ARM_SECRET; }
+cred_case order-env-first env_both "environment (client secret)"
+
+# ---- failures: exit 2, a clear reason, nothing secret ----
+fail_case() { # label envfn want_message [faults]
+	local label=$1 envfn=$2 want=$3
+	arm_reset
+	[ -n "${4:-}" ] && arm_faults "$4"
+	$envfn
+	run_kvpe "$T/$label.json" "${RUN[@]}"
+	expect_rc "$label" 2
+	if grep -qF -- "$want" "$T/$label.json.err"; then ok "$label: says '$want'"; else
+		not_ok "$label: message lacks '$want'"
+		cat "$T/$label.json.err"
+	fi
+	expect_eq "$label: one line on stderr after the logs" "$(grep -c '^kvpe: ' "$T/$label.json.err")" 1
+	no_leak "$label" "$T/$label.json" "$T/$label.json.err"
+}
+env_bad_secret() { arm_env_secret; export AZURE_CLIENT_SECRET="wrong-$ARM_SECRET"; }
+fail_case bad-secret env_bad_secret "AADSTS7000215"
+fail_case token-500 arm_env_secret "token endpoint: HTTP 500" \
+	'[{"match": "oauth2/v2.0/token", "times": -1, "action": {"status": 500, "body": "<html>oops</html>", "headers": {"Content-Type": "text/html"}}}]'
+fail_case token-html arm_env_secret "not a token answer" \
+	'[{"match": "oauth2/v2.0/token", "times": -1, "action": {"raw": "<html><body>Sign in</body></html>", "status": 200, "content_type": "text/html"}}]'
+fail_case token-expired arm_env_secret "already expired" \
+	'[{"match": "oauth2/v2.0/token", "times": -1, "action": {"token_expires_in": -30}}]'
+env_cert_password() { arm_env_cert; export AZURE_CLIENT_CERTIFICATE_PASSWORD=hunter2; }
+fail_case cert-password env_cert_password "only unencrypted PEM"
+env_cert_missing() { arm_env_cert; export AZURE_CLIENT_CERTIFICATE_PATH=$T/nope.pem; }
+fail_case cert-missing env_cert_missing "cannot open $T/nope.pem"
+env_wrong_cert() { arm_env_cert; export AZURE_CLIENT_CERTIFICATE_PATH=$ARM_DIR/server-bundle.pem; cat "$ARM_DIR/server.key" "$ARM_DIR/server.pem" >"$ARM_DIR/server-bundle.pem"; }
+fail_case cert-not-registered env_wrong_cert "invalid_client"
+env_bad_federated() { arm_env_workload; echo "not-the-token" >"$AZURE_FEDERATED_TOKEN_FILE"; }
+fail_case workload-wrong-token env_bad_federated "invalid_client"
+env_fed_empty() { arm_env_workload; : >"$AZURE_FEDERATED_TOKEN_FILE"; }
+fail_case workload-empty-file env_fed_empty "is empty"
+env_bad_header() { arm_env_appservice; export IDENTITY_HEADER=wrong-header; }
+fail_case appservice-bad-header env_bad_header "managed identity endpoint (IDENTITY_ENDPOINT): HTTP 401"
+env_cli_fails() {
+	arm_env_clear
+	mkdir -p "$ARM_DIR/badbin"
+	printf '#!/bin/sh\necho "ERROR: Please run '"'"'az login'"'"' to setup account." >&2\nexit 1\n' >"$ARM_DIR/badbin/az"
+	chmod +x "$ARM_DIR/badbin/az"
+	export PATH="$ARM_DIR/badbin:$PATH"
+}
+fail_case cli-not-logged-in env_cli_fails "Please run 'az login'"
+PATH_SAVED=$PATH
+env_none() { arm_env_clear; export PATH=/usr/bin:/bin; }
+fail_case no-credential env_none "no credential: set AZURE_TENANT_ID"
+export PATH=$PATH_SAVED
+env_imds_wrong_user() { arm_env_imds; export AZURE_CLIENT_ID=00000000-0000-0000-0000-00000000dead PATH=/usr/bin:/bin; }
+fail_case imds-unknown-identity env_imds_wrong_user "Identity not found"
+export PATH=$PATH_SAVED
+
+# ---- refresh: a token that lives 4 s is renewed before it runs out ----
+arm_down
+arm_up "$LAB_DIR/arm.json" --token-lifetime 4 --page-size 1 || { not_ok "restart"; finish; exit 1; }
+RUN=(check --dns-server "$LAB_VNET" --probe off --format json --ca-file "$ARM_CA" --arm-endpoint "$ARM_URL" -v)
+arm_env_secret
+arm_faults '[{"match": "networkInterfaces", "times": 1, "action": {"delay": 2.5}}]'
+run_kvpe "$T/refresh.json" "${RUN[@]}" --subscription "$SUB"
+expect_rc "refresh" 0
+n=$(arm_log | jq '[.[] | select(.method=="POST")] | length')
+if [ "$n" -ge 2 ]; then ok "refresh: token renewed during the run ($n token requests)"; else not_ok "refresh: only $n token request"; fi
+expect_eq "refresh: no ARM request was refused" "$(arm_log | jq '[.[] | select(.status==401)] | length')" 0
+no_leak refresh "$T/refresh.json" "$T/refresh.json.err"
+finish

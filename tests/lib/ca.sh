@@ -1,0 +1,29 @@
+# ca.sh — a throwaway test CA made with the openssl command at test time.
+# ca_make DIR: DIR/ca.pem (+ ca.key), DIR/server.pem/.key for 127.0.0.1 and
+# localhost, DIR/client.pem (RSA key + certificate, for certificate
+# credentials), DIR/client.crt.
+# ca_cert DIR NAME SAN [DAYS] [CA_PREFIX]: another leaf, DIR/NAME.pem/.key
+
+ca_make() {
+	local d=$1
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 \
+		-subj "/CN=kvpe test CA $$" -addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || return 1
+	ca_cert "$d" server "IP:127.0.0.1,DNS:localhost" || return 1
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/client.key" -out "$d/client.csr" -subj "/CN=kvpe-test-client" \
+		2>/dev/null || return 1
+	openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+		-out "$d/client.crt" 2>/dev/null || return 1
+	cat "$d/client.key" "$d/client.crt" >"$d/client.pem"
+	chmod 600 "$d/client.pem" "$d/client.key"
+}
+
+ca_cert() {
+	local d=$1 name=$2 san=$3 days=${4:-2} ca=${5:-ca}
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/$name.key" -out "$d/$name.csr" -subj "/CN=${san#*:}" \
+		2>/dev/null || return 1
+	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$san" >"$d/$name.ext"
+	openssl x509 -req -in "$d/$name.csr" -CA "$d/$ca.pem" -CAkey "$d/$ca.key" -CAcreateserial -days "$days" \
+		-extfile "$d/$name.ext" -out "$d/$name.pem" 2>/dev/null || return 1
+}

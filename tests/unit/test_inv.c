@@ -1,0 +1,303 @@
+/* test_inv.c — ARM JSON into the inventory and the joins: both shapes (ARM's
+ * and az's flattened one), the quirks real ARM data has (IDs echoed in
+ * lower case, a NIC address with a prefix, manual connections, free-form
+ * publicNetworkAccess, hsmUri with a region label), wrong JSON types. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kvpe/inv.h"
+
+#define SUB "/subscriptions/0000aaaa-0000-4000-8000-000000000001"
+#define VID SUB "/resourceGroups/RG-Kv/providers/Microsoft.KeyVault/vaults/Contoso"
+#define PEID SUB "/resourceGroups/rg-net/providers/Microsoft.Network/privateEndpoints/contoso-pe"
+#define NICID SUB "/resourceGroups/rg-net/providers/Microsoft.Network/networkInterfaces/contoso-pe.nic.1"
+#define ZID SUB "/resourceGroups/a/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net"
+#define VNET SUB "/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/hub"
+
+static const char vault_page[] =
+    "{\"value\": [{\"id\": \"" VID "\", \"name\": \"Contoso\", \"type\": \"Microsoft.KeyVault/vaults\","
+    " \"location\": \"westeurope\", \"properties\": {\"vaultUri\": \"https://contoso.vault.azure.cn/\","
+    " \"publicNetworkAccess\": \"enabled\", \"networkAcls\": {\"defaultAction\": \"Deny\"},"
+    " \"privateEndpointConnections\": [{\"id\": \"" VID "/privateEndpointConnections/conn1\","
+    "   \"properties\": {\"privateEndpoint\": {\"id\": \"" PEID "\"},"
+    "   \"privateLinkServiceConnectionState\": {\"status\": \"Approved\"}}}]}}],"
+    " \"nextLink\": \"https://management.azure.com/next?page=2\"}";
+
+/* The az network private-endpoint list shape: properties flattened, the
+ * target ID echoed in lower case, the NIC address carrying a prefix. */
+static const char pe_az[] =
+    "[{\"id\": \"" PEID "\", \"name\": \"contoso-pe\", \"type\": \"Microsoft.Network/privateEndpoints\","
+    " \"resourceGroup\": \"rg-net\", \"subnet\": {\"id\": \"" VNET "/subnets/pe\"},"
+    " \"networkInterfaces\": [{\"id\": \"" NICID "\"}],"
+    " \"customDnsConfigs\": [{\"fqdn\": \"contoso.vault.azure.cn\", \"ipAddresses\": [\"10.1.0.5\"]},"
+    "                        {\"fqdn\": \"other.example\", \"ipAddresses\": [\"10.9.9.9\"]}],"
+    " \"privateLinkServiceConnections\": [{\"name\": \"c\", \"privateLinkServiceId\": \"/subscriptions/0000aaaa-0000-4000-8000-000000000001/resourcegroups/rg-kv/providers/microsoft.keyvault/vaults/contoso\","
+    "   \"privateLinkServiceConnectionState\": {\"status\": \"Approved\"}}]}]";
+
+static const char nic_arm[] =
+    "{\"id\": \"" NICID "\", \"type\": \"Microsoft.Network/networkInterfaces\", \"properties\": {\"ipConfigurations\": ["
+    " {\"properties\": {\"privateIPAddress\": \"10.1.0.4/28\", \"privateLinkConnectionProperties\":"
+    "   {\"fqdns\": [\"contoso.vault.azure.cn\"]}}},"
+    " {\"properties\": {\"privateIPAddress\": \"10.1.0.77\", \"privateLinkConnectionProperties\":"
+    "   {\"fqdns\": [\"someone-else.vault.azure.cn\"]}}}]}}";
+
+static const char zone_graph[] =
+    "{\"data\": [{\"id\": \"" ZID "\", \"name\": \"privatelink.vaultcore.azure.net\","
+    " \"type\": \"microsoft.network/privatednszones\"}], \"count\": 1}";
+
+/* A record set in a resource group named "a": the zone is the ID before the last "/A/". */
+static const char record[] =
+    "{\"value\": [{\"id\": \"" ZID "/A/contoso\", \"name\": \"contoso\", \"type\": \"Microsoft.Network/privateDnsZones/A\","
+    " \"properties\": {\"ttl\": 10, \"fqdn\": \"contoso.privatelink.vaultcore.azure.net.\","
+    " \"aRecords\": [{\"ipv4Address\": \"10.1.9.9\"}]}}]}";
+
+static const char link[] =
+    "[{\"id\": \"" ZID "/virtualNetworkLinks/l1\", \"type\": \"Microsoft.Network/privateDnsZones/virtualNetworkLinks\","
+    " \"virtualNetwork\": {\"id\": \"" VNET "\"}, \"virtualNetworkLinkState\": \"Completed\"}]";
+
+static struct kv_inv *
+load(const char *const *docs, size_t n)
+{
+	struct kv_inv *inv = NULL;
+	char err[200];
+	size_t cnt;
+
+	assert_int_equal(inv_new(NULL, &inv), KV_OK);
+	for (size_t i = 0; i < n; i++) {
+		enum kv_err rc = inv_json_load(inv, docs[i], strlen(docs[i]), "test", NULL, &cnt, err, sizeof(err));
+		if (rc != KV_OK) {
+			print_error("doc %zu: %s\n", i, err);
+			fail();
+		}
+	}
+	return inv;
+}
+
+static void
+test_join(void **state)
+{
+	const char *docs[] = {vault_page, pe_az, nic_arm, zone_graph, record, link};
+	struct kv_inv *inv = load(docs, KV_ARRAY_LEN(docs));
+	struct kv_arena *a = kv_arena_new(4096);
+	struct kv_cfg cfg;
+	struct kv_target t;
+	char buf[64];
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.cloud = KV_CLOUD_PUBLIC;
+	cfg.vnet_id = VNET;
+	assert_int_equal(inv_vault_count(inv), 1);
+	assert_int_equal(inv_target(inv, 0, &cfg, a, &t), KV_OK);
+	assert_string_equal(t.name, "contoso");
+	assert_int_equal(t.cloud, KV_CLOUD_CHINA); /* from vaultUri, not --cloud */
+	assert_string_equal(t.fqdn, "contoso.vault.azure.cn");
+	assert_string_equal(t.resource_group, "RG-Kv");
+	assert_int_equal(t.public_access, KV_TRI_YES);
+	assert_int_equal(t.acl_default_allow, KV_TRI_NO);
+	assert_int_equal(t.n_endpoints, 1); /* the vault's connection and the PE's link are one endpoint */
+	assert_true(t.endpoints[0].pe_found);
+	assert_string_equal(t.endpoints[0].conn_name, "conn1");
+	/* NIC IP for this vault (prefix dropped) + its DNS config; not the other vault's, not other.example's */
+	assert_int_equal(t.endpoints[0].n_addrs, 2);
+	kv_addr_format(&t.endpoints[0].addrs[0], buf, sizeof(buf));
+	assert_string_equal(buf, "10.1.0.4");
+	kv_addr_format(&t.endpoints[0].addrs[1], buf, sizeof(buf));
+	assert_string_equal(buf, "10.1.0.5");
+	assert_true(t.expected_known);
+	assert_int_equal(t.n_expected, 2);
+	/* the zone is privatelink.vaultcore.azure.net, but the vault is China's: not its zone */
+	assert_int_equal(t.n_zones, 0);
+	assert_false(t.zones_known);
+	kv_arena_free(a);
+	inv_free(inv);
+}
+
+static void
+test_zone_join(void **state)
+{
+	const char *page = "{\"value\": [{\"id\": \"" SUB "/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/contoso\","
+			   " \"name\": \"contoso\", \"type\": \"Microsoft.KeyVault/vaults\", \"properties\": {}}]}";
+	const char *docs[] = {page, zone_graph, record, link};
+	struct kv_inv *inv = load(docs, KV_ARRAY_LEN(docs));
+	struct kv_arena *a = kv_arena_new(4096);
+	struct kv_cfg cfg;
+	struct kv_target t;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.vnet_id = VNET;
+	assert_int_equal(inv_target(inv, 0, &cfg, a, &t), KV_OK);
+	assert_true(t.zones_known);
+	assert_int_equal(t.n_zones, 1);
+	assert_true(t.zones[0].has_record);
+	assert_true(t.zones[0].linked);
+	assert_string_equal(t.zones[0].resource_group, "a");
+	assert_int_equal(t.zones[0].ttl, 10);
+	assert_int_equal(t.n_endpoints, 0);
+	assert_int_equal(t.public_access, KV_TRI_UNKNOWN); /* absent: ARM's default (enabled) */
+	kv_arena_free(a);
+	inv_free(inv);
+}
+
+static void
+test_hsm_and_manual(void **state)
+{
+	const char *hsm =
+	    "{\"id\": \"" SUB "/resourceGroups/rg/providers/Microsoft.KeyVault/managedHSMs/hsm1\", \"name\": \"hsm1\","
+	    " \"type\": \"Microsoft.KeyVault/managedHSMs\", \"properties\": {\"hsmUri\": \"https://westus.hsm1.managedhsm.azure.net\","
+	    " \"publicNetworkAccess\": \"SecuredByPerimeter\"}}";
+	const char *pe =
+	    "{\"id\": \"" PEID "\", \"type\": \"Microsoft.Network/privateEndpoints\", \"properties\": {"
+	    " \"privateLinkServiceConnections\": [], \"manualPrivateLinkServiceConnections\": [{\"name\": \"m1\","
+	    " \"properties\": {\"privateLinkServiceId\": \"" SUB "/resourceGroups/rg/providers/Microsoft.KeyVault/managedHSMs/hsm1\","
+	    " \"privateLinkServiceConnectionState\": {\"status\": \"Pending\"}}}],"
+	    " \"networkInterfaces\": [{\"id\": \"/subscriptions/x/resourceGroups/rg1/provders/Microsoft.Network/networkInterfaces/n\"}]}}";
+	const char *docs[] = {hsm, pe};
+	struct kv_inv *inv = load(docs, KV_ARRAY_LEN(docs));
+	struct kv_arena *a = kv_arena_new(4096);
+	struct kv_cfg cfg;
+	struct kv_target t;
+	const char **missing;
+	size_t n;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(inv_target(inv, 0, &cfg, a, &t), KV_OK);
+	assert_int_equal(t.kind, KV_KIND_HSM);
+	assert_string_equal(t.fqdn, "hsm1.managedhsm.azure.net");
+	assert_int_equal(t.public_access, KV_TRI_NO);
+	/* the manual connection, found from the endpoint's side */
+	assert_int_equal(t.n_endpoints, 1);
+	assert_int_equal(t.endpoints[0].state, KV_PE_PENDING);
+	assert_string_equal(t.endpoints[0].conn_name, "m1");
+	assert_false(t.expected_known);
+	assert_int_equal(inv_missing_endpoints(inv, a, &missing, &n), KV_OK);
+	assert_int_equal(n, 0);
+	kv_arena_free(a);
+	inv_free(inv);
+}
+
+static void
+test_missing(void **state)
+{
+	const char *docs[] = {vault_page};
+	struct kv_inv *inv = load(docs, 1);
+	struct kv_arena *a = kv_arena_new(4096);
+	const char **ids;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(inv_missing_endpoints(inv, a, &ids, &n), KV_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(ids[0], PEID);
+	kv_arena_free(a);
+	inv_free(inv);
+}
+
+static void
+test_next_link_and_counts(void **state)
+{
+	struct kv_inv *inv = NULL;
+	const char *next = NULL;
+	size_t n = 0;
+	char err[100];
+
+	(void)state;
+	assert_int_equal(inv_new(NULL, &inv), KV_OK);
+	assert_int_equal(inv_json_load(inv, vault_page, strlen(vault_page), "t", &next, &n, err, sizeof(err)), KV_OK);
+	assert_string_equal(next, "https://management.azure.com/next?page=2");
+	assert_int_equal(n, 1);
+	inv_free(inv);
+}
+
+/* Wrong JSON types anywhere are read as "absent": no crash, no invented data. */
+static void
+test_wrong_types(void **state)
+{
+	static const char *const docs[] = {
+	    "{\"value\": [{\"id\": 5, \"type\": \"Microsoft.KeyVault/vaults\", \"name\": \"x\"}]}",
+	    "{\"value\": [{\"id\": \"" VID "\", \"type\": \"Microsoft.KeyVault/vaults\", \"name\": [1],"
+	    " \"properties\": \"text\"}]}",
+	    "[{\"id\": \"" VID "\", \"type\": \"Microsoft.KeyVault/vaults\", \"name\": \"kv1\", \"properties\": {"
+	    "  \"privateEndpointConnections\": {\"a\": 1}, \"publicNetworkAccess\": 7, \"networkAcls\": []}}]",
+	    "[{\"id\": \"" PEID "\", \"type\": \"Microsoft.Network/privateEndpoints\", \"properties\": {"
+	    "  \"customDnsConfigs\": [{\"fqdn\": 1, \"ipAddresses\": [1, null, \"x\", \"10.0.0.1\"]}, 3],"
+	    "  \"networkInterfaces\": [\"str\", {\"id\": {}}], \"privateLinkServiceConnections\": [null, {\"properties\": 2}],"
+	    "  \"subnet\": \"s\", \"ipConfigurations\": [{\"properties\": {\"privateIPAddress\": 10}}]}}]",
+	    "[{\"id\": \"" NICID "\", \"type\": \"Microsoft.Network/networkInterfaces\", \"properties\": {"
+	    "  \"ipConfigurations\": [{\"properties\": {\"privateIPAddress\": \"10.0.0.2\", \"privateLinkConnectionProperties\":"
+	    "  {\"fqdns\": [1, \"a\"]}}}, 5]}}]",
+	    "[{\"id\": \"" ZID "/A/r\", \"type\": \"Microsoft.Network/privateDnsZones/A\", \"name\": \"r\","
+	    "  \"properties\": {\"ttl\": -5, \"aRecords\": [{\"ipv4Address\": 3}, \"x\"]}}]",
+	    "[{\"type\": \"Microsoft.Network/privateDnsZones/virtualNetworkLinks\", \"id\": \"" ZID "/virtualNetworkLinks/l\","
+	    "  \"properties\": {\"virtualNetwork\": \"no\"}}, 7, null, \"x\", [1]]",
+	    "{\"type\": \"Something.Else/entirely\", \"id\": \"/x\"}",
+	};
+	struct kv_arena *a = kv_arena_new(4096);
+	struct kv_cfg cfg;
+	struct kv_target t;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	for (size_t i = 0; i < KV_ARRAY_LEN(docs); i++) {
+		struct kv_inv *inv = NULL;
+		char err[200];
+		size_t n;
+		assert_int_equal(inv_new(NULL, &inv), KV_OK);
+		assert_int_equal(inv_json_load(inv, docs[i], strlen(docs[i]), "t", NULL, &n, err, sizeof(err)), KV_OK);
+		for (size_t v = 0; v < inv_vault_count(inv); v++)
+			assert_int_equal(inv_target(inv, v, &cfg, a, &t), KV_OK);
+		inv_free(inv);
+	}
+	kv_arena_free(a);
+}
+
+static void
+test_malformed(void **state)
+{
+	static const char *const bad[] = {"", "{", "{\"value\": [", "{\"value\": {}}", "42", "\"x\"", "{\"a\": 1}",
+	    "[{\"type\": \"Microsoft.KeyVault/vaults\"", "\xff\xfe"};
+	(void)state;
+	for (size_t i = 0; i < KV_ARRAY_LEN(bad); i++) {
+		struct kv_inv *inv = NULL;
+		char err[200] = "";
+		assert_int_equal(inv_new(NULL, &inv), KV_OK);
+		assert_int_equal(inv_json_load(inv, bad[i], strlen(bad[i]), "t", NULL, NULL, err, sizeof(err)), KV_EPARSE);
+		assert_true(strlen(err) > 5);
+		inv_free(inv);
+	}
+}
+
+static void
+test_id_helpers(void **state)
+{
+	struct kv_arena *a = kv_arena_new(4096);
+
+	(void)state;
+	assert_string_equal(inv_id_segment(a, VID, "resourcegroups"), "RG-Kv");
+	assert_string_equal(inv_id_segment(a, VID, "subscriptions"), "0000aaaa-0000-4000-8000-000000000001");
+	assert_null(inv_id_segment(a, VID, "nope"));
+	assert_string_equal(inv_id_parent(a, ZID "/A/a", "A"), ZID);
+	assert_null(inv_id_parent(a, "/x/y", "A"));
+	kv_arena_free(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_join),          cmocka_unit_test(test_zone_join),
+	    cmocka_unit_test(test_hsm_and_manual), cmocka_unit_test(test_missing),
+	    cmocka_unit_test(test_next_link_and_counts), cmocka_unit_test(test_wrong_types),
+	    cmocka_unit_test(test_malformed),     cmocka_unit_test(test_id_helpers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
