@@ -15,19 +15,55 @@
 #include "kvpe/expect.h"
 #include "kvpe/inv.h"
 #include "kvpe/log.h"
+#include "kvpe/net.h"
 #include "kvpe/report.h"
+#include "kvpe/tls.h"
 #include "kvpe/verdict.h"
 
 #define CHECK_ARM_REQUEST_MS 60000       /* one ARM request */
 #define CHECK_ARM_STAGE_MS (10 * 60000)   /* the whole ARM inventory */
 
 struct check_ctx {
+	struct tls_cas *cas;      /* --ca-file, for ARM, token endpoints and probes */
+	struct kv_cidr *probe_allow; /* KVPE_PROBE_ALLOW (tests) */
+	size_t n_probe_allow;
 	struct http_client *http; /* ARM and token endpoints */
 	struct cred *cred;        /* created at the first live ARM run, then kept (token cache) */
 	struct dns_resolver *dns;
 	const char **resolvers; /* "ip:port", owned here */
 	size_t n_resolvers;
 };
+
+/* KVPE_PROBE_ALLOW=CIDR[,CIDR...]: the test suite's guard that no probe
+ * ever leaves the addresses it owns (loopback, its namespaces). */
+static enum kv_err
+probe_allow(struct check_ctx *ctx, char *err, size_t size)
+{
+	const char *env = getenv("KVPE_PROBE_ALLOW");
+	char *copy, *tok, *save = NULL;
+	size_t n = 1;
+
+	if (env == NULL || env[0] == '\0')
+		return KV_OK;
+	for (const char *p = env; *p; p++)
+		n += *p == ',';
+	ctx->probe_allow = calloc(n, sizeof(*ctx->probe_allow));
+	copy = strdup(env);
+	if (ctx->probe_allow == NULL || copy == NULL) {
+		free(copy);
+		return KV_ENOMEM;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if (kv_cidr_parse(tok, &ctx->probe_allow[ctx->n_probe_allow]) != KV_OK) {
+			snprintf(err, size, "KVPE_PROBE_ALLOW: '%s' is not a CIDR", tok);
+			free(copy);
+			return KV_EUSAGE;
+		}
+		ctx->n_probe_allow++;
+	}
+	free(copy);
+	return KV_OK;
+}
 
 enum kv_err
 check_ctx_new(const struct kv_cfg *cfg, struct check_ctx **out, char *err, size_t size)
@@ -38,18 +74,22 @@ check_ctx_new(const struct kv_cfg *cfg, struct check_ctx **out, char *err, size_
 
 	if (ctx == NULL)
 		return KV_ENOMEM;
+	if (cfg->ca_file != NULL && (rc = tls_cas_load(cfg->ca_file, &ctx->cas)) != KV_OK) {
+		snprintf(err, size, "--ca-file %s: %s", cfg->ca_file,
+		    rc == KV_EIO ? "cannot read it" : rc == KV_EPARSE ? "no PEM certificate in it" : kv_strerror(rc));
+		rc = KV_EUSAGE;
+		goto out;
+	}
+	if ((rc = probe_allow(ctx, err, size)) != KV_OK)
+		goto out;
 	{
 		struct http_cfg hc;
 		memset(&hc, 0, sizeof(hc));
-		hc.ca_file = cfg->ca_file;
+		hc.cas = ctx->cas;
 		hc.max_conns = 6;
 		hc.timeout_ms = CHECK_ARM_REQUEST_MS;
-		rc = http_client_new(&hc, &ctx->http);
-		if (rc != KV_OK) {
-			snprintf(err, size, "--ca-file %s: %s", cfg->ca_file ? cfg->ca_file : "", 
-			    rc == KV_EIO ? "cannot read" : rc == KV_EPARSE ? "no PEM certificate in it" : kv_strerror(rc));
+		if ((rc = http_client_new(&hc, &ctx->http)) != KV_OK)
 			goto out;
-		}
 	}
 	memset(&dc, 0, sizeof(dc));
 	dc.servers = cfg->dns_servers;
@@ -98,6 +138,8 @@ check_ctx_free(struct check_ctx *ctx)
 	dns_free(ctx->dns);
 	cred_free(ctx->cred);
 	http_client_free(ctx->http);
+	tls_cas_free(ctx->cas);
+	free(ctx->probe_allow);
 	free(ctx);
 }
 
@@ -141,6 +183,73 @@ stage_dns(struct check_ctx *ctx, struct kv_report *rep, struct kv_result **todo,
 	kv_log_debug("dns stage done", "names=%zu queries=%lu retries=%lu timeouts=%lu peak_inflight=%u", n,
 	    st.queries, st.retries, st.timeouts, st.peak_inflight);
 	dns_batch_free(b);
+	return rc;
+}
+
+/* ---- connection probes ---- */
+
+/* The address to probe: the first IPv4 answer (sorted), else the first IPv6. */
+static bool
+probe_address(const struct kv_result *x, struct kv_addr *out)
+{
+	if (x->dns.a.rcode == KV_RC_NOERROR && x->dns.a.n_addrs > 0) {
+		*out = x->dns.a.addrs[0];
+		return true;
+	}
+	if (x->dns.aaaa.rcode == KV_RC_NOERROR && x->dns.aaaa.n_addrs > 0) {
+		*out = x->dns.aaaa.addrs[0];
+		return true;
+	}
+	return false;
+}
+
+static enum kv_err
+stage_probe(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *rep, struct kv_result **todo,
+    size_t n)
+{
+	struct net_target *t = NULL;
+	struct net_cfg nc;
+	struct net_stats st;
+	size_t m = 0;
+	enum kv_err rc = KV_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		struct kv_probe_obs *o = &todo[i]->probe;
+		o->level = cfg->probe;
+		if (cfg->probe == KV_PROBE_OFF)
+			o->skipped = "--probe off";
+		else if (!probe_address(todo[i], &o->address))
+			o->skipped = todo[i]->dns.a.rcode == KV_RC_NONE
+			    ? "not resolved"
+			    : kv_arena_printf(rep->arena, "DNS gave no address to probe (%s)", kv_rcode_name(todo[i]->dns.a.rcode));
+		else
+			m++;
+	}
+	if (m == 0)
+		return KV_OK;
+	t = calloc(m, sizeof(*t));
+	if (t == NULL)
+		return KV_ENOMEM;
+	m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (todo[i]->probe.skipped != NULL)
+			continue;
+		t[m].fqdn = todo[i]->t->fqdn;
+		t[m].addr = todo[i]->probe.address;
+		t[m].out = &todo[i]->probe;
+		m++;
+	}
+	memset(&nc, 0, sizeof(nc));
+	nc.level = cfg->probe;
+	nc.cas = ctx->cas;
+	nc.max_inflight = cfg->concurrency;
+	nc.timeout_ms = cfg->timeout_ms;
+	nc.allow = ctx->probe_allow;
+	nc.n_allow = ctx->n_probe_allow;
+	rc = net_probe(&nc, t, m, rep->arena, &st);
+	kv_log_debug("probe stage done", "level=%s probes=%lu peak_inflight=%lu", kv_probe_level_name(cfg->probe),
+	    st.probes, st.peak_inflight);
+	free(t);
 	return rc;
 }
 
@@ -281,10 +390,10 @@ observe(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *rep, 
 	for (size_t i = 0; i < n; i++)
 		if (todo[i]->t->incomplete == NULL)
 			todo[m++] = todo[i];
-	for (size_t i = 0; i < m; i++)
-		todo[i]->probe.level = cfg->probe;
 	if (m > 0)
 		rc = stage_dns(ctx, rep, todo, m);
+	if (rc == KV_OK && m > 0)
+		rc = stage_probe(ctx, cfg, rep, todo, m);
 	return rc;
 }
 
@@ -320,7 +429,7 @@ check_run(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **ou
 		todo[i] = &rep->results[i];
 	}
 	if ((rc = observe(ctx, cfg, rep, todo, n_targets)) != KV_OK) {
-		snprintf(err, size, "DNS stage failed: %s", kv_strerror(rc));
+		snprintf(err, size, "DNS or probe stage failed: %s", kv_strerror(rc));
 		goto out;
 	}
 	for (size_t i = 0; i < n_targets; i++)

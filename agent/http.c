@@ -4,15 +4,13 @@
 #include "kvpe/http.h"
 
 #include <curl/curl.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kvpe/log.h"
+#include "kvpe/tls.h"
 
 struct http_xfer {
 	struct http_xfer *next;
@@ -31,7 +29,7 @@ struct http_xfer {
 struct http_client {
 	CURLM *multi;
 	CURL *easy;
-	STACK_OF(X509) *extra_cas;
+	const struct tls_cas *extra_cas;
 	long timeout_ms, connect_timeout_ms;
 	struct http_xfer *active; /* in the multi handle */
 	size_t n_active;
@@ -51,48 +49,12 @@ http_resp_free(struct http_resp *r)
 	kv_buf_free(&r->body);
 }
 
-/* --ca-file adds to the system store instead of replacing it (CURLOPT_CAINFO
- * would replace it). */
 static CURLcode
 ssl_ctx_cb(CURL *curl, void *ssl_ctx, void *userptr)
 {
-	struct http_client *c = userptr;
-	X509_STORE *st = SSL_CTX_get_cert_store((SSL_CTX *)ssl_ctx);
-
 	KV_UNUSED(curl);
-	for (int i = 0; c->extra_cas != NULL && i < sk_X509_num(c->extra_cas); i++)
-		(void)X509_STORE_add_cert(st, sk_X509_value(c->extra_cas, i)); /* duplicates are harmless */
+	tls_cas_apply(userptr, ssl_ctx);
 	return CURLE_OK;
-}
-
-static enum kv_err
-load_cas(const char *path, STACK_OF(X509) **out)
-{
-	FILE *f = fopen(path, "r");
-	STACK_OF(X509) *sk = NULL;
-	X509 *x;
-
-	if (f == NULL)
-		return KV_EIO;
-	sk = sk_X509_new_null();
-	if (sk == NULL) {
-		fclose(f);
-		return KV_ENOMEM;
-	}
-	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-		if (!sk_X509_push(sk, x)) {
-			X509_free(x);
-			break;
-		}
-	}
-	fclose(f);
-	ERR_clear_error();
-	if (sk_X509_num(sk) == 0) {
-		sk_X509_free(sk);
-		return KV_EPARSE;
-	}
-	*out = sk;
-	return KV_OK;
 }
 
 enum kv_err
@@ -105,8 +67,7 @@ http_client_new(const struct http_cfg *cfg, struct http_client **out)
 		return KV_ENOMEM;
 	c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 30000;
 	c->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 10000;
-	if (cfg->ca_file != NULL && (rc = load_cas(cfg->ca_file, &c->extra_cas)) != KV_OK)
-		goto out;
+	c->extra_cas = cfg->cas;
 	c->multi = curl_multi_init();
 	c->easy = curl_easy_init();
 	if (c->multi == NULL || c->easy == NULL) {
@@ -142,8 +103,6 @@ http_client_free(struct http_client *c)
 		curl_multi_cleanup(c->multi);
 	if (c->easy != NULL)
 		curl_easy_cleanup(c->easy);
-	if (c->extra_cas != NULL)
-		sk_X509_pop_free(c->extra_cas, X509_free);
 	free(c);
 }
 
@@ -272,7 +231,7 @@ setup(struct http_client *c, CURL *easy, struct http_xfer *x, const struct http_
 	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
 	if (c->extra_cas != NULL) {
 		curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-		curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, c);
+		curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, (void *)(uintptr_t)c->extra_cas);
 	}
 	if (strcmp(req->method, "POST") == 0) {
 		curl_easy_setopt(easy, CURLOPT_POST, 1L);

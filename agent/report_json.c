@@ -62,7 +62,7 @@ dns_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 }
 
 static void
-probe_json(struct jw *w, const struct kv_result *x)
+probe_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 {
 	const struct kv_probe_obs *p = &x->probe;
 	char buf[KV_ADDR_STRLEN];
@@ -101,8 +101,10 @@ probe_json(struct jw *w, const struct kv_result *x)
 		jw_kstr(w, "error_code", p->error_code);
 	if (p->cert_not_after > 0) {
 		char ts[32];
+		int64_t left = p->cert_not_after - r->started_ms / 1000;
 		kv_fmt_time(p->cert_not_after * 1000, ts, sizeof(ts));
 		jw_kstr(w, "cert_not_after", ts);
+		jw_kint(w, "cert_expires_in_days", left >= 0 ? left / 86400 : -((-left + 86399) / 86400));
 	}
 	jw_obj_end(w);
 }
@@ -145,7 +147,7 @@ vault_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
-	probe_json(w, x);
+	probe_json(w, r, x);
 	jw_key(w, "findings");
 	jw_arr(w);
 	for (size_t i = 0; i < x->n_findings; i++) {

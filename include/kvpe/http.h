@@ -14,8 +14,10 @@
 #include "kvpe/buf.h"
 #include "kvpe/common.h"
 
+struct tls_cas;
+
 struct http_cfg {
-	const char *ca_file;     /* extra CAs (PEM), may be NULL */
+	const struct tls_cas *cas; /* extra CAs (--ca-file), may be NULL; must outlive the client */
 	unsigned max_conns;      /* connections per host for the multi interface */
 	long timeout_ms;         /* whole request */
 	long connect_timeout_ms;

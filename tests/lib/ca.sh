@@ -27,3 +27,34 @@ ca_cert() {
 	openssl x509 -req -in "$d/$name.csr" -CA "$d/$ca.pem" -CAkey "$d/$ca.key" -CAcreateserial -days "$days" \
 		-extfile "$d/$name.ext" -out "$d/$name.pem" 2>/dev/null || return 1
 }
+
+# ca_cert_dated DIR NAME SAN START END: a leaf valid only from START to END
+# (YYYYMMDDHHMMSSZ), e.g. one that has already expired.  `openssl ca` is the
+# only openssl 3.0 command that sets both dates.
+ca_cert_dated() {
+	local d=$1 name=$2 san=$3 start=$4 end=$5
+	mkdir -p "$d/ca-db"
+	: >"$d/ca-db/index.txt"
+	[ -f "$d/ca-db/serial" ] || echo 1000 >"$d/ca-db/serial"
+	cat >"$d/ca-db/ca.cnf" <<CNF
+[ ca ]
+default_ca = dated
+[ dated ]
+database = $d/ca-db/index.txt
+new_certs_dir = $d/ca-db
+serial = $d/ca-db/serial
+default_md = sha256
+policy = any
+unique_subject = no
+[ any ]
+commonName = supplied
+[ ext ]
+subjectAltName = $san
+basicConstraints = CA:FALSE
+extendedKeyUsage = serverAuth
+CNF
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/$name.key" -out "$d/$name.csr" -subj "/CN=${san#*:}" \
+		2>/dev/null || return 1
+	openssl ca -batch -config "$d/ca-db/ca.cnf" -cert "$d/ca.pem" -keyfile "$d/ca.key" -in "$d/$name.csr" \
+		-out "$d/$name.pem" -startdate "$start" -enddate "$end" -extensions ext -notext 2>/dev/null || return 1
+}
