@@ -447,6 +447,10 @@ drain(struct arm_run *r, char *err, size_t size)
 		int64_t now = kv_now_ms(), wake = 0;
 		struct arm_req **pp = &r->queue;
 
+		if (r->cfg->cancel != NULL && *r->cfg->cancel) {
+			snprintf(err, size, "stopped by a signal");
+			return KV_ECANCELED;
+		}
 		if (now >= r->cfg->deadline_ms) {
 			http_abort_all(r->cfg->http);
 			while (r->queue != NULL) {
@@ -476,6 +480,8 @@ drain(struct arm_run *r, char *err, size_t size)
 				wake = q->not_before;
 		if (wake == 0 || wake > r->cfg->deadline_ms)
 			wake = r->cfg->deadline_ms;
+		if (wake > now + 200)
+			wake = now + 200; /* look at the cancel flag */
 		if (r->inflight > 0) {
 			if ((rc = http_run(r->cfg->http, wake)) != KV_OK)
 				return rc;

@@ -24,6 +24,7 @@
 #define CHECK_ARM_STAGE_MS (10 * 60000)   /* the whole ARM inventory */
 
 struct check_ctx {
+	const volatile int *cancel;
 	struct tls_cas *cas;      /* --ca-file, for ARM, token endpoints and probes */
 	struct kv_cidr *probe_allow; /* KVPE_PROBE_ALLOW (tests) */
 	size_t n_probe_allow;
@@ -128,6 +129,29 @@ out:
 }
 
 void
+check_ctx_set_cancel(struct check_ctx *ctx, const volatile int *cancel)
+{
+	ctx->cancel = cancel;
+	dns_set_cancel(ctx->dns, cancel);
+}
+
+bool
+check_dns_down(const struct kv_report *r)
+{
+	size_t asked = 0;
+
+	for (size_t i = 0; i < r->n_results; i++) {
+		enum kv_rcode rc = r->results[i].dns.a.rcode;
+		if (rc == KV_RC_NONE)
+			continue;
+		asked++;
+		if (rc != KV_RC_TIMEOUT && rc != KV_RC_ERROR)
+			return false;
+	}
+	return asked > 0;
+}
+
+void
 check_ctx_free(struct check_ctx *ctx)
 {
 	if (ctx == NULL)
@@ -144,6 +168,16 @@ check_ctx_free(struct check_ctx *ctx)
 }
 
 /* ---- DNS stage ---- */
+
+static void
+on_soa(struct dns_batch *b, void *arg, struct kv_dns_lookup *soa)
+{
+	struct kv_dns_lookup *a = arg;
+
+	KV_UNUSED(b);
+	if (soa->rcode == KV_RC_NOERROR)
+		a->neg_ttl = soa->ttl;
+}
 
 static void
 on_vault_a(struct dns_batch *b, void *arg, struct kv_dns_lookup *a)
@@ -246,6 +280,7 @@ stage_probe(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *r
 	nc.timeout_ms = cfg->timeout_ms;
 	nc.allow = ctx->probe_allow;
 	nc.n_allow = ctx->n_probe_allow;
+	nc.cancel = ctx->cancel;
 	rc = net_probe(&nc, t, m, rep->arena, &st);
 	kv_log_debug("probe stage done", "level=%s probes=%lu peak_inflight=%lu", kv_probe_level_name(cfg->probe),
 	    st.probes, st.peak_inflight);
@@ -293,6 +328,7 @@ stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, s
 	ac.deadline_ms = kv_now_ms() + CHECK_ARM_STAGE_MS;
 	ac.request_timeout_ms = CHECK_ARM_REQUEST_MS;
 	ac.backoff_base_ms = 500;
+	ac.cancel = ctx->cancel;
 	{
 		const char *b = getenv("KVPE_ARM_BACKOFF_MS"); /* tests: shorter retries */
 		long v;
@@ -451,13 +487,59 @@ out:
 }
 
 enum kv_err
-check_rerun(struct check_ctx *ctx, const struct kv_cfg *cfg, const struct kv_report *prev, struct kv_report **out,
-    char *err, size_t size)
+check_negative_ttls(struct check_ctx *ctx, struct kv_report *r)
 {
-	KV_UNUSED(ctx);
-	KV_UNUSED(cfg);
-	KV_UNUSED(prev);
-	KV_UNUSED(out);
-	snprintf(err, size, "--wait is not available yet");
-	return KV_EUSAGE;
+	struct dns_batch *b = NULL;
+	enum kv_err rc;
+	size_t n = 0;
+
+	if ((rc = dns_batch_new(ctx->dns, r->arena, &b)) != KV_OK)
+		return rc;
+	for (size_t i = 0; i < r->n_results && rc == KV_OK; i++) {
+		struct kv_dns_lookup *a = &r->results[i].dns.a;
+		const char *last, *parent;
+		struct kv_dns_lookup *soa;
+		if (r->results[i].status == KV_ST_PASS || (a->rcode != KV_RC_NXDOMAIN && a->rcode != KV_RC_NODATA) ||
+		    a->n_chain == 0)
+			continue;
+		/* NXDOMAIN for x.zone comes from zone: ask the parent of the last name. */
+		last = a->chain[a->n_chain - 1];
+		parent = strchr(last, '.');
+		if (parent == NULL || strchr(parent + 1, '.') == NULL)
+			continue;
+		soa = kv_arena_calloc(r->arena, 1, sizeof(*soa));
+		if (soa == NULL) {
+			rc = KV_ENOMEM;
+			break;
+		}
+		rc = dns_batch_add(b, a->rcode == KV_RC_NODATA ? last : parent + 1, DNS_QSOA, soa, on_soa, a);
+		n++;
+	}
+	if (rc == KV_OK && n > 0)
+		rc = dns_batch_run(b);
+	dns_batch_free(b);
+	return rc;
+}
+
+int64_t
+check_wait_ms(const struct kv_report *r)
+{
+	int64_t wait = 1000;
+
+	for (size_t i = 0; i < r->n_results; i++) {
+		const struct kv_result *x = &r->results[i];
+		const struct kv_dns_lookup *a = &x->dns.a;
+		int64_t w;
+		if (x->status == KV_ST_PASS)
+			continue;
+		if (a->rcode == KV_RC_NOERROR && a->ttl > 0)
+			w = (int64_t)a->ttl * 1000 + 1100; /* caches count whole seconds: just after expiry */
+		else if ((a->rcode == KV_RC_NXDOMAIN || a->rcode == KV_RC_NODATA) && a->neg_ttl > 0)
+			w = (int64_t)a->neg_ttl * 1000 + 1100;
+		else
+			w = 5000;
+		if (w > wait)
+			wait = w;
+	}
+	return wait > 60000 ? 60000 : wait;
 }

@@ -264,7 +264,7 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 			return fail(err, size, "--wait '%s': expected a duration such as 90s, 5m or 1h", v);
 		return KV_OK;
 	case CLI_OPT_INTERVAL:
-		if (kv_parse_duration_ms(v, &cfg->interval_ms) != KV_OK || cfg->interval_ms < 100)
+		if (kv_parse_duration_ms(v, &cfg->interval_ms) != KV_OK || cfg->interval_ms < 10)
 			return fail(err, size, "--interval '%s': expected a duration such as 30s, 5m or 1h", v);
 		return KV_OK;
 	case CLI_OPT_LISTEN: {
@@ -287,6 +287,7 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 			cfg->log_format = KV_LOG_LOGFMT;
 		else
 			return fail(err, size, "--log-format '%s': expected text or logfmt", v);
+		cfg->log_format_set = true;
 		return KV_OK;
 	case CLI_OPT_VERBOSE:
 		cfg->log_level = KV_LOG_DEBUG;
@@ -648,6 +649,9 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 	if (cfg->n_subscriptions == 0 && env_sub != NULL && env_sub[0] != '\0' && cfg->n_inventories == 0 &&
 	    cfg->n_vaults == 0 && (rc = apply(cfg, CLI_OPT_SUBSCRIPTION, env_sub, err, size)) != KV_OK)
 		goto out;
+	/* The agent logs logfmt lines unless told otherwise (log collectors). */
+	if (cfg->cmd == CLI_CMD_AGENT && !cfg->log_format_set)
+		cfg->log_format = KV_LOG_LOGFMT;
 	if (cfg->cmd == CLI_CMD_RESOLVE && cfg->n_names == 0) {
 		rc = fail(err, size, "resolve: expected at least one NAME");
 		goto out;

@@ -362,7 +362,7 @@ http_run(struct http_client *c, int64_t until_ms)
 	int left;
 
 	while (c->n_active > 0) {
-		int timeout = 1000;
+		int timeout = 200;
 		if (curl_multi_perform(c->multi, &running) != CURLM_OK)
 			return KV_ENET;
 		while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {

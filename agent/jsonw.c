@@ -96,28 +96,6 @@ jw_arr_end(struct jw *w)
 	close_(w, ']');
 }
 
-/* Length of a valid UTF-8 sequence at p, or 0. */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf && (p[1] & 0xc0) == 0x80)
-		return 2;
-	if (p[0] >= 0xe0 && p[0] <= 0xef && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) {
-		if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0))
-			return 0; /* overlong, surrogate */
-		return 3;
-	}
-	if (p[0] >= 0xf0 && p[0] <= 0xf4 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80 &&
-	    (p[3] & 0xc0) == 0x80) {
-		if ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 enum kv_err
 jw_escape(struct kv_buf *b, const char *s)
 {
@@ -163,7 +141,7 @@ jw_escape(struct kv_buf *b, const char *s)
 			p++;
 			continue;
 		}
-		ul = utf8_len(p);
+		ul = kv_utf8_len(p);
 		if (ul == 0) {
 			rc = kv_buf_append(b, "\\ufffd", 6);
 			p++;

@@ -4,6 +4,7 @@
  * could not proceed (one-line reason on stderr). */
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "kvpe/log.h"
 #include "kvpe/report.h"
 #include "kvpe/resolve.h"
+#include "kvpe/sched.h"
 
 static int
 write_reports(const struct kv_cfg *cfg, const struct kv_report *rep, int exit_code)
@@ -50,6 +52,49 @@ write_reports(const struct kv_cfg *cfg, const struct kv_report *rep, int exit_co
 	return rc == KV_OK ? 0 : 2;
 }
 
+/* --wait: check again (no faster than the DNS TTLs allow) until every vault
+ * passes or the time is up; *rep becomes the last round's report. */
+static enum kv_err
+wait_for_pass(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **rep, char *err, size_t size)
+{
+	int64_t end = kv_now_ms() + cfg->wait_ms;
+	unsigned round = 1;
+
+	while (report_exit_code(*rep) != 0) {
+		struct report_summary s;
+		struct kv_report *next = NULL;
+		int64_t delay, now = kv_now_ms();
+		enum kv_err rc;
+
+		if ((rc = check_negative_ttls(ctx, *rep)) != KV_OK)
+			return rc;
+		delay = check_wait_ms(*rep);
+		if (now + delay > end) {
+			kv_log_info("--wait: time is up", "rounds=%u", round);
+			break;
+		}
+		report_summarize(*rep, &s);
+		kv_log_info("--wait: not passing yet; checking again after the DNS TTL", "failing=%zu delay_ms=%lld round=%u",
+		    s.failed + s.errors, (long long)delay, round);
+		struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
+		while (nanosleep(&ts, &ts) != 0)
+			;
+		if ((rc = check_run(ctx, cfg, &next, err, size)) != KV_OK)
+			return rc;
+		report_free(*rep);
+		*rep = next;
+		round++;
+	}
+	return KV_OK;
+}
+
+/* Nagios plugins exit 3 (UNKNOWN) when they cannot tell (conventions R1). */
+static bool
+nagios(const struct kv_cfg *cfg)
+{
+	return cfg->format_set && cfg->format == REPORT_NAGIOS;
+}
+
 static int
 cmd_check(const struct kv_cfg *cfg)
 {
@@ -68,12 +113,31 @@ cmd_check(const struct kv_cfg *cfg)
 		goto out;
 	}
 	code = report_exit_code(rep);
+	if (cfg->wait_ms > 0 && code != 0 && (rc = wait_for_pass(ctx, cfg, &rep, err, sizeof(err))) != KV_OK) {
+		fprintf(stderr, "kvpe: %s\n", err);
+		code = 2;
+		goto out;
+	}
+	code = nagios(cfg) ? report_nagios_state(rep) : report_exit_code(rep);
 	if (write_reports(cfg, rep, code) != 0)
 		code = 2;
 out:
+	if (nagios(cfg) && rep == NULL)
+		code = 3;
 	report_free(rep);
 	check_ctx_free(ctx);
 	return code;
+}
+
+/* Before options parse: was --format nagios asked for (for the exit code)? */
+static bool
+wants_nagios(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--format=nagios") == 0 || (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+							       strcmp(argv[i + 1], "nagios") == 0))
+			return true;
+	return false;
 }
 
 int
@@ -88,7 +152,7 @@ main(int argc, char **argv)
 	rc = cli_parse(argc, argv, &cfg, err, sizeof(err));
 	if (rc != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", rc == KV_EUSAGE ? err : kv_strerror(rc));
-		return 2;
+		return wants_nagios(argc, argv) ? 3 : 2;
 	}
 	kv_log_init(cfg->log_level, kv_log_detect_format(cfg->log_format));
 	if (cfg->cmd == CLI_CMD_VERSION) {
@@ -98,7 +162,7 @@ main(int argc, char **argv)
 	}
 	if (cfg->cmd == CLI_CMD_HELP || cfg->help) {
 		cli_usage(stdout, cfg->help ? cfg->cmd : CLI_CMD_NONE);
-		code = 0;
+		code = nagios(cfg) ? 3 : 0;
 		goto out;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -113,8 +177,8 @@ main(int argc, char **argv)
 		code = resolve_main(cfg);
 		break;
 	case CLI_CMD_AGENT:
-		fprintf(stderr, "kvpe: agent mode is not available yet\n");
-		code = 2;
+		code = sched_run(argc, argv, cfg);
+		cfg = NULL; /* sched_run owns it (and replaces it on SIGHUP) */
 		break;
 	case CLI_CMD_NONE:
 	case CLI_CMD_HELP:

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "kvpe/arena.h"
+#include "kvpe/prom.h"
 
 enum kv_err
 report_new(struct kv_report **out)
@@ -60,6 +61,19 @@ report_summarize(const struct kv_report *r, struct report_summary *s)
 	}
 }
 
+const struct kv_finding *
+report_primary_finding(const struct kv_result *x)
+{
+	if (x->status == KV_ST_ERROR) {
+		for (size_t i = 0; i < x->n_findings; i++)
+			if (finding_is_error(x->findings[i].code))
+				return &x->findings[i];
+		if (x->t->incomplete != NULL)
+			return NULL; /* not checked: INCOMPLETE */
+	}
+	return x->n_findings > 0 ? &x->findings[0] : NULL;
+}
+
 int
 report_exit_code(const struct kv_report *r)
 {
@@ -81,11 +95,18 @@ report_write(const struct kv_report *r, enum report_format f, const struct repor
 	case REPORT_JSON:
 		return report_json(r, o, out);
 	case REPORT_JSONL:
+		return report_jsonl(r, o, out);
 	case REPORT_JUNIT:
+		return report_junit(r, o, out);
 	case REPORT_SARIF:
-	case REPORT_PROMETHEUS:
+		return report_sarif(r, o, out);
 	case REPORT_NAGIOS:
-		return KV_EUSAGE;
+		return report_nagios(r, o, out);
+	case REPORT_PROMETHEUS: {
+		struct prom_state st;
+		prom_state_from_report(r, &st);
+		return prom_write(r, &st, out);
+	}
 	}
 	return KV_EUSAGE;
 }

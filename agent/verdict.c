@@ -6,6 +6,7 @@
  * Each code is reported at most once per vault. */
 #include "kvpe/verdict.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,41 @@ add(struct vctx *v, enum kv_finding_code code, const char *msg, const char *fix)
 	r->findings[r->n_findings].message = msg;
 	r->findings[r->n_findings].remediation = fix;
 	r->n_findings++;
+}
+
+/* A value as one shell word: left alone when it is plain, single-quoted
+ * otherwise (resource groups may hold spaces, parentheses, ...).
+ * <placeholders> stay as they are, for the reader to replace. */
+static const char *
+sh(struct kv_arena *a, const char *s)
+{
+	size_t n = 0;
+	bool plain = s[0] != '\0';
+	char *q, *o;
+
+	if (s[0] == '<' || strncmp(s, "$(", 2) == 0)
+		return s;
+	for (const char *p = s; *p; p++, n++)
+		if (!isalnum((unsigned char)*p) && strchr("._/:@%+=,-", *p) == NULL)
+			plain = false;
+	if (plain)
+		return s;
+	q = kv_arena_alloc(a, 4 * n + 3);
+	if (q == NULL)
+		return s;
+	o = q;
+	*o++ = '\'';
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return q;
 }
 
 static const char *
@@ -131,7 +167,7 @@ zone_rg(const struct kv_target *t)
 static const char *
 sub_flag(struct kv_arena *a, const char *sub)
 {
-	return sub ? kv_arena_printf(a, " --subscription %s", sub) : "";
+	return sub ? kv_arena_printf(a, " --subscription %s", sh(a, sub)) : "";
 }
 
 static const char *
@@ -188,7 +224,7 @@ fix_add_record(struct vctx *v)
 	return kv_arena_printf(v->a,
 	    "az network private-dns record-set a add-record --resource-group %s --zone-name %s "
 	    "--record-set-name %s --ipv4-address %s%s",
-	    zone_rg(t), t->pl_zone, t->name, expected_addr(v->a, t), zone_sub_flag(v->a, t));
+	    sh(v->a, zone_rg(t)), t->pl_zone, sh(v->a, t->name), expected_addr(v->a, t), zone_sub_flag(v->a, t));
 }
 
 static const char *
@@ -199,17 +235,18 @@ fix_link(struct vctx *v)
 	return kv_arena_printf(v->a,
 	    "az network private-dns link vnet create --resource-group %s --zone-name %s "
 	    "--name %s-link --virtual-network %s --registration-enabled false%s",
-	    zone_rg(t), t->pl_zone, "kvpe", vnet_for_link(v->a, t), zone_sub_flag(v->a, t));
+	    sh(v->a, zone_rg(t)), t->pl_zone, "kvpe", sh(v->a, vnet_for_link(v->a, t)), zone_sub_flag(v->a, t));
 }
 
 static const char *
 fix_create_endpoint(struct vctx *v)
 {
 	const struct kv_target *t = v->t;
-	const char *rg = or_ph(t->resource_group, PH_RG);
-	const char *id = t->id ? t->id : kv_arena_printf(v->a,
+	const char *rg = sh(v->a, or_ph(t->resource_group, PH_RG));
+	const char *name = sh(v->a, t->name);
+	const char *id = t->id ? sh(v->a, t->id) : kv_arena_printf(v->a,
 	    "$(az keyvault show %s %s --query id -o tsv)",
-	    t->kind == KV_KIND_HSM ? "--hsm-name" : "--name", t->name);
+	    t->kind == KV_KIND_HSM ? "--hsm-name" : "--name", name);
 
 	return kv_arena_printf(v->a,
 	    "az network private-endpoint create --resource-group %s --name %s-pe "
@@ -217,8 +254,8 @@ fix_create_endpoint(struct vctx *v)
 	    "--group-id %s --connection-name %s-pe%s && "
 	    "az network private-endpoint dns-zone-group create --resource-group %s "
 	    "--endpoint-name %s-pe --name default --private-dns-zone %s --zone-name %s",
-	    rg, t->name, id, t->kind == KV_KIND_HSM ? "managedhsm" : "vault", t->name,
-	    sub_flag(v->a, t->subscription), rg, t->name, t->pl_zone, t->pl_zone);
+	    rg, name, id, t->kind == KV_KIND_HSM ? "managedhsm" : "vault", name,
+	    sub_flag(v->a, t->subscription), rg, name, t->pl_zone, t->pl_zone);
 }
 
 static const char *
@@ -228,10 +265,10 @@ fix_resolver(struct vctx *v, int server)
 	    "dig @%s %s; if %s is a custom DNS server, give it a conditional forwarder for %s "
 	    "to 168.63.129.16 (Azure DNS), then check the VNet's servers: "
 	    "az network vnet show --ids %s --query dhcpOptions.dnsServers",
-	    server >= 0 ? server_name(v, server) : "<dns-server>", v->t->fqdn,
+	    server >= 0 ? server_name(v, server) : "<dns-server>", sh(v->a, v->t->fqdn),
 	    server >= 0 ? server_name(v, server) : "the resolver",
 	    v->t->kind == KV_KIND_HSM ? "managedhsm.azure.net" : "vaultcore.azure.net",
-	    vnet_for_link(v->a, v->t));
+	    sh(v->a, vnet_for_link(v->a, v->t)));
 }
 
 /* ---- ARM rules ---- */
@@ -257,8 +294,8 @@ rules_arm(struct vctx *v)
 			or_ph(e->pe_name, or_ph(e->conn_name, "<endpoint>")), kv_pe_state_name(e->state), t->name),
 		    kv_arena_printf(a,
 			"az keyvault private-endpoint-connection approve --resource-group %s %s %s --name %s%s",
-			or_ph(t->resource_group, PH_RG), t->kind == KV_KIND_HSM ? "--hsm-name" : "--vault-name",
-			t->name, or_ph(e->conn_name, "<connection-name>"), sub_flag(a, t->subscription)));
+			sh(a, or_ph(t->resource_group, PH_RG)), t->kind == KV_KIND_HSM ? "--hsm-name" : "--vault-name",
+			sh(a, t->name), sh(a, or_ph(e->conn_name, "<connection-name>")), sub_flag(a, t->subscription)));
 	}
 	for (size_t i = 0; i < t->n_endpoints; i++) {
 		const struct kv_endpoint_view *e = &t->endpoints[i];
@@ -270,7 +307,7 @@ rules_arm(struct vctx *v)
 		    kv_arena_printf(a,
 			"az network private-endpoint show --ids %s --query \"{nics:networkInterfaces[].id, dns:customDnsConfigs}\"; "
 			"if empty, recreate it: az network private-endpoint delete --ids %s",
-			or_ph(e->pe_id, "<endpoint-id>"), or_ph(e->pe_id, "<endpoint-id>")));
+			sh(a, or_ph(e->pe_id, "<endpoint-id>")), sh(a, or_ph(e->pe_id, "<endpoint-id>"))));
 		break;
 	}
 	if (approved && t->zones_known) {
@@ -288,7 +325,7 @@ rules_arm(struct vctx *v)
 				  t->pl_zone, t->name, expected_addr(a, t));
 			const char *fix = t->n_zones == 0
 			    ? kv_arena_printf(a, "az network private-dns zone create --resource-group %s --name %s && %s && %s",
-				  or_ph(t->resource_group, PH_ZONE_RG), t->pl_zone, fix_link(v), fix_add_record(v))
+				  sh(a, or_ph(t->resource_group, PH_ZONE_RG)), t->pl_zone, fix_link(v), fix_add_record(v))
 			    : fix_add_record(v);
 			add(v, KV_F_ZONE_RECORD_MISSING, msg, fix);
 		}
@@ -308,7 +345,7 @@ rules_arm(struct vctx *v)
 					    kv_arena_printf(a,
 						"az network private-dns record-set a remove-record --resource-group %s "
 						"--zone-name %s --record-set-name %s --ipv4-address %s%s && %s",
-						or_ph(z->resource_group, PH_ZONE_RG), t->pl_zone, t->name, stale,
+						sh(a, or_ph(z->resource_group, PH_ZONE_RG)), t->pl_zone, sh(a, t->name), stale,
 						sub_flag(a, z->subscription), fix_add_record(v)));
 					goto stale_done;
 				}
@@ -329,10 +366,10 @@ rules_arm(struct vctx *v)
 		    t->kind == KV_KIND_HSM
 			? kv_arena_printf(a,
 			      "az keyvault update-hsm --resource-group %s --hsm-name %s --public-network-access Disabled%s",
-			      or_ph(t->resource_group, PH_RG), t->name, sub_flag(a, t->subscription))
+			      sh(a, or_ph(t->resource_group, PH_RG)), sh(a, t->name), sub_flag(a, t->subscription))
 			: kv_arena_printf(a,
 			      "az keyvault update --resource-group %s --name %s --public-network-access Disabled%s",
-			      or_ph(t->resource_group, PH_RG), t->name, sub_flag(a, t->subscription)));
+			      sh(a, or_ph(t->resource_group, PH_RG)), sh(a, t->name), sub_flag(a, t->subscription)));
 	}
 }
 
@@ -367,7 +404,7 @@ rules_dns_answers(struct vctx *v, const struct kv_dns_lookup *lk)
 			fix = fix_create_endpoint(v);
 		else if (t->arm_known && t->n_zones == 0 && t->zones_known)
 			fix = kv_arena_printf(a, "az network private-dns zone create --resource-group %s --name %s && %s && %s",
-			    or_ph(t->resource_group, PH_ZONE_RG), t->pl_zone, fix_link(v), fix_add_record(v));
+			    sh(a, or_ph(t->resource_group, PH_ZONE_RG)), t->pl_zone, fix_link(v), fix_add_record(v));
 		else
 			fix = kv_arena_printf(a, "%s; or, behind a custom DNS server, forward %s to 168.63.129.16",
 			    fix_link(v), t->kind == KV_KIND_HSM ? "managedhsm.azure.net" : "vaultcore.azure.net");
@@ -386,7 +423,7 @@ rules_dns_answers(struct vctx *v, const struct kv_dns_lookup *lk)
 		    kv_arena_printf(a,
 			"az network private-dns record-set a remove-record --resource-group %s --zone-name %s "
 			"--record-set-name %s --ipv4-address %s%s && %s",
-			zone_rg(t), t->pl_zone, t->name, stale, zone_sub_flag(a, t), fix_add_record(v)));
+			sh(a, zone_rg(t)), t->pl_zone, sh(a, t->name), stale, zone_sub_flag(a, t), fix_add_record(v)));
 	}
 	if (!via_pl && lk->n_addrs > 0) {
 		const char *msg, *fix;
@@ -467,7 +504,7 @@ rules_dns(struct vctx *v)
 			    kv_arena_printf(a,
 				"find where the AAAA comes from (dig AAAA %s @%s); with the private zone linked, the name answers "
 				"only what %s holds: az network private-dns record-set aaaa list --resource-group %s --zone-name %s",
-				t->fqdn, server_name(v, l6->server), t->pl_zone, zone_rg(t), t->pl_zone));
+				sh(a, t->fqdn), server_name(v, l6->server), t->pl_zone, sh(a, zone_rg(t)), t->pl_zone));
 	}
 }
 
@@ -532,7 +569,7 @@ rules_probe(struct vctx *v)
 		    kv_arena_printf(a,
 			"the vault's firewall rejects this path; it should arrive through the private endpoint: "
 			"az keyvault network-rule list --resource-group %s --name %s",
-			or_ph(t->resource_group, PH_RG), t->name));
+			sh(a, or_ph(t->resource_group, PH_RG)), sh(a, t->name)));
 		break;
 	case KV_PR_NOT_VAULT:
 	case KV_PR_HTTP_FAILED:

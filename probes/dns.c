@@ -46,6 +46,7 @@ struct dns_resolver {
 	size_t n_socks, cap_socks;
 	unsigned qps, max_inflight, timeout_ms, attempt_ms;
 	bool busy; /* a batch is running: one at a time */
+	const volatile int *cancel;
 };
 
 struct dns_job {
@@ -269,6 +270,7 @@ dns_new(const struct dns_cfg *cfg, struct dns_resolver **out)
 		goto out;
 	}
 	r->qps = cfg->qps;
+	r->cancel = cfg->cancel;
 	r->max_inflight = cfg->max_inflight ? cfg->max_inflight : 200;
 	r->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 5000;
 	/* Three attempts fit in the budget; never below 100 ms per attempt. */
@@ -300,6 +302,12 @@ dns_free(struct dns_resolver *r)
 	free(r->socks);
 	free(r);
 	ares_library_cleanup();
+}
+
+void
+dns_set_cancel(struct dns_resolver *r, const volatile int *cancel)
+{
+	r->cancel = cancel;
 }
 
 size_t
@@ -537,8 +545,18 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 			out->chain = NULL;
 			out->chain_loop = out->chain_truncated = false;
 		}
-		prc = dns_parse_answer(abuf, alen, j->qtype == DNS_QAAAA ? DNS_QAAAA : DNS_QA, b->out_arena, out,
-		    &j->need_final);
+		if (j->qtype == DNS_QSOA) {
+			struct ares_soa_reply *soa = NULL;
+			prc = KV_OK;
+			if (status == ARES_SUCCESS && ares_parse_soa_reply(abuf, alen, &soa) == ARES_SUCCESS) {
+				out->ttl = soa->minttl;
+				out->n_addrs = 1; /* "answered" for rcode_of() */
+				ares_free_data(soa);
+			}
+		} else {
+			prc = dns_parse_answer(abuf, alen, j->qtype == DNS_QAAAA ? DNS_QAAAA : DNS_QA, b->out_arena, out,
+			    &j->need_final);
+		}
 		if (prc == KV_ENOMEM)
 			b->err = KV_ENOMEM;
 		else if (prc != KV_OK)
@@ -569,7 +587,8 @@ static void
 job_send(struct dns_batch *b, struct dns_job *j, int64_t now)
 {
 	struct dns_chan *c = &b->r->chans[j->server];
-	int type = j->qtype == DNS_QAAAA ? ns_t_aaaa : j->qtype == DNS_QTYPE_CNAME ? ns_t_cname : ns_t_a;
+	int type = j->qtype == DNS_QAAAA ? ns_t_aaaa : j->qtype == DNS_QTYPE_CNAME ? ns_t_cname
+	    : j->qtype == DNS_QSOA ? ns_t_soa : ns_t_a;
 	struct kv_dns_lookup *out = j->parent ? &j->scratch : j->out;
 
 	if (j->first_ms == 0)
@@ -721,6 +740,10 @@ dns_batch_run(struct dns_batch *b)
 		int timeout = -1, n;
 		size_t np;
 
+		if (r->cancel != NULL && *r->cancel) {
+			rc = KV_ECANCELED;
+			goto out;
+		}
 		while (b->completed.n > 0 && b->err == KV_OK)
 			handle_completed(b, list_pop(&b->completed), now);
 		while (b->queue.n > 0 && (double)b->inflight.n < b->window && take_token(b, now))
@@ -761,6 +784,8 @@ dns_batch_run(struct dns_batch *b)
 			pfd[i].events = (short)((r->socks[i].rd ? POLLIN : 0) | (r->socks[i].wr ? POLLOUT : 0));
 			pfd[i].revents = 0;
 		}
+		if (timeout < 0 || timeout > 200)
+			timeout = 200; /* look at the cancel flag at least 5 times a second */
 		n = poll(pfd, (nfds_t)np, timeout);
 		if (n < 0 && errno != EINTR) {
 			rc = KV_EIO;

@@ -378,6 +378,10 @@ net_probe(const struct net_cfg *cfg, struct net_target *t, size_t n, struct kv_a
 		int running, left;
 		CURLMsg *msg;
 
+		if (cfg->cancel != NULL && *cfg->cancel) {
+			rc = KV_ECANCELED;
+			goto out;
+		}
 		while (next < n && active < max) {
 			struct probe *p = &pr[next];
 			p->t = &t[next++];

@@ -37,6 +37,7 @@ struct arm_cfg {
 	int64_t deadline_ms; /* monotonic; the whole ARM stage */
 	long request_timeout_ms;
 	int backoff_base_ms; /* first retry delay (tests shorten it) */
+	const volatile int *cancel;
 };
 
 struct arm_stats {

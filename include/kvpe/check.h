@@ -4,6 +4,7 @@
 #ifndef KVPE_CHECK_H
 #define KVPE_CHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "kvpe/cli.h"
@@ -12,6 +13,11 @@
 struct check_ctx;
 
 enum kv_err check_ctx_new(const struct kv_cfg *cfg, struct check_ctx **out, char *err, size_t size);
+/* A flag a signal handler sets: every stage stops soon after (KV_ECANCELED). */
+void check_ctx_set_cancel(struct check_ctx *ctx, const volatile int *cancel);
+/* True when the resolver answered none of the names (down or unreachable):
+ * the agent treats that cycle as failed and keeps its last good report. */
+bool check_dns_down(const struct kv_report *r);
 void check_ctx_free(struct check_ctx *ctx);
 
 /* One full cycle.  Vault failures are data in *out; a non-KV_OK return means
@@ -19,9 +25,15 @@ void check_ctx_free(struct check_ctx *ctx);
 enum kv_err check_run(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **out, char *err,
     size_t size);
 
-/* Re-checks (DNS, probes, verdict) only the vaults of `prev` that did not
- * pass, keeping the passing ones; used by --wait.  *out is a new report. */
-enum kv_err check_rerun(struct check_ctx *ctx, const struct kv_cfg *cfg, const struct kv_report *prev,
-    struct kv_report **out, char *err, size_t size);
+/* --wait: asks the SOA of each zone that answered NXDOMAIN or NODATA for a
+ * failing vault, so check_wait_ms() knows how long resolvers may cache that. */
+enum kv_err check_negative_ttls(struct check_ctx *ctx, struct kv_report *r);
+
+/* --wait: how long to wait before checking `r` again — the longest DNS TTL
+ * among its failing vaults (what a resolver may still serve from cache),
+ * the zone's negative TTL for NXDOMAIN/NODATA (check_negative_ttls), 5 s for a
+ * failed answer; plus 1.1 s as caches count whole seconds; at
+ * least 1 s and at most 60 s. */
+int64_t check_wait_ms(const struct kv_report *r);
 
 #endif

@@ -159,6 +159,7 @@ struct kv_cfg {
 
 	enum kv_log_level log_level;
 	enum kv_log_format log_format;
+	bool log_format_set;
 
 	const char **names; /* resolve NAME... */
 	size_t n_names;

@@ -30,6 +30,7 @@
 	X(KV_EHTTP, "unexpected HTTP status")                \
 	X(KV_EDNS, "resolver unusable")                      \
 	X(KV_ENOTFOUND, "not found")                         \
+	X(KV_ECANCELED, "stopped by a signal")               \
 	X(KV_EINTERNAL, "internal error")
 
 enum kv_err {
@@ -60,6 +61,10 @@ void kv_fmt_time(int64_t wall_ms, char *buf, size_t size);
 bool kv_streq_ci(const char *a, const char *b);
 bool kv_has_suffix_ci(const char *s, const char *suffix);
 void kv_lower_inplace(char *s);
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one
+ * (overlong forms and surrogates included); p must be NUL-terminated. */
+size_t kv_utf8_len(const unsigned char *p);
 
 /* Growable array helper: makes room for `need` elements of `elem` bytes.
  * Returns KV_ENOMEM and leaves *v untouched on failure. */

@@ -16,7 +16,9 @@
 #include "kvpe/common.h"
 #include "kvpe/types.h"
 
-enum dns_qtype { DNS_QA, DNS_QAAAA };
+/* DNS_QSOA: the SOA's MINIMUM lands in ->ttl (the zone's negative TTL,
+ * RFC 2308), which c-ares 1.18 cannot read from a negative answer itself. */
+enum dns_qtype { DNS_QA, DNS_QAAAA, DNS_QSOA };
 
 struct dns_cfg {
 	const struct kv_hostport *servers; /* none: the system's /etc/resolv.conf */
@@ -25,6 +27,7 @@ struct dns_cfg {
 	unsigned max_inflight; /* queries in flight at most */
 	unsigned timeout_ms;   /* budget for one name, all attempts included */
 	const char *resolv_conf; /* NULL = /etc/resolv.conf */
+	const volatile int *cancel; /* set by a signal handler: stop soon (agent mode) */
 };
 
 struct dns_stats {
@@ -38,6 +41,7 @@ struct dns_batch;
 
 enum kv_err dns_new(const struct dns_cfg *cfg, struct dns_resolver **out);
 void dns_free(struct dns_resolver *r);
+void dns_set_cancel(struct dns_resolver *r, const volatile int *cancel);
 size_t dns_server_count(const struct dns_resolver *r);
 /* "10.0.0.4:53" / "[fd00::53]:53" */
 void dns_server_name(const struct dns_resolver *r, size_t i, char *buf, size_t size);

@@ -27,6 +27,7 @@ struct net_cfg {
 	/* When set (tests: KVPE_PROBE_ALLOW), addresses outside are not probed. */
 	const struct kv_cidr *allow;
 	size_t n_allow;
+	const volatile int *cancel;
 };
 
 struct net_target {

@@ -31,6 +31,11 @@ enum kv_err report_new(struct kv_report **out);
 void report_free(struct kv_report *r);
 
 void report_summarize(const struct kv_report *r, struct report_summary *s);
+/* The finding that names a vault's state: for an error the first
+ * error-class code (NULL when the vault was not checked at all), else the
+ * first finding in table order; NULL when there is none. */
+const struct kv_finding *report_primary_finding(const struct kv_result *x);
+
 /* 0 when every vault passed, else 1 (check's exit codes). */
 int report_exit_code(const struct kv_report *r);
 
@@ -44,5 +49,14 @@ enum kv_err report_write_file(const char *path, const char *data, size_t len, ch
 /* Per-format writers (report_*.c). */
 enum kv_err report_json(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
 enum kv_err report_table(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
+enum kv_err report_junit(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
+enum kv_err report_sarif(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
+enum kv_err report_jsonl(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
+enum kv_err report_nagios(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
+/* The Nagios plugin state of a report, for `check --format nagios`'s exit
+ * code: 0 OK (every vault passed, no medium or high finding), 1 WARNING (only
+ * medium/low findings), 2 CRITICAL (a high finding, a vault in error, or a
+ * source that could not be read).  3 UNKNOWN (no report) is main's. */
+int report_nagios_state(const struct kv_report *r);
 
 #endif

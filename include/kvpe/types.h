@@ -101,6 +101,7 @@ struct kv_dns_lookup {
 	struct kv_addr *addrs; /* sorted, unique */
 	size_t n_addrs;
 	uint32_t ttl;  /* smallest TTL along the answer */
+	uint32_t neg_ttl; /* for NXDOMAIN/NODATA: the zone's negative TTL when asked (--wait), else 0 */
 	int server;    /* index into the report's resolvers, -1 if none answered */
 	uint32_t ms;   /* time of the final attempt */
 	uint32_t attempts;

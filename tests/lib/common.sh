@@ -182,3 +182,17 @@ unset AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AZURE_CLIENT_CERTIFICA
 export AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:9
 export XDG_CONFIG_HOME=$T/xdg
 export KVPE_PROBE_ALLOW=127.0.0.0/8,::1/128
+
+# metric NAME{labels}: its value in a fresh scrape of $URL/metrics.
+metric() {
+	curl -s "$URL/metrics" | awk -v k="$1" '$1 == k {print $2}'
+}
+# wait_metric NAME WANT [TRIES of 0.1 s]
+wait_metric() {
+	local i
+	for i in $(seq 1 "${3:-100}"); do
+		[ "$(metric "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -390,6 +390,26 @@ test_incomplete(void **state)
 	kv_arena_free(a);
 }
 
+/* Names from the inventory are quoted for the shell in remediation commands. */
+static void
+test_shell_quoting(void **state)
+{
+	struct kv_arena *a = kv_arena_new(4096);
+	struct kv_target t;
+	struct kv_result r;
+	struct verdict_cfg vc;
+	const struct arm_case pub = {"public", "A:10.1.0.4", 1, 0, NULL, NULL, "PUBLIC_NETWORK_ENABLED", KV_ST_PASS};
+
+	(void)state;
+	memset(&vc, 0, sizeof(vc));
+	build_arm(a, &pub, &t, &r);
+	t.resource_group = "rg (prod) & it's";
+	assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
+	assert_int_equal(r.n_findings, 1);
+	assert_non_null(strstr(r.findings[0].remediation, "--resource-group 'rg (prod) & it'\\''s' --name contoso "));
+	kv_arena_free(a);
+}
+
 int
 main(void)
 {
@@ -399,6 +419,7 @@ main(void)
 	    cmocka_unit_test(test_summary_line),
 	    cmocka_unit_test(test_arm_rules),
 	    cmocka_unit_test(test_incomplete),
+	    cmocka_unit_test(test_shell_quoting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

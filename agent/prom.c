@@ -1,0 +1,310 @@
+/* prom.c — see prom.h. */
+#include "kvpe/prom.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kvpe/verdict.h"
+
+enum prom_id {
+#define PROM_ENUM(name, type, help) PROM_##name,
+	PROM_METRICS(PROM_ENUM)
+#undef PROM_ENUM
+	PROM_COUNT
+};
+
+static const struct {
+	const char *name, *type, *help;
+} prom_table[] = {
+#define PROM_ROW(name, type, help) {#name, #type, help},
+	PROM_METRICS(PROM_ROW)
+#undef PROM_ROW
+};
+
+enum kv_err
+prom_escape(struct kv_buf *out, const char *value)
+{
+	enum kv_err rc = KV_OK;
+
+	for (const char *p = value; *p != '\0' && rc == KV_OK; p++) {
+		if (*p == '\\')
+			rc = kv_buf_puts(out, "\\\\");
+		else if (*p == '"')
+			rc = kv_buf_puts(out, "\\\"");
+		else if (*p == '\n')
+			rc = kv_buf_puts(out, "\\n");
+		else
+			rc = kv_buf_putc(out, *p);
+	}
+	return rc;
+}
+
+struct pw {
+	struct kv_buf *b;
+	const struct kv_report *r;
+	enum kv_err rc;
+	const char *name;
+};
+
+static bool
+dup_name(const struct kv_report *r, size_t i)
+{
+	const char *n = r->results[i].t->name;
+
+	return (i > 0 && strcmp(r->results[i - 1].t->name, n) == 0) ||
+	    (i + 1 < r->n_results && strcmp(r->results[i + 1].t->name, n) == 0);
+}
+
+/* name{vault="…"[,kind="…"][,k="v"]} value */
+static void
+sample(struct pw *w, size_t vault, const char *k, const char *v, const char *k2, const char *v2, double value)
+{
+	bool any = false;
+
+	if (w->rc != KV_OK)
+		return;
+	w->rc = kv_buf_puts(w->b, w->name);
+	if (vault != SIZE_MAX) {
+		const struct kv_target *t = w->r->results[vault].t;
+		if (w->rc == KV_OK)
+			w->rc = kv_buf_puts(w->b, "{vault=\"");
+		if (w->rc == KV_OK)
+			w->rc = prom_escape(w->b, t->name);
+		if (w->rc == KV_OK)
+			w->rc = kv_buf_putc(w->b, '"');
+		/* kind only where a vault and an HSM share the name */
+		if (w->rc == KV_OK && dup_name(w->r, vault))
+			w->rc = kv_buf_printf(w->b, ",kind=\"%s\"", cloud_kind_name(t->kind));
+		any = true;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *key = i ? k2 : k, *val = i ? v2 : v;
+		if (key == NULL || w->rc != KV_OK)
+			continue;
+		w->rc = kv_buf_printf(w->b, "%s%s=\"", any ? "," : "{", key);
+		if (w->rc == KV_OK)
+			w->rc = prom_escape(w->b, val);
+		if (w->rc == KV_OK)
+			w->rc = kv_buf_putc(w->b, '"');
+		any = true;
+	}
+	if (w->rc == KV_OK && any)
+		w->rc = kv_buf_putc(w->b, '}');
+	if (w->rc == KV_OK) {
+		if (value == (double)(int64_t)value && value < 9e15 && value > -9e15)
+			w->rc = kv_buf_printf(w->b, " %lld\n", (long long)value);
+		else
+			w->rc = kv_buf_printf(w->b, " %.9g\n", value);
+	}
+}
+
+static bool
+has_code(const struct kv_result *x, enum kv_finding_code c)
+{
+	for (size_t i = 0; i < x->n_findings; i++)
+		if (x->findings[i].code == c)
+			return true;
+	return false;
+}
+
+static uint32_t
+addr_hash(const struct kv_dns_lookup *lk)
+{
+	uint32_t h = 2166136261u;
+	char buf[KV_ADDR_STRLEN];
+
+	for (size_t i = 0; i < lk->n_addrs; i++) {
+		kv_addr_format(&lk->addrs[i], buf, sizeof(buf));
+		for (const char *p = buf; *p; p++) {
+			h ^= (unsigned char)*p;
+			h *= 16777619u;
+		}
+		h ^= ',';
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static bool
+all_expected(const struct kv_result *x)
+{
+	for (size_t i = 0; i < x->dns.a.n_addrs; i++)
+		if (!kv_addr_in_list(&x->dns.a.addrs[i], x->t->expected, x->t->n_expected))
+			return false;
+	return true;
+}
+
+static bool
+any_approved(const struct kv_target *t)
+{
+	for (size_t i = 0; i < t->n_endpoints; i++)
+		if (t->endpoints[i].state == KV_PE_APPROVED)
+			return true;
+	return false;
+}
+
+/* The samples of one per-vault family. */
+static void
+vault_family(struct pw *w, enum prom_id id)
+{
+	const struct kv_report *r = w->r;
+
+	for (size_t i = 0; r != NULL && i < r->n_results; i++) {
+		const struct kv_result *x = &r->results[i];
+		const struct kv_dns_lookup *a = &x->dns.a;
+		const struct kv_probe_obs *p = &x->probe;
+		bool resolved = a->rcode == KV_RC_NOERROR;
+		switch (id) {
+		case PROM_kvpe_vault_up:
+			sample(w, i, NULL, NULL, NULL, NULL, x->status == KV_ST_PASS);
+			break;
+		case PROM_kvpe_vault_status:
+			for (int s = KV_ST_PASS; s <= KV_ST_ERROR; s++)
+				sample(w, i, "status", kv_status_name((enum kv_status)s), NULL, NULL, x->status == (enum kv_status)s);
+			break;
+		case PROM_kvpe_vault_findings:
+			for (size_t k = 0; k < x->n_findings; k++)
+				sample(w, i, "code", finding_name(x->findings[k].code), NULL, NULL, 1);
+			break;
+		case PROM_kvpe_dns_lookup_seconds:
+			if (a->rcode != KV_RC_NONE)
+				sample(w, i, NULL, NULL, NULL, NULL, a->ms / 1000.0);
+			break;
+		case PROM_kvpe_dns_answer_private:
+			if (resolved)
+				sample(w, i, NULL, NULL, NULL, NULL,
+				    !has_code(x, KV_F_DNS_PUBLIC_ADDRESS) && !has_code(x, KV_F_DNS_PUBLIC_IPV6));
+			break;
+		case PROM_kvpe_dns_address_match:
+			if (resolved && x->t->expected_known && x->t->n_expected > 0)
+				sample(w, i, NULL, NULL, NULL, NULL, all_expected(x));
+			break;
+		case PROM_kvpe_dns_privatelink_cname:
+			if (a->rcode != KV_RC_NONE && a->n_chain > 0)
+				sample(w, i, NULL, NULL, NULL, NULL, verdict_chain_has(a, x->t->pl_fqdn));
+			break;
+		case PROM_kvpe_dns_answer_rrs:
+			if (a->rcode != KV_RC_NONE)
+				sample(w, i, NULL, NULL, NULL, NULL, (double)a->n_addrs);
+			break;
+		case PROM_kvpe_dns_ttl_seconds:
+			if (resolved)
+				sample(w, i, NULL, NULL, NULL, NULL, a->ttl);
+			break;
+		case PROM_kvpe_ip_addr_hash:
+			if (resolved && a->n_addrs > 0)
+				sample(w, i, NULL, NULL, NULL, NULL, addr_hash(a));
+			break;
+		case PROM_kvpe_probe_duration_seconds:
+			if (p->result != KV_PR_NOT_RUN) {
+				if (p->tcp_ms >= 0)
+					sample(w, i, "phase", "connect", NULL, NULL, p->tcp_ms / 1000.0);
+				if (p->tls_ms >= 0)
+					sample(w, i, "phase", "tls", NULL, NULL, p->tls_ms / 1000.0);
+				if (p->http_ms >= 0)
+					sample(w, i, "phase", "http", NULL, NULL, p->http_ms / 1000.0);
+			}
+			break;
+		case PROM_kvpe_probe_http_status_code:
+			if (p->http_status > 0)
+				sample(w, i, NULL, NULL, NULL, NULL, p->http_status);
+			break;
+		case PROM_kvpe_tls_cert_not_after_timestamp_seconds:
+			if (p->cert_not_after > 0)
+				sample(w, i, NULL, NULL, NULL, NULL, (double)p->cert_not_after);
+			break;
+		case PROM_kvpe_private_endpoint_approved:
+			if (x->t->arm_known)
+				sample(w, i, NULL, NULL, NULL, NULL, any_approved(x->t));
+			break;
+		case PROM_kvpe_public_network_access_enabled:
+			if (x->t->arm_known)
+				sample(w, i, NULL, NULL, NULL, NULL, x->t->public_access != KV_TRI_NO);
+			break;
+		default:
+			return;
+		}
+	}
+}
+
+enum kv_err
+prom_write(const struct kv_report *r, const struct prom_state *st, struct kv_buf *out)
+{
+	struct pw w = {out, r, KV_OK, NULL};
+	size_t counts[KV_F_COUNT] = {0};
+
+	for (size_t i = 0; r != NULL && i < r->n_results; i++)
+		for (size_t k = 0; k < r->results[i].n_findings; k++)
+			counts[r->results[i].findings[k].code]++;
+	for (int id = 0; id < PROM_COUNT && w.rc == KV_OK; id++) {
+		w.name = prom_table[id].name;
+		w.rc = kv_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", w.name, prom_table[id].help, w.name,
+		    prom_table[id].type);
+		switch ((enum prom_id)id) {
+		case PROM_kvpe_arm_request_failures_total:
+			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, (double)st->arm_failures_total);
+			break;
+		case PROM_kvpe_arm_requests_total:
+			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, (double)st->arm_requests_total);
+			break;
+		case PROM_kvpe_arm_throttled_total:
+			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, (double)st->arm_throttled_total);
+			break;
+		case PROM_kvpe_build_info:
+			sample(&w, SIZE_MAX, "version", KV_VERSION, "revision", KV_REVISION, 1);
+			break;
+		case PROM_kvpe_config_last_reload_success_timestamp_seconds:
+			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, (double)(st->reload_ms / 1000));
+			break;
+		case PROM_kvpe_config_last_reload_successful:
+			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, st->reload_ok);
+			break;
+		case PROM_kvpe_findings:
+			for (unsigned c = 0; c < KV_F_COUNT; c++)
+				sample(&w, SIZE_MAX, "code", finding_name((enum kv_finding_code)c), "severity",
+				    finding_severity_name(finding_severity((enum kv_finding_code)c)), (double)counts[c]);
+			break;
+		case PROM_kvpe_last_run_success:
+			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, st->last_run_success);
+			break;
+		case PROM_kvpe_last_run_timestamp_seconds:
+			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, (double)st->last_run_ms / 1000.0);
+			break;
+		case PROM_kvpe_last_success_timestamp_seconds:
+			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, (double)st->last_success_ms / 1000.0);
+			break;
+		case PROM_kvpe_run_duration_seconds:
+			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, st->run_duration_s);
+			break;
+		case PROM_kvpe_run_failures_total:
+			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, (double)st->run_failures_total);
+			break;
+		case PROM_kvpe_runs_total:
+			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, (double)st->runs_total);
+			break;
+		case PROM_kvpe_vaults:
+			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, r ? (double)r->n_results : 0);
+			break;
+		default:
+			vault_family(&w, (enum prom_id)id);
+			break;
+		}
+	}
+	return w.rc;
+}
+
+void
+prom_state_from_report(const struct kv_report *r, struct prom_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->runs_total = 1;
+	st->arm_requests_total = r->arm_requests;
+	st->arm_failures_total = r->arm_failures;
+	st->arm_throttled_total = r->arm_throttled;
+	st->last_run_ms = r->started_ms + r->duration_ms;
+	st->last_success_ms = st->last_run_ms;
+	st->last_run_success = true;
+	st->run_duration_s = (double)r->duration_ms / 1000.0;
+	st->reload_ok = true;
+	st->reload_ms = r->started_ms;
+}

@@ -1,0 +1,410 @@
+/* report_sarif.c — SARIF 2.1.0 for code-scanning readers (GitHub code
+ * scanning, Azure DevOps' SARIF tab, Defender for DevOps).  One rule per
+ * finding code, in KV_FINDING_LIST order so ruleIndex is the enum value; one
+ * result per finding, located at the vault's ARM ID as an artifact under
+ * uriBaseId "ARM" (originalUriBaseIds.ARM = the cloud's ARM endpoint), with
+ * a stable partialFingerprint so a reader tracks the same finding across
+ * runs.  Severities follow Trivy: security-severity 8.0 / 5.5 / 2.0. */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "kvpe/jsonw.h"
+#include "kvpe/report.h"
+
+#define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
+#define SARIF_INFO_URI "https://github.com/kvpe/kvpe"
+#define SARIF_DEFAULT_ARM "https://management.azure.com/"
+#define SARIF_STR_MAX (64u * 1024) /* one built string (URI, fingerprint input) */
+
+static const char *
+sev_level(enum kv_severity sev)
+{
+	switch (sev) {
+	case KV_SEV_LOW:
+		return "note";
+	case KV_SEV_MEDIUM:
+		return "warning";
+	case KV_SEV_HIGH:
+		return "error";
+	}
+	return "error";
+}
+
+static const char *
+sev_score(enum kv_severity sev)
+{
+	switch (sev) {
+	case KV_SEV_LOW:
+		return "2.0";
+	case KV_SEV_MEDIUM:
+		return "5.5";
+	case KV_SEV_HIGH:
+		return "8.0";
+	}
+	return "8.0";
+}
+
+static bool
+has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* NO_PRIVATE_ENDPOINT -> NoPrivateEndpoint (SARIF's rule name is an
+ * identifier-like, human-readable name). */
+static void
+pascal_name(const char *code, char *buf, size_t size)
+{
+	size_t o = 0;
+	bool up = true;
+
+	for (const char *p = code; *p != '\0' && o + 1 < size; p++) {
+		if (*p == '_') {
+			up = true;
+			continue;
+		}
+		buf[o++] = up ? *p : (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+		up = false;
+	}
+	buf[o] = '\0';
+}
+
+static void
+rule_json(struct jw *w, enum kv_finding_code c)
+{
+	const char *code = finding_name(c);
+	enum kv_severity sev = finding_severity(c);
+	char name[64], anchor[64], uri[128];
+	size_t i;
+
+	pascal_name(code, name, sizeof(name));
+	for (i = 0; code[i] != '\0' && i + 1 < sizeof(anchor); i++)
+		anchor[i] = (char)(code[i] >= 'A' && code[i] <= 'Z' ? code[i] - 'A' + 'a' : code[i]);
+	anchor[i] = '\0';
+	snprintf(uri, sizeof(uri), "%s#%s", SARIF_INFO_URI, anchor);
+
+	jw_obj(w);
+	jw_kstr(w, "id", code);
+	jw_kstr(w, "name", name);
+	jw_key(w, "shortDescription");
+	jw_obj(w);
+	jw_kstr(w, "text", finding_cause(c));
+	jw_obj_end(w);
+	jw_kstr(w, "helpUri", uri);
+	jw_key(w, "defaultConfiguration");
+	jw_obj(w);
+	jw_kstr(w, "level", sev_level(sev));
+	jw_obj_end(w);
+	jw_key(w, "properties");
+	jw_obj(w);
+	jw_key(w, "tags");
+	jw_arr(w);
+	jw_str(w, "security");
+	jw_str(w, "azure");
+	jw_str(w, "key-vault");
+	/* Which observation the rule reads: DNS answers, ARM data (zones are
+	 * ARM resources about DNS), or the connection probe. */
+	if (has_prefix(code, "DNS_")) {
+		jw_str(w, "dns");
+	} else if (has_prefix(code, "PROBE_")) {
+		jw_str(w, "probe");
+	} else if (has_prefix(code, "ZONE_")) {
+		jw_str(w, "arm");
+		jw_str(w, "dns");
+	} else {
+		jw_str(w, "arm");
+	}
+	jw_arr_end(w);
+	jw_kstr(w, "precision", "very-high");
+	jw_kstr(w, "security-severity", sev_score(sev));
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+/* Percent-encodes what a URI reference may not carry (RFC 3986: anything
+ * but unreserved, sub-delims, ':', '@' and '/'), byte by byte, so an ARM ID
+ * with odd characters still makes a valid artifactLocation.uri and decodes
+ * back to the exact bytes. */
+static enum kv_err
+uri_escape(struct kv_buf *b, const char *s)
+{
+	static const char keep[] = "-._~!$&'()*+,;=:@/";
+	enum kv_err rc = KV_OK;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && rc == KV_OK; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr(keep, *p) != NULL)
+			rc = kv_buf_putc(b, (char)*p);
+		else
+			rc = kv_buf_printf(b, "%%%02X", (unsigned)*p);
+	}
+	return rc;
+}
+
+/* kvpeFinding/v1 = lower-case hex SHA-256 of "<code>|<lower-cased ARM ID,
+ * or FQDN when there is none>": stable across runs and message wording. */
+static enum kv_err
+fingerprint(const char *code, const char *where, char hex[65])
+{
+	struct kv_buf in;
+	unsigned char dig[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	size_t at;
+	enum kv_err rc;
+
+	kv_buf_init(&in, SARIF_STR_MAX);
+	rc = kv_buf_printf(&in, "%s|", code);
+	at = in.len;
+	if (rc == KV_OK)
+		rc = kv_buf_puts(&in, where);
+	if (rc == KV_OK) {
+		kv_lower_inplace(in.data + at);
+		if (EVP_Digest(in.data, in.len, dig, &dl, EVP_sha256(), NULL) != 1 || dl != 32)
+			rc = KV_EINTERNAL;
+	}
+	if (rc == KV_OK)
+		for (unsigned int i = 0; i < dl; i++)
+			snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+	kv_buf_free(&in);
+	return rc;
+}
+
+/* The artifact URI of a vault, relative to the ARM base: its resource ID
+ * without the leading slash, or "vaults/<name>" ("managedHSMs/<name>") for
+ * a vault known only by name. */
+static enum kv_err
+artifact_uri(const struct kv_target *t, struct kv_buf *b)
+{
+	if (t->id != NULL && t->id[0] != '\0')
+		return uri_escape(b, t->id[0] == '/' ? t->id + 1 : t->id);
+	enum kv_err rc = kv_buf_puts(b, t->kind == KV_KIND_HSM ? "managedHSMs/" : "vaults/");
+
+	return rc == KV_OK ? uri_escape(b, t->name) : rc;
+}
+
+/* Keeps the first failure of a string built on the side. */
+static void
+sticky(struct jw *w, enum kv_err rc)
+{
+	if (w->err == KV_OK && rc != KV_OK)
+		w->err = rc;
+}
+
+static void
+result_json(struct jw *w, const struct kv_result *x, const struct kv_finding *f)
+{
+	const struct kv_target *t = x->t;
+	const char *code = finding_name(f->code);
+	const char *where = t->id != NULL && t->id[0] != '\0' ? t->id : t->fqdn;
+	struct kv_buf s;
+	char hex[65];
+	enum kv_err rc;
+
+	kv_buf_init(&s, SARIF_STR_MAX);
+	jw_obj(w);
+	jw_kstr(w, "ruleId", code);
+	jw_kint(w, "ruleIndex", (int64_t)f->code);
+	jw_kstr(w, "level", sev_level(finding_severity(f->code)));
+	jw_key(w, "message");
+	jw_obj(w);
+	rc = kv_buf_puts(&s, f->message != NULL ? f->message : code);
+	if (rc == KV_OK && f->remediation != NULL)
+		rc = kv_buf_printf(&s, " Fix: %s", f->remediation);
+	sticky(w, rc);
+	jw_kstr(w, "text", s.data != NULL ? s.data : "");
+	jw_obj_end(w);
+
+	jw_key(w, "locations");
+	jw_arr(w);
+	jw_obj(w);
+	jw_key(w, "physicalLocation");
+	jw_obj(w);
+	jw_key(w, "artifactLocation");
+	jw_obj(w);
+	kv_buf_reset(&s);
+	sticky(w, artifact_uri(t, &s));
+	jw_kstr(w, "uri", s.data != NULL ? s.data : "");
+	jw_kstr(w, "uriBaseId", "ARM");
+	jw_obj_end(w);
+	jw_key(w, "region");
+	jw_obj(w);
+	jw_kint(w, "startLine", 1);
+	jw_obj_end(w);
+	jw_obj_end(w);
+	jw_key(w, "logicalLocations");
+	jw_arr(w);
+	jw_obj(w);
+	jw_kstr(w, "name", t->name);
+	jw_kstr(w, "fullyQualifiedName", where);
+	jw_kstr(w, "kind", "resource");
+	jw_obj_end(w);
+	jw_arr_end(w);
+	jw_obj_end(w);
+	jw_arr_end(w);
+
+	jw_key(w, "partialFingerprints");
+	jw_obj(w);
+	rc = fingerprint(code, where, hex);
+	if (rc != KV_OK)
+		hex[0] = '\0';
+	sticky(w, rc);
+	jw_kstr(w, "kvpeFinding/v1", hex);
+	jw_obj_end(w);
+
+	jw_key(w, "properties");
+	jw_obj(w);
+	jw_kstr(w, "vault", t->name);
+	jw_kstr(w, "fqdn", t->fqdn);
+	jw_kstr(w, "severity", finding_severity_name(finding_severity(f->code)));
+	jw_kstr(w, "status", kv_status_name(x->status));
+	jw_obj_end(w);
+	jw_obj_end(w);
+	kv_buf_free(&s);
+}
+
+/* Run errors and vaults that could not be checked have no result to carry
+ * them: they become notifications of the invocation. */
+static void
+notifications(struct jw *w, const struct kv_report *r)
+{
+	struct kv_buf s;
+	size_t n = r->n_errors;
+
+	for (size_t i = 0; i < r->n_results; i++)
+		n += r->results[i].t->incomplete != NULL;
+	if (n == 0)
+		return;
+	kv_buf_init(&s, SARIF_STR_MAX);
+	jw_key(w, "toolExecutionNotifications");
+	jw_arr(w);
+	for (size_t i = 0; i < r->n_errors; i++) {
+		kv_buf_reset(&s);
+		sticky(w, kv_buf_printf(&s, "%s: %s", r->errors[i].scope ? r->errors[i].scope : "run",
+			      r->errors[i].message ? r->errors[i].message : ""));
+		jw_obj(w);
+		jw_kstr(w, "level", "error");
+		jw_key(w, "message");
+		jw_obj(w);
+		jw_kstr(w, "text", s.data != NULL ? s.data : "");
+		jw_obj_end(w);
+		jw_obj_end(w);
+	}
+	for (size_t i = 0; i < r->n_results; i++) {
+		const struct kv_target *t = r->results[i].t;
+		if (t->incomplete == NULL)
+			continue;
+		kv_buf_reset(&s);
+		sticky(w, kv_buf_printf(&s, "%s not checked: %s", t->name, t->incomplete));
+		jw_obj(w);
+		jw_kstr(w, "level", "error");
+		jw_key(w, "message");
+		jw_obj(w);
+		jw_kstr(w, "text", s.data != NULL ? s.data : "");
+		jw_obj_end(w);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	kv_buf_free(&s);
+}
+
+static void
+invocation(struct jw *w, const struct kv_report *r, const struct report_opts *o)
+{
+	char ts[32];
+
+	jw_key(w, "invocations");
+	jw_arr(w);
+	jw_obj(w);
+	/* The run completed (findings are results, not a tool failure). */
+	jw_kbool(w, "executionSuccessful", true);
+	jw_kint(w, "exitCode", o->exit_code);
+	kv_fmt_time(r->started_ms, ts, sizeof(ts));
+	jw_kstr(w, "startTimeUtc", ts);
+	kv_fmt_time(r->started_ms + (r->duration_ms > 0 ? r->duration_ms : 0), ts, sizeof(ts));
+	jw_kstr(w, "endTimeUtc", ts);
+	if (r->host != NULL)
+		jw_kstr(w, "machine", r->host);
+	notifications(w, r);
+	jw_obj_end(w);
+	jw_arr_end(w);
+}
+
+enum kv_err
+report_sarif(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out)
+{
+	struct kv_buf base;
+	struct jw w;
+	const char *arm = r->arm_endpoint != NULL && r->arm_endpoint[0] != '\0' ? r->arm_endpoint : SARIF_DEFAULT_ARM;
+	enum kv_err rc;
+
+	kv_buf_init(&base, SARIF_STR_MAX);
+	/* A base URI must end with a slash (SARIF 3.14.14), or resolving the
+	 * relative artifact URI against it would drop its last segment. */
+	rc = kv_buf_puts(&base, arm);
+	if (rc == KV_OK && arm[strlen(arm) - 1] != '/')
+		rc = kv_buf_putc(&base, '/');
+	if (rc != KV_OK) {
+		kv_buf_free(&base);
+		return rc;
+	}
+
+	jw_init(&w, out, o->pretty);
+	jw_obj(&w);
+	jw_kstr(&w, "$schema", SARIF_SCHEMA);
+	jw_kstr(&w, "version", "2.1.0");
+	jw_key(&w, "runs");
+	jw_arr(&w);
+	jw_obj(&w);
+
+	jw_key(&w, "tool");
+	jw_obj(&w);
+	jw_key(&w, "driver");
+	jw_obj(&w);
+	jw_kstr(&w, "name", "kvpe");
+	jw_kstr(&w, "version", r->version);
+	jw_kstr(&w, "informationUri", SARIF_INFO_URI);
+	jw_key(&w, "rules");
+	jw_arr(&w);
+	for (unsigned c = 0; c < KV_F_COUNT; c++)
+		rule_json(&w, (enum kv_finding_code)c);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+
+	jw_key(&w, "originalUriBaseIds");
+	jw_obj(&w);
+	jw_key(&w, "ARM");
+	jw_obj(&w);
+	jw_kstr(&w, "uri", base.data);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+
+	invocation(&w, r, o);
+
+	jw_key(&w, "results");
+	jw_arr(&w);
+	for (size_t i = 0; i < r->n_results; i++)
+		for (size_t k = 0; k < r->results[i].n_findings; k++)
+			result_json(&w, &r->results[i], &r->results[i].findings[k]);
+	jw_arr_end(&w);
+
+	jw_key(&w, "properties");
+	jw_obj(&w);
+	jw_kstr(&w, "cloud", r->cloud);
+	jw_key(&w, "resolvers");
+	jw_arr(&w);
+	for (size_t i = 0; i < r->n_resolvers; i++)
+		jw_str(&w, r->resolvers[i]);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+
+	jw_obj_end(&w);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (w.err == KV_OK)
+		w.err = kv_buf_putc(out, '\n');
+	kv_buf_free(&base);
+	return w.err;
+}

@@ -1,0 +1,268 @@
+/* sched.c — see sched.h. */
+#include "kvpe/sched.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvpe/check.h"
+#include "kvpe/httpd.h"
+#include "kvpe/log.h"
+#include "kvpe/notify.h"
+#include "kvpe/prom.h"
+#include "kvpe/report.h"
+
+static volatile sig_atomic_t sig_stop, sig_reload;
+
+static void
+on_stop(int signo)
+{
+	KV_UNUSED(signo);
+	sig_stop = 1;
+}
+
+static void
+on_reload(int signo)
+{
+	KV_UNUSED(signo);
+	sig_reload = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: poll() and sleeps return at once */
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_reload;
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+struct agent {
+	struct kv_cfg *cfg;
+	struct check_ctx *ctx;
+	struct httpd *httpd;
+	struct kv_report *good; /* the last report of a completed cycle */
+	struct prom_state st;
+	uint64_t rng;
+};
+
+static enum kv_err
+check_textfile(const struct kv_cfg *cfg, char *err, size_t size)
+{
+	size_t n = cfg->textfile ? strlen(cfg->textfile) : 0;
+
+	/* node_exporter's textfile collector reads only *.prom files. */
+	if (cfg->textfile != NULL && (n < 6 || strcmp(cfg->textfile + n - 5, ".prom") != 0)) {
+		snprintf(err, size, "--textfile %s: node_exporter's textfile collector reads only files ending in .prom",
+		    cfg->textfile);
+		return KV_EUSAGE;
+	}
+	return KV_OK;
+}
+
+/* Renders and publishes the current state: metrics of the last good report
+ * plus the run counters, the report itself, and the textfile. */
+static void
+publish(struct agent *ag, bool new_report)
+{
+	struct kv_buf m, r;
+	struct report_opts o;
+	char err[256];
+	char *mb, *rb = NULL;
+	size_t ml = 0, rl = 0;
+
+	kv_buf_init(&m, REPORT_MAX);
+	kv_buf_init(&r, REPORT_MAX);
+	if (prom_write(ag->good, &ag->st, &m) != KV_OK) {
+		kv_log_error("cannot render the metrics", NULL);
+		goto out;
+	}
+	if (ag->cfg->textfile != NULL && report_write_file(ag->cfg->textfile, m.data, m.len, err, sizeof(err)) != KV_OK)
+		kv_log_error("cannot write the textfile", "error=\"%s\"", err);
+	if (new_report && ag->good != NULL) {
+		memset(&o, 0, sizeof(o));
+		o.pretty = true;
+		o.exit_code = report_exit_code(ag->good);
+		if (report_json(ag->good, &o, &r) == KV_OK)
+			rb = kv_buf_steal(&r, &rl);
+	}
+	mb = kv_buf_steal(&m, &ml);
+	if (ag->httpd != NULL)
+		httpd_publish(ag->httpd, mb, ml, rb, rl, ag->good ? ag->good->started_ms : 0, ag->st.last_success_ms);
+	else {
+		free(mb);
+		free(rb);
+	}
+out:
+	kv_buf_free(&m);
+	kv_buf_free(&r);
+}
+
+/* One cycle; true when it completed. */
+static bool
+cycle(struct agent *ag)
+{
+	struct kv_report *rep = NULL;
+	struct report_summary s;
+	char err[512];
+	int64_t t0 = kv_now_ms();
+	enum kv_err rc;
+	bool ok;
+
+	ag->st.runs_total++;
+	rc = check_run(ag->ctx, ag->cfg, &rep, err, sizeof(err));
+	ok = rc == KV_OK && !check_dns_down(rep);
+	if (rep != NULL) {
+		ag->st.arm_requests_total += rep->arm_requests;
+		ag->st.arm_failures_total += rep->arm_failures;
+		ag->st.arm_throttled_total += rep->arm_throttled;
+	}
+	ag->st.last_run_ms = kv_wall_ms();
+	ag->st.run_duration_s = (double)(kv_now_ms() - t0) / 1000.0;
+	ag->st.last_run_success = ok;
+	if (rc == KV_ECANCELED) {
+		report_free(rep);
+		return false;
+	}
+	if (!ok) {
+		ag->st.run_failures_total++;
+		if (rc == KV_OK)
+			snprintf(err, sizeof(err), "the resolver answered none of the %zu names", rep->n_results);
+		kv_log_error("cycle failed; serving the last good report", "error=\"%s\" failures=%lu", err,
+		    ag->st.run_failures_total);
+		report_free(rep);
+		publish(ag, false);
+		notify_send("STATUS=last cycle failed: %.200s", err);
+		return false;
+	}
+	report_free(ag->good);
+	ag->good = rep;
+	ag->st.last_success_ms = ag->st.last_run_ms;
+	report_summarize(rep, &s);
+	kv_log_info("cycle done", "vaults=%zu passed=%zu failed=%zu errors=%zu findings=%zu duration_ms=%lld", s.vaults,
+	    s.passed, s.failed, s.errors, s.n_findings, (long long)(kv_now_ms() - t0));
+	publish(ag, true);
+	notify_send("STATUS=last run %lld s, %zu vaults, %zu failing\nWATCHDOG=1",
+	    (long long)(kv_now_ms() - t0) / 1000, s.vaults, s.failed + s.errors);
+	return true;
+}
+
+/* SIGHUP: parse again; swap only a valid configuration in. */
+static void
+reload(struct agent *ag, int argc, char **argv)
+{
+	struct kv_cfg *ncfg = NULL;
+	struct check_ctx *nctx = NULL;
+	char err[512];
+	enum kv_err rc;
+
+	notify_send("RELOADING=1");
+	rc = cli_parse(argc, argv, &ncfg, err, sizeof(err));
+	if (rc == KV_OK && (rc = check_textfile(ncfg, err, sizeof(err))) == KV_OK)
+		rc = check_ctx_new(ncfg, &nctx, err, sizeof(err));
+	if (rc != KV_OK) {
+		ag->st.reload_ok = false;
+		kv_log_error("reload failed; keeping the previous configuration", "error=\"%s\"",
+		    rc == KV_EUSAGE || err[0] ? err : kv_strerror(rc));
+		cli_free(ncfg);
+		notify_send("READY=1");
+		return;
+	}
+	check_ctx_set_cancel(nctx, &sig_stop);
+	check_ctx_free(ag->ctx);
+	cli_free(ag->cfg);
+	ag->ctx = nctx;
+	ag->cfg = ncfg;
+	ag->st.reload_ok = true;
+	ag->st.reload_ms = kv_wall_ms();
+	if (ag->httpd != NULL)
+		httpd_set_interval(ag->httpd, ncfg->interval_ms);
+	kv_log_info("configuration reloaded", "vaults=%zu inventories=%zu subscriptions=%zu interval_ms=%lld",
+	    ncfg->n_vaults, ncfg->n_inventories, ncfg->n_subscriptions, (long long)ncfg->interval_ms);
+	notify_send("READY=1");
+}
+
+/* interval ± 10%, so a fleet of agents does not pulse together. */
+static int64_t
+next_delay(struct agent *ag)
+{
+	int64_t iv = ag->cfg->interval_ms, spread = iv / 5;
+
+	ag->rng ^= ag->rng << 13;
+	ag->rng ^= ag->rng >> 7;
+	ag->rng ^= ag->rng << 17;
+	return spread > 0 ? iv - spread / 2 + (int64_t)(ag->rng % (uint64_t)(spread + 1)) : iv;
+}
+
+int
+sched_run(int argc, char **argv, struct kv_cfg *cfg)
+{
+	struct agent ag;
+	char err[512];
+	int code = 1;
+	bool last_ok = false;
+
+	memset(&ag, 0, sizeof(ag));
+	ag.cfg = cfg;
+	ag.rng = (uint64_t)kv_wall_ms() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
+	ag.st.reload_ok = true;
+	ag.st.reload_ms = kv_wall_ms();
+	install_signals();
+	if (check_textfile(cfg, err, sizeof(err)) != KV_OK) {
+		fprintf(stderr, "kvpe: %s\n", err);
+		code = 2;
+		goto out;
+	}
+	if (check_ctx_new(cfg, &ag.ctx, err, sizeof(err)) != KV_OK) {
+		fprintf(stderr, "kvpe: %s\n", err);
+		goto out;
+	}
+	check_ctx_set_cancel(ag.ctx, &sig_stop);
+	if (!cfg->once && httpd_start(cfg->listen, cfg->interval_ms, &ag.httpd, err, sizeof(err)) != KV_OK) {
+		fprintf(stderr, "kvpe: %s\n", err);
+		goto out;
+	}
+	kv_log_info("agent started", "listen=%s interval_ms=%lld textfile=%s version=%s", cfg->once ? "none" : cfg->listen,
+	    (long long)cfg->interval_ms, cfg->textfile ? cfg->textfile : "none", KV_VERSION);
+	publish(&ag, false);
+	notify_send("READY=1\nSTATUS=first cycle running");
+	for (;;) {
+		int64_t wake;
+		last_ok = cycle(&ag);
+		if (cfg->once || sig_stop)
+			break;
+		wake = kv_now_ms() + next_delay(&ag);
+		while (!sig_stop && !sig_reload && kv_now_ms() < wake) {
+			int64_t left = wake - kv_now_ms();
+			struct timespec ts = {0, (long)((left < 100 ? left : 100) * 1000000L)};
+			nanosleep(&ts, NULL); /* a signal ends it early */
+		}
+		if (sig_stop)
+			break;
+		if (sig_reload) {
+			sig_reload = 0;
+			reload(&ag, argc, argv);
+			cfg = ag.cfg;
+		}
+	}
+	code = cfg->once && !last_ok ? 1 : 0;
+	notify_send("STOPPING=1");
+	kv_log_info("agent stopping", "runs=%lu failures=%lu signal=%d", ag.st.runs_total, ag.st.run_failures_total,
+	    (int)sig_stop);
+out:
+	httpd_stop(ag.httpd);
+	report_free(ag.good);
+	check_ctx_free(ag.ctx);
+	cli_free(ag.cfg);
+	return code;
+}

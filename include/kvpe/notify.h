@@ -1,0 +1,11 @@
+/* notify.h — systemd's sd_notify protocol in a few lines (no libsystemd):
+ * a datagram to $NOTIFY_SOCKET.  A no-op when the variable is unset. */
+#ifndef KVPE_NOTIFY_H
+#define KVPE_NOTIFY_H
+
+#include "kvpe/common.h"
+
+/* e.g. "READY=1", "STATUS=…", "WATCHDOG=1", "STOPPING=1", "RELOADING=1". */
+void notify_send(const char *fmt, ...) KV_PRINTF(1, 2);
+
+#endif

@@ -1,0 +1,20 @@
+/* sched.h — `kvpe agent`: the check cycle on a schedule, the OpenBSD way.
+ *
+ * Signal handlers only set flags; SIGTERM/SIGINT stop within a second (a
+ * running cycle is cancelled), SIGHUP re-reads the options and config into a
+ * fresh kv_cfg that replaces the old one only when it is valid.  Each cycle
+ * publishes a finished report by swapping whole rendered bodies; a cycle that
+ * cannot complete (ARM unreachable, resolver down, credential failing) never
+ * stops the agent: it is counted, logged, and the last good report stays
+ * served with its age. */
+#ifndef KVPE_SCHED_H
+#define KVPE_SCHED_H
+
+#include "kvpe/cli.h"
+
+/* Runs the agent; takes ownership of cfg.  argc/argv are re-parsed on
+ * SIGHUP.  Returns the exit code: 0 clean stop (or --once with a completed
+ * cycle), 1 fatal start-up error or --once with a failed cycle, 2 usage. */
+int sched_run(int argc, char **argv, struct kv_cfg *cfg);
+
+#endif

@@ -1,0 +1,837 @@
+/* test_report.c — the JUnit, SARIF, JSONL and Nagios writers over a report
+ * built by hand: one vault that passes (with a low finding), one that fails
+ * with two findings, one in error (DNS_TIMEOUT); names, messages and
+ * remediations carry <&"'>, a newline, a tab, a control byte and an invalid
+ * UTF-8 byte.  Each output is checked the way its consumer reads it: SARIF
+ * and JSONL through cJSON, JUnit through a strict little XML checker. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "kvpe/arena.h"
+#include "kvpe/report.h"
+
+#define NASTY "<&\"'>"
+#define STARTED 1795856400000LL /* 2026-11-28T09:00:00Z */
+#define FAIL_ID "/subscriptions/Sub-1/resourceGroups/RG" NASTY "/providers/Microsoft.KeyVault/vaults/kv-fail"
+#define FAIL_MSG "kv-fail.vault.azure.net resolves to public 52.1.2.3 " NASTY "\nline two\tcol \x01 bad \xff end | pipe"
+#define FAIL_FIX "az network private-dns link vnet create --zone-name \"z\" --name 'l' " NASTY
+#define ERR_NAME "kv-error" NASTY
+#define FFFD "\xef\xbf\xbd"
+
+/* ---- building a report ---- */
+
+static struct kv_addr *
+addrs(struct kv_arena *a, const char *s, size_t *n)
+{
+	char tmp[256], *save = NULL;
+	struct kv_addr *v = kv_arena_calloc(a, 8, sizeof(*v));
+
+	*n = 0;
+	snprintf(tmp, sizeof(tmp), "%s", s);
+	for (char *tok = strtok_r(tmp, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+		assert_int_equal(kv_addr_parse(tok, &v[(*n)++]), KV_OK);
+	return v;
+}
+
+static void
+add_finding(struct kv_arena *a, struct kv_result *x, enum kv_finding_code c, const char *msg, const char *fix)
+{
+	if (x->findings == NULL)
+		x->findings = kv_arena_calloc(a, KV_F_COUNT, sizeof(*x->findings));
+	x->findings[x->n_findings].code = c;
+	x->findings[x->n_findings].message = kv_arena_strdup(a, msg);
+	x->findings[x->n_findings].remediation = fix ? kv_arena_strdup(a, fix) : NULL;
+	x->n_findings++;
+}
+
+static struct kv_target *
+target(struct kv_arena *a, const char *name, const char *id, const char *sub, const char *rg, const char *source)
+{
+	struct kv_target *t = kv_arena_calloc(a, 1, sizeof(*t));
+
+	t->name = kv_arena_strdup(a, name);
+	t->fqdn = kv_arena_printf(a, "%s.vault.azure.net", name);
+	t->pl_fqdn = kv_arena_printf(a, "%s.privatelink.vaultcore.azure.net", name);
+	t->pl_zone = "privatelink.vaultcore.azure.net";
+	t->id = id ? kv_arena_strdup(a, id) : NULL;
+	t->subscription = sub;
+	t->resource_group = rg;
+	t->source = source;
+	return t;
+}
+
+static const char *resolvers[] = {"10.0.0.4:53", "10.0.0.5:53"};
+
+static struct kv_report *
+make_report(size_t n_vaults)
+{
+	struct kv_report *r = NULL;
+	struct kv_arena *a;
+	struct kv_result *x;
+	struct kv_target *t;
+	static const char *chain_fail[] = {"kv-fail.vault.azure.net", "kv-fail.privatelink.vaultcore.azure.net",
+	    "data-prod-weu.vaultcore.azure.net"};
+	static const char *chain_pass[] = {"kv-pass.vault.azure.net", "kv-pass.privatelink.vaultcore.azure.net"};
+
+	assert_int_equal(report_new(&r), KV_OK);
+	a = r->arena;
+	r->started_ms = STARTED;
+	r->duration_ms = 812;
+	r->host = "host" NASTY;
+	r->cloud = "AzureCloud";
+	r->resolvers = resolvers;
+	r->n_resolvers = 2;
+	r->arm_endpoint = "https://management.azure.com"; /* no trailing slash */
+	if (n_vaults == 0)
+		return r;
+	r->results = kv_arena_calloc(a, 3, sizeof(*r->results));
+	r->n_results = 3;
+
+	/* 0: error, manual source, no ARM id */
+	x = &r->results[0];
+	x->t = target(a, ERR_NAME, NULL, NULL, NULL, "manual");
+	x->dns.a.rcode = KV_RC_TIMEOUT;
+	x->dns.a.server = -1;
+	x->dns.a.ms = 1500;
+	x->probe.level = KV_PROBE_HTTPS;
+	x->probe.result = KV_PR_NOT_RUN;
+	x->probe.skipped = "no address to probe";
+	add_finding(a, x, KV_F_DNS_TIMEOUT, "no answer from 10.0.0.4:53 within 1500 ms",
+	    "dig @10.0.0.4 " ERR_NAME ".vault.azure.net");
+	x->status = KV_ST_ERROR;
+
+	/* 1: fail, ARM id with odd characters, two findings, a probe */
+	x = &r->results[1];
+	x->t = t = target(a, "kv-fail", FAIL_ID, "Sub-1", "RG" NASTY, "arm");
+	x->dns.a.rcode = KV_RC_NOERROR;
+	x->dns.a.chain = chain_fail;
+	x->dns.a.n_chain = 3;
+	x->dns.a.addrs = addrs(a, "52.1.2.3", &x->dns.a.n_addrs);
+	x->dns.a.ttl = 10;
+	x->dns.a.server = 0;
+	x->dns.a.ms = 3;
+	x->dns.pl.rcode = KV_RC_NOERROR;
+	x->dns.pl.addrs = addrs(a, "52.1.2.3", &x->dns.pl.n_addrs);
+	t->expected_known = true;
+	t->expected = addrs(a, "10.1.0.4", &t->n_expected);
+	x->probe.level = KV_PROBE_HTTPS;
+	x->probe.result = KV_PR_FORBIDDEN;
+	assert_int_equal(kv_addr_parse("52.1.2.3", &x->probe.address), KV_OK);
+	x->probe.tcp_ms = 4;
+	x->probe.tls_ms = 11;
+	x->probe.http_ms = 20;
+	x->probe.http_status = 403;
+	add_finding(a, x, KV_F_DNS_PUBLIC_ADDRESS, FAIL_MSG, FAIL_FIX);
+	add_finding(a, x, KV_F_DNS_NO_PRIVATELINK_CNAME, "the chain never passes kv-fail.privatelink", NULL);
+	x->status = KV_ST_FAIL;
+
+	/* 2: pass with a low finding; ARM id, resource group unknown */
+	x = &r->results[2];
+	x->t = target(a, "kv-pass", "/subscriptions/sub-2/providers/Microsoft.KeyVault/vaults/kv-pass", "sub-2", NULL,
+	    "inventory");
+	x->dns.a.rcode = KV_RC_NOERROR;
+	x->dns.a.chain = chain_pass;
+	x->dns.a.n_chain = 2;
+	x->dns.a.addrs = addrs(a, "10.1.0.5", &x->dns.a.n_addrs);
+	x->dns.a.server = 1;
+	x->dns.a.ms = 2;
+	x->probe.level = KV_PROBE_OFF;
+	add_finding(a, x, KV_F_PUBLIC_NETWORK_ENABLED, "public network access is Enabled",
+	    "az keyvault update --name kv-pass --public-network-access Disabled");
+	x->status = KV_ST_PASS;
+	return r;
+}
+
+static char *
+render(const struct kv_report *r, enum report_format f, int exit_code, const char *run_id)
+{
+	struct report_opts o;
+	struct kv_buf b;
+
+	memset(&o, 0, sizeof(o));
+	o.pretty = true;
+	o.exit_code = exit_code;
+	o.run_id = run_id;
+	kv_buf_init(&b, REPORT_MAX);
+	assert_int_equal(report_write(r, f, &o, &b), KV_OK);
+	if (getenv("TEST_REPORT_DUMP") != NULL) /* to look at the outputs */
+		fprintf(stderr, "----- %s\n%s", cli_format_name(f), b.data != NULL ? b.data : "");
+	return kv_buf_steal(&b, NULL);
+}
+
+static size_t
+count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static bool
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+		if (n == 0 || (n == 2 && *p < 0xc2))
+			return false;
+		for (size_t i = 1; i < n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+		p += n;
+	}
+	return true;
+}
+
+/* ---- a strict little XML checker ---- */
+
+/* Checks character data or an attribute value up to `end`: no '<', every '&'
+ * a known entity, no forbidden control characters; appends the unescaped
+ * text to `un` (size bytes) when given. */
+static bool
+xml_chars(const char *p, const char *end, bool in_attr, char *un, size_t size)
+{
+	size_t o = 0;
+
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+		char out = (char)c;
+		if (c == '<' || (in_attr && c == '"'))
+			return false;
+		if (c < 0x20 && c != '\t' && c != '\n')
+			return false;
+		if (in_attr && (c == '\t' || c == '\n'))
+			return false; /* would be normalised to a space */
+		if (c == '&') {
+			const char *semi = memchr(p, ';', (size_t)(end - p));
+			if (semi == NULL)
+				return false;
+			if (strncmp(p, "&amp;", 5) == 0)
+				out = '&';
+			else if (strncmp(p, "&lt;", 4) == 0)
+				out = '<';
+			else if (strncmp(p, "&gt;", 4) == 0)
+				out = '>';
+			else if (strncmp(p, "&quot;", 6) == 0)
+				out = '"';
+			else if (strncmp(p, "&apos;", 6) == 0)
+				out = '\'';
+			else if (p[1] == '#') {
+				long v = strtol(p + 2, NULL, 10);
+				if (v != 9 && v != 10 && v != 13 && v != 127)
+					return false;
+				out = (char)v;
+			} else
+				return false;
+			p = semi + 1;
+		} else {
+			p++;
+		}
+		if (un != NULL && o + 1 < size)
+			un[o++] = out;
+	}
+	if (un != NULL)
+		un[o] = '\0';
+	return true;
+}
+
+/* Well-formedness: balanced tags, quoted attributes, clean text. */
+static bool
+xml_check(const char *doc)
+{
+	const char *stack[16];
+	size_t slen[16];
+	int depth = 0;
+	const char *p = doc;
+
+	if (strncmp(p, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", 39) != 0)
+		return false;
+	p += 39;
+	while (*p != '\0') {
+		const char *lt = strchr(p, '<');
+		if (lt == NULL)
+			lt = p + strlen(p);
+		if (!xml_chars(p, lt, false, NULL, 0))
+			return false;
+		if (*lt == '\0')
+			break;
+		p = lt + 1;
+		if (*p == '/') {
+			const char *gt = strchr(p, '>');
+			if (gt == NULL || depth == 0)
+				return false;
+			depth--;
+			if ((size_t)(gt - p - 1) != slen[depth] || strncmp(p + 1, stack[depth], slen[depth]) != 0)
+				return false;
+			p = gt + 1;
+			continue;
+		}
+		const char *name = p;
+		while ((*p >= 'a' && *p <= 'z') || *p == '-')
+			p++;
+		if (p == name || depth >= 16)
+			return false;
+		stack[depth] = name;
+		slen[depth] = (size_t)(p - name);
+		for (;;) {
+			if (*p == ' ') {
+				p++;
+				while ((*p >= 'a' && *p <= 'z') || *p == '-' || *p == '.')
+					p++;
+				if (p[0] != '=' || p[1] != '"')
+					return false;
+				const char *v = p + 2, *q = strchr(v, '"');
+				if (q == NULL || !xml_chars(v, q, true, NULL, 0))
+					return false;
+				p = q + 1;
+			} else if (p[0] == '/' && p[1] == '>') {
+				p += 2;
+				break;
+			} else if (*p == '>') {
+				p++;
+				depth++;
+				break;
+			} else {
+				return false;
+			}
+		}
+	}
+	return depth == 0;
+}
+
+/* The unescaped value of attribute `name` in the first tag `<tag` after
+ * `from`. */
+static bool
+xml_attr(const char *from, const char *tag, const char *name, char *out, size_t size)
+{
+	char pat[64];
+	const char *t = strstr(from, tag), *gt, *a, *q;
+
+	if (t == NULL || (gt = strchr(t, '>')) == NULL)
+		return false;
+	snprintf(pat, sizeof(pat), " %s=\"", name);
+	a = strstr(t, pat);
+	if (a == NULL || a > gt)
+		return false;
+	a += strlen(pat);
+	q = strchr(a, '"');
+	return q != NULL && xml_chars(a, q, true, out, size);
+}
+
+/* ---- JUnit ---- */
+
+static void
+test_junit(void **state)
+{
+	struct kv_report *r = make_report(3);
+	char *x = render(r, REPORT_JUNIT, 1, NULL);
+	char v[1024];
+	const char *tc;
+
+	KV_UNUSED(state);
+	assert_true(utf8_valid(x));
+	assert_true(xml_check(x));
+	assert_non_null(strstr(x, "<testsuite name=\"kvpe\" hostname=\"host&lt;&amp;&quot;&apos;&gt;\" "
+				  "timestamp=\"2026-11-28T09:00:00Z\" tests=\"3\" failures=\"1\" errors=\"1\" "
+				  "skipped=\"0\" time=\"0.812\">"));
+	assert_int_equal(count_of(x, "<testsuite "), 1);
+	assert_int_equal(count_of(x, "<testcase "), 3);
+	assert_int_equal(count_of(x, "</testcase>"), 3);
+	assert_int_equal(count_of(x, "<failure "), 1);
+	assert_int_equal(count_of(x, "<error "), 1);
+	assert_int_equal(count_of(x, "<system-out>"), 3);
+	assert_non_null(strstr(x, "<property name=\"cloud\" value=\"AzureCloud\"/>"));
+	assert_non_null(strstr(x, "<property name=\"resolvers\" value=\"10.0.0.4:53,10.0.0.5:53\"/>"));
+	assert_non_null(strstr(x, "<property name=\"agent.version\" value=\"" KV_VERSION "\"/>"));
+
+	/* error: manual source, DNS_TIMEOUT */
+	tc = strstr(x, "<testcase name=\"kv-error&lt;&amp;&quot;&apos;&gt;.vault.azure.net\" classname=\"kvpe.manual\" "
+		       "time=\"1.500\">");
+	assert_non_null(tc);
+	assert_true(xml_attr(tc, "<error", "type", v, sizeof(v)));
+	assert_string_equal(v, "DNS_TIMEOUT");
+	assert_true(xml_attr(tc, "<error", "message", v, sizeof(v)));
+	assert_string_equal(v, "no answer from 10.0.0.4:53 within 1500 ms");
+
+	/* fail: classname from the ARM parts, time = DNS + probe phases */
+	tc = strstr(x, "<testcase name=\"kv-fail.vault.azure.net\" "
+		       "classname=\"kvpe.Sub-1.RG&lt;&amp;&quot;&apos;&gt;\" time=\"0.038\">");
+	assert_non_null(tc);
+	assert_true(xml_attr(tc, "<failure", "type", v, sizeof(v)));
+	assert_string_equal(v, "DNS_PUBLIC_ADDRESS");
+	assert_true(xml_attr(tc, "<failure", "message", v, sizeof(v)));
+	/* newline and tab survive as references; the control byte and the
+	 * invalid byte become U+FFFD */
+	assert_string_equal(v, "kv-fail.vault.azure.net resolves to public 52.1.2.3 " NASTY "\nline two\tcol " FFFD
+			       " bad " FFFD " end | pipe");
+	assert_non_null(strstr(tc, "&#10;line two&#9;col"));
+	assert_non_null(strstr(tc, "DNS_PUBLIC_ADDRESS (high): kv-fail.vault.azure.net resolves to public 52.1.2.3 "
+				   "&lt;&amp;&quot;&apos;&gt;\nline two\tcol"));
+	assert_non_null(strstr(tc, "\n  fix: az network private-dns link vnet create --zone-name &quot;z&quot;"));
+	assert_non_null(strstr(tc, "DNS_NO_PRIVATELINK_CNAME (medium): the chain never passes"));
+	assert_non_null(strstr(tc, "chain: kv-fail.vault.azure.net -&gt; kv-fail.privatelink.vaultcore.azure.net -&gt; "
+				   "data-prod-weu.vaultcore.azure.net"));
+	assert_non_null(strstr(tc, "answers: 52.1.2.3 (ttl 10)"));
+	assert_non_null(strstr(tc, "dns: NOERROR from 10.0.0.4:53 in 3 ms"));
+	assert_non_null(strstr(tc, "probe: https to 52.1.2.3: forbidden, tcp 4 ms, tls 11 ms, http 20 ms, HTTP 403"));
+
+	/* pass: no failure, missing resource group is "unknown", low finding in system-out */
+	tc = strstr(x, "<testcase name=\"kv-pass.vault.azure.net\" classname=\"kvpe.sub-2.unknown\" time=\"0.002\">\n"
+		       "      <system-out>");
+	assert_non_null(tc);
+	assert_non_null(strstr(tc, "PUBLIC_NETWORK_ENABLED (low): public network access is Enabled"));
+	assert_non_null(strstr(tc, "probe: off"));
+	free(x);
+	report_free(r);
+}
+
+/* ---- SARIF ---- */
+
+static const cJSON *
+get(const cJSON *o, const char *path)
+{
+	char key[64];
+
+	while (o != NULL && *path != '\0') {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		snprintf(key, sizeof(key), "%.*s", (int)n, path);
+		if (key[0] >= '0' && key[0] <= '9')
+			o = cJSON_GetArrayItem(o, atoi(key));
+		else
+			o = cJSON_GetObjectItemCaseSensitive(o, key);
+		path += n + (dot ? 1 : 0);
+	}
+	return o;
+}
+
+static const char *
+str(const cJSON *o, const char *path)
+{
+	const cJSON *v = get(o, path);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool
+hex64(const char *s)
+{
+	if (s == NULL || strlen(s) != 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+static void
+sha256_hex(const char *in, char out[65])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+
+	assert_int_equal(EVP_Digest(in, strlen(in), d, &dl, EVP_sha256(), NULL), 1);
+	for (unsigned i = 0; i < dl; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static void
+test_sarif(void **state)
+{
+	struct kv_report *r = make_report(3);
+	char *x = render(r, REPORT_SARIF, 1, NULL);
+	cJSON *doc = cJSON_Parse(x);
+	const cJSON *run, *rules, *results;
+	char want[65], lower[512];
+
+	KV_UNUSED(state);
+	assert_true(utf8_valid(x));
+	assert_non_null(doc);
+	assert_string_equal(str(doc, "$schema"), "https://json.schemastore.org/sarif-2.1.0.json");
+	assert_string_equal(str(doc, "version"), "2.1.0");
+	assert_int_equal(cJSON_GetArraySize(get(doc, "runs")), 1);
+	run = get(doc, "runs.0");
+	assert_string_equal(str(run, "tool.driver.name"), "kvpe");
+	assert_string_equal(str(run, "tool.driver.version"), KV_VERSION);
+	assert_non_null(str(run, "tool.driver.informationUri"));
+	assert_string_equal(str(run, "originalUriBaseIds.ARM.uri"), "https://management.azure.com/");
+	assert_true(cJSON_IsTrue(get(run, "invocations.0.executionSuccessful")));
+	assert_int_equal(get(run, "invocations.0.exitCode")->valueint, 1);
+
+	rules = get(run, "tool.driver.rules");
+	assert_int_equal(cJSON_GetArraySize(rules), KV_F_COUNT);
+	for (int i = 0; i < KV_F_COUNT; i++) {
+		const cJSON *rule = cJSON_GetArrayItem(rules, i);
+		enum kv_finding_code c = (enum kv_finding_code)i;
+		enum kv_severity sev = finding_severity(c);
+		char anchor[80];
+		assert_string_equal(str(rule, "id"), finding_name(c));
+		assert_string_equal(str(rule, "shortDescription.text"), finding_cause(c));
+		snprintf(anchor, sizeof(anchor), "#%s", finding_name(c));
+		kv_lower_inplace(anchor);
+		assert_non_null(strstr(str(rule, "helpUri"), anchor));
+		assert_string_equal(str(rule, "defaultConfiguration.level"),
+		    sev == KV_SEV_HIGH ? "error" : sev == KV_SEV_MEDIUM ? "warning" : "note");
+		assert_string_equal(str(rule, "properties.security-severity"),
+		    sev == KV_SEV_HIGH ? "8.0" : sev == KV_SEV_MEDIUM ? "5.5" : "2.0");
+		assert_string_equal(str(rule, "properties.precision"), "very-high");
+		assert_string_equal(str(rule, "properties.tags.0"), "security");
+		assert_string_equal(str(rule, "properties.tags.2"), "key-vault");
+		assert_non_null(str(rule, "properties.tags.3"));
+	}
+
+	results = get(run, "results");
+	assert_int_equal(cJSON_GetArraySize(results), 4);
+	for (int i = 0; i < 4; i++) {
+		const cJSON *res = cJSON_GetArrayItem(results, i);
+		enum kv_finding_code c;
+		const char *uri = str(res, "locations.0.physicalLocation.artifactLocation.uri");
+		assert_int_equal(finding_parse(str(res, "ruleId"), &c), KV_OK);
+		assert_int_equal(get(res, "ruleIndex")->valueint, (int)c);
+		assert_string_equal(str(cJSON_GetArrayItem(rules, (int)c), "id"), str(res, "ruleId"));
+		assert_non_null(uri);
+		assert_true(uri[0] != '\0' && uri[0] != '/');
+		assert_null(strpbrk(uri, "<>\" "));
+		assert_string_equal(str(res, "locations.0.physicalLocation.artifactLocation.uriBaseId"), "ARM");
+		assert_int_equal(get(res, "locations.0.physicalLocation.region.startLine")->valueint, 1);
+		assert_string_equal(str(res, "locations.0.logicalLocations.0.kind"), "resource");
+		assert_true(hex64(str(res, "partialFingerprints.kvpeFinding/v1")));
+	}
+	/* results follow the vaults' order: error, fail x2, pass */
+	assert_string_equal(str(results, "0.ruleId"), "DNS_TIMEOUT");
+	assert_string_equal(str(results, "0.level"), "error");
+	assert_string_equal(str(results, "0.locations.0.physicalLocation.artifactLocation.uri"),
+	    "vaults/kv-error%3C&%22'%3E");
+	assert_string_equal(str(results, "0.locations.0.logicalLocations.0.fullyQualifiedName"),
+	    ERR_NAME ".vault.azure.net");
+	sha256_hex("DNS_TIMEOUT|kv-error" NASTY ".vault.azure.net", want);
+	assert_string_equal(str(results, "0.partialFingerprints.kvpeFinding/v1"), want);
+
+	assert_string_equal(str(results, "1.ruleId"), "DNS_PUBLIC_ADDRESS");
+	assert_string_equal(str(results, "1.message.text"),
+	    "kv-fail.vault.azure.net resolves to public 52.1.2.3 " NASTY "\nline two\tcol \x01 bad " FFFD
+	    " end | pipe Fix: " FAIL_FIX);
+	assert_string_equal(str(results, "1.locations.0.physicalLocation.artifactLocation.uri"),
+	    "subscriptions/Sub-1/resourceGroups/RG%3C&%22'%3E/providers/Microsoft.KeyVault/vaults/kv-fail");
+	assert_string_equal(str(results, "1.locations.0.logicalLocations.0.fullyQualifiedName"), FAIL_ID);
+	assert_string_equal(str(results, "1.locations.0.logicalLocations.0.name"), "kv-fail");
+	snprintf(lower, sizeof(lower), "DNS_PUBLIC_ADDRESS|%s", FAIL_ID);
+	kv_lower_inplace(lower + strlen("DNS_PUBLIC_ADDRESS|"));
+	sha256_hex(lower, want);
+	assert_string_equal(str(results, "1.partialFingerprints.kvpeFinding/v1"), want);
+	assert_string_equal(str(results, "2.ruleId"), "DNS_NO_PRIVATELINK_CNAME");
+	assert_string_equal(str(results, "2.level"), "warning");
+	assert_string_equal(str(results, "2.message.text"), "the chain never passes kv-fail.privatelink");
+	assert_string_equal(str(results, "3.ruleId"), "PUBLIC_NETWORK_ENABLED");
+	assert_string_equal(str(results, "3.level"), "note");
+	cJSON_Delete(doc);
+	free(x);
+	report_free(r);
+}
+
+/* ---- JSONL ---- */
+
+static const char *jsonl_keys[] = {"type", "time", "host", "run_id", "vault", "id", "fqdn", "code", "severity",
+    "status", "message", "remediation"};
+
+/* Splits x into lines, parses each; returns the count. */
+static size_t
+jsonl_parse(char *x, cJSON **lines, size_t max)
+{
+	size_t n = 0;
+	char *p = x;
+
+	assert_true(utf8_valid(x));
+	while (*p != '\0') {
+		char *nl = strchr(p, '\n');
+		assert_non_null(nl); /* every line newline-terminated */
+		*nl = '\0';
+		assert_true(n < max);
+		lines[n] = cJSON_Parse(p);
+		assert_non_null(lines[n]);
+		assert_true(cJSON_IsObject(lines[n]));
+		for (size_t k = 0; k < KV_ARRAY_LEN(jsonl_keys); k++)
+			assert_non_null(cJSON_GetObjectItemCaseSensitive(lines[n], jsonl_keys[k]));
+		n++;
+		p = nl + 1;
+	}
+	return n;
+}
+
+static void
+test_jsonl(void **state)
+{
+	struct kv_report *r = make_report(3);
+	char *x = render(r, REPORT_JSONL, 1, "0123abcd");
+	cJSON *l[16];
+	size_t n;
+
+	KV_UNUSED(state);
+	assert_null(strstr(x, "\n ")); /* no pretty-printing */
+	n = jsonl_parse(x, l, 16);
+	assert_int_equal(n, 7); /* 4 findings, then 3 vaults */
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(str(l[i], "type"), i < 4 ? "finding" : "vault");
+		assert_string_equal(str(l[i], "time"), "2026-11-28T09:00:00Z");
+		assert_string_equal(str(l[i], "host"), "host" NASTY);
+		assert_string_equal(str(l[i], "run_id"), "0123abcd");
+		assert_non_null(str(l[i], "status"));
+		assert_non_null(str(l[i], "fqdn"));
+	}
+	assert_string_equal(str(l[0], "vault"), ERR_NAME);
+	assert_true(cJSON_IsNull(get(l[0], "id")));
+	assert_string_equal(str(l[0], "code"), "DNS_TIMEOUT");
+	assert_string_equal(str(l[0], "status"), "error");
+	assert_string_equal(str(l[1], "id"), FAIL_ID);
+	assert_string_equal(str(l[1], "severity"), "high");
+	assert_string_equal(str(l[1], "message"),
+	    "kv-fail.vault.azure.net resolves to public 52.1.2.3 " NASTY "\nline two\tcol \x01 bad " FFFD " end | pipe");
+	assert_string_equal(str(l[1], "remediation"), FAIL_FIX);
+	assert_true(cJSON_IsNull(get(l[2], "remediation")));
+	assert_string_equal(str(l[3], "code"), "PUBLIC_NETWORK_ENABLED");
+	assert_string_equal(str(l[3], "status"), "pass");
+	/* vault lines: status, count, the code that names the state */
+	assert_string_equal(str(l[4], "code"), "DNS_TIMEOUT");
+	assert_int_equal(get(l[4], "findings")->valueint, 1);
+	assert_string_equal(str(l[5], "vault"), "kv-fail");
+	assert_string_equal(str(l[5], "status"), "fail");
+	assert_string_equal(str(l[5], "code"), "DNS_PUBLIC_ADDRESS");
+	assert_int_equal(get(l[5], "findings")->valueint, 2);
+	assert_string_equal(str(l[6], "status"), "pass");
+	assert_true(cJSON_IsNull(get(l[6], "code")));
+	assert_true(cJSON_IsNull(get(l[6], "message")));
+	assert_int_equal(get(l[6], "findings")->valueint, 1);
+	for (size_t i = 0; i < n; i++)
+		cJSON_Delete(l[i]);
+	free(x);
+
+	/* no run id: null */
+	x = render(r, REPORT_JSONL, 1, NULL);
+	n = jsonl_parse(x, l, 16);
+	assert_int_equal(n, 7);
+	assert_true(cJSON_IsNull(get(l[0], "run_id")));
+	for (size_t i = 0; i < n; i++)
+		cJSON_Delete(l[i]);
+	free(x);
+	report_free(r);
+}
+
+/* ---- Nagios ---- */
+
+static bool
+starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static size_t
+first_line_len(const char *x)
+{
+	const char *nl = strchr(x, '\n');
+
+	return nl ? (size_t)(nl - x) : strlen(x);
+}
+
+static void
+test_nagios(void **state)
+{
+	struct kv_report *r = make_report(3);
+	char *x = render(r, REPORT_NAGIOS, 1, NULL);
+
+	KV_UNUSED(state);
+	assert_int_equal(report_nagios_state(r), 2);
+	assert_true(utf8_valid(x));
+	assert_int_equal(strncmp(x, "KVPE CRITICAL - 2 of 3 vaults failing (1 not checked): kv-error" NASTY
+				    " (DNS_TIMEOUT), kv-fail (DNS_PUBLIC_ADDRESS) | vaults=3;;;0 passed=1;;;0 "
+				    "failed=1;;;0 errors=1;;;0\n",
+			     first_line_len(x) + 1),
+	    0);
+	assert_true(first_line_len(x) <= 200);
+	assert_int_equal(count_of(x, "\n"), 3);
+	assert_int_equal(count_of(x, "|"), 1); /* only the perfdata separator */
+	assert_non_null(strstr(x, "\nkv-error" NASTY ": DNS_TIMEOUT: no answer from 10.0.0.4:53 within 1500 ms\n"));
+	assert_non_null(strstr(x, "\nkv-fail: DNS_PUBLIC_ADDRESS: kv-fail.vault.azure.net resolves to public 52.1.2.3 " NASTY
+				  " line two col   bad " FFFD " end / pipe (+1 more: DNS_NO_PRIVATELINK_CNAME)\n"));
+	free(x);
+
+	/* only the medium finding left: WARNING */
+	r->results[0].status = KV_ST_PASS;
+	r->results[0].n_findings = 0;
+	r->results[1].findings[0] = r->results[1].findings[1];
+	r->results[1].n_findings = 1;
+	assert_int_equal(report_nagios_state(r), 1);
+	x = render(r, REPORT_NAGIOS, 1, NULL);
+	assert_true(starts_with(x, "KVPE WARNING - 1 of 3 vaults failing: kv-fail (DNS_NO_PRIVATELINK_CNAME) | "));
+	free(x);
+
+	/* only a low finding: OK */
+	r->results[1].status = KV_ST_PASS;
+	r->results[1].n_findings = 0;
+	assert_int_equal(report_nagios_state(r), 0);
+	x = render(r, REPORT_NAGIOS, 0, NULL);
+	assert_string_equal(x, "KVPE OK - 3 of 3 vaults passing (1 low finding) | vaults=3;;;0 passed=3;;;0 "
+			       "failed=0;;;0 errors=0;;;0\n");
+	free(x);
+	report_free(r);
+}
+
+/* Many failing vaults: the first line stays short and says how many were cut. */
+static void
+test_nagios_cut(void **state)
+{
+	struct kv_report *r = make_report(0);
+	char *x, want[64];
+	size_t n = 40, listed;
+
+	KV_UNUSED(state);
+	r->results = kv_arena_calloc(r->arena, n, sizeof(*r->results));
+	r->n_results = n;
+	for (size_t i = 0; i < n; i++) {
+		struct kv_result *v = &r->results[i];
+		v->t = target(r->arena, kv_arena_printf(r->arena, "kv-long-vault-name-%05zu", i), NULL, NULL, NULL,
+		    "manual");
+		add_finding(r->arena, v, KV_F_NO_PRIVATE_ENDPOINT, "no endpoint", NULL);
+		v->status = KV_ST_FAIL;
+	}
+	x = render(r, REPORT_NAGIOS, 1, NULL);
+	assert_true(first_line_len(x) <= 200);
+	listed = count_of(x, " (NO_PRIVATE_ENDPOINT)");
+	assert_true(listed >= 1 && listed < n);
+	snprintf(want, sizeof(want), " \xe2\x80\xa6" "and %zu more | vaults=40;;;0", n - listed);
+	assert_non_null(strstr(x, want));
+	assert_int_equal(count_of(x, "\n"), n + 1);
+	free(x);
+	report_free(r);
+}
+
+/* An incomplete vault and a run error: errors everywhere. */
+static void
+test_incomplete_and_run_error(void **state)
+{
+	struct kv_report *r = make_report(0);
+	struct kv_result *v;
+	struct kv_target *t;
+	cJSON *l[8];
+	char *x;
+	size_t n;
+
+	KV_UNUSED(state);
+	r->results = kv_arena_calloc(r->arena, 1, sizeof(*r->results));
+	r->n_results = 1;
+	v = &r->results[0];
+	t = target(r->arena, "kv-inc", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-inc", "s",
+	    "rg", "inventory");
+	t->incomplete = "the inventory entry has no properties";
+	v->t = t;
+	v->status = KV_ST_ERROR;
+	r->errors = kv_arena_calloc(r->arena, 1, sizeof(*r->errors));
+	r->n_errors = 1;
+	r->errors[0].scope = "subscription/s2";
+	r->errors[0].message = "HTTP 403 <AuthorizationFailed>";
+
+	x = render(r, REPORT_JUNIT, 1, NULL);
+	assert_true(xml_check(x));
+	assert_non_null(strstr(x, "tests=\"2\" failures=\"0\" errors=\"2\""));
+	assert_non_null(strstr(x, "<error type=\"INCOMPLETE\" message=\"the inventory entry has no properties\">"));
+	assert_non_null(strstr(x, "<testcase name=\"subscription/s2\" classname=\"kvpe.run\""));
+	assert_non_null(strstr(x, "<error type=\"RUN_ERROR\" message=\"HTTP 403 &lt;AuthorizationFailed&gt;\">"));
+	free(x);
+
+	x = render(r, REPORT_SARIF, 1, NULL);
+	cJSON *doc = cJSON_Parse(x);
+	assert_non_null(doc);
+	assert_int_equal(cJSON_GetArraySize(get(doc, "runs.0.results")), 0);
+	assert_int_equal(cJSON_GetArraySize(get(doc, "runs.0.invocations.0.toolExecutionNotifications")), 2);
+	assert_string_equal(str(doc, "runs.0.invocations.0.toolExecutionNotifications.0.message.text"),
+	    "subscription/s2: HTTP 403 <AuthorizationFailed>");
+	cJSON_Delete(doc);
+	free(x);
+
+	x = render(r, REPORT_JSONL, 1, NULL);
+	n = jsonl_parse(x, l, 8);
+	assert_int_equal(n, 2);
+	assert_string_equal(str(l[0], "type"), "vault");
+	assert_string_equal(str(l[0], "code"), "INCOMPLETE");
+	assert_string_equal(str(l[0], "message"), "the inventory entry has no properties");
+	assert_string_equal(str(l[1], "type"), "run_error");
+	assert_string_equal(str(l[1], "scope"), "subscription/s2");
+	assert_string_equal(str(l[1], "status"), "error");
+	for (size_t i = 0; i < n; i++)
+		cJSON_Delete(l[i]);
+	free(x);
+
+	assert_int_equal(report_nagios_state(r), 2);
+	x = render(r, REPORT_NAGIOS, 1, NULL);
+	assert_true(starts_with(x, "KVPE CRITICAL - 1 of 1 vaults not checked: kv-inc (INCOMPLETE); 1 source not read | "));
+	assert_non_null(strstr(x, "\nkv-inc: INCOMPLETE: the inventory entry has no properties\n"));
+	assert_non_null(strstr(x, "\nnot read: subscription/s2: HTTP 403 <AuthorizationFailed>\n"));
+	free(x);
+	report_free(r);
+}
+
+/* A report without vaults renders in every format. */
+static void
+test_empty(void **state)
+{
+	struct kv_report *r = make_report(0);
+	char *x;
+	cJSON *doc;
+
+	KV_UNUSED(state);
+	r->arm_endpoint = NULL;
+	x = render(r, REPORT_JUNIT, 0, NULL);
+	assert_true(xml_check(x));
+	assert_non_null(strstr(x, "tests=\"0\" failures=\"0\" errors=\"0\" skipped=\"0\""));
+	assert_int_equal(count_of(x, "<testcase"), 0);
+	free(x);
+
+	x = render(r, REPORT_SARIF, 0, NULL);
+	doc = cJSON_Parse(x);
+	assert_non_null(doc);
+	assert_true(cJSON_IsArray(get(doc, "runs.0.results")));
+	assert_int_equal(cJSON_GetArraySize(get(doc, "runs.0.results")), 0);
+	assert_int_equal(cJSON_GetArraySize(get(doc, "runs.0.tool.driver.rules")), KV_F_COUNT);
+	assert_string_equal(str(doc, "runs.0.originalUriBaseIds.ARM.uri"), "https://management.azure.com/");
+	assert_int_equal(get(doc, "runs.0.invocations.0.exitCode")->valueint, 0);
+	assert_null(get(doc, "runs.0.invocations.0.toolExecutionNotifications"));
+	cJSON_Delete(doc);
+	free(x);
+
+	x = render(r, REPORT_JSONL, 0, NULL);
+	assert_string_equal(x, "");
+	free(x);
+
+	assert_int_equal(report_nagios_state(r), 0);
+	x = render(r, REPORT_NAGIOS, 0, NULL);
+	assert_string_equal(x, "KVPE OK - 0 vaults checked | vaults=0;;;0 passed=0;;;0 failed=0;;;0 errors=0;;;0\n");
+	free(x);
+	report_free(r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_junit),
+		cmocka_unit_test(test_sarif),
+		cmocka_unit_test(test_jsonl),
+		cmocka_unit_test(test_nagios),
+		cmocka_unit_test(test_nagios_cut),
+		cmocka_unit_test(test_incomplete_and_run_error),
+		cmocka_unit_test(test_empty),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
