@@ -15,7 +15,7 @@ REVISION = $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 ifeq ($(SANITIZE),1)
 VARIANT  := asan
-SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SANFLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT      := -O1 -g
 else
 VARIANT  := release
@@ -97,7 +97,7 @@ test:
 	@$(MAKE) --no-print-directory -j2 build
 	@$(MAKE) --no-print-directory -j2 SANITIZE=1 build
 	@$(MAKE) --no-print-directory kvpe
-	@tests/run.sh build/release build/asan
+	@tests/run.sh
 
 units: build
 	@tests/run.sh --unit-only $(B)

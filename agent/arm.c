@@ -48,6 +48,7 @@ struct arm_run {
 	size_t n_subs, cap_subs;
 	bool subs_listed; /* the subscription list was asked for */
 	bool subs_failed;
+	bool closing; /* tearing down: aborted transfers are not retried */
 	struct kv_run_error *errs;
 	size_t n_errs, cap_errs;
 	struct arm_stats st;
@@ -318,6 +319,10 @@ on_done(void *arg, struct http_resp *resp)
 	enum kv_err rc;
 
 	r->inflight--;
+	if (r->closing) {
+		req_free(q);
+		return;
+	}
 	if (resp->err == KV_ELIMIT) {
 		snprintf(msg, sizeof(msg), "response larger than %u bytes", ARM_BODY_MAX);
 		goto fail;
@@ -586,12 +591,15 @@ arm_load(const struct arm_cfg *cfg, struct kv_inv *inv, struct kv_arena *a, stru
 		    r.errs && r.n_errs ? r.errs[0].message : "unknown");
 		rc = KV_ENET;
 	}
+	/* Abort what is still in flight (a cancelled run) before freeing the
+	 * queue: an aborted transfer's handler must not queue a retry. */
+	r.closing = true;
+	http_abort_all(cfg->http);
 	while (r.queue != NULL) {
 		struct arm_req *q = r.queue;
 		r.queue = q->next;
 		req_free(q);
 	}
-	http_abort_all(cfg->http); /* nothing should be left; never leak a transfer */
 	free(r.subs);
 	*st = r.st;
 	if (errs != NULL) {

@@ -20,8 +20,6 @@
 #include "kvpe/tls.h"
 #include "kvpe/verdict.h"
 
-#define CHECK_ARM_REQUEST_MS 60000       /* one ARM request */
-#define CHECK_ARM_STAGE_MS (10 * 60000)   /* the whole ARM inventory */
 
 struct check_ctx {
 	const volatile int *cancel;
@@ -75,8 +73,9 @@ check_ctx_new(const struct kv_cfg *cfg, struct check_ctx **out, char *err, size_
 
 	if (ctx == NULL)
 		return KV_ENOMEM;
-	if (cfg->ca_file != NULL && (rc = tls_cas_load(cfg->ca_file, &ctx->cas)) != KV_OK) {
-		snprintf(err, size, "--ca-file %s: %s", cfg->ca_file,
+	/* One trust store for the process: the system's, plus --ca-file. */
+	if ((rc = tls_cas_load(cfg->ca_file, &ctx->cas)) != KV_OK) {
+		snprintf(err, size, "--ca-file %s: %s", cfg->ca_file ? cfg->ca_file : "",
 		    rc == KV_EIO ? "cannot read it" : rc == KV_EPARSE ? "no PEM certificate in it" : kv_strerror(rc));
 		rc = KV_EUSAGE;
 		goto out;
@@ -88,7 +87,7 @@ check_ctx_new(const struct kv_cfg *cfg, struct check_ctx **out, char *err, size_
 		memset(&hc, 0, sizeof(hc));
 		hc.cas = ctx->cas;
 		hc.max_conns = 6;
-		hc.timeout_ms = CHECK_ARM_REQUEST_MS;
+		hc.timeout_ms = (long)cfg->arm_timeout_ms;
 		if ((rc = http_client_new(&hc, &ctx->http)) != KV_OK)
 			goto out;
 	}
@@ -133,6 +132,7 @@ check_ctx_set_cancel(struct check_ctx *ctx, const volatile int *cancel)
 {
 	ctx->cancel = cancel;
 	dns_set_cancel(ctx->dns, cancel);
+	http_set_cancel(ctx->http, cancel);
 }
 
 bool
@@ -314,7 +314,8 @@ stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, s
 		cc.cloud = cfg->cloud;
 		cc.http = ctx->http;
 		cc.resource = cl->arm_endpoint;
-		cc.timeout_ms = 30000;
+		cc.timeout_ms = (long)cfg->arm_timeout_ms;
+		cc.cancel = ctx->cancel;
 		if ((rc = cred_new(&cc, &ctx->cred)) != KV_OK)
 			return rc;
 	}
@@ -325,8 +326,8 @@ stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, s
 	ac.http = ctx->http;
 	ac.cred = ctx->cred;
 	ac.max_inflight = 8;
-	ac.deadline_ms = kv_now_ms() + CHECK_ARM_STAGE_MS;
-	ac.request_timeout_ms = CHECK_ARM_REQUEST_MS;
+	ac.deadline_ms = kv_now_ms() + 10 * cfg->arm_timeout_ms; /* the whole ARM stage */
+	ac.request_timeout_ms = (long)cfg->arm_timeout_ms;
 	ac.backoff_base_ms = 500;
 	ac.cancel = ctx->cancel;
 	{

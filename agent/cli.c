@@ -186,6 +186,11 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 			return fail(err, size, "--arm-endpoint '%s': expected an https:// URL", v);
 		cfg->arm_endpoint = kv_arena_strdup(a, v);
 		return KV_OK;
+	case CLI_OPT_ARM_TIMEOUT:
+		if (kv_parse_duration_ms(v, &cfg->arm_timeout_ms) != KV_OK || cfg->arm_timeout_ms < 100 ||
+		    cfg->arm_timeout_ms > 3600 * 1000)
+			return fail(err, size, "--arm-timeout '%s': expected a duration from 100ms to 1h, such as 30s", v);
+		return KV_OK;
 	case CLI_OPT_VNET:
 		if (strstr(v, "/virtualNetworks/") == NULL && strstr(v, "/virtualnetworks/") == NULL)
 			return fail(err, size, "--vnet '%s': expected a VNet resource ID (.../virtualNetworks/NAME)", v);
@@ -393,38 +398,14 @@ config_value(struct kv_cfg *cfg, enum cli_opt_id id, const cJSON *item, const ch
 	return fail(err, size, "%s: \"%s\" has the wrong type", path, opt_table[id].name);
 }
 
+/* The options of a config document; `path` names it in messages. */
 static enum kv_err
-config_load(struct kv_cfg *cfg, const char *path, char *err, size_t size)
+config_apply(struct kv_cfg *cfg, const char *text, size_t len, const char *path, char *err, size_t size)
 {
-	FILE *f = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	cJSON *root = NULL;
+	cJSON *root = cJSON_ParseWithLength(text, len);
 	const cJSON *item;
 	enum kv_err rc = KV_OK;
-	long sz;
 
-	f = fopen(path, "rb");
-	if (f == NULL) {
-		rc = fail(err, size, "--config %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		rc = fail(err, size, "--config %s: cannot read", path);
-		goto out;
-	}
-	if (sz > CLI_CONFIG_MAX) {
-		rc = fail(err, size, "--config %s: larger than %d bytes", path, CLI_CONFIG_MAX);
-		goto out;
-	}
-	text = malloc((size_t)sz + 1);
-	if (text == NULL) {
-		rc = KV_ENOMEM;
-		goto out;
-	}
-	len = fread(text, 1, (size_t)sz, f);
-	text[len] = '\0';
-	root = cJSON_ParseWithLength(text, len);
 	if (root == NULL || !cJSON_IsObject(root)) {
 		rc = fail(err, size, "--config %s: not a JSON object", path);
 		goto out;
@@ -460,6 +441,47 @@ config_load(struct kv_cfg *cfg, const char *path, char *err, size_t size)
 	}
 out:
 	cJSON_Delete(root);
+	return rc;
+}
+
+static enum kv_err
+config_load(struct kv_cfg *cfg, const char *path, char *err, size_t size)
+{
+	FILE *f = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	enum kv_err rc = KV_OK;
+	long sz;
+
+	f = fopen(path, "rb");
+	if (f == NULL) {
+		rc = fail(err, size, "--config %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		rc = fail(err, size, "--config %s: cannot read", path);
+		goto out;
+	}
+	{
+		struct stat st;
+		/* Others could change what this agent checks, or where it writes. */
+		if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)))
+			fprintf(stderr, "kvpe: warning: --config %s is writable by other users (mode %04o); chmod go-w it\n",
+			    path, (unsigned)(st.st_mode & 07777));
+	}
+	if (sz > CLI_CONFIG_MAX) {
+		rc = fail(err, size, "--config %s: larger than %d bytes", path, CLI_CONFIG_MAX);
+		goto out;
+	}
+	text = malloc((size_t)sz + 1);
+	if (text == NULL) {
+		rc = KV_ENOMEM;
+		goto out;
+	}
+	len = fread(text, 1, (size_t)sz, f);
+	text[len] = '\0';
+	rc = config_apply(cfg, text, len, path, err, size);
+out:
 	free(text);
 	if (f != NULL)
 		fclose(f);
@@ -486,6 +508,31 @@ default_config_path(struct kv_arena *a)
 }
 
 /* ---- argv ---- */
+
+/* A configuration holding the defaults. */
+static struct kv_cfg *
+cfg_new(void)
+{
+	struct kv_cfg *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL || (cfg->arena = kv_arena_new(16 * 1024)) == NULL) {
+		free(cfg);
+		return NULL;
+	}
+	cfg->cloud = KV_CLOUD_PUBLIC;
+	cfg->dns_qps = 900;
+	cfg->probe = KV_PROBE_HTTPS;
+	cfg->format = REPORT_JSON;
+	cfg->color = true;
+	cfg->concurrency = 200;
+	cfg->timeout_ms = 5000;
+	cfg->interval_ms = 5 * 60 * 1000;
+	cfg->arm_timeout_ms = 60 * 1000;
+	cfg->listen = "127.0.0.1:9712";
+	cfg->log_level = KV_LOG_INFO;
+	cfg->log_format = KV_LOG_TEXT;
+	return cfg;
+}
 
 static enum kv_err
 add_name(struct kv_cfg *cfg, const char *name)
@@ -519,27 +566,10 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 	int i = 2;
 
 	err[0] = '\0';
-	cfg = calloc(1, sizeof(*cfg));
-	if (cfg == NULL || (cfg->arena = kv_arena_new(16 * 1024)) == NULL) {
+	if ((cfg = cfg_new()) == NULL || (pend = calloc((size_t)argc + 1, sizeof(*pend))) == NULL) {
 		rc = KV_ENOMEM;
 		goto out;
 	}
-	pend = calloc((size_t)argc + 1, sizeof(*pend));
-	if (pend == NULL) {
-		rc = KV_ENOMEM;
-		goto out;
-	}
-	cfg->cloud = KV_CLOUD_PUBLIC;
-	cfg->dns_qps = 900;
-	cfg->probe = KV_PROBE_HTTPS;
-	cfg->format = REPORT_JSON;
-	cfg->color = true;
-	cfg->concurrency = 200;
-	cfg->timeout_ms = 5000;
-	cfg->interval_ms = 5 * 60 * 1000;
-	cfg->listen = "127.0.0.1:9712";
-	cfg->log_level = KV_LOG_INFO;
-	cfg->log_format = KV_LOG_TEXT;
 
 	if (argc < 2) {
 		rc = fail(err, size, "missing command: expected check, agent or resolve (see kvpe --help)");
@@ -659,6 +689,25 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 done:
 out:
 	free(pend);
+	if (rc != KV_OK) {
+		cli_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return KV_OK;
+}
+
+enum kv_err
+cli_parse_config_text(enum cli_cmd cmd, const char *text, size_t len, struct kv_cfg **out, char *err, size_t size)
+{
+	struct kv_cfg *cfg = cfg_new();
+	enum kv_err rc;
+
+	if (cfg == NULL)
+		return KV_ENOMEM;
+	cfg->cmd = cmd;
+	err[0] = '\0';
+	rc = config_apply(cfg, text, len, "config", err, size);
 	if (rc != KV_OK) {
 		cli_free(cfg);
 		return rc;

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <openssl/crypto.h>
 #include <poll.h>
 #include <signal.h>
@@ -55,7 +56,43 @@ struct cred {
 	const char *tenant, *client_id, *secret, *cert_path, *fed_file, *authority;
 	const char *id_endpoint, *id_header, *msi_endpoint, *msi_secret, *imds_host;
 	bool cert_password, send_chain, rs256;
+	char *secret_file;  /* AZURE_CLIENT_SECRET read from $CREDENTIALS_DIRECTORY */
+	char *cert_file;    /* $CREDENTIALS_DIRECTORY/AZURE_CLIENT_CERTIFICATE */
 };
+
+static void warn_if_readable(const char *path, const char *var);
+
+/* systemd's LoadCredential=NAME:… puts secrets in $CREDENTIALS_DIRECTORY/NAME
+ * (mode 0400, owned by the service): read them there when the environment
+ * does not name them, so no secret sits in an environment file. */
+static char *
+systemd_credential(const char *name, bool want_path)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	char path[4096], buf[8192];
+	FILE *f;
+	size_t n;
+
+	if (dir == NULL || dir[0] == '\0' || (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return NULL;
+	if (access(path, R_OK) != 0)
+		return NULL;
+	warn_if_readable(path, name);
+	if (want_path)
+		return strdup(path);
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	{
+		char *s = n ? strdup(buf) : NULL;
+		OPENSSL_cleanse(buf, sizeof(buf));
+		return s;
+	}
+}
 
 static const char *
 env(const char *name)
@@ -77,7 +114,11 @@ cred_new(const struct cred_cfg *cfg, struct cred **out)
 	c->tenant = env("AZURE_TENANT_ID");
 	c->client_id = env("AZURE_CLIENT_ID");
 	c->secret = env("AZURE_CLIENT_SECRET");
+	if (c->secret == NULL)
+		c->secret = c->secret_file = systemd_credential("AZURE_CLIENT_SECRET", false);
 	c->cert_path = env("AZURE_CLIENT_CERTIFICATE_PATH");
+	if (c->cert_path == NULL)
+		c->cert_path = c->cert_file = systemd_credential("AZURE_CLIENT_CERTIFICATE", true);
 	c->cert_password = env("AZURE_CLIENT_CERTIFICATE_PASSWORD") != NULL;
 	c->fed_file = env("AZURE_FEDERATED_TOKEN_FILE");
 	c->authority = env("AZURE_AUTHORITY_HOST");
@@ -113,6 +154,11 @@ cred_free(struct cred *c)
 		return;
 	drop_token(c);
 	cred_jwt_free(c->jwt);
+	if (c->secret_file != NULL) {
+		OPENSSL_cleanse(c->secret_file, strlen(c->secret_file));
+		free(c->secret_file);
+	}
+	free(c->cert_file);
 	free(c);
 }
 
@@ -137,6 +183,9 @@ json_epoch(const cJSON *v, int64_t *out)
 	long long n;
 
 	if (cJSON_IsNumber(v)) {
+		/* Any double may come in: only a sane epoch or lifetime is one. */
+		if (!isfinite(v->valuedouble) || v->valuedouble < -4e18 || v->valuedouble > 4e18)
+			return false;
 		*out = (int64_t)v->valuedouble;
 		return true;
 	}
@@ -199,7 +248,13 @@ cred_parse_token(const char *body, size_t len, int64_t now_s, char **token, int6
 	if (json_epoch(cJSON_GetObjectItemCaseSensitive(root, "expires_on"), &n)) {
 		exp = n;
 	} else if (json_epoch(cJSON_GetObjectItemCaseSensitive(root, "expires_in"), &n)) {
-		exp = now_s + n;
+		/* json_epoch() bounds n to ±4e18: only a huge lifetime can overflow. */
+		if (n > INT64_MAX - now_s) {
+			snprintf(err, size, "the answer's expires_in is out of range");
+			rc = KV_EPARSE;
+			goto out;
+		}
+		exp = now_s + n; /* negative: already expired, said below */
 	} else {
 		/* Older Azure CLI: "expiresOn": "2026-11-28 10:00:00.000000", local time. */
 		const cJSON *eo = cJSON_GetObjectItemCaseSensitive(root, "expiresOn");
@@ -512,13 +567,16 @@ token_cli(struct cred *c, char *err, size_t size)
 		struct pollfd p[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
 		int64_t left = deadline - kv_now_ms();
 		char buf[4096];
-		if (left <= 0) {
+		if (left <= 0 || (c->cfg.cancel != NULL && *c->cfg.cancel)) {
 			kill(pid, SIGKILL);
-			snprintf(err, size, "Azure CLI: az did not answer within %d s", CRED_CLI_TIMEOUT_MS / 1000);
-			rc = KV_EAUTH;
+			if (left <= 0)
+				snprintf(err, size, "Azure CLI: az did not answer within %d s", CRED_CLI_TIMEOUT_MS / 1000);
+			else
+				snprintf(err, size, "stopped by a signal");
+			rc = left <= 0 ? KV_EAUTH : KV_ECANCELED;
 			break;
 		}
-		if (poll(p, 2, (int)left) < 0 && errno != EINTR) {
+		if (poll(p, 2, left < 200 ? (int)left : 200) < 0 && errno != EINTR) {
 			rc = KV_EIO;
 			break;
 		}
@@ -543,6 +601,13 @@ token_cli(struct cred *c, char *err, size_t size)
 		;
 	if (rc != KV_OK)
 		goto out;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && out.len == 0) {
+		/* The exec failed in the child (posix_spawn cannot always say so,
+		 * e.g. under valgrind), or a wrapper could not find az. */
+		snprintf(err, size, "Azure CLI: az not found on PATH");
+		rc = KV_ENOTFOUND;
+		goto out;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		const char *nl = errb.data ? strchr(errb.data, '\n') : NULL;
 		if (nl != NULL)

@@ -29,11 +29,31 @@ struct http_xfer {
 struct http_client {
 	CURLM *multi;
 	CURL *easy;
-	const struct tls_cas *extra_cas;
+	struct tls_cas *extra_cas;
 	long timeout_ms, connect_timeout_ms;
 	struct http_xfer *active; /* in the multi handle */
 	size_t n_active;
+	const volatile int *cancel;
 };
+
+void
+http_set_cancel(struct http_client *c, const volatile int *cancel)
+{
+	c->cancel = cancel;
+}
+
+/* libcurl calls this often during a transfer: a non-zero return aborts it. */
+static int
+progress_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct http_client *c = clientp;
+
+	KV_UNUSED(dltotal);
+	KV_UNUSED(dlnow);
+	KV_UNUSED(ultotal);
+	KV_UNUSED(ulnow);
+	return c->cancel != NULL && *c->cancel;
+}
 
 void
 http_resp_init(struct http_resp *r, size_t max_body)
@@ -221,17 +241,23 @@ setup(struct http_client *c, CURL *easy, struct http_xfer *x, const struct http_
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms < timeout ? c->connect_timeout_ms : timeout);
-	/* A body trickling in below 64 bytes/s for 10 s is a stuck server. */
 	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 64L);
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, 10L);
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, timeout / 1000 < HTTP_LOW_SPEED_S ? (timeout + 999) / 1000
+										  : HTTP_LOW_SPEED_S);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, c);
 	if (c->extra_cas != NULL) {
+		/* Our shared store replaces the bundle curl would parse per connection. */
+		curl_easy_setopt(easy, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
 		curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-		curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, (void *)(uintptr_t)c->extra_cas);
+		curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, c->extra_cas);
 	}
 	if (strcmp(req->method, "POST") == 0) {
 		curl_easy_setopt(easy, CURLOPT_POST, 1L);

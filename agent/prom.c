@@ -21,20 +21,27 @@ static const struct {
 #undef PROM_ROW
 };
 
+/* Label values must be UTF-8 (a scraper rejects the whole page otherwise):
+ * bytes that are not become U+FFFD, as in every other writer. */
 enum kv_err
 prom_escape(struct kv_buf *out, const char *value)
 {
+	const unsigned char *p = (const unsigned char *)value;
 	enum kv_err rc = KV_OK;
 
-	for (const char *p = value; *p != '\0' && rc == KV_OK; p++) {
+	while (*p != '\0' && rc == KV_OK) {
+		size_t ul = kv_utf8_len(p);
 		if (*p == '\\')
 			rc = kv_buf_puts(out, "\\\\");
 		else if (*p == '"')
 			rc = kv_buf_puts(out, "\\\"");
 		else if (*p == '\n')
 			rc = kv_buf_puts(out, "\\n");
+		else if (ul == 0)
+			rc = kv_buf_puts(out, "\xef\xbf\xbd");
 		else
-			rc = kv_buf_putc(out, *p);
+			rc = kv_buf_append(out, p, ul);
+		p += ul ? ul : 1;
 	}
 	return rc;
 }
@@ -91,7 +98,7 @@ sample(struct pw *w, size_t vault, const char *k, const char *v, const char *k2,
 	if (w->rc == KV_OK && any)
 		w->rc = kv_buf_putc(w->b, '}');
 	if (w->rc == KV_OK) {
-		if (value == (double)(int64_t)value && value < 9e15 && value > -9e15)
+		if (value < 9e15 && value > -9e15 && value == (double)(int64_t)value)
 			w->rc = kv_buf_printf(w->b, " %lld\n", (long long)value);
 		else
 			w->rc = kv_buf_printf(w->b, " %.9g\n", value);

@@ -9,35 +9,44 @@
 #include <stdlib.h>
 
 struct tls_cas {
-	STACK_OF(X509) *certs;
+	STACK_OF(X509) *extra; /* --ca-file, read at start so a bad file is a usage error */
+	X509_STORE *store;     /* built at the first TLS connection */
 };
 
 enum kv_err
-tls_cas_load(const char *path, struct tls_cas **out)
+tls_cas_load(const char *extra_file, struct tls_cas **out)
 {
-	FILE *f = fopen(path, "r");
-	struct tls_cas *c;
+	struct tls_cas *c = calloc(1, sizeof(*c));
+	enum kv_err rc = KV_OK;
+	FILE *f = NULL;
 	X509 *x;
 
-	if (f == NULL)
-		return KV_EIO;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->certs = sk_X509_new_null()) == NULL) {
-		free(c);
-		fclose(f);
-		return KV_ENOMEM;
+	if (c == NULL || (c->extra = sk_X509_new_null()) == NULL) {
+		rc = KV_ENOMEM;
+		goto out;
 	}
-	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-		if (!sk_X509_push(c->certs, x)) {
-			X509_free(x);
-			break;
+	if (extra_file != NULL) {
+		if ((f = fopen(extra_file, "r")) == NULL) {
+			rc = KV_EIO;
+			goto out;
 		}
+		while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+			if (!sk_X509_push(c->extra, x)) {
+				X509_free(x);
+				rc = KV_ENOMEM;
+				goto out;
+			}
+		}
+		if (sk_X509_num(c->extra) == 0)
+			rc = KV_EPARSE;
 	}
-	fclose(f);
+out:
+	if (f != NULL)
+		fclose(f);
 	ERR_clear_error();
-	if (sk_X509_num(c->certs) == 0) {
+	if (rc != KV_OK) {
 		tls_cas_free(c);
-		return KV_EPARSE;
+		return rc;
 	}
 	*out = c;
 	return KV_OK;
@@ -48,16 +57,23 @@ tls_cas_free(struct tls_cas *c)
 {
 	if (c == NULL)
 		return;
-	sk_X509_pop_free(c->certs, X509_free);
+	X509_STORE_free(c->store);
+	sk_X509_pop_free(c->extra, X509_free);
 	free(c);
 }
 
 void
-tls_cas_apply(const struct tls_cas *c, void *ssl_ctx)
+tls_cas_apply(struct tls_cas *c, void *ssl_ctx)
 {
-	X509_STORE *st = SSL_CTX_get_cert_store((SSL_CTX *)ssl_ctx);
-
-	for (int i = 0; c != NULL && i < sk_X509_num(c->certs); i++)
-		(void)X509_STORE_add_cert(st, sk_X509_value(c->certs, i)); /* a duplicate is harmless */
-	ERR_clear_error();
+	if (c == NULL)
+		return;
+	if (c->store == NULL) {
+		if ((c->store = X509_STORE_new()) == NULL)
+			return; /* verification then fails: no trust anchors */
+		(void)X509_STORE_set_default_paths(c->store); /* the system store */
+		for (int i = 0; i < sk_X509_num(c->extra); i++)
+			(void)X509_STORE_add_cert(c->store, sk_X509_value(c->extra, i)); /* duplicates are harmless */
+		ERR_clear_error();
+	}
+	SSL_CTX_set1_cert_store((SSL_CTX *)ssl_ctx, c->store); /* shared by reference */
 }

@@ -227,8 +227,10 @@ probe_setup(const struct net_cfg *cfg, struct probe *p)
 	if (cfg->level != KV_PROBE_HTTPS)
 		curl_easy_setopt(p->easy, CURLOPT_CONNECT_ONLY, 1L);
 	if (cfg->cas != NULL) {
+		curl_easy_setopt(p->easy, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(p->easy, CURLOPT_CAPATH, NULL);
 		curl_easy_setopt(p->easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-		curl_easy_setopt(p->easy, CURLOPT_SSL_CTX_DATA, (void *)(uintptr_t)cfg->cas);
+		curl_easy_setopt(p->easy, CURLOPT_SSL_CTX_DATA, cfg->cas);
 	}
 	return KV_OK;
 }

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# run.sh — runs every test against each build directory given:
-#   tests/run.sh build/release build/asan      (what `make test` does)
-#   tests/run.sh --unit-only build/release
-# Unit tests (cmocka), fuzz-corpus replays, then the integration scripts
-# (real unbound, local HTTPS servers, network namespaces when root).  The
-# sanitized build runs with leak detection on; a sanitizer report fails the
-# run.  Ends with "N passed, N failed".
+# run.sh — every test, as `make test` runs it:
+#   tests/run.sh                 all of it (below)
+#   tests/run.sh --unit-only DIR unit tests and fuzz replays of one build
+#
+# 1. unit tests (cmocka) and fuzz-corpus replays, normal and sanitized builds;
+# 2. the integration scripts with the normal build, one at a time on a quiet
+#    machine: this is where timings are asserted;
+# 3. the integration scripts again with the AddressSanitizer + UBSan build
+#    (leak detection on) and under valgrind memcheck (errors fatal), two at a
+#    time on the two cores; timings are not asserted there.
+# Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
-unit_only=0
-if [ "${1:-}" = "--unit-only" ]; then
-	unit_only=1
-	shift
-fi
-[ $# -gt 0 ] || set -- build/release
+JOBS=${JOBS:-2}
+REL=build/release
+ASAN=build/asan
 
 total_pass=0
 total_fail=0
@@ -23,10 +24,11 @@ LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/kvpe-run.XXXXXX")
 trap 'rm -rf "$LOGDIR"' EXIT
 
 count() { # adds the counts of one log; $1 name, $2 log, $3 exit status
-	local p f s
-	p=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -1 | sed -E 's/^([0-9]+) passed.*/\1/')
-	f=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -1 | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
-	s=$(grep -aE '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$2" | tail -1 | sed -E 's/.* ([0-9]+) skipped.*/\1/')
+	local line p f s
+	line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -1)
+	p=$(echo "$line" | sed -nE 's/^([0-9]+) passed.*/\1/p')
+	f=$(echo "$line" | sed -nE 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/p')
+	s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
 	p=${p:-0}
 	f=${f:-0}
 	s=${s:-0}
@@ -39,52 +41,116 @@ count() { # adds the counts of one log; $1 name, $2 log, $3 exit status
 	if [ "$f" -ne 0 ]; then
 		failed_names="$failed_names $1"
 		echo "--- $1: $f failed; its output:"
-		grep -aE '^not ok|ERROR|FAILED|Sanitizer|runtime error' "$2" | head -40
+		grep -aE '^not ok|ERROR|FAILED|Sanitizer|runtime error|^==[0-9]+== [A-Z]' "$2" | head -40
 	fi
 	printf '%-48s %4s passed %3s failed %3s skipped\n' "$1" "$p" "$f" "$s"
 }
 
-for dir in "$@"; do
-	variant=$(basename "$dir")
-	export KVPE="$PWD/$dir/kvpe"
-	if [ "$variant" = asan ]; then
+# Environment of one variant, for the commands that follow it.
+use_variant() {
+	unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS KVPE_VALGRIND KVPE_NO_TIMING
+	case $1 in
+	release)
+		export KVPE="$PWD/$REL/kvpe" KVPE_TEST_PROBE_NET=127.0.0
+		;;
+	asan)
+		export KVPE="$PWD/$ASAN/kvpe" KVPE_TEST_PROBE_NET=127.0.1 KVPE_NO_TIMING=1
 		export ASAN_OPTIONS="detect_leaks=1:exitcode=86:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1"
 		export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=86"
 		export LSAN_OPTIONS="exitcode=86"
-	else
-		unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
-	fi
-	echo "=== $variant"
-	for t in "$dir"/tests/test_*; do
+		;;
+	valgrind)
+		# kvpe under memcheck: any error makes it exit 99, and the tests'
+		# sanitizer check flags the report on stderr.
+		mkdir -p "$REL/valgrind"
+		cat >"$REL/valgrind/kvpe" <<VG
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \\
+	"$PWD/$REL/kvpe" "\$@"
+VG
+		chmod +x "$REL/valgrind/kvpe"
+		export KVPE="$PWD/$REL/valgrind/kvpe" KVPE_TEST_PROBE_NET=127.0.2 KVPE_VALGRIND=1 KVPE_NO_TIMING=1
+		;;
+	esac
+}
+
+unit() { # build dir, variant
+	local t name log rc
+	for t in "$1"/tests/test_*; do
 		case "$t" in *.d | *.o) continue ;; esac
 		[ -x "$t" ] || continue
-		log="$LOGDIR/$(basename "$t").$variant.log"
+		log="$LOGDIR/$(basename "$t").$2.log"
 		"$t" >"$log" 2>&1
 		rc=$?
 		# cmocka's own summary -> our counters
 		p=$(grep -aE '^\[  PASSED  \] [0-9]+ test' "$log" | sed -E 's/.* ([0-9]+) test.*/\1/')
 		f=$(grep -aE '^\[  FAILED  \] [0-9]+ test' "$log" | sed -E 's/.* ([0-9]+) test.*/\1/')
 		echo "${p:-0} passed, ${f:-0} failed" >>"$log"
-		count "$variant/unit/$(basename "$t")" "$log" "$rc"
+		count "$2/unit/$(basename "$t")" "$log" "$rc"
 	done
-	for t in "$dir"/tests/replay_*; do
+	for t in "$1"/tests/replay_*; do
 		case "$t" in *.d | *.o) continue ;; esac
 		[ -x "$t" ] || continue
 		name=$(basename "$t" | sed 's/^replay_//')
-		log="$LOGDIR/$name.$variant.log"
+		log="$LOGDIR/$name.$2.log"
 		"$t" "tests/fuzz/corpus/${name#fuzz_}" >"$log" 2>&1
-		count "$variant/fuzz-replay/$name" "$log" $?
+		count "$2/fuzz-replay/$name" "$log" $?
 	done
-	[ "$unit_only" -eq 1 ] && continue
+}
+
+# One integration script of one variant; writes LOG and LOG.rc, LOG.secs.
+integration() { # variant script
+	local name log start
+	name=$(basename "$2" .sh)
+	log="$LOGDIR/$name.$1.log"
+	start=$(date +%s)
+	(use_variant "$1" && exec timeout 900 bash "$2") >"$log" 2>&1
+	echo $? >"$log.rc"
+	echo $(($(date +%s) - start)) >"$log.secs"
+}
+
+report() { # variant script
+	local name log
+	name=$(basename "$2" .sh)
+	log="$LOGDIR/$name.$1.log"
+	count "$1/$name ($(cat "$log.secs")s)" "$log" "$(cat "$log.rc")"
+}
+
+if [ "${1:-}" = "--unit-only" ]; then
+	use_variant "$(basename "$2")"
+	unit "$2" "$(basename "$2")"
+else
+	echo "=== unit tests and fuzz replays"
+	use_variant release
+	unit "$REL" release
+	use_variant asan
+	unit "$ASAN" asan
+	echo "=== integration, normal build (timings asserted)"
 	for s in tests/integration/*.sh; do
-		name=$(basename "$s" .sh)
-		log="$LOGDIR/$name.$variant.log"
-		start=$(date +%s)
-		timeout 300 bash "$s" >"$log" 2>&1
-		rc=$?
-		count "$variant/$name ($(($(date +%s) - start))s)" "$log" "$rc"
+		integration release "$s"
+		report release "$s"
 	done
-done
+	echo "=== integration, AddressSanitizer and valgrind builds ($JOBS at a time)"
+	jobs_list=()
+	# The slow valgrind scripts first, so the pool ends evenly.
+	for s in tests/integration/*.sh; do jobs_list+=("valgrind $s"); done
+	for s in tests/integration/*.sh; do jobs_list+=("asan $s"); done
+	running=0
+	for j in "${jobs_list[@]}"; do
+		# shellcheck disable=SC2086
+		integration $j &
+		running=$((running + 1))
+		if [ "$running" -ge "$JOBS" ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+	done
+	wait
+	for j in "${jobs_list[@]}"; do
+		# shellcheck disable=SC2086
+		report $j
+	done
+fi
 
 echo
 [ -n "$failed_names" ] && echo "failed:$failed_names"

@@ -37,6 +37,8 @@ enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_
 	X(CLOUD, "cloud", 0, "NAME", CLI_C | CLI_A | CLI_R, false,                                   \
 	    "AzureCloud (default), AzureChinaCloud or AzureUSGovernment")                              \
 	X(ARM_ENDPOINT, "arm-endpoint", 0, "URL", CLI_C | CLI_A, false, "override the cloud's ARM endpoint") \
+	X(ARM_TIMEOUT, "arm-timeout", 0, "DURATION", CLI_C | CLI_A, false,                             \
+	    "limit for one ARM or token request (default 60s; the ARM stage gets 10x that)")            \
 	X(VNET, "vnet", 0, "ID", CLI_C | CLI_A, false,                                                 \
 	    "ARM ID of the VNet this host sits in: enables ZONE_NOT_LINKED")                            \
 	X(DNS_SERVER, "dns-server", 0, "ADDR[:PORT]", CLI_C | CLI_A | CLI_R, true,                   \
@@ -130,6 +132,7 @@ struct kv_cfg {
 	size_t n_subscriptions;
 	enum kv_cloud_id cloud;
 	const char *arm_endpoint, *vnet_id;
+	int64_t arm_timeout_ms;
 
 	struct kv_hostport *dns_servers;
 	size_t n_dns_servers;
@@ -169,6 +172,10 @@ struct kv_cfg {
  * says what was wrong.  *out is set only on KV_OK. */
 enum kv_err cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size);
 void cli_free(struct kv_cfg *cfg);
+/* The options of a config document (JSON text), over the defaults of `cmd`;
+ * for the fuzzer and tests.  No file is read. */
+enum kv_err cli_parse_config_text(enum cli_cmd cmd, const char *text, size_t len, struct kv_cfg **out, char *err,
+    size_t size);
 
 /* `kvpe --help` / `kvpe check --help` text. */
 void cli_usage(FILE *f, enum cli_cmd cmd);

@@ -24,6 +24,7 @@ struct cred_cfg {
 	struct http_client *http; /* shared; cred uses its synchronous handle */
 	const char *resource;     /* e.g. "https://management.azure.com/" */
 	long timeout_ms;
+	const volatile int *cancel; /* stops a hanging `az` (agent shutdown) */
 };
 
 struct cred;

@@ -17,7 +17,7 @@
 struct tls_cas;
 
 struct http_cfg {
-	const struct tls_cas *cas; /* extra CAs (--ca-file), may be NULL; must outlive the client */
+	struct tls_cas *cas; /* extra CAs (--ca-file), may be NULL; must outlive the client */
 	unsigned max_conns;      /* connections per host for the multi interface */
 	long timeout_ms;         /* whole request */
 	long connect_timeout_ms;
@@ -33,6 +33,10 @@ struct http_req {
 	bool allow_http;        /* plain http:// (IMDS and App Service identity only) */
 	long timeout_ms;        /* 0 = the client's default */
 };
+
+/* A body trickling in slower than 64 bytes/s for this long is a stuck server
+ * (at most the request's own timeout). */
+#define HTTP_LOW_SPEED_S 10L
 
 struct http_resp {
 	long status;              /* 0 when no HTTP answer */
@@ -51,6 +55,8 @@ struct http_client;
 
 enum kv_err http_client_new(const struct http_cfg *cfg, struct http_client **out);
 void http_client_free(struct http_client *c);
+/* A flag a signal handler sets: every transfer aborts soon after. */
+void http_set_cancel(struct http_client *c, const volatile int *cancel);
 
 /* One request now, on the client's own easy handle (token endpoints). */
 enum kv_err http_do(struct http_client *c, const struct http_req *req, struct http_resp *resp);

@@ -21,7 +21,7 @@ struct tls_cas;
 
 struct net_cfg {
 	enum kv_probe_level level;
-	const struct tls_cas *cas; /* --ca-file, may be NULL */
+	struct tls_cas *cas; /* --ca-file, may be NULL */
 	unsigned max_inflight;
 	long timeout_ms; /* one probe, all phases */
 	/* When set (tests: KVPE_PROBE_ALLOW), addresses outside are not probed. */

@@ -5,7 +5,7 @@
 # build only: AddressSanitizer's quarantine keeps freed memory on purpose.
 . "$(dirname "$0")/../lib/common.sh"
 
-if [ -n "${ASAN_OPTIONS:-}" ]; then
+if [ -n "${ASAN_OPTIONS:-}" ] || [ -n "${KVPE_VALGRIND:-}" ]; then
 	skip "soak: memory growth is measured without the sanitizer (the asan run of agent.sh covers leaks)"
 	finish
 	exit 0

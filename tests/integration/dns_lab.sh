@@ -126,7 +126,7 @@ ms=$((($(date +%s%N) - start) / 1000000))
 expect_rc "timeout" 1
 expect_eq "timeout: findings" "$(codes "$T/timeout.json" kv-healthy)" DNS_TIMEOUT
 expect_eq "timeout: status error" "$(vault_field "$T/timeout.json" kv-healthy .status)" error
-if [ "$ms" -lt 4000 ]; then ok "timeout: bounded ($ms ms for a 1500 ms budget)"; else not_ok "timeout: took $ms ms"; fi
+within "timeout: bounded for a 1500 ms budget" "$ms" 4000
 
 # Failover: first server black-holed, second answers.
 run_kvpe "$T/failover.json" check --dns-server "127.0.0.1:$BH" --dns-server "$LAB_VNET" --probe off --format json \
@@ -165,6 +165,10 @@ usage "missing value" "--vault needs a value" check --vault
 usage "resolve without names" "expected at least one NAME" resolve
 usage "wrong command for option" "does not apply" resolve --vault kv-x x.vault.azure.net
 usage "bad config" "not a JSON object" check --config /dev/null
+echo '{"probe": "off"}' >"$T/open.json"
+chmod 0666 "$T/open.json"
+run_kvpe "$T/open.out" check --config "$T/open.json" --dns-server "$LAB_VNET" --vault kv-healthy=10.1.0.4
+expect_eq "a config file others can write: warned" "$RC,$(grep -c 'is writable by other users (mode 0666)' "$T/open.out.err")" "0,1"
 run_kvpe "$T/help.txt" check --help
 expect_eq "check --help" "$RC,$(grep -c -- '--dns-server' "$T/help.txt")" "0,1"
 run_kvpe "$T/version.txt" --version
