@@ -158,19 +158,18 @@ inv_id_parent(struct kv_arena *a, const char *id, const char *child)
 
 /* ---- adders ---- */
 
-/* Finds or appends a slot for `id` in an array indexed by `map`. */
+/* Finds or appends a slot for `id` in an array indexed by `map` (the ID,
+ * which lives in the arena, is the key: the map ignores case). */
 static enum kv_err
 slot(struct kv_inv *inv, struct kv_map *map, void **arr, size_t *n, size_t *cap, size_t elem, const char *id,
     size_t *idx, bool *existed)
 {
-	char *key;
+	const char *key = id;
 	enum kv_err rc;
 
+	KV_UNUSED(inv);
 	if (id == NULL)
 		return KV_EPARSE;
-	key = kv_arena_lower(inv->arena, id);
-	if (key == NULL)
-		return KV_ENOMEM;
 	if (kv_map_get(map, key, idx)) {
 		*existed = true;
 		return KV_OK;
@@ -211,14 +210,11 @@ inv_add_vault(struct kv_inv *inv, const struct inv_vault *v)
 enum kv_err
 inv_add_vault_conn(struct kv_inv *inv, const char *vault_id, const struct inv_conn *c)
 {
-	char *key = kv_arena_lower(inv->arena, vault_id);
 	struct inv_vault *v;
 	struct inv_conn *nc;
 	size_t i;
 
-	if (key == NULL)
-		return KV_ENOMEM;
-	if (!kv_map_get(inv->vault_by_id, key, &i))
+	if (!kv_map_get(inv->vault_by_id, vault_id, &i))
 		return KV_ENOTFOUND;
 	v = &inv->vaults[i];
 	for (size_t k = 0; k < v->n_conns; k++)
@@ -247,12 +243,11 @@ inv_add_pe(struct kv_inv *inv, const struct inv_pe *pe)
 		return rc;
 	inv->pes[i] = *pe;
 	for (size_t k = 0; k < pe->n_links; k++) {
-		char *tkey;
+		const char *tkey = pe->links[k].target_id;
 		size_t head = SIZE_MAX;
-		if (pe->links[k].target_id == NULL)
+		if (tkey == NULL)
 			continue;
-		tkey = kv_arena_lower(inv->arena, pe->links[k].target_id);
-		if (tkey == NULL || (rc = kv_grow((void **)&inv->refs, &inv->cap_refs, sizeof(*inv->refs), inv->n_refs + 1)) != KV_OK)
+		if ((rc = kv_grow((void **)&inv->refs, &inv->cap_refs, sizeof(*inv->refs), inv->n_refs + 1)) != KV_OK)
 			return KV_ENOMEM;
 		(void)kv_map_get(inv->refs_by_target, tkey, &head);
 		inv->refs[inv->n_refs].pe = i;
@@ -290,20 +285,18 @@ inv_add_zone(struct kv_inv *inv, const struct inv_zone *z)
 	return rc;
 }
 
-static char *
-record_key(struct kv_arena *a, const char *zone_id, const char *name)
+/* "<zone id>|<record name>" into buf; false when it does not fit. */
+static bool
+record_key(char *buf, size_t size, const char *zone_id, const char *name)
 {
-	char *k = kv_arena_printf(a, "%s|%s", zone_id, name);
-
-	if (k != NULL)
-		kv_lower_inplace(k);
-	return k;
+	return (size_t)snprintf(buf, size, "%s|%s", zone_id, name) < size;
 }
 
 enum kv_err
 inv_add_record(struct kv_inv *inv, const struct inv_record *r)
 {
-	char *key = record_key(inv->arena, r->zone_id, r->name);
+	char tmp[1024];
+	char *key = record_key(tmp, sizeof(tmp), r->zone_id, r->name) ? kv_arena_strdup(inv->arena, tmp) : NULL;
 	size_t i;
 	enum kv_err rc;
 
@@ -335,14 +328,12 @@ inv_add_link(struct kv_inv *inv, const struct inv_link *l)
 static enum kv_err
 push_unique(struct kv_arena *a, struct kv_map *seen, const char ***ids, size_t *n, size_t *cap, const char *id)
 {
-	char *key = kv_arena_lower(a, id);
 	size_t dummy;
 
-	if (key == NULL)
-		return KV_ENOMEM;
-	if (kv_map_get(seen, key, &dummy))
+	KV_UNUSED(a);
+	if (kv_map_get(seen, id, &dummy))
 		return KV_OK;
-	if (kv_map_put(seen, key, 0) != KV_OK || kv_grow((void **)ids, cap, sizeof(**ids), *n + 1) != KV_OK)
+	if (kv_map_put(seen, id, 0) != KV_OK || kv_grow((void **)ids, cap, sizeof(**ids), *n + 1) != KV_OK)
 		return KV_ENOMEM;
 	(*ids)[(*n)++] = id;
 	return KV_OK;
@@ -369,26 +360,18 @@ missing_ids(const struct kv_inv *inv, struct kv_arena *a, bool nics, const char 
 	for (size_t i = 0; i < inv->n_vaults && rc == KV_OK; i++) {
 		for (size_t k = 0; k < inv->vaults[i].n_conns && rc == KV_OK; k++) {
 			const char *id = inv->vaults[i].conns[k].pe_id;
-			char *key = id ? kv_arena_lower(a, id) : NULL;
 			bool have;
 			if (id == NULL)
 				continue;
-			if (key == NULL) {
-				rc = KV_ENOMEM;
-				break;
-			}
-			have = kv_map_get(inv->pe_by_id, key, &p);
+			have = kv_map_get(inv->pe_by_id, id, &p);
 			if (!nics) {
 				if (!have)
 					rc = push_unique(a, seen, &list, &cnt, &cap, id);
 				continue;
 			}
 			for (size_t j = 0; have && j < inv->pes[p].n_nics && rc == KV_OK; j++) {
-				char *nk = kv_arena_lower(a, inv->pes[p].nic_ids[j]);
 				size_t dummy;
-				if (nk == NULL)
-					rc = KV_ENOMEM;
-				else if (!kv_map_get(inv->nic_by_id, nk, &dummy))
+				if (!kv_map_get(inv->nic_by_id, inv->pes[p].nic_ids[j], &dummy))
 					rc = push_unique(a, seen, &list, &cnt, &cap, inv->pes[p].nic_ids[j]);
 			}
 		}
@@ -434,18 +417,15 @@ pe_addrs(const struct kv_inv *inv, struct kv_arena *a, const struct inv_pe *pe, 
 
 	for (size_t i = 0; i < pe->n_dns; i++)
 		cap += pe->dns[i].n_addrs;
-	for (size_t i = 0; i < pe->n_nics; i++) {
-		char *key = kv_arena_lower(a, pe->nic_ids[i]);
-		if (key != NULL && kv_map_get(inv->nic_by_id, key, &idx))
+	for (size_t i = 0; i < pe->n_nics; i++)
+		if (kv_map_get(inv->nic_by_id, pe->nic_ids[i], &idx))
 			cap += inv->nics[idx].n_ips;
-	}
 	v = kv_arena_calloc(a, cap ? cap : 1, sizeof(*v));
 	if (v == NULL)
 		return KV_ENOMEM;
 	for (size_t i = 0; i < pe->n_nics; i++) {
-		char *key = kv_arena_lower(a, pe->nic_ids[i]);
 		const struct inv_nic *nic;
-		if (key == NULL || !kv_map_get(inv->nic_by_id, key, &idx))
+		if (!kv_map_get(inv->nic_by_id, pe->nic_ids[i], &idx))
 			continue;
 		nic = &inv->nics[idx];
 		for (size_t k = 0; k < nic->n_ips; k++) {
@@ -472,7 +452,6 @@ static enum kv_err
 endpoint_view(const struct kv_inv *inv, struct kv_arena *a, const struct kv_target *t, const char *pe_id,
     const char *conn_name, enum kv_pe_state state, struct kv_endpoint_view *e)
 {
-	char *key = kv_arena_lower(a, pe_id);
 	size_t idx;
 
 	memset(e, 0, sizeof(*e));
@@ -482,9 +461,7 @@ endpoint_view(const struct kv_inv *inv, struct kv_arena *a, const struct kv_targ
 	e->pe_name = inv_id_segment(a, pe_id, "privateEndpoints");
 	e->pe_subscription = inv_id_segment(a, pe_id, "subscriptions");
 	e->pe_resource_group = inv_id_segment(a, pe_id, "resourceGroups");
-	if (key == NULL)
-		return KV_ENOMEM;
-	if (kv_map_get(inv->pe_by_id, key, &idx)) {
+	if (kv_map_get(inv->pe_by_id, pe_id, &idx)) {
 		const struct inv_pe *pe = &inv->pes[idx];
 		e->pe_found = true;
 		e->subnet_id = pe->subnet_id;
@@ -499,11 +476,9 @@ static enum kv_err
 join_endpoints(const struct kv_inv *inv, const struct inv_vault *v, struct kv_arena *a, struct kv_target *t)
 {
 	size_t cap = v->n_conns, head, n = 0;
-	char *vkey = kv_arena_lower(a, v->id);
+	const char *vkey = v->id;
 	enum kv_err rc;
 
-	if (vkey == NULL)
-		return KV_ENOMEM;
 	if (kv_map_get(inv->refs_by_target, vkey, &head))
 		for (size_t r = head; r != SIZE_MAX; r = inv->refs[r].next)
 			cap++;
@@ -584,7 +559,7 @@ join_zones(const struct kv_inv *inv, struct kv_arena *a, struct kv_target *t)
 	for (size_t z = 0; z < inv->n_zones; z++) {
 		const struct inv_zone *zone = &inv->zones[z];
 		struct kv_zone_view *zv;
-		char *key;
+		char key[1024];
 		size_t ri;
 		if (!kv_streq_ci(zone->name, t->pl_zone))
 			continue;
@@ -593,10 +568,7 @@ join_zones(const struct kv_inv *inv, struct kv_arena *a, struct kv_target *t)
 		zv->name = zone->name;
 		zv->subscription = zone->subscription;
 		zv->resource_group = zone->resource_group;
-		key = record_key(a, zone->id, t->name);
-		if (key == NULL)
-			return KV_ENOMEM;
-		if (kv_map_get(inv->record_by_key, key, &ri)) {
+		if (record_key(key, sizeof(key), zone->id, t->name) && kv_map_get(inv->record_by_key, key, &ri)) {
 			const struct inv_record *r = &inv->records[ri];
 			zv->has_record = true;
 			zv->addrs = r->addrs;

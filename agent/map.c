@@ -22,7 +22,8 @@ fnv1a(const char *s)
 	uint32_t h = 2166136261u;
 
 	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
+		unsigned char c = (unsigned char)*s;
+		h ^= (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c; /* case-insensitive */
 		h *= 16777619u;
 	}
 	return h;
@@ -64,7 +65,7 @@ find(struct map_slot *slots, size_t cap, const char *key, uint32_t h)
 {
 	size_t i = h & (cap - 1);
 
-	while (slots[i].key != NULL && (slots[i].hash != h || strcmp(slots[i].key, key) != 0))
+	while (slots[i].key != NULL && (slots[i].hash != h || !kv_streq_ci(slots[i].key, key)))
 		i = (i + 1) & (cap - 1);
 	return &slots[i];
 }

@@ -17,6 +17,8 @@ struct vctx {
 	struct kv_result *r;
 	const struct kv_target *t;
 	bool oom;
+	struct kv_finding found[KV_F_COUNT]; /* copied out at its exact size */
+	size_t n;
 };
 
 #define PH_RG "<resource-group>"
@@ -33,13 +35,14 @@ add(struct vctx *v, enum kv_finding_code code, const char *msg, const char *fix)
 		v->oom = true;
 		return;
 	}
-	for (size_t i = 0; i < r->n_findings; i++)
-		if (r->findings[i].code == code)
+	KV_UNUSED(r);
+	for (size_t i = 0; i < v->n; i++)
+		if (v->found[i].code == code)
 			return;
-	r->findings[r->n_findings].code = code;
-	r->findings[r->n_findings].message = msg;
-	r->findings[r->n_findings].remediation = fix;
-	r->n_findings++;
+	v->found[v->n].code = code;
+	v->found[v->n].message = msg;
+	v->found[v->n].remediation = fix;
+	v->n++;
 }
 
 /* A value as one shell word: left alone when it is plain, single-quoted
@@ -596,13 +599,16 @@ finding_cmp(const void *x, const void *y)
 enum kv_err
 verdict_vault(const struct verdict_cfg *cfg, struct kv_arena *a, struct kv_result *r)
 {
-	struct vctx v = {cfg, a, r, r->t, false};
+	struct vctx v;
 	bool error = false, fail = false;
 
+	memset(&v, 0, sizeof(v));
+	v.cfg = cfg;
+	v.a = a;
+	v.r = r;
+	v.t = r->t;
 	r->n_findings = 0;
-	r->findings = kv_arena_calloc(a, KV_F_COUNT, sizeof(*r->findings));
-	if (r->findings == NULL)
-		return KV_ENOMEM;
+	r->findings = NULL;
 	if (r->t->incomplete == NULL) {
 		rules_arm(&v);
 		rules_dns(&v);
@@ -610,7 +616,13 @@ verdict_vault(const struct verdict_cfg *cfg, struct kv_arena *a, struct kv_resul
 	}
 	if (v.oom)
 		return KV_ENOMEM;
-	qsort(r->findings, r->n_findings, sizeof(*r->findings), finding_cmp);
+	if (v.n > 0) {
+		qsort(v.found, v.n, sizeof(*v.found), finding_cmp);
+		r->findings = kv_arena_memdup(a, v.found, v.n * sizeof(*v.found));
+		if (r->findings == NULL)
+			return KV_ENOMEM;
+		r->n_findings = v.n;
+	}
 	for (size_t i = 0; i < r->n_findings; i++) {
 		enum kv_finding_code c = r->findings[i].code;
 		error |= finding_is_error(c);

@@ -360,25 +360,31 @@ dns_parse_answer(const unsigned char *abuf, int alen, enum dns_qtype qt, struct 
 	enum kv_err rc = KV_OK;
 	bool aaaa = (int)qt == DNS_QAAAA;
 
+	const char *scratch[KV_DNS_CHAIN_MAX];
+	struct kv_dns_lookup *dst = out;
+	struct kv_dns_lookup work = *out;
+
+	/* The chain is built in `scratch` and copied out at its exact size. */
 	*need_final = NULL;
-	if (out->chain == NULL) {
-		out->chain = kv_arena_calloc(a, KV_DNS_CHAIN_MAX, sizeof(*out->chain));
-		if (out->chain == NULL)
-			return KV_ENOMEM;
-		out->n_chain = 0;
-		if (out->qname != NULL)
-			chain_push(a, out, out->qname);
+	out = &work;
+	if (work.chain == NULL) {
+		work.n_chain = 0;
+		work.chain = scratch;
+		if (work.qname != NULL)
+			chain_push(a, &work, work.qname);
+	} else {
+		memcpy(scratch, work.chain, work.n_chain * sizeof(*scratch));
+		work.chain = scratch;
 	}
 	/* A CNAME-type answer is read with the A parser: it keeps the CNAME. */
 	st = aaaa ? ares_parse_aaaa_reply(abuf, alen, &h, at6, &nat) : ares_parse_a_reply(abuf, alen, &h, at4, &nat);
 	if (st == ARES_ENODATA) {
 		out->n_addrs = 0;
-		return KV_OK;
+		goto done;
 	}
 	if (st != ARES_SUCCESS || h == NULL) {
-		if (h != NULL)
-			ares_free_hostent(h);
-		return st == ARES_ENOMEM ? KV_ENOMEM : KV_EPARSE;
+		rc = st == ARES_ENOMEM ? KV_ENOMEM : KV_EPARSE;
+		goto done;
 	}
 	/* h_aliases are the CNAME owners in answer order; h_name is only the
 	 * first CNAME's target (c-ares 1.18), so a chain of two or more CNAMEs
@@ -417,7 +423,17 @@ dns_parse_answer(const unsigned char *abuf, int alen, enum dns_qtype qt, struct 
 			out->ttl = ttl;
 	}
 done:
-	ares_free_hostent(h);
+	if (h != NULL)
+		ares_free_hostent(h);
+	/* One spare slot when a follow-up will add the chain's last name. */
+	{
+		size_t cap = work.n_chain + (*need_final != NULL ? 1 : 0);
+		const char **chain = cap ? kv_arena_memdup(a, scratch, cap * sizeof(*scratch)) : NULL;
+		if (cap > 0 && chain == NULL)
+			rc = KV_ENOMEM;
+		work.chain = chain;
+		*dst = work;
+	}
 	return rc;
 }
 

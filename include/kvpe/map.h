@@ -1,6 +1,8 @@
 /* map.h — string → index hash map (open addressing, FNV-1a), for joins by
- * lower-cased ARM resource ID without per-vault scans.  Keys are not copied:
- * they must outlive the map (they live in the inventory's arena). */
+ * ARM resource ID without per-vault scans.  Keys compare ASCII
+ * case-insensitively (ARM echoes IDs in varying case), so the IDs themselves
+ * are the keys: no lower-cased copies.  Keys are not copied: they must
+ * outlive the map (they live in the inventory's arena). */
 #ifndef KVPE_MAP_H
 #define KVPE_MAP_H
 

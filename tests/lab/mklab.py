@@ -79,8 +79,12 @@ def expand(tenant):
     syn = tenant.get("synthetic")
     if syn:
         n = int(syn["count"])
+        subs = int(syn.get("subscriptions", 1))
         for i in range(n):
             v = {"name": "%s%06d" % (syn.get("prefix", "kv"), i)}
+            if subs > 1:
+                v["subscription"] = "s%02d" % (i % subs)
+                v["public_access"] = "Disabled"
             b = i % 100
             ip = "10.%d.%d.%d" % (64 + (i >> 16) % 64, (i >> 8) & 255, i & 255)
             v["ip"] = ip
