@@ -11,6 +11,9 @@ kv_buf_init(struct kv_buf *b, size_t max)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	b->max = max;
+	b->sent = 0;
+	b->sink = NULL;
+	b->sink_ctx = NULL;
 }
 
 void
@@ -25,8 +28,38 @@ void
 kv_buf_reset(struct kv_buf *b)
 {
 	b->len = 0;
+	b->sent = 0;
 	if (b->data != NULL)
 		b->data[0] = '\0';
+}
+
+void
+kv_buf_set_sink(struct kv_buf *b, kv_buf_sink_fn sink, void *ctx)
+{
+	b->sink = sink;
+	b->sink_ctx = ctx;
+}
+
+enum kv_err
+kv_buf_flush(struct kv_buf *b)
+{
+	enum kv_err rc;
+
+	if (b->sink == NULL || b->len == 0)
+		return KV_OK;
+	rc = b->sink(b->sink_ctx, b->data, b->len);
+	if (rc != KV_OK)
+		return rc;
+	b->sent += b->len;
+	b->len = 0;
+	b->data[0] = '\0';
+	return KV_OK;
+}
+
+enum kv_err
+kv_buf_drain(struct kv_buf *b)
+{
+	return b->len >= KV_BUF_DRAIN_AT ? kv_buf_flush(b) : KV_OK;
 }
 
 static enum kv_err
@@ -35,7 +68,7 @@ buf_reserve(struct kv_buf *b, size_t extra)
 	size_t need, ncap;
 	char *nd;
 
-	if (extra > b->max || b->len > b->max - extra)
+	if (extra > b->max || b->sent > b->max - extra || b->len > b->max - extra - b->sent)
 		return KV_ELIMIT;
 	need = b->len + extra + 1;
 	if (need <= b->cap)

@@ -21,6 +21,13 @@ put(struct jw *w, const char *s, size_t n)
 		w->err = kv_buf_append(w->b, s, n);
 }
 
+void
+jw_drain(struct jw *w)
+{
+	if (w->err == KV_OK)
+		w->err = kv_buf_drain(w->b);
+}
+
 static void
 newline(struct jw *w)
 {

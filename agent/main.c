@@ -37,14 +37,29 @@ write_reports(const struct kv_cfg *cfg, const struct kv_report *rep, int exit_co
 	for (size_t i = 0; i <= cfg->n_reports && rc == KV_OK; i++) {
 		enum report_format f = i == 0 ? main_fmt : cfg->reports[i - 1].format;
 		const char *path = i == 0 ? (cfg->output ? cfg->output : "-") : cfg->reports[i - 1].path;
+		struct report_file file;
+
 		kv_buf_reset(&b);
 		o.color = i == 0 && cfg->color && tty;
-		rc = report_write(rep, f, &o, &b);
-		if (rc != KV_OK) {
-			fprintf(stderr, "kvpe: cannot render %s report: %s\n", cli_format_name(f), kv_strerror(rc));
+		/* Streamed to the file as it is rendered: a 50,000-vault report is
+		 * tens of MB that need not sit in memory. */
+		if ((rc = report_file_open(&file, path, err, sizeof(err))) != KV_OK) {
+			fprintf(stderr, "kvpe: cannot write report: %s\n", err);
 			break;
 		}
-		rc = report_write_file(path, b.data ? b.data : "", b.len, err, sizeof(err));
+		kv_buf_set_sink(&b, report_file_sink, &file);
+		rc = report_write(rep, f, &o, &b);
+		if (rc == KV_OK)
+			rc = kv_buf_flush(&b);
+		if (rc != KV_OK) {
+			if (file.err[0] != '\0')
+				fprintf(stderr, "kvpe: cannot write report: %s\n", file.err);
+			else
+				fprintf(stderr, "kvpe: cannot render %s report: %s\n", cli_format_name(f), kv_strerror(rc));
+			report_file_abort(&file);
+			break;
+		}
+		rc = report_file_commit(&file, err, sizeof(err));
 		if (rc != KV_OK)
 			fprintf(stderr, "kvpe: cannot write report: %s\n", err);
 	}

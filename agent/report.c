@@ -127,73 +127,128 @@ write_all(int fd, const char *data, size_t len)
 	return KV_OK;
 }
 
+/* Open, sink, commit and abort share one state: fd -1 with tmp NULL is
+ * stdout; a failed open leaves nothing to abort. */
 enum kv_err
-report_write_file(const char *path, const char *data, size_t len, char *err, size_t size)
+report_file_open(struct report_file *f, const char *path, char *err, size_t size)
 {
-	char *dcopy = NULL, *bcopy = NULL, *tmp = NULL;
-	const char *dir, *base;
-	int fd = -1, dfd = -1;
+	char *dcopy = NULL, *bcopy = NULL;
+	const char *base;
 	enum kv_err rc = KV_OK;
 	size_t tl;
 
-	if (strcmp(path, "-") == 0) {
-		rc = write_all(STDOUT_FILENO, data, len);
-		if (rc != KV_OK)
-			snprintf(err, size, "stdout: %s", strerror(errno));
-		return rc;
-	}
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	if (strcmp(path, "-") == 0)
+		return KV_OK;
+	f->path = strdup(path);
 	dcopy = strdup(path);
 	bcopy = strdup(path);
-	if (dcopy == NULL || bcopy == NULL) {
+	if (f->path == NULL || dcopy == NULL || bcopy == NULL || (f->dir = strdup(dirname(dcopy))) == NULL) {
 		rc = KV_ENOMEM;
 		goto out;
 	}
-	dir = dirname(dcopy);
 	base = basename(bcopy);
-	tl = strlen(dir) + strlen(base) + 32;
-	tmp = malloc(tl);
-	if (tmp == NULL) {
+	tl = strlen(f->dir) + strlen(base) + 32;
+	if ((f->tmp = malloc(tl)) == NULL) {
 		rc = KV_ENOMEM;
 		goto out;
 	}
 	/* ".<file>.tmp.<pid>" in the same directory, so rename(2) is atomic and
 	 * node_exporter's textfile collector skips it (dotfile). */
-	snprintf(tmp, tl, "%s/.%s.tmp.%ld", dir, base, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	snprintf(f->tmp, tl, "%s/.%s.tmp.%ld", f->dir, base, (long)getpid());
+	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (f->fd < 0) {
 		snprintf(err, size, "%s: %s", path, strerror(errno));
 		rc = KV_EIO;
-		goto out;
 	}
-	if (write_all(fd, data, len) != KV_OK || fsync(fd) != 0 || fchmod(fd, 0644) != 0) {
-		snprintf(err, size, "%s: %s", path, strerror(errno));
-		rc = KV_EIO;
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		snprintf(err, size, "%s: %s", path, strerror(errno));
-		rc = KV_EIO;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		snprintf(err, size, "%s: %s", path, strerror(errno));
-		rc = KV_EIO;
-		goto out;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		(void)fsync(dfd);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (rc != KV_OK && tmp != NULL)
-		(void)unlink(tmp);
-	free(tmp);
 	free(dcopy);
 	free(bcopy);
+	if (rc != KV_OK) {
+		free(f->tmp);
+		f->tmp = NULL; /* nothing was created: abort must not unlink */
+		report_file_abort(f);
+	}
 	return rc;
+}
+
+enum kv_err
+report_file_sink(void *ctx, const char *data, size_t len)
+{
+	struct report_file *f = ctx;
+	int fd = f->fd >= 0 ? f->fd : STDOUT_FILENO;
+
+	if (write_all(fd, data, len) != KV_OK) {
+		snprintf(f->err, sizeof(f->err), "%s: %s", f->path ? f->path : "stdout", strerror(errno));
+		return KV_EIO;
+	}
+	return KV_OK;
+}
+
+enum kv_err
+report_file_commit(struct report_file *f, char *err, size_t size)
+{
+	enum kv_err rc = KV_OK;
+	int dfd;
+
+	if (f->fd < 0 && f->tmp == NULL)
+		goto out; /* stdout */
+	if (fsync(f->fd) != 0 || fchmod(f->fd, 0644) != 0) {
+		snprintf(err, size, "%s: %s", f->path, strerror(errno));
+		rc = KV_EIO;
+		goto out;
+	}
+	if (close(f->fd) != 0) {
+		f->fd = -1;
+		snprintf(err, size, "%s: %s", f->path, strerror(errno));
+		rc = KV_EIO;
+		goto out;
+	}
+	f->fd = -1;
+	if (rename(f->tmp, f->path) != 0) {
+		snprintf(err, size, "%s: %s", f->path, strerror(errno));
+		rc = KV_EIO;
+		goto out;
+	}
+	free(f->tmp);
+	f->tmp = NULL; /* renamed: nothing left to remove */
+	dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+out:
+	report_file_abort(f);
+	return rc;
+}
+
+void
+report_file_abort(struct report_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->tmp != NULL)
+		(void)unlink(f->tmp);
+	free(f->tmp);
+	free(f->dir);
+	free(f->path);
+	f->tmp = f->dir = f->path = NULL;
+	f->fd = -1;
+}
+
+enum kv_err
+report_write_file(const char *path, const char *data, size_t len, char *err, size_t size)
+{
+	struct report_file f;
+	enum kv_err rc = report_file_open(&f, path, err, size);
+
+	if (rc != KV_OK)
+		return rc;
+	if ((rc = report_file_sink(&f, data, len)) != KV_OK) {
+		snprintf(err, size, "%s", f.err);
+		report_file_abort(&f);
+		return rc;
+	}
+	return report_file_commit(&f, err, size);
 }

@@ -203,8 +203,10 @@ report_json(const struct kv_report *r, const struct report_opts *o, struct kv_bu
 	jw_obj_end(&w);
 	jw_key(&w, "vaults");
 	jw_arr(&w);
-	for (size_t i = 0; i < r->n_results; i++)
+	for (size_t i = 0; i < r->n_results; i++) {
 		vault_json(&w, r, &r->results[i]);
+		jw_drain(&w);
+	}
 	jw_arr_end(&w);
 	jw_key(&w, "errors");
 	jw_arr(&w);

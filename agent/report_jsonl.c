@@ -93,11 +93,17 @@ report_jsonl(const struct kv_report *r, const struct report_opts *o, struct kv_b
 	char ts[32];
 
 	kv_fmt_time(r->started_ms, ts, sizeof(ts));
-	for (size_t i = 0; i < r->n_results && rc == KV_OK; i++)
+	for (size_t i = 0; i < r->n_results && rc == KV_OK; i++) {
 		for (size_t k = 0; k < r->results[i].n_findings && rc == KV_OK; k++)
 			rc = finding_line(out, ts, r, o, &r->results[i], &r->results[i].findings[k]);
-	for (size_t i = 0; i < r->n_results && rc == KV_OK; i++)
+		if (rc == KV_OK)
+			rc = kv_buf_drain(out);
+	}
+	for (size_t i = 0; i < r->n_results && rc == KV_OK; i++) {
 		rc = vault_line(out, ts, r, o, &r->results[i]);
+		if (rc == KV_OK)
+			rc = kv_buf_drain(out);
+	}
 	for (size_t i = 0; i < r->n_errors && rc == KV_OK; i++)
 		rc = run_error_line(out, ts, r, o, &r->errors[i]);
 	return rc;

@@ -402,8 +402,11 @@ report_junit(const struct kv_report *r, const struct report_opts *o, struct kv_b
 		rc = put_attr(out, "value", r->version != NULL ? r->version : "");
 	if (rc == KV_OK)
 		rc = kv_buf_puts(out, "/>\n    </properties>\n");
-	for (size_t i = 0; i < r->n_results && rc == KV_OK; i++)
+	for (size_t i = 0; i < r->n_results && rc == KV_OK; i++) {
 		rc = testcase(out, r, &r->results[i]);
+		if (rc == KV_OK)
+			rc = kv_buf_drain(out);
+	}
 	for (size_t i = 0; i < r->n_errors && rc == KV_OK; i++)
 		rc = run_error_case(out, &r->errors[i]);
 	if (rc == KV_OK)

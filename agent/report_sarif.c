@@ -385,9 +385,11 @@ report_sarif(const struct kv_report *r, const struct report_opts *o, struct kv_b
 
 	jw_key(&w, "results");
 	jw_arr(&w);
-	for (size_t i = 0; i < r->n_results; i++)
+	for (size_t i = 0; i < r->n_results; i++) {
 		for (size_t k = 0; k < r->results[i].n_findings; k++)
 			result_json(&w, &r->results[i], &r->results[i].findings[k]);
+		jw_drain(&w);
+	}
 	jw_arr_end(&w);
 
 	jw_key(&w, "properties");

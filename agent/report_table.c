@@ -75,6 +75,8 @@ report_table(const struct kv_report *r, const struct report_opts *o, struct kv_b
 			rc = kv_buf_printf(out, "%s%s", k ? "," : "", finding_name(x->findings[k].code));
 		if (rc == KV_OK)
 			rc = kv_buf_putc(out, '\n');
+		if (rc == KV_OK)
+			rc = kv_buf_drain(out);
 	}
 	for (size_t i = 0; i < r->n_results && rc == KV_OK; i++) {
 		const struct kv_result *x = &r->results[i];
@@ -99,6 +101,8 @@ report_table(const struct kv_report *r, const struct report_opts *o, struct kv_b
 			    finding_severity_name(finding_severity(f->code)), finding_name(f->code), f->message,
 			    f->remediation);
 		}
+		if (rc == KV_OK)
+			rc = kv_buf_drain(out);
 	}
 	for (size_t i = 0; i < r->n_errors && rc == KV_OK; i++)
 		rc = kv_buf_printf(out, "\nerror: %s: %s\n", r->errors[i].scope, r->errors[i].message);

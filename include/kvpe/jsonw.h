@@ -34,6 +34,8 @@ void jw_null(struct jw *w);
 void jw_kstr(struct jw *w, const char *key, const char *s);
 void jw_kint(struct jw *w, const char *key, int64_t v);
 void jw_kbool(struct jw *w, const char *key, bool v);
+/* A record boundary: lets a streamed buffer pass its bytes on (kv_buf_drain). */
+void jw_drain(struct jw *w);
 /* Escapes `s` as a JSON string body (no quotes) into b; invalid UTF-8 bytes
  * become U+FFFD so the output always parses. */
 enum kv_err jw_escape(struct kv_buf *b, const char *s);

@@ -42,8 +42,23 @@ int report_exit_code(const struct kv_report *r);
 enum kv_err report_write(const struct kv_report *r, enum report_format f, const struct report_opts *o,
     struct kv_buf *out);
 
-/* Writes data to path atomically: temp file in the same directory, fsync,
- * chmod 0644, rename, fsync of the directory.  "-" means stdout. */
+/* A report file being written: the bytes go to a temp file in the same
+ * directory and appear under `path` only at report_file_commit (fsync,
+ * chmod 0644, rename, fsync of the directory); report_file_abort removes
+ * the temp file.  "-" means stdout, written as the bytes come. */
+struct report_file {
+	char *path, *tmp, *dir;
+	int fd;
+	char err[256]; /* why a write failed, for the caller's message */
+};
+
+enum kv_err report_file_open(struct report_file *f, const char *path, char *err, size_t size);
+/* A kv_buf sink (kv_buf_set_sink) writing to the file. */
+enum kv_err report_file_sink(void *f, const char *data, size_t len);
+enum kv_err report_file_commit(struct report_file *f, char *err, size_t size);
+void report_file_abort(struct report_file *f);
+
+/* report_file_open + one write + commit, for text already rendered. */
 enum kv_err report_write_file(const char *path, const char *data, size_t len, char *err, size_t size);
 
 /* Per-format writers (report_*.c). */

@@ -115,6 +115,20 @@ run_kvpe "$T/stdout.txt" "${V[@]}" --vault kv-healthy=10.1.0.4 --output "$T/out.
 expect_rc "--output" 0
 expect_eq "--output: stdout empty, file is the report" "$(wc -c <"$T/stdout.txt"),$(jq -r .schema "$T/out.json")" "0,kvpe.report/v1"
 expect_eq "--output: no temp file left" "$(ls -a "$T" | grep -c '\.tmp\.')" 0
+# Reports are streamed to a temp file: a failed write leaves the old report
+# in place and no temp file; a full stdout is an error, not a silent loss.
+echo previous >"$T/keep.json"
+run_kvpe "$T/nodir.txt" "${V[@]}" --vault kv-healthy=10.1.0.4 --output "$T/no/such/dir/r.json"
+expect_rc "--output into a missing directory" 2
+expect_eq "--output: says why" "$(grep -c "cannot write report: $T/no/such/dir/r.json: No such file" "$T/nodir.txt.err")" 1
+RC=0
+"$KVPE" "${V[@]}" --vault kv-healthy=10.1.0.4 --format json >/dev/full 2>"$T/full.err" || RC=$?
+expect_rc "stdout full" 2
+expect_eq "stdout full: says why" "$(grep -c 'cannot write report: stdout: No space left' "$T/full.err")" 1
+run_kvpe "$T/keep.txt" "${V[@]}" --vault kv-healthy=10.1.0.4 --report "junit:$T/keep.json/x"
+expect_rc "--report to an unusable path" 2
+expect_eq "--report failure: earlier report untouched, no temp file" \
+	"$(cat "$T/keep.json"),$(ls -a "$T" | grep -c '\.tmp\.')" "previous,0"
 
 # A resolver that never answers: DNS_TIMEOUT within the time budget.
 BH=$(free_port)

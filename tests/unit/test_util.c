@@ -288,6 +288,50 @@ test_buf_cap(void **state)
 	kv_buf_free(&b);
 }
 
+static enum kv_err
+collect_sink(void *ctx, const char *data, size_t len)
+{
+	struct kv_buf *into = ctx;
+
+	return len == 3 && memcmp(data, "bad", 3) == 0 ? KV_EIO : kv_buf_append(into, data, len);
+}
+
+/* Streaming: bytes reach the sink only at drain points past the threshold
+ * or at flush, in order, and the cap counts what was already sent. */
+static void
+test_buf_stream(void **state)
+{
+	struct kv_buf b, got;
+	char chunk[1000];
+
+	(void)state;
+	memset(chunk, 'x', sizeof(chunk));
+	kv_buf_init(&got, 1 << 20);
+	kv_buf_init(&b, 100 * 1000);
+	assert_int_equal(kv_buf_drain(&b), KV_OK); /* no sink: nothing happens */
+	kv_buf_set_sink(&b, collect_sink, &got);
+	for (int i = 0; i < 70; i++) {
+		assert_int_equal(kv_buf_append(&b, chunk, sizeof(chunk)), KV_OK);
+		assert_int_equal(kv_buf_drain(&b), KV_OK);
+	}
+	assert_int_equal(got.len, 66000); /* drained once, at 66 x 1000 >= 64 KiB */
+	assert_int_equal(b.len, 4000);
+	assert_int_equal(b.sent, 66000);
+	for (int i = 0; i < 30; i++)
+		assert_int_equal(kv_buf_append(&b, chunk, sizeof(chunk)), KV_OK);
+	assert_int_equal(kv_buf_putc(&b, 'y'), KV_ELIMIT); /* 100,000 in all */
+	assert_int_equal(kv_buf_flush(&b), KV_OK);
+	assert_int_equal(got.len, 100000);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(kv_buf_flush(&b), KV_OK); /* empty: no call */
+	kv_buf_reset(&b);
+	assert_int_equal(kv_buf_puts(&b, "bad"), KV_OK);
+	assert_int_equal(kv_buf_flush(&b), KV_EIO); /* the sink's error, data kept */
+	assert_int_equal(b.len, 3);
+	kv_buf_free(&b);
+	kv_buf_free(&got);
+}
+
 static void
 test_arena(void **state)
 {
@@ -313,7 +357,8 @@ main(void)
 	    cmocka_unit_test(test_hostport),   cmocka_unit_test(test_duration),
 	    cmocka_unit_test(test_cloud),      cmocka_unit_test(test_vault_spec),
 	    cmocka_unit_test(test_argv_and_config), cmocka_unit_test(test_json_escape),
-	    cmocka_unit_test(test_buf_cap),    cmocka_unit_test(test_arena),
+	    cmocka_unit_test(test_buf_cap),    cmocka_unit_test(test_buf_stream),
+	    cmocka_unit_test(test_arena),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
