@@ -199,6 +199,7 @@ stage_dns(struct check_ctx *ctx, struct kv_report *rep, struct kv_result **todo,
 {
 	struct dns_batch *b = NULL;
 	struct dns_stats st;
+	int64_t t0 = kv_now_ms();
 	enum kv_err rc;
 
 	if ((rc = dns_batch_new(ctx->dns, rep->arena, &b)) != KV_OK)
@@ -214,8 +215,8 @@ stage_dns(struct check_ctx *ctx, struct kv_report *rep, struct kv_result **todo,
 		rc = dns_batch_run(b);
 	dns_batch_stats(b, &st);
 	rep->dns_queries += st.queries;
-	kv_log_debug("dns stage done", "names=%zu queries=%lu retries=%lu timeouts=%lu peak_inflight=%u", n,
-	    st.queries, st.retries, st.timeouts, st.peak_inflight);
+	kv_log_debug("dns stage done", "names=%zu queries=%lu retries=%lu timeouts=%lu peak_inflight=%u ms=%lld", n,
+	    st.queries, st.retries, st.timeouts, st.peak_inflight, (long long)(kv_now_ms() - t0));
 	dns_batch_free(b);
 	return rc;
 }
@@ -244,6 +245,7 @@ stage_probe(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *r
 	struct net_target *t = NULL;
 	struct net_cfg nc;
 	struct net_stats st;
+	int64_t t0;
 	size_t m = 0;
 	enum kv_err rc = KV_OK;
 
@@ -281,9 +283,10 @@ stage_probe(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *r
 	nc.allow = ctx->probe_allow;
 	nc.n_allow = ctx->n_probe_allow;
 	nc.cancel = ctx->cancel;
+	t0 = kv_now_ms();
 	rc = net_probe(&nc, t, m, rep->arena, &st);
-	kv_log_debug("probe stage done", "level=%s probes=%lu peak_inflight=%lu", kv_probe_level_name(cfg->probe),
-	    st.probes, st.peak_inflight);
+	kv_log_debug("probe stage done", "level=%s probes=%lu peak_inflight=%lu ms=%lld", kv_probe_level_name(cfg->probe),
+	    st.probes, st.peak_inflight, (long long)(kv_now_ms() - t0));
 	free(t);
 	return rc;
 }
@@ -305,6 +308,7 @@ stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, s
 	struct arm_stats st;
 	struct kv_run_error *errs = NULL;
 	size_t n_errs = 0;
+	int64_t t0 = kv_now_ms();
 	const struct kv_cloud *cl = cloud_get(cfg->cloud);
 	enum kv_err rc;
 
@@ -342,9 +346,10 @@ stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, s
 	rep->arm_throttled += st.throttled;
 	rep->credential = cred_source(ctx->cred);
 	kv_log_info("ARM inventory read", "requests=%lu token_requests=%lu pages=%lu retries=%lu throttled=%lu "
-	    "failures=%lu subscriptions=%lu vaults=%zu endpoints=%zu nics=%zu zones=%zu credential=\"%s\"",
+	    "failures=%lu subscriptions=%lu vaults=%zu endpoints=%zu nics=%zu zones=%zu credential=\"%s\" ms=%lld",
 	    st.requests, cred_requests(ctx->cred), st.pages, st.retries, st.throttled, st.failures, st.subscriptions,
-	    inv_vault_count(inv), inv_pe_count(inv), inv_nic_count(inv), inv_zone_count(inv), cred_source(ctx->cred));
+	    inv_vault_count(inv), inv_pe_count(inv), inv_nic_count(inv), inv_zone_count(inv), cred_source(ctx->cred),
+	    (long long)(kv_now_ms() - t0));
 	if (n_errs > 0) {
 		struct kv_run_error *all = kv_arena_calloc(rep->arena, rep->n_errors + n_errs, sizeof(*all));
 		if (all == NULL)
@@ -452,6 +457,10 @@ check_run(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **ou
 		goto out;
 	if ((rc = expect_targets(cfg, inv, rep->arena, &targets, &n_targets)) != KV_OK)
 		goto out;
+	/* The targets hold all they need (strings in the report's arena): the
+	 * inventory's tables and indexes go before the DNS stage's memory comes. */
+	inv_free(inv);
+	inv = NULL;
 	rep->results = kv_arena_calloc(rep->arena, n_targets ? n_targets : 1, sizeof(*rep->results));
 	todo = calloc(n_targets ? n_targets : 1, sizeof(*todo));
 	if (rep->results == NULL || todo == NULL) {

@@ -34,6 +34,8 @@ struct kv_inv {
 	struct inv_target_ref *refs;
 	size_t n_refs, cap_refs;
 	struct kv_map *vault_by_id, *pe_by_id, *nic_by_id, *zone_by_id, *record_by_key, *refs_by_target;
+	struct kv_map *strings; /* inv_intern */
+	struct kv_arena *keys;  /* composite index keys, freed with the inventory */
 };
 
 enum kv_err
@@ -51,7 +53,9 @@ inv_new(struct kv_arena *a, struct kv_inv **out)
 	inv->zone_by_id = kv_map_new();
 	inv->record_by_key = kv_map_new();
 	inv->refs_by_target = kv_map_new();
-	if (inv->arena == NULL || inv->vault_by_id == NULL || inv->pe_by_id == NULL || inv->nic_by_id == NULL ||
+	inv->strings = kv_map_new();
+	inv->keys = kv_arena_new(64 * 1024);
+	if (inv->strings == NULL || inv->keys == NULL || inv->arena == NULL || inv->vault_by_id == NULL || inv->pe_by_id == NULL || inv->nic_by_id == NULL ||
 	    inv->zone_by_id == NULL || inv->record_by_key == NULL || inv->refs_by_target == NULL) {
 		inv_free(inv);
 		return KV_ENOMEM;
@@ -71,6 +75,8 @@ inv_free(struct kv_inv *inv)
 	kv_map_free(inv->zone_by_id);
 	kv_map_free(inv->record_by_key);
 	kv_map_free(inv->refs_by_target);
+	kv_map_free(inv->strings);
+	kv_arena_free(inv->keys);
 	free(inv->vaults);
 	free(inv->pes);
 	free(inv->nics);
@@ -127,24 +133,60 @@ inv_zone_at(const struct kv_inv *inv, size_t i)
 	return &inv->zones[i];
 }
 
+/* One copy of each string: a vault's ID recurs in its endpoints' links,
+ * an endpoint's in its vault's connections, subscriptions and resource
+ * groups in every ID; at 50,000 vaults the copies were most of the memory.
+ * Exact match only: the same ID in another case keeps its own copy. */
+const char *
+inv_intern(struct kv_inv *inv, const char *s, size_t len)
+{
+	char buf[512];
+	const char *have;
+	char *copy;
+
+	if (s == NULL)
+		return NULL;
+	if (len >= sizeof(buf))
+		return kv_arena_strndup(inv->arena, s, len);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	have = kv_map_key(inv->strings, buf);
+	if (have != NULL && strcmp(have, buf) == 0)
+		return have;
+	copy = kv_arena_strndup(inv->arena, s, len);
+	if (copy != NULL && have == NULL && kv_map_put(inv->strings, copy, 0) != KV_OK)
+		return NULL;
+	return copy;
+}
+
 /* ---- ARM IDs ---- */
 
 const char *
-inv_id_segment(struct kv_arena *a, const char *id, const char *key)
+inv_id_segment_span(const char *id, const char *key, size_t *len)
 {
 	size_t kl = strlen(key);
 
 	for (const char *p = id; p != NULL && *p != '\0'; p = strchr(p + 1, '/')) {
 		if (*p == '/' && strncasecmp(p + 1, key, kl) == 0 && p[1 + kl] == '/') {
 			const char *v = p + 2 + kl, *end = strchr(v, '/');
-			return kv_arena_strndup(a, v, end ? (size_t)(end - v) : strlen(v));
+			*len = end ? (size_t)(end - v) : strlen(v);
+			return v;
 		}
 	}
 	return NULL;
 }
 
 const char *
-inv_id_parent(struct kv_arena *a, const char *id, const char *child)
+inv_id_segment(struct kv_arena *a, const char *id, const char *key)
+{
+	size_t len;
+	const char *v = inv_id_segment_span(id, key, &len);
+
+	return v ? kv_arena_strndup(a, v, len) : NULL;
+}
+
+size_t
+inv_id_parent_len(const char *id, const char *child)
 {
 	size_t cl = strlen(child);
 	const char *last = NULL;
@@ -153,7 +195,15 @@ inv_id_parent(struct kv_arena *a, const char *id, const char *child)
 	for (const char *p = id; (p = strchr(p, '/')) != NULL; p++)
 		if (strncasecmp(p + 1, child, cl) == 0 && p[1 + cl] == '/')
 			last = p;
-	return last ? kv_arena_strndup(a, id, (size_t)(last - id)) : NULL;
+	return last ? (size_t)(last - id) : 0;
+}
+
+const char *
+inv_id_parent(struct kv_arena *a, const char *id, const char *child)
+{
+	size_t len = inv_id_parent_len(id, child);
+
+	return len > 0 ? kv_arena_strndup(a, id, len) : NULL;
 }
 
 /* ---- adders ---- */
@@ -296,13 +346,16 @@ enum kv_err
 inv_add_record(struct kv_inv *inv, const struct inv_record *r)
 {
 	char tmp[1024];
-	char *key = record_key(tmp, sizeof(tmp), r->zone_id, r->name) ? kv_arena_strdup(inv->arena, tmp) : NULL;
+	const char *key;
 	size_t i;
 	enum kv_err rc;
 
-	if (key == NULL)
-		return KV_ENOMEM;
-	if (!kv_map_get(inv->record_by_key, key, &i)) {
+	if (!record_key(tmp, sizeof(tmp), r->zone_id, r->name))
+		return KV_OK; /* a name no vault can have */
+	if (!kv_map_get(inv->record_by_key, tmp, &i)) {
+		/* The key is the index's alone: it goes with the inventory. */
+		if ((key = kv_arena_strdup(inv->keys, tmp)) == NULL)
+			return KV_ENOMEM;
 		if ((rc = kv_grow((void **)&inv->records, &inv->cap_records, sizeof(*inv->records), inv->n_records + 1)) != KV_OK)
 			return rc;
 		i = inv->n_records++;
@@ -458,18 +511,28 @@ endpoint_view(const struct kv_inv *inv, struct kv_arena *a, const struct kv_targ
 	e->pe_id = pe_id;
 	e->conn_name = conn_name;
 	e->state = state;
-	e->pe_name = inv_id_segment(a, pe_id, "privateEndpoints");
-	e->pe_subscription = inv_id_segment(a, pe_id, "subscriptions");
-	e->pe_resource_group = inv_id_segment(a, pe_id, "resourceGroups");
 	if (kv_map_get(inv->pe_by_id, pe_id, &idx)) {
 		const struct inv_pe *pe = &inv->pes[idx];
 		e->pe_found = true;
 		e->subnet_id = pe->subnet_id;
-		if (pe->name != NULL)
-			e->pe_name = pe->name;
+		e->pe_subscription = pe->subscription;
+		e->pe_resource_group = pe->resource_group;
+		e->pe_name = pe->name != NULL ? pe->name : inv_id_segment(a, pe_id, "privateEndpoints");
 		return pe_addrs(inv, a, pe, t, e);
 	}
+	e->pe_name = inv_id_segment(a, pe_id, "privateEndpoints");
+	e->pe_subscription = inv_id_segment(a, pe_id, "subscriptions");
+	e->pe_resource_group = inv_id_segment(a, pe_id, "resourceGroups");
 	return KV_OK;
+}
+
+static bool
+listed_by_vault(const struct inv_vault *v, const char *pe_id)
+{
+	for (size_t k = 0; k < v->n_conns; k++)
+		if (v->conns[k].pe_id != NULL && kv_streq_ci(v->conns[k].pe_id, pe_id))
+			return true;
+	return false;
 }
 
 static enum kv_err
@@ -479,9 +542,11 @@ join_endpoints(const struct kv_inv *inv, const struct inv_vault *v, struct kv_ar
 	const char *vkey = v->id;
 	enum kv_err rc;
 
+	/* Exact size: an endpoint usually appears both in the vault's list and
+	 * as a link to it, and is counted once. */
 	if (kv_map_get(inv->refs_by_target, vkey, &head))
 		for (size_t r = head; r != SIZE_MAX; r = inv->refs[r].next)
-			cap++;
+			cap += !listed_by_vault(v, inv->pes[inv->refs[r].pe].id);
 	t->endpoints = kv_arena_calloc(a, cap ? cap : 1, sizeof(*t->endpoints));
 	if (t->endpoints == NULL)
 		return KV_ENOMEM;

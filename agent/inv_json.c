@@ -52,6 +52,33 @@ dup(struct ctx *c, const char *s)
 	return s ? kv_arena_strdup(c->a, s) : NULL;
 }
 
+/* IDs, subscriptions, resource groups, locations and the endpoints' FQDNs
+ * recur across resources (a vault's ID in its endpoint's link, the
+ * endpoint's in the vault's connection, an FQDN in the endpoint's DNS
+ * config and its NIC): they are interned (see inv_intern).  Names are not. */
+static const char *
+dup_id(struct ctx *c, const char *s)
+{
+	return s ? inv_intern(c->inv, s, strlen(s)) : NULL;
+}
+
+static const char *
+segment(struct ctx *c, const char *id, const char *key)
+{
+	size_t len;
+	const char *v = inv_id_segment_span(id, key, &len);
+
+	return v ? inv_intern(c->inv, v, len) : NULL;
+}
+
+static const char *
+parent(struct ctx *c, const char *id, const char *child)
+{
+	size_t len = inv_id_parent_len(id, child);
+
+	return len > 0 ? inv_intern(c->inv, id, len) : NULL;
+}
+
 static enum kv_pe_state
 state_of(const cJSON *item)
 {
@@ -108,8 +135,8 @@ addr_list(struct ctx *c, const cJSON *arr, const char *key, struct kv_addr **out
 static void
 id_parts(struct ctx *c, const char *id, const char **sub, const char **rg)
 {
-	*sub = inv_id_segment(c->a, id, "subscriptions");
-	*rg = inv_id_segment(c->a, id, "resourceGroups");
+	*sub = segment(c, id, "subscriptions");
+	*rg = segment(c, id, "resourceGroups");
 }
 
 /* ---- resource readers ---- */
@@ -133,7 +160,7 @@ read_conns(struct ctx *c, const cJSON *arr, struct inv_conn **out, size_t *n)
 		const char *name = field_str(el, "name");
 		if (!cJSON_IsObject(el) || pe_id == NULL || k >= cap)
 			continue;
-		(*out)[k].pe_id = dup(c, pe_id);
+		(*out)[k].pe_id = dup_id(c, pe_id);
 		(*out)[k].name = name ? dup(c, name) : last_segment(c, field_str(el, "id"));
 		(*out)[k].state = state_of(el);
 		k++;
@@ -165,10 +192,10 @@ read_vault(struct ctx *c, const cJSON *r, enum kv_kind kind)
 	if (id == NULL || name == NULL)
 		return KV_OK; /* cannot be joined: skipped */
 	memset(&v, 0, sizeof(v));
-	v.id = dup(c, id);
+	v.id = dup_id(c, id);
 	v.name = kv_arena_lower(c->a, name);
 	v.kind = kind;
-	v.location = dup(c, field_str(r, "location"));
+	v.location = dup_id(c, field_str(r, "location"));
 	v.origin = c->origin;
 	id_parts(c, id, &v.subscription, &v.resource_group);
 	v.has_properties = cJSON_IsObject(props);
@@ -215,7 +242,7 @@ read_conn_resource(struct ctx *c, const cJSON *r, enum kv_kind kind)
 
 	if (vault_id == NULL || !cJSON_IsObject(pe) || field_str(pe, "id") == NULL)
 		return KV_OK;
-	conn.pe_id = dup(c, field_str(pe, "id"));
+	conn.pe_id = dup_id(c, field_str(pe, "id"));
 	conn.name = field_str(r, "name") ? dup(c, field_str(r, "name")) : last_segment(c, id);
 	conn.state = state_of(r);
 	rc = inv_add_vault_conn(c->inv, vault_id, &conn);
@@ -225,9 +252,7 @@ read_conn_resource(struct ctx *c, const cJSON *r, enum kv_kind kind)
 		struct inv_vault v;
 		memset(&v, 0, sizeof(v));
 		v.id = vault_id;
-		v.name = last_segment(c, vault_id);
-		if (v.name != NULL)
-			kv_lower_inplace((char *)(uintptr_t)v.name);
+		v.name = strrchr(vault_id, '/') ? kv_arena_lower(c->a, strrchr(vault_id, '/') + 1) : NULL;
 		v.kind = kind;
 		v.origin = c->origin;
 		id_parts(c, vault_id, &v.subscription, &v.resource_group);
@@ -252,16 +277,16 @@ read_pe(struct ctx *c, const cJSON *r)
 	if (id == NULL)
 		return KV_OK;
 	memset(&pe, 0, sizeof(pe));
-	pe.id = dup(c, id);
+	pe.id = dup_id(c, id);
 	pe.name = dup(c, field_str(r, "name"));
 	id_parts(c, id, &pe.subscription, &pe.resource_group);
-	pe.subnet_id = cJSON_IsObject(sn) ? dup(c, field_str(sn, "id")) : NULL;
+	pe.subnet_id = cJSON_IsObject(sn) ? dup_id(c, field_str(sn, "id")) : NULL;
 	if (cJSON_IsArray(nics) && (cap = (size_t)cJSON_GetArraySize(nics)) > 0) {
 		pe.nic_ids = kv_arena_calloc(c->a, cap, sizeof(*pe.nic_ids));
 		if (pe.nic_ids == NULL)
 			return KV_ENOMEM;
 		cJSON_ArrayForEach(el, nics) if (cJSON_IsObject(el) && field_str(el, "id") && pe.n_nics < cap)
-			pe.nic_ids[pe.n_nics++] = dup(c, field_str(el, "id"));
+			pe.nic_ids[pe.n_nics++] = dup_id(c, field_str(el, "id"));
 	}
 	if (cJSON_IsArray(dns) && (cap = (size_t)cJSON_GetArraySize(dns)) > 0) {
 		pe.dns = kv_arena_calloc(c->a, cap, sizeof(*pe.dns));
@@ -272,7 +297,7 @@ read_pe(struct ctx *c, const cJSON *r)
 			if (!cJSON_IsObject(el) || pe.n_dns >= cap)
 				continue;
 			d = &pe.dns[pe.n_dns++];
-			d->fqdn = dup(c, field_str(el, "fqdn"));
+			d->fqdn = dup_id(c, field_str(el, "fqdn")); /* the NIC names it too */
 			if ((rc = addr_list(c, cJSON_GetObjectItem(el, "ipAddresses"), NULL, &d->addrs, &d->n_addrs)) != KV_OK)
 				return rc;
 		}
@@ -302,7 +327,7 @@ read_pe(struct ctx *c, const cJSON *r)
 				const char *target = cJSON_IsObject(el) ? str_of(prop(el, "privateLinkServiceId")) : NULL;
 				if (target == NULL || pe.n_links >= cap)
 					continue;
-				pe.links[pe.n_links].target_id = dup(c, target);
+				pe.links[pe.n_links].target_id = dup_id(c, target);
 				pe.links[pe.n_links].name = dup(c, field_str(el, "name"));
 				pe.links[pe.n_links].state = state_of(el);
 				pe.n_links++;
@@ -326,7 +351,7 @@ read_nic(struct ctx *c, const cJSON *r)
 	if (id == NULL)
 		return KV_OK;
 	memset(&nic, 0, sizeof(nic));
-	nic.id = dup(c, id);
+	nic.id = dup_id(c, id);
 	if (cJSON_IsArray(ipc) && (cap = (size_t)cJSON_GetArraySize(ipc)) > 0) {
 		nic.ips = kv_arena_calloc(c->a, cap, sizeof(*nic.ips));
 		if (nic.ips == NULL)
@@ -346,7 +371,7 @@ read_nic(struct ctx *c, const cJSON *r)
 				if (x->fqdns == NULL)
 					return KV_ENOMEM;
 				cJSON_ArrayForEach(f, fq) if (str_of(f) != NULL)
-					x->fqdns[x->n_fqdns++] = dup(c, str_of(f));
+					x->fqdns[x->n_fqdns++] = dup_id(c, str_of(f));
 			}
 			nic.n_ips++;
 		}
@@ -366,7 +391,7 @@ read_zone(struct ctx *c, const cJSON *r)
 	if (id == NULL || name == NULL)
 		return KV_OK;
 	memset(&z, 0, sizeof(z));
-	z.id = dup(c, id);
+	z.id = dup_id(c, id);
 	z.name = kv_arena_dnsname(c->a, name);
 	id_parts(c, id, &z.subscription, &z.resource_group);
 	if (z.id == NULL || z.name == NULL)
@@ -386,7 +411,7 @@ read_record(struct ctx *c, const cJSON *r)
 	if (id == NULL || name == NULL)
 		return KV_OK;
 	memset(&rec, 0, sizeof(rec));
-	rec.zone_id = inv_id_parent(c->a, id, "A");
+	rec.zone_id = parent(c, id, "A");
 	rec.name = kv_arena_lower(c->a, name);
 	if (rec.zone_id == NULL)
 		return KV_OK;
@@ -408,8 +433,8 @@ read_link(struct ctx *c, const cJSON *r)
 	if (id == NULL || !cJSON_IsObject(vn) || field_str(vn, "id") == NULL)
 		return KV_OK;
 	memset(&l, 0, sizeof(l));
-	l.zone_id = inv_id_parent(c->a, id, "virtualNetworkLinks");
-	l.vnet_id = dup(c, field_str(vn, "id"));
+	l.zone_id = parent(c, id, "virtualNetworkLinks");
+	l.vnet_id = dup_id(c, field_str(vn, "id"));
 	st = str_of(prop(r, "virtualNetworkLinkState"));
 	l.completed = st == NULL || kv_streq_ci(st, "Completed");
 	if (l.zone_id == NULL)

@@ -54,11 +54,10 @@ struct dns_job {
 	struct dns_batch *b;
 	const char *name;
 	int qtype; /* DNS_QA, DNS_QAAAA or DNS_QTYPE_CNAME */
-	struct kv_dns_lookup *out;
+	struct kv_dns_lookup *out; /* a follow-up's own answer, in the jobs arena */
 	dns_done_fn done;
 	void *arg;
 	struct dns_job *parent; /* for a CNAME follow-up */
-	struct kv_dns_lookup scratch; /* a follow-up's own answer */
 	size_t server;
 	uint32_t tried; /* bitmask of servers that failed this name */
 	int64_t first_ms, sent_ms;
@@ -72,11 +71,24 @@ struct dns_list {
 	size_t n;
 };
 
+/* A lookup asked for but not sent yet: 40 bytes, not a whole job, so a
+ * batch of 100,000 names costs 4 MB until the window reaches it. */
+struct dns_pending {
+	const char *name;
+	struct kv_dns_lookup *out;
+	dns_done_fn done;
+	void *arg;
+	int qtype;
+};
+
 struct dns_batch {
 	struct dns_resolver *r;
 	struct kv_arena *out_arena; /* results */
 	struct kv_arena *jobs;      /* our own bookkeeping */
-	struct dns_list queue, inflight, completed;
+	struct dns_pending *pending; /* in the order asked; next_pending is the next to send */
+	size_t n_pending, cap_pending, next_pending;
+	struct dns_job *spare;       /* finished jobs, reused (linked by next) */
+	struct dns_list queue, inflight, completed; /* queue: retries and follow-ups, sent first */
 	double tokens, window;
 	int64_t refill_ms, cut_ms;
 	struct dns_stats stats;
@@ -325,13 +337,26 @@ dns_server_name(const struct dns_resolver *r, size_t i, char *buf, size_t size)
 /* ---- answer parsing: c-ares' parsers only ---- */
 
 static bool
-chain_push(struct kv_arena *a, struct kv_dns_lookup *out, const char *name)
+is_canonical(const char *name)
 {
-	char *n;
+	const char *p = name;
+
+	for (; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			return false;
+	return p == name || p[-1] != '.';
+}
+
+/* `name` is copied unless it is `stable` (the query name, which outlives
+ * the results) and already canonical. */
+static bool
+chain_push_name(struct kv_arena *a, struct kv_dns_lookup *out, const char *name, bool stable)
+{
+	const char *n;
 
 	if (out->chain_loop || out->chain_truncated)
 		return false;
-	n = kv_arena_dnsname(a, name);
+	n = stable && is_canonical(name) ? name : kv_arena_dnsname(a, name);
 	if (n == NULL)
 		return false;
 	for (size_t i = 0; i < out->n_chain; i++) {
@@ -346,6 +371,12 @@ chain_push(struct kv_arena *a, struct kv_dns_lookup *out, const char *name)
 	}
 	out->chain[out->n_chain++] = n;
 	return !out->chain_loop;
+}
+
+static bool
+chain_push(struct kv_arena *a, struct kv_dns_lookup *out, const char *name)
+{
+	return chain_push_name(a, out, name, false);
 }
 
 enum kv_err
@@ -371,7 +402,7 @@ dns_parse_answer(const unsigned char *abuf, int alen, enum dns_qtype qt, struct 
 		work.n_chain = 0;
 		work.chain = scratch;
 		if (work.qname != NULL)
-			chain_push(a, &work, work.qname);
+			chain_push_name(a, &work, work.qname, true);
 	} else {
 		memcpy(scratch, work.chain, work.n_chain * sizeof(*scratch));
 		work.chain = scratch;
@@ -490,6 +521,7 @@ dns_batch_free(struct dns_batch *b)
 		ares_cancel(b->r->chans[i].ch);
 	b->r->busy = false;
 	kv_arena_free(b->jobs);
+	free(b->pending);
 	free(b);
 }
 
@@ -502,34 +534,84 @@ dns_batch_stats(const struct dns_batch *b, struct dns_stats *out)
 static struct dns_job *
 job_new(struct dns_batch *b, const char *name, int qtype, struct kv_dns_lookup *out)
 {
-	struct dns_job *j = kv_arena_alloc(b->jobs, sizeof(*j));
+	struct dns_job *j = b->spare;
 
-	if (j == NULL)
+	if (j != NULL) {
+		b->spare = j->next;
+		memset(j, 0, sizeof(*j));
+	} else if ((j = kv_arena_calloc(b->jobs, 1, sizeof(*j))) == NULL) {
 		return NULL;
+	}
 	j->b = b;
-	j->name = kv_arena_dnsname(b->out_arena, name);
+	j->name = name;
 	j->qtype = qtype;
 	j->out = out;
-	if (j->name == NULL)
-		return NULL;
 	return j;
+}
+
+/* A finished job is kept for the next lookup: only the window's worth of
+ * jobs ever exists. */
+static void
+job_recycle(struct dns_batch *b, struct dns_job *j)
+{
+	j->next = b->spare;
+	b->spare = j;
+}
+
+/* A name already in canonical form (the targets' names are) is used as is:
+ * the caller keeps it alive as long as the results. */
+static const char *
+job_name(struct dns_batch *b, const char *name)
+{
+	return is_canonical(name) ? name : kv_arena_dnsname(b->out_arena, name);
 }
 
 enum kv_err
 dns_batch_add(struct dns_batch *b, const char *name, enum dns_qtype qt, struct kv_dns_lookup *out,
     dns_done_fn done, void *arg)
 {
-	struct dns_job *j = job_new(b, name, (int)qt, out);
+	struct dns_pending *p;
+	const char *n = job_name(b, name);
+	enum kv_err rc;
 
-	if (j == NULL)
+	if (n == NULL)
 		return KV_ENOMEM;
+	if ((rc = kv_grow((void **)&b->pending, &b->cap_pending, sizeof(*b->pending), b->n_pending + 1)) != KV_OK)
+		return rc;
 	memset(out, 0, sizeof(*out));
-	out->qname = j->name;
+	out->qname = n;
 	out->server = -1;
-	j->done = done;
-	j->arg = arg;
-	list_push(&b->queue, j, false);
+	p = &b->pending[b->n_pending++];
+	p->name = n;
+	p->out = out;
+	p->done = done;
+	p->arg = arg;
+	p->qtype = (int)qt;
 	return KV_OK;
+}
+
+static size_t
+waiting(const struct dns_batch *b)
+{
+	return b->queue.n + (b->n_pending - b->next_pending);
+}
+
+/* The next job to send: a retry or follow-up first, then the next asked. */
+static struct dns_job *
+next_job(struct dns_batch *b)
+{
+	const struct dns_pending *p;
+	struct dns_job *j;
+
+	if (b->queue.n > 0)
+		return list_pop(&b->queue);
+	p = &b->pending[b->next_pending];
+	if ((j = job_new(b, p->name, p->qtype, p->out)) == NULL)
+		return NULL;
+	j->done = p->done;
+	j->arg = p->arg;
+	b->next_pending++;
+	return j;
 }
 
 static void
@@ -537,7 +619,7 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct dns_job *j = arg;
 	struct dns_batch *b = j->b;
-	struct kv_dns_lookup *out = j->parent ? &j->scratch : j->out;
+	struct kv_dns_lookup *out = j->out;
 	enum kv_err prc;
 
 	KV_UNUSED(timeouts);
@@ -605,7 +687,7 @@ job_send(struct dns_batch *b, struct dns_job *j, int64_t now)
 	struct dns_chan *c = &b->r->chans[j->server];
 	int type = j->qtype == DNS_QAAAA ? ns_t_aaaa : j->qtype == DNS_QTYPE_CNAME ? ns_t_cname
 	    : j->qtype == DNS_QSOA ? ns_t_soa : ns_t_a;
-	struct kv_dns_lookup *out = j->parent ? &j->scratch : j->out;
+	struct kv_dns_lookup *out = j->out;
 
 	if (j->first_ms == 0)
 		j->first_ms = now;
@@ -652,8 +734,8 @@ finish_followup(struct dns_batch *b, struct dns_job *f)
 	struct kv_dns_lookup *out = p->out;
 
 	/* The follow-up's answer: need_final CNAME <target>; its chain is [name, target]. */
-	if (rcode_of(f->status, &f->scratch) == KV_RC_NODATA && f->scratch.n_chain >= 2)
-		chain_push(b->out_arena, out, f->scratch.chain[f->scratch.n_chain - 1]);
+	if (rcode_of(f->status, f->out) == KV_RC_NODATA && f->out->n_chain >= 2)
+		chain_push(b->out_arena, out, f->out->chain[f->out->n_chain - 1]);
 	else
 		out->chain_truncated = true;
 	finish(b, p);
@@ -664,10 +746,12 @@ finish(struct dns_batch *b, struct dns_job *j)
 {
 	if (j->parent != NULL) {
 		finish_followup(b, j);
+		job_recycle(b, j);
 		return;
 	}
 	if (j->done != NULL)
 		j->done(b, j->arg, j->out);
+	job_recycle(b, j);
 }
 
 /* Decides what an attempt's outcome means: final answer, follow-up, or retry. */
@@ -675,7 +759,7 @@ static void
 handle_completed(struct dns_batch *b, struct dns_job *j, int64_t now)
 {
 	struct dns_resolver *r = b->r;
-	struct kv_dns_lookup *out = j->parent ? &j->scratch : j->out;
+	struct kv_dns_lookup *out = j->out;
 	enum kv_rcode rc = rcode_of(j->status, out);
 	int64_t deadline = j->first_ms + r->timeout_ms;
 	bool budget = now + (int64_t)r->attempt_ms <= deadline + 50;
@@ -690,14 +774,17 @@ handle_completed(struct dns_batch *b, struct dns_job *j, int64_t now)
 			b->window = r->max_inflight;
 		out->rcode = rc;
 		if (j->need_final != NULL && !j->parent) {
-			struct dns_job *f = job_new(b, j->need_final, DNS_QTYPE_CNAME, j->out);
+			struct kv_dns_lookup *scratch = kv_arena_calloc(b->jobs, 1, sizeof(*scratch));
+			struct dns_job *f = scratch ? job_new(b, job_name(b, j->need_final), DNS_QTYPE_CNAME, scratch) : NULL;
+			if (f != NULL && f->name == NULL)
+				f = NULL;
 			if (f == NULL) {
 				b->err = KV_ENOMEM;
 				break;
 			}
 			f->parent = j;
-			f->scratch.qname = f->name;
-			f->scratch.server = -1;
+			scratch->qname = f->name;
+			scratch->server = -1;
 			f->server = j->server;
 			list_push(&b->queue, f, true);
 			return;
@@ -751,7 +838,7 @@ dns_batch_run(struct dns_batch *b)
 	size_t cap_pfd = 0;
 	enum kv_err rc = KV_OK;
 
-	while (b->err == KV_OK && (b->queue.n || b->inflight.n || b->completed.n)) {
+	while (b->err == KV_OK && (waiting(b) || b->inflight.n || b->completed.n)) {
 		int64_t now = kv_now_ms();
 		int timeout = -1, n;
 		size_t np;
@@ -762,11 +849,17 @@ dns_batch_run(struct dns_batch *b)
 		}
 		while (b->completed.n > 0 && b->err == KV_OK)
 			handle_completed(b, list_pop(&b->completed), now);
-		while (b->queue.n > 0 && (double)b->inflight.n < b->window && take_token(b, now))
-			job_send(b, list_pop(&b->queue), now);
+		while (waiting(b) > 0 && (double)b->inflight.n < b->window && take_token(b, now)) {
+			struct dns_job *j = next_job(b);
+			if (j == NULL) {
+				rc = KV_ENOMEM;
+				goto out;
+			}
+			job_send(b, j, now);
+		}
 		if (b->completed.n > 0)
 			continue; /* a send failed at once */
-		if (b->inflight.n == 0 && b->queue.n == 0)
+		if (b->inflight.n == 0 && waiting(b) == 0)
 			break;
 		if (b->inflight.n > 0) {
 			/* Every attempt has the same timeout, so the oldest send is due first. */
@@ -787,7 +880,7 @@ dns_batch_run(struct dns_batch *b)
 				}
 			}
 		}
-		if (b->queue.n > 0 && (double)b->inflight.n < b->window && r->qps) {
+		if (waiting(b) > 0 && (double)b->inflight.n < b->window && r->qps) {
 			int wait = (int)(1000.0 * (1.0 - b->tokens) / r->qps) + 1;
 			if (timeout < 0 || wait < timeout)
 				timeout = wait;

@@ -52,7 +52,8 @@ typedef void (*dns_done_fn)(struct dns_batch *b, void *arg, struct kv_dns_lookup
 /* Results and their strings are allocated in `a`, which must outlive them. */
 enum kv_err dns_batch_new(struct dns_resolver *r, struct kv_arena *a, struct dns_batch **out);
 void dns_batch_free(struct dns_batch *b);
-/* `out` is filled when the lookup ends (it must stay valid until then). */
+/* `out` is filled when the lookup ends (it must stay valid until then).
+ * `name` must live as long as the results (out->qname may point to it). */
 enum kv_err dns_batch_add(struct dns_batch *b, const char *name, enum dns_qtype qt,
     struct kv_dns_lookup *out, dns_done_fn done, void *arg);
 /* Runs until every lookup (and follow-up) has ended. */

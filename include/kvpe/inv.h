@@ -136,8 +136,15 @@ enum kv_err inv_json_load(struct kv_inv *inv, const char *text, size_t len, cons
 /* Reads a saved inventory file (at most 512 MiB). */
 enum kv_err inv_json_load_file(struct kv_inv *inv, const char *path, char *err, size_t size);
 
+/* The one copy of s[0..len) in inv_arena(inv) (see inv.c). */
+const char *inv_intern(struct kv_inv *inv, const char *s, size_t len);
+
 /* Helpers on ARM IDs (case-insensitive segment names). */
 const char *inv_id_segment(struct kv_arena *a, const char *id, const char *key);
+/* The value after "/<key>/" in place (not terminated), its length in *len. */
+const char *inv_id_segment_span(const char *id, const char *key, size_t *len);
+/* The length of the ID up to its last "/<child>/" segment, 0 when absent. */
+size_t inv_id_parent_len(const char *id, const char *child);
 /* The ID up to (not including) "/<child>/" e.g. a record's zone. */
 const char *inv_id_parent(struct kv_arena *a, const char *id, const char *child);
 

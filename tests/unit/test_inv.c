@@ -290,6 +290,34 @@ test_id_helpers(void **state)
 	kv_arena_free(a);
 }
 
+/* One copy per exact string; another case is another string (the report
+ * shows IDs as ARM gave them). */
+static void
+test_intern(void **state)
+{
+	struct kv_inv *inv = NULL;
+	char longer[700];
+	const char *a, *b, *c, *d;
+
+	(void)state;
+	assert_int_equal(inv_new(NULL, &inv), KV_OK);
+	a = inv_intern(inv, VID "/tail", strlen(VID));
+	b = inv_intern(inv, VID, strlen(VID));
+	c = inv_intern(inv, "/SUBSCRIPTIONS/0000aaaa", 23);
+	d = inv_intern(inv, "/subscriptions/0000aaaa", 23);
+	assert_ptr_equal(a, b);
+	assert_string_equal(a, VID);
+	assert_ptr_not_equal(c, d);
+	assert_string_equal(c, "/SUBSCRIPTIONS/0000aaaa");
+	assert_string_equal(d, "/subscriptions/0000aaaa");
+	assert_ptr_equal(inv_intern(inv, "/SUBSCRIPTIONS/0000aaaa", 23), c);
+	memset(longer, 'x', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	assert_string_equal(inv_intern(inv, longer, strlen(longer)), longer); /* too long to index: a plain copy */
+	assert_null(inv_intern(inv, NULL, 0));
+	inv_free(inv);
+}
+
 int
 main(void)
 {
@@ -298,6 +326,7 @@ main(void)
 	    cmocka_unit_test(test_hsm_and_manual), cmocka_unit_test(test_missing),
 	    cmocka_unit_test(test_next_link_and_counts), cmocka_unit_test(test_wrong_types),
 	    cmocka_unit_test(test_malformed),     cmocka_unit_test(test_id_helpers),
+	    cmocka_unit_test(test_intern),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
