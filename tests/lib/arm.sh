@@ -35,6 +35,29 @@ arm_up() {
 	ARM_CA=$ARM_DIR/ca.pem
 }
 
+# arm_expected_requests DATA PAGE: the ARM requests a full read of the
+# tenant in DATA (armserver's file) must take with PAGE items a page: the
+# subscription list, then per subscription one request per page of each
+# resource type and of each private DNS zone's A records and VNet links.
+# Never a request per vault.
+arm_expected_requests() {
+	python3 - "$1" "$2" <<'PY'
+import json, math, sys
+d, page = json.load(open(sys.argv[1])), int(sys.argv[2])
+c = d["collections"]
+pages = lambda k: max(1, math.ceil(len(c.get(k, [])) / page))
+subs = [s["subscriptionId"] for s in c["/subscriptions"]]
+n = pages("/subscriptions")
+for s in subs:
+    for t in ("microsoft.keyvault/vaults", "microsoft.keyvault/managedhsms", "microsoft.network/privateendpoints",
+              "microsoft.network/networkinterfaces", "microsoft.network/privatednszones"):
+        n += pages("/subscriptions/%s/providers/%s" % (s, t))
+    for z in c.get("/subscriptions/%s/providers/microsoft.network/privatednszones" % s, []):
+        n += pages(z["id"].lower() + "/a") + pages(z["id"].lower() + "/virtualnetworklinks")
+print(n)
+PY
+}
+
 arm_down() {
 	local pid
 	pid=$(cat "$ARM_DIR/armserver.pid" 2>/dev/null) || return 0
