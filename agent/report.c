@@ -137,11 +137,32 @@ report_file_open(struct report_file *f, const char *path, char *err, size_t size
 	enum kv_err rc = KV_OK;
 	size_t tl;
 
+	struct stat st, lst;
+
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
 	if (strcmp(path, "-") == 0)
 		return KV_OK;
-	f->path = strdup(path);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A device, FIFO or socket (/dev/null, /dev/stdout, a pipe): written
+		 * in place.  Renaming a temp file over it would replace the device
+		 * node itself with a regular file. */
+		f->direct = true;
+		if ((f->path = strdup(path)) == NULL)
+			return KV_ENOMEM;
+		f->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (f->fd < 0) {
+			snprintf(err, size, "%s: %s", path, strerror(errno));
+			report_file_abort(f);
+			return KV_EIO;
+		}
+		return KV_OK;
+	}
+	/* A symbolic link to a report: the file it names is replaced, not the link. */
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && (f->path = realpath(path, NULL)) != NULL)
+		path = f->path;
+	else
+		f->path = strdup(path);
 	dcopy = strdup(path);
 	bcopy = strdup(path);
 	if (f->path == NULL || dcopy == NULL || bcopy == NULL || (f->dir = strdup(dirname(dcopy))) == NULL) {
@@ -194,6 +215,14 @@ report_file_commit(struct report_file *f, char *err, size_t size)
 
 	if (f->fd < 0 && f->tmp == NULL)
 		goto out; /* stdout */
+	if (f->direct) {
+		if (close(f->fd) != 0) {
+			snprintf(err, size, "%s: %s", f->path, strerror(errno));
+			rc = KV_EIO;
+		}
+		f->fd = -1;
+		goto out;
+	}
 	if (fsync(f->fd) != 0 || fchmod(f->fd, 0644) != 0) {
 		snprintf(err, size, "%s: %s", f->path, strerror(errno));
 		rc = KV_EIO;
@@ -235,6 +264,7 @@ report_file_abort(struct report_file *f)
 	free(f->path);
 	f->tmp = f->dir = f->path = NULL;
 	f->fd = -1;
+	f->direct = false;
 }
 
 enum kv_err

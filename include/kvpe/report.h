@@ -45,10 +45,13 @@ enum kv_err report_write(const struct kv_report *r, enum report_format f, const 
 /* A report file being written: the bytes go to a temp file in the same
  * directory and appear under `path` only at report_file_commit (fsync,
  * chmod 0644, rename, fsync of the directory); report_file_abort removes
- * the temp file.  "-" means stdout, written as the bytes come. */
+ * the temp file.  "-" means stdout, written as the bytes come; so is a path
+ * that is not a regular file (a device, a FIFO).  A symbolic link is
+ * followed: its target is replaced. */
 struct report_file {
 	char *path, *tmp, *dir;
 	int fd;
+	bool direct; /* not a regular file (/dev/null, a FIFO): written in place */
 	char err[256]; /* why a write failed, for the caller's message */
 };
 
