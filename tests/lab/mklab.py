@@ -10,12 +10,14 @@ real unbound resolvers (and, with --arm, the ARM JSON of the same tenant).
       privatelink zone answers the private A records from the tenant model.
 
 Usage: mklab.py TENANT.json OUTDIR VNET_PORT PUBLIC_PORT [--ratelimit N] [--threads N] [--arm]
+                [--no-inventory]
 
 With --arm it also writes, for the same tenant:
   OUTDIR/arm.json            the data tests/servers/armserver.py serves
   OUTDIR/inventory-arm.json  every resource in ARM's shape (one array)
   OUTDIR/inventory-az/*.json the same as `az keyvault show` / `az network ... list`
                              print it (network resources flattened)
+(--no-inventory: arm.json only, for make bench's large tenants.)
 
 The tenant model: {"vaults": [ {...}, ... ], "synthetic": {...}} where a vault is
   name        short name (required)
@@ -39,6 +41,9 @@ ARM-side fields (used with --arm):
   no_properties  true: the vault entry has no properties (az keyvault list's shape)
 Tenant-level: "zones": {"<private link zone>": {"linked": false}} keeps a zone
 out of the VNet view (and unlinked in ARM).
+"synthetic": {"count": N, "subscriptions": S, "prefix": "kv", "net": 10} adds N
+generated vaults spread over S subscriptions, 5% of them broken (no endpoint,
+missing or stale record, pending approval), addresses in NET.64.0.0/10.
 """
 import json
 import os
@@ -86,7 +91,9 @@ def expand(tenant):
                 v["subscription"] = "s%02d" % (i % subs)
                 v["public_access"] = "Disabled"
             b = i % 100
-            ip = "10.%d.%d.%d" % (64 + (i >> 16) % 64, (i >> 8) & 255, i & 255)
+            # "net": 127 puts every address on loopback, for make bench's probes.
+            net = int(syn.get("net", 10))
+            ip = "%d.%d.%d.%d" % (net, 64 + (i >> 16) % 64, (i >> 8) & 255, i & 255)
             v["ip"] = ip
             # A realistic share of broken vaults: 2% no endpoint, 1% missing
             # record, 1% stale record, 1% pending approval.
@@ -95,7 +102,7 @@ def expand(tenant):
             elif b == 2:
                 v["zone"] = []
             elif b == 3:
-                v["zone"] = ["10.255.%d.%d" % ((i >> 8) & 255, i & 255)]
+                v["zone"] = ["%d.255.%d.%d" % (net, (i >> 8) & 255, i & 255)]
             elif b == 4:
                 v["endpoint"] = "pending"
             vaults.append(v)
@@ -266,7 +273,7 @@ def state_name(ep):
             "disconnected": "Disconnected"}.get(ep, "Pending")
 
 
-def build_arm(tenant, vaults, out):
+def build_arm(tenant, vaults, out, inventory=True):
     """ARM resources for the tenant model (see the module docstring)."""
     colls, res = {}, {}
     subs = set()
@@ -389,6 +396,8 @@ def build_arm(tenant, vaults, out):
 
     with open(os.path.join(out, "arm.json"), "w") as f:
         json.dump({"collections": colls, "resources": res}, f, separators=(",", ":"))
+    if not inventory:
+        return
     everything = [r for k, items in sorted(colls.items()) if k != "/subscriptions" for r in items]
     with open(os.path.join(out, "inventory-arm.json"), "w") as f:
         json.dump(everything, f, indent=1)
@@ -438,6 +447,9 @@ def main(argv):
     arm = "--arm" in args
     if arm:
         args.remove("--arm")
+    inventory = "--no-inventory" not in args
+    if not inventory:
+        args.remove("--no-inventory")
     if "--ratelimit" in args:
         i = args.index("--ratelimit")
         ratelimit = int(args[i + 1])
@@ -453,7 +465,7 @@ def main(argv):
         tenant = json.load(f)
     vaults = build(tenant, args[1], int(args[2]), int(args[3]), ratelimit, threads)
     if arm:
-        build_arm(tenant, vaults, args[1])
+        build_arm(tenant, vaults, args[1], inventory)
     return 0
 
 

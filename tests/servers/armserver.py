@@ -661,14 +661,18 @@ def main():
     S.port = servers[0].server_address[1]
     if args.http_port_file:
         servers.append(Server(0, "http"))
-    S.load_data(args.data)   # after binding, before anyone learns the port
-
+    # The pid file and the stop signal come before the (for a 50,000-vault
+    # tenant, many seconds long) load, so a caller that gives up waiting can
+    # still stop us.
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    write_atomic(args.pidfile, f"{os.getpid()}\n")
+    S.load_data(args.data)   # after binding, before anyone learns the port
+    if stop.is_set():
+        return
     for s in servers:
         threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-    write_atomic(args.pidfile, f"{os.getpid()}\n")
     write_atomic(args.port_file, f"{S.port}\n")
     if args.http_port_file:
         write_atomic(args.http_port_file, f"{servers[1].server_address[1]}\n")
