@@ -3,12 +3,12 @@
 # As root: `apt-get update` once, then `apt-get install -y` of what is
 # missing.  Otherwise: prints the exact apt-get line and fails.
 #   tests/deps.sh           build + test + demo packages
-#   tests/deps.sh --bench   also the benchmark peers (dnsperf, hyperfine)
+#   tests/deps.sh --bench   also the benchmark peers and tools (dnsperf, dig, time, perf)
 set -eu
 
 BUILD="gcc make pkg-config libc-ares-dev libcurl4-openssl-dev libcjson-dev libssl-dev libmicrohttpd-dev"
 TEST="libcmocka-dev unbound openssl python3 iproute2 curl jq valgrind clang libclang-rt-14-dev procps"
-BENCH="dnsperf hyperfine bind9-dnsutils linux-perf git"
+BENCH="dnsperf bind9-dnsutils time linux-perf"
 
 want="$BUILD $TEST"
 [ "${1:-}" = "--bench" ] && want="$want $BENCH"
