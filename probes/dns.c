@@ -456,12 +456,16 @@ dns_parse_answer(const unsigned char *abuf, int alen, enum dns_qtype qt, struct 
 done:
 	if (h != NULL)
 		ares_free_hostent(h);
-	/* One spare slot when a follow-up will add the chain's last name. */
+	/* One spare slot when a follow-up will add the chain's last name (the
+	 * chain may already hold KV_DNS_CHAIN_MAX names: the spare is not in
+	 * `scratch`, so only the names are copied). */
 	{
 		size_t cap = work.n_chain + (*need_final != NULL ? 1 : 0);
-		const char **chain = cap ? kv_arena_memdup(a, scratch, cap * sizeof(*scratch)) : NULL;
+		const char **chain = cap ? kv_arena_calloc(a, cap, sizeof(*chain)) : NULL;
 		if (cap > 0 && chain == NULL)
 			rc = KV_ENOMEM;
+		else if (work.n_chain > 0)
+			memcpy(chain, scratch, work.n_chain * sizeof(*chain));
 		work.chain = chain;
 		*dst = work;
 	}

@@ -13,7 +13,7 @@
 DF=$(free_port)
 python3 "$TOP/tests/servers/dnsfault.py" "$DF" "$T/dnsfault.pid" &
 wait_for test -s "$T/dnsfault.pid" || { not_ok "dnsfault did not start"; finish; exit 1; }
-NAMES="kv-ok kv-loop kv-chain30 kv-many kv-odd kv-wrongid kv-trunc kv-garbage"
+NAMES="kv-ok kv-loop kv-chain15 kv-chain16 kv-chain30 kv-many kv-odd kv-wrongid kv-trunc kv-garbage"
 args=()
 for n in $NAMES; do args+=(--vault "$n"); done
 t0=$(date +%s%N)
@@ -21,13 +21,25 @@ run_kvpe "$T/dns.json" check --dns-server "127.0.0.1:$DF" --probe off --format j
 ms=$((($(date +%s%N) - t0) / 1000000))
 expect_rc "DNS faults" 1
 expect_eq "DNS faults: every vault once, none invented" "$(jq -r '[.vaults[].name] | join(" ")' "$T/dns.json")" \
-	"kv-chain30 kv-garbage kv-loop kv-many kv-odd kv-ok kv-trunc kv-wrongid"
+	"kv-chain15 kv-chain16 kv-chain30 kv-garbage kv-loop kv-many kv-odd kv-ok kv-trunc kv-wrongid"
 f() { vault_field "$T/dns.json" "$1" "$2"; }
 expect_eq "CNAME loop: marked, no answer" "$(f kv-loop '"\(.dns.chain_loop) \(.dns.rcode) \([.findings[].code]|join(","))"')" \
 	"true NODATA DNS_NO_ANSWER"
 expect_eq "CNAME loop: the message says so" "$(f kv-loop '.findings[0].message' | grep -c 'CNAME loop')" 1
 expect_eq "30-step chain: kept to 16 names, marked truncated, answer read" \
 	"$(f kv-chain30 '"\(.dns.chain|length) \(.dns.chain_truncated) \(.dns.addresses|join(","))"')" "16 true 10.30.0.1"
+# The chain's last name comes from a follow-up query (c-ares 1.18 does not
+# name it); at exactly 16 names it must still fit, and one more truncates.
+expect_eq "15-step chain: all 16 names, not truncated" \
+	"$(f kv-chain15 '"\(.dns.chain|length) \(.dns.chain_truncated // false) \(.dns.chain[-1]) \(.dns.addresses|join(","))"')" \
+	"16 false c14.vault.azure.net 10.30.0.1"
+expect_eq "16-step chain: kept to 16 names, marked truncated" \
+	"$(f kv-chain16 '"\(.dns.chain|length) \(.dns.chain_truncated) \(.dns.addresses|join(","))"')" "16 true 10.30.0.1"
+run_kvpe "$T/resolve.json" resolve --dns-server "127.0.0.1:$DF" --format json --timeout 1500 \
+	kv-loop.vault.azure.net kv-chain15.vault.azure.net kv-chain16.vault.azure.net
+expect_eq "resolve: loop and truncation marked in JSON too" \
+	"$(jq -r '[.names[].a | "\(.chain|length)/\(.chain_loop // false)/\(.chain_truncated // false)"] | join(" ")' "$T/resolve.json")" \
+	"4/true/false 16/false/false 16/false/true"
 expect_eq "120 addresses over TCP" "$(f kv-many '.dns.addresses|length')" 120
 expect_eq "odd bytes in a name: c-ares refuses the answer, reported as a resolver error" \
 	"$(f kv-odd '"\(.status) \([.findings[].code]|join(","))"')" "error DNS_SERVFAIL"

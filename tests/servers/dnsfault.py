@@ -4,7 +4,9 @@ fault tests (UDP and TCP on 127.0.0.1:PORT).  The first label of the query
 name picks the misbehaviour:
 
   kv-loop     a CNAME loop (a -> b -> a), no address
-  kv-chain30  a 30-step CNAME chain, then an A record (10.30.0.1)
+  kv-chainN   an N-step CNAME chain (N < 30), then an A record (10.30.0.1):
+              kv-chain15 fills kvpe's 16-name chain exactly, kv-chain16 is one
+              name over, kv-chain30 far over
   kv-many     120 A records: truncated over UDP (TC), whole over TCP
   kv-odd      a CNAME whose target has odd bytes (NUL, dot, space, 0xff, é)
   kv-wrongid  answers with a different query ID (a resolver must ignore it)
@@ -61,9 +63,9 @@ def answer(q, tcp):
         a = [b"loop-a"] + zone
         b = [b"loop-b"] + zone
         an = [rr(labels, 5, name_bytes(a)), rr(a, 5, name_bytes(b)), rr(b, 5, name_bytes(a))]
-    elif first == "kv-chain30":
+    elif first.startswith("kv-chain") and first[8:].isdigit() and int(first[8:]) <= 30:
         prev = labels
-        for i in range(30):
+        for i in range(int(first[8:])):
             nxt = [b"c%d" % i] + zone
             an.append(rr(prev, 5, name_bytes(nxt)))
             prev = nxt
