@@ -52,6 +52,11 @@ lookup_json(struct jw *w, const char *key, const struct kv_dns_lookup *l, const 
 	for (size_t i = 0; i < l->n_chain; i++)
 		jw_str(w, l->chain[i]);
 	jw_arr_end(w);
+	/* As in the check report: present only when true. */
+	if (l->chain_loop)
+		jw_kbool(w, "chain_loop", true);
+	if (l->chain_truncated)
+		jw_kbool(w, "chain_truncated", true);
 	jw_key(w, "addresses");
 	jw_arr(w);
 	for (size_t i = 0; i < l->n_addrs; i++) {
