@@ -59,6 +59,10 @@ all: kvpe
 ifeq ($(VARIANT),release)
 kvpe: $(B)/kvpe
 	$(Q)cp $< $@
+else
+# The sanitized binary stays in build/asan/; ./kvpe is always the normal one.
+.PHONY: kvpe
+kvpe: $(B)/kvpe
 endif
 
 build: $(B)/kvpe $(UNIT_BIN) $(FUZZ_REPLAY)
