@@ -264,6 +264,19 @@ result_json(struct jw *w, const struct kv_result *x, const struct kv_finding *f)
 	kv_buf_free(&s);
 }
 
+/* One error-level notification whose text is `s`. */
+static void
+notification(struct jw *w, const struct kv_buf *s)
+{
+	jw_obj(w);
+	jw_kstr(w, "level", "error");
+	jw_key(w, "message");
+	jw_obj(w);
+	jw_kstr(w, "text", s->data != NULL ? s->data : "");
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
 /* Run errors and vaults that could not be checked have no result to carry
  * them: they become notifications of the invocation. */
 static void
@@ -283,13 +296,7 @@ notifications(struct jw *w, const struct kv_report *r)
 		kv_buf_reset(&s);
 		sticky(w, kv_buf_printf(&s, "%s: %s", r->errors[i].scope ? r->errors[i].scope : "run",
 			      r->errors[i].message ? r->errors[i].message : ""));
-		jw_obj(w);
-		jw_kstr(w, "level", "error");
-		jw_key(w, "message");
-		jw_obj(w);
-		jw_kstr(w, "text", s.data != NULL ? s.data : "");
-		jw_obj_end(w);
-		jw_obj_end(w);
+		notification(w, &s);
 	}
 	for (size_t i = 0; i < r->n_results; i++) {
 		const struct kv_target *t = r->results[i].t;
@@ -297,13 +304,7 @@ notifications(struct jw *w, const struct kv_report *r)
 			continue;
 		kv_buf_reset(&s);
 		sticky(w, kv_buf_printf(&s, "%s not checked: %s", t->name, t->incomplete));
-		jw_obj(w);
-		jw_kstr(w, "level", "error");
-		jw_key(w, "message");
-		jw_obj(w);
-		jw_kstr(w, "text", s.data != NULL ? s.data : "");
-		jw_obj_end(w);
-		jw_obj_end(w);
+		notification(w, &s);
 	}
 	jw_arr_end(w);
 	kv_buf_free(&s);
