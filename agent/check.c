@@ -65,10 +65,27 @@ probe_allow(struct check_ctx *ctx, char *err, size_t size)
 }
 
 enum kv_err
+check_dns_new(const struct kv_cfg *cfg, struct dns_resolver **out, char *err, size_t size)
+{
+	struct dns_cfg dc;
+	enum kv_err rc;
+
+	memset(&dc, 0, sizeof(dc));
+	dc.servers = cfg->dns_servers;
+	dc.n_servers = cfg->n_dns_servers;
+	dc.qps = cfg->dns_qps;
+	dc.max_inflight = cfg->concurrency;
+	dc.timeout_ms = cfg->timeout_ms;
+	if ((rc = dns_new(&dc, out)) != KV_OK)
+		snprintf(err, size, "DNS resolver unusable (%s): check /etc/resolv.conf or give --dns-server",
+		    kv_strerror(rc));
+	return rc;
+}
+
+enum kv_err
 check_ctx_new(const struct kv_cfg *cfg, struct check_ctx **out, char *err, size_t size)
 {
 	struct check_ctx *ctx = calloc(1, sizeof(*ctx));
-	struct dns_cfg dc;
 	enum kv_err rc;
 
 	if (ctx == NULL)
@@ -91,19 +108,8 @@ check_ctx_new(const struct kv_cfg *cfg, struct check_ctx **out, char *err, size_
 		if ((rc = http_client_new(&hc, &ctx->http)) != KV_OK)
 			goto out;
 	}
-	memset(&dc, 0, sizeof(dc));
-	dc.servers = cfg->dns_servers;
-	dc.n_servers = cfg->n_dns_servers;
-	dc.qps = cfg->dns_qps;
-	dc.max_inflight = cfg->concurrency;
-	dc.timeout_ms = cfg->timeout_ms;
-	dc.resolv_conf = cfg->resolv_conf;
-	rc = dns_new(&dc, &ctx->dns);
-	if (rc != KV_OK) {
-		snprintf(err, size, "DNS resolver unusable (%s): check /etc/resolv.conf or give --dns-server",
-		    kv_strerror(rc));
+	if ((rc = check_dns_new(cfg, &ctx->dns, err, size)) != KV_OK)
 		goto out;
-	}
 	ctx->n_resolvers = dns_server_count(ctx->dns);
 	ctx->resolvers = calloc(ctx->n_resolvers, sizeof(*ctx->resolvers));
 	if (ctx->resolvers == NULL) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kvpe/check.h"
 #include "kvpe/dns.h"
 #include "kvpe/expect.h"
 #include "kvpe/jsonw.h"
@@ -120,7 +121,6 @@ resolve_main(const struct kv_cfg *cfg)
 	struct kv_arena *a = kv_arena_new(64 * 1024);
 	struct resolve_item *items = NULL;
 	const char **servers = NULL;
-	struct dns_cfg dc;
 	struct verdict_cfg vc;
 	struct kv_buf out;
 	char err[256];
@@ -130,22 +130,14 @@ resolve_main(const struct kv_cfg *cfg)
 	enum kv_err rc;
 
 	kv_buf_init(&out, REPORT_MAX);
-	memset(&dc, 0, sizeof(dc));
-	dc.servers = cfg->dns_servers;
-	dc.n_servers = cfg->n_dns_servers;
-	dc.qps = cfg->dns_qps;
-	dc.max_inflight = cfg->concurrency;
-	dc.timeout_ms = cfg->timeout_ms;
-	dc.resolv_conf = cfg->resolv_conf;
 	if (a == NULL)
 		goto out;
 	if (cfg->format_set && cfg->format != REPORT_JSON && cfg->format != REPORT_TABLE) {
 		fprintf(stderr, "kvpe: resolve: --format must be table or json\n");
 		goto out;
 	}
-	if ((rc = dns_new(&dc, &dns)) != KV_OK) {
-		fprintf(stderr, "kvpe: DNS resolver unusable (%s): check /etc/resolv.conf or give --dns-server\n",
-		    kv_strerror(rc));
+	if (check_dns_new(cfg, &dns, err, sizeof(err)) != KV_OK) {
+		fprintf(stderr, "kvpe: %s\n", err);
 		goto out;
 	}
 	ns = dns_server_count(dns);
@@ -156,7 +148,8 @@ resolve_main(const struct kv_cfg *cfg)
 	for (size_t i = 0; i < ns; i++) {
 		char buf[64];
 		dns_server_name(dns, i, buf, sizeof(buf));
-		servers[i] = kv_arena_strdup(a, buf);
+		if ((servers[i] = kv_arena_strdup(a, buf)) == NULL)
+			goto out;
 	}
 	for (size_t i = 0; i < cfg->n_names; i++) {
 		struct resolve_item *it = &items[i];

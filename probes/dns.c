@@ -171,7 +171,7 @@ sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
 /* ---- resolver ---- */
 
 static enum kv_err
-chan_init(struct dns_resolver *r, size_t i, const struct kv_hostport *hp, const char *resolv_conf)
+chan_init(struct dns_resolver *r, size_t i, const struct kv_hostport *hp)
 {
 	struct dns_chan *c = &r->chans[i];
 	struct ares_options o;
@@ -189,10 +189,6 @@ chan_init(struct dns_resolver *r, size_t i, const struct kv_hostport *hp, const 
 	o.lookups = lookups;
 	o.sock_state_cb = sock_state_cb;
 	o.sock_state_cb_data = c;
-	if (resolv_conf != NULL) {
-		o.resolvconf_path = (char *)(uintptr_t)resolv_conf;
-		mask |= ARES_OPT_RESOLVCONF;
-	}
 	c->r = r;
 	c->idx = i;
 	c->server = *hp;
@@ -212,22 +208,15 @@ chan_init(struct dns_resolver *r, size_t i, const struct kv_hostport *hp, const 
 
 /* The servers c-ares reads from resolv.conf, the way a VNet host sees them. */
 static enum kv_err
-system_servers(const char *resolv_conf, struct kv_hostport **out, size_t *n_out)
+system_servers(struct kv_hostport **out, size_t *n_out)
 {
 	ares_channel ch = NULL;
-	struct ares_options o;
 	struct ares_addr_port_node *list = NULL, *p;
 	struct kv_hostport *v = NULL;
 	size_t n = 0, cap = 0;
-	int mask = 0;
 	enum kv_err rc = KV_OK;
 
-	memset(&o, 0, sizeof(o));
-	if (resolv_conf != NULL) {
-		o.resolvconf_path = (char *)(uintptr_t)resolv_conf;
-		mask |= ARES_OPT_RESOLVCONF;
-	}
-	if (ares_init_options(&ch, &o, mask) != ARES_SUCCESS || ares_get_servers_ports(ch, &list) != ARES_SUCCESS) {
+	if (ares_init(&ch) != ARES_SUCCESS || ares_get_servers_ports(ch, &list) != ARES_SUCCESS) {
 		rc = KV_EDNS;
 		goto out;
 	}
@@ -268,7 +257,7 @@ dns_new(const struct dns_cfg *cfg, struct dns_resolver **out)
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
 		return KV_EDNS;
 	if (n == 0) {
-		if ((rc = system_servers(cfg->resolv_conf, &sys, &n)) != KV_OK)
+		if ((rc = system_servers(&sys, &n)) != KV_OK)
 			goto out;
 		servers = sys;
 	}
@@ -288,7 +277,7 @@ dns_new(const struct dns_cfg *cfg, struct dns_resolver **out)
 	/* Three attempts fit in the budget; never below 100 ms per attempt. */
 	r->attempt_ms = r->timeout_ms / 3 < 100 ? 100 : r->timeout_ms / 3;
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = chan_init(r, i, &servers[i], cfg->resolv_conf)) != KV_OK)
+		if ((rc = chan_init(r, i, &servers[i])) != KV_OK)
 			goto out;
 		r->n_chans++;
 	}

@@ -11,6 +11,12 @@
 #include "kvpe/types.h"
 
 struct check_ctx;
+struct dns_resolver;
+
+/* The resolver the options ask for (--dns-server or the system's, pacing,
+ * window, time budget), shared by check, agent and resolve; `err` says why
+ * it is unusable. */
+enum kv_err check_dns_new(const struct kv_cfg *cfg, struct dns_resolver **out, char *err, size_t size);
 
 enum kv_err check_ctx_new(const struct kv_cfg *cfg, struct check_ctx **out, char *err, size_t size);
 /* A flag a signal handler sets: every stage stops soon after (KV_ECANCELED). */

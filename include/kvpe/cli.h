@@ -139,7 +139,6 @@ struct kv_cfg {
 	unsigned dns_qps;
 	struct kv_cidr *private_cidrs;
 	size_t n_private_cidrs;
-	const char *resolv_conf; /* KVPE_RESOLV_CONF: tests only */
 
 	enum kv_probe_level probe;
 	const char *ca_file;

@@ -26,7 +26,6 @@ struct dns_cfg {
 	unsigned qps;          /* queries per second; 0 = unlimited */
 	unsigned max_inflight; /* queries in flight at most */
 	unsigned timeout_ms;   /* budget for one name, all attempts included */
-	const char *resolv_conf; /* NULL = /etc/resolv.conf */
 	const volatile int *cancel; /* set by a signal handler: stop soon (agent mode) */
 };
 
