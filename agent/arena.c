@@ -18,7 +18,7 @@ struct arena_chunk {
 struct kv_arena {
 	struct arena_chunk *head; /* current chunk for small allocations */
 	struct arena_chunk *big;  /* dedicated blocks for large allocations */
-	size_t chunk_size, used;
+	size_t chunk_size;
 };
 
 struct kv_arena *
@@ -52,12 +52,6 @@ kv_arena_free(struct kv_arena *a)
 	free(a);
 }
 
-size_t
-kv_arena_used(const struct kv_arena *a)
-{
-	return a->used;
-}
-
 void *
 kv_arena_alloc(struct kv_arena *a, size_t size)
 {
@@ -75,7 +69,6 @@ kv_arena_alloc(struct kv_arena *a, size_t size)
 		c->size = c->used = need;
 		c->next = a->big;
 		a->big = c;
-		a->used += need;
 		memset(c->data, 0, need);
 		return c->data;
 	}
@@ -91,7 +84,6 @@ kv_arena_alloc(struct kv_arena *a, size_t size)
 	}
 	void *p = c->data + c->used;
 	c->used += need;
-	a->used += need;
 	memset(p, 0, need);
 	return p;
 }

@@ -20,12 +20,6 @@ static const struct cli_opt_info opt_table[] = {
 
 static const char *const format_names[] = {"table", "json", "jsonl", "junit", "sarif", "prometheus", "nagios"};
 
-const struct cli_opt_info *
-cli_opt(enum cli_opt_id id)
-{
-	return &opt_table[id];
-}
-
 const char *
 cli_format_name(enum report_format f)
 {

@@ -71,14 +71,6 @@ kv_streq_ci(const char *a, const char *b)
 	return *a == '\0' && *b == '\0';
 }
 
-bool
-kv_has_suffix_ci(const char *s, const char *suffix)
-{
-	size_t ls = strlen(s), lx = strlen(suffix);
-
-	return ls >= lx && kv_streq_ci(s + ls - lx, suffix);
-}
-
 void
 kv_lower_inplace(char *s)
 {

@@ -351,12 +351,6 @@ http_submit(struct http_client *c, const struct http_req *req, http_done_fn done
 	return KV_OK;
 }
 
-size_t
-http_pending(const struct http_client *c)
-{
-	return c->n_active;
-}
-
 static void
 complete(struct http_client *c, struct http_xfer *x, CURLcode cc, bool timed_out)
 {

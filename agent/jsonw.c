@@ -1,7 +1,6 @@
 /* jsonw.c — see jsonw.h. */
 #include "kvpe/jsonw.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -188,21 +187,6 @@ jw_int(struct jw *w, int64_t v)
 	char tmp[32];
 	int n = snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
 
-	sep(w);
-	put(w, tmp, (size_t)n);
-}
-
-void
-jw_num(struct jw *w, double v)
-{
-	char tmp[64];
-	int n;
-
-	if (!isfinite(v)) {
-		jw_null(w);
-		return;
-	}
-	n = snprintf(tmp, sizeof(tmp), "%.17g", v);
 	sep(w);
 	put(w, tmp, (size_t)n);
 }

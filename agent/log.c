@@ -23,12 +23,6 @@ kv_log_init(enum kv_log_level level, enum kv_log_format format)
 	log_format = format;
 }
 
-enum kv_log_level
-kv_log_get_level(void)
-{
-	return log_level;
-}
-
 enum kv_log_format
 kv_log_detect_format(enum kv_log_format wanted)
 {

@@ -55,12 +55,6 @@ kv_map_free(struct kv_map *m)
 	free(m);
 }
 
-size_t
-kv_map_count(const struct kv_map *m)
-{
-	return m->count;
-}
-
 static struct map_slot *
 find(struct map_slot *slots, size_t cap, const char *key, uint32_t h)
 {

@@ -14,8 +14,6 @@ struct kv_arena;
 
 struct kv_arena *kv_arena_new(size_t chunk_size);
 void kv_arena_free(struct kv_arena *a);
-/* Bytes handed out so far (for tests and metrics). */
-size_t kv_arena_used(const struct kv_arena *a);
 
 /* Zeroed memory, or NULL when out of memory. */
 void *kv_arena_alloc(struct kv_arena *a, size_t size);

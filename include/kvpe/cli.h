@@ -92,7 +92,6 @@ struct cli_opt_info {
 	bool repeatable;
 	const char *help;
 };
-const struct cli_opt_info *cli_opt(enum cli_opt_id id);
 
 enum report_format {
 	REPORT_TABLE,

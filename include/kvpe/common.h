@@ -59,7 +59,6 @@ void kv_fmt_time(int64_t wall_ms, char *buf, size_t size);
 
 /* ASCII-only case helpers: DNS names and ARM IDs are compared this way. */
 bool kv_streq_ci(const char *a, const char *b);
-bool kv_has_suffix_ci(const char *s, const char *suffix);
 void kv_lower_inplace(char *s);
 
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one

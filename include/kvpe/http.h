@@ -70,7 +70,6 @@ enum kv_err http_submit(struct http_client *c, const struct http_req *req, http_
 enum kv_err http_run(struct http_client *c, int64_t until_ms);
 /* Ends every unfinished transfer now with KV_ETIMEOUT (run deadline). */
 void http_abort_all(struct http_client *c);
-size_t http_pending(const struct http_client *c);
 
 void http_resp_init(struct http_resp *r, size_t max_body);
 void http_resp_free(struct http_resp *r);

@@ -15,7 +15,6 @@ enum kv_log_level { KV_LOG_ERROR, KV_LOG_WARN, KV_LOG_INFO, KV_LOG_DEBUG };
 enum kv_log_format { KV_LOG_TEXT, KV_LOG_LOGFMT, KV_LOG_JOURNAL };
 
 void kv_log_init(enum kv_log_level level, enum kv_log_format format);
-enum kv_log_level kv_log_get_level(void);
 /* Picks the journal format when stderr is the journal (JOURNAL_STREAM). */
 enum kv_log_format kv_log_detect_format(enum kv_log_format wanted);
 

@@ -18,7 +18,6 @@ void kv_map_free(struct kv_map *m);
 /* Inserts or replaces; values above UINT32_MAX are KV_ELIMIT. */
 enum kv_err kv_map_put(struct kv_map *m, const char *key, size_t value);
 bool kv_map_get(const struct kv_map *m, const char *key, size_t *value);
-size_t kv_map_count(const struct kv_map *m);
 /* The stored key equal (ignoring case) to `key`, or NULL. */
 const char *kv_map_key(const struct kv_map *m, const char *key);
 
