@@ -2,6 +2,9 @@
 # run.sh — every test, as `make test` runs it:
 #   tests/run.sh                 all of it (below)
 #   tests/run.sh --unit-only DIR unit tests and fuzz replays of one build
+#   tests/run.sh --one VARIANT SCRIPT
+#                                one integration script (VARIANT: release, asan
+#                                or valgrind), its log printed
 #
 # 1. unit tests (cmocka) and fuzz-corpus replays, normal and sanitized builds;
 # 2. the integration scripts with the normal build, one at a time on a quiet
@@ -72,6 +75,9 @@ VG
 		export KVPE="$PWD/$REL/valgrind/kvpe" KVPE_TEST_PROBE_NET=127.0.2 KVPE_VALGRIND=1 KVPE_NO_TIMING=1
 		;;
 	esac
+	[ -n "${KEEP_PROBE_NET:-}" ] && export KVPE_TEST_PROBE_NET="$KEEP_PROBE_NET"
+	[ -n "${KEEP_NO_TIMING:-}" ] && export KVPE_NO_TIMING="$KEEP_NO_TIMING"
+	return 0
 }
 
 unit() { # build dir, variant
@@ -119,6 +125,15 @@ report() { # variant script
 if [ "${1:-}" = "--unit-only" ]; then
 	use_variant "$(basename "$2")"
 	unit "$2" "$(basename "$2")"
+elif [ "${1:-}" = "--one" ]; then
+	# The caller's probe network and timing switch survive use_variant, so
+	# several checkouts can test side by side on one machine.
+	KEEP_PROBE_NET=${KVPE_TEST_PROBE_NET:-}
+	KEEP_NO_TIMING=${KVPE_NO_TIMING:-}
+	integration "$2" "$3"
+	log="$LOGDIR/$(basename "$3" .sh).$2.log"
+	cat "$log"
+	report "$2" "$3"
 else
 	echo "=== unit tests and fuzz replays"
 	use_variant release
