@@ -37,6 +37,15 @@ kv_rcode_name(enum kv_rcode rc)
 }
 
 const char *
+kv_wire_rcode_name(int rcode)
+{
+	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+	    "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"};
+
+	return rcode >= 0 && (size_t)rcode < KV_ARRAY_LEN(names) ? names[rcode] : NULL;
+}
+
+const char *
 kv_status_name(enum kv_status st)
 {
 	switch (st) {

@@ -81,8 +81,8 @@ static const struct dns_case dns_cases[] = {
 	{"a long chain through the alias", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
 	    "kv.vault.azure.net c1.x c2.x c3.x c4.x c5.x c6.x c7.x c8.x c9.x kv" PL, 0, 0, "10.1.0.4", NULL, NULL, "",
 	    KV_ST_PASS},
-	{"a chain longer than 8 that never passes the alias", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
-	    "kv.vault.azure.net c1.x c2.x c3.x c4.x c5.x c6.x c7.x c8.x c9.x", 0, 1, "10.1.0.4", NULL, NULL,
+	{"a long chain that never passes the alias", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
+	    "kv.vault.azure.net c1.x c2.x c3.x c4.x c5.x c6.x c7.x c8.x c9.x", 0, 0, "10.1.0.4", NULL, NULL,
 	    "DNS_NO_PRIVATELINK_CNAME", KV_ST_FAIL},
 	{"CNAME loop with no address", "kv", 0, NULL, KV_RC_NODATA, "kv.vault.azure.net kv" PL " kv.vault.azure.net",
 	    1, 0, NULL, NULL, NULL, "DNS_NO_ANSWER", KV_ST_FAIL},
@@ -97,6 +97,59 @@ static const struct dns_case dns_cases[] = {
 	    "h1.managedhsm.azure.net h1" PL, 0, 0, "10.1.2.4", NULL, NULL, "DNS_NO_PRIVATELINK_CNAME", KV_ST_FAIL},
 	{"not resolved at all: no DNS finding", "kv", 0, NULL, KV_RC_NONE, NULL, 0, 0, NULL, NULL, NULL, "",
 	    KV_ST_PASS},
+};
+
+/* Edges of the answer: a failed AAAA lookup, a chain kvpe could not read whole. */
+struct dns_edge {
+	struct dns_case c;
+	enum kv_rcode aaaa_rc; /* the AAAA lookup's outcome (NONE: as dns_case says) */
+	bool incomplete;       /* the chain's last name could not be learned */
+};
+
+static const struct dns_edge dns_edges[] = {
+	/* No silent pass, no diagnosis from what was not seen: a cut chain. */
+	{{"a chain cut at the limit: not checked, no override-zone diagnosis", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
+	     "kv.vault.azure.net c1.x c2.x c3.x c4.x c5.x c6.x c7.x c8.x c9.x", 0, 1, "10.1.0.4", NULL, NULL,
+	     "DNS_CHAIN_INCOMPLETE", KV_ST_ERROR},
+	    KV_RC_NONE, 0},
+	{{"a cut chain through the alias, right answer: still not checked", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
+	     C_OK("kv") " c1.x c2.x", 0, 1, "10.1.0.4", NULL, NULL, "DNS_CHAIN_INCOMPLETE", KV_ST_ERROR},
+	    KV_RC_NONE, 0},
+	{{"a cut chain to a public address: public, not 'no endpoint'", "kv", 0, NULL, KV_RC_NOERROR,
+	     "kv.vault.azure.net c1.x c2.x", 0, 1, "52.1.2.3", NULL, NULL, "DNS_CHAIN_INCOMPLETE,DNS_PUBLIC_ADDRESS",
+	     KV_ST_ERROR},
+	    KV_RC_NONE, 0},
+	{{"a cut chain ending in NXDOMAIN", "kv", 0, "10.1.0.4", KV_RC_NXDOMAIN, "kv.vault.azure.net c1.x c2.x", 0, 1,
+	     NULL, NULL, NULL, "DNS_NXDOMAIN,DNS_CHAIN_INCOMPLETE", KV_ST_ERROR},
+	    KV_RC_NONE, 0},
+	{{"the chain's last name unknown: not checked", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
+	     "kv.vault.azure.net c1.x c2.x", 0, 0, "10.1.0.4", NULL, NULL, "DNS_CHAIN_INCOMPLETE", KV_ST_ERROR},
+	    KV_RC_NONE, 1},
+	/* IPv6 not checked: a failed AAAA query beside a right A answer. */
+	{{"AAAA SERVFAIL beside a right A", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", NULL,
+	     NULL, "DNS_SERVFAIL", KV_ST_ERROR},
+	    KV_RC_SERVFAIL, 0},
+	{{"AAAA REFUSED beside a right A", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", NULL,
+	     NULL, "DNS_SERVFAIL", KV_ST_ERROR},
+	    KV_RC_REFUSED, 0},
+	{{"AAAA timeout beside a right A", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", NULL,
+	     NULL, "DNS_TIMEOUT", KV_ST_ERROR},
+	    KV_RC_TIMEOUT, 0},
+	{{"AAAA unreadable beside a right A", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", NULL,
+	     NULL, "DNS_SERVFAIL", KV_ST_ERROR},
+	    KV_RC_ERROR, 0},
+	{{"AAAA SERVFAIL beside a public A: both said", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0,
+	     "52.1.2.3", NULL, NULL, "DNS_SERVFAIL,DNS_PUBLIC_ADDRESS", KV_ST_ERROR},
+	    KV_RC_SERVFAIL, 0},
+	{{"AAAA SERVFAIL beside NXDOMAIN: the vault fails anyway", "kv", 0, "10.1.0.4", KV_RC_NXDOMAIN, C_OK("kv"), 0,
+	     0, NULL, NULL, NULL, "DNS_NXDOMAIN", KV_ST_FAIL},
+	    KV_RC_SERVFAIL, 0},
+	{{"AAAA NXDOMAIN beside a right A is an answer", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0,
+	     "10.1.0.4", NULL, NULL, "", KV_ST_PASS},
+	    KV_RC_NXDOMAIN, 0},
+	{{"AAAA NODATA beside a right A is an answer", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0,
+	     "10.1.0.4", NULL, NULL, "", KV_ST_PASS},
+	    KV_RC_NODATA, 0},
 };
 
 static struct kv_addr *
@@ -144,6 +197,9 @@ build(struct kv_arena *a, const struct dns_case *c, struct kv_target *t, struct 
 	}
 	r->dns.a.chain_loop = c->loop;
 	r->dns.a.chain_truncated = c->truncated;
+	r->dns.a.wire_rcode = -1;
+	r->dns.aaaa.server = -1;
+	r->dns.aaaa.wire_rcode = -1;
 	r->dns.a.addrs = parse_addrs(a, c->a, &r->dns.a.n_addrs);
 	if (c->aaaa) {
 		r->dns.aaaa.rcode = KV_RC_NOERROR;
@@ -168,35 +224,56 @@ codes_of(struct kv_arena *a, const struct kv_result *r)
 	return s;
 }
 
+/* Judges one case; `edge` adds the AAAA outcome and the chain's end. */
+static void
+run_case(const struct dns_case *c, const struct dns_edge *edge)
+{
+	struct kv_arena *a = kv_arena_new(4096);
+	struct kv_target t;
+	struct kv_result r;
+	struct verdict_cfg vc;
+	struct kv_cidr cidrs[8];
+	const char *got;
+
+	build(a, c, &t, &r, &vc, cidrs);
+	if (edge != NULL) {
+		if (edge->aaaa_rc != KV_RC_NONE)
+			r.dns.aaaa.rcode = edge->aaaa_rc;
+		r.dns.a.chain_incomplete = edge->incomplete;
+	}
+	assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
+	got = codes_of(a, &r);
+	if (strcmp(got, c->want) != 0 || r.status != c->status) {
+		print_error("case '%s': got [%s] status %s, want [%s] status %s\n", c->label, got,
+		    kv_status_name(r.status), c->want, kv_status_name(c->status));
+		fail();
+	}
+	for (size_t k = 0; k < r.n_findings; k++) {
+		assert_non_null(r.findings[k].message);
+		assert_true(strlen(r.findings[k].message) > 10);
+		assert_non_null(r.findings[k].remediation);
+		assert_true(strlen(r.findings[k].remediation) > 10);
+	}
+	/* What kvpe resolve says agrees: never "private" for an unchecked name. */
+	if (r.status == KV_ST_ERROR)
+		assert_null(strstr(verdict_dns_summary(&vc, a, &r), "private: "));
+	kv_arena_free(a);
+}
+
 static void
 test_dns_rules(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < KV_ARRAY_LEN(dns_cases); i++) {
-		const struct dns_case *c = &dns_cases[i];
-		struct kv_arena *a = kv_arena_new(4096);
-		struct kv_target t;
-		struct kv_result r;
-		struct verdict_cfg vc;
-		struct kv_cidr cidrs[8];
-		const char *got;
+	for (size_t i = 0; i < KV_ARRAY_LEN(dns_cases); i++)
+		run_case(&dns_cases[i], NULL);
+}
 
-		build(a, c, &t, &r, &vc, cidrs);
-		assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
-		got = codes_of(a, &r);
-		if (strcmp(got, c->want) != 0 || r.status != c->status) {
-			print_error("case '%s': got [%s] status %s, want [%s] status %s\n", c->label, got,
-			    kv_status_name(r.status), c->want, kv_status_name(c->status));
-			fail();
-		}
-		for (size_t k = 0; k < r.n_findings; k++) {
-			assert_non_null(r.findings[k].message);
-			assert_true(strlen(r.findings[k].message) > 10);
-			assert_non_null(r.findings[k].remediation);
-			assert_true(strlen(r.findings[k].remediation) > 10);
-		}
-		kv_arena_free(a);
-	}
+static void
+test_dns_edges(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < KV_ARRAY_LEN(dns_edges); i++)
+		run_case(&dns_edges[i].c, &dns_edges[i]);
 }
 
 /* Messages name the observed and the expected values; remediations fill in
@@ -415,6 +492,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_dns_rules),
+	    cmocka_unit_test(test_dns_edges),
 	    cmocka_unit_test(test_messages),
 	    cmocka_unit_test(test_summary_line),
 	    cmocka_unit_test(test_arm_rules),
