@@ -1004,8 +1004,11 @@ finish_unanswered(struct dns_batch *b, struct dns_job *j, int64_t now)
 		out->server = (int)j->fail_server;
 		out->ms = j->fail_ms;
 		if (r->n_chans > 1 && (j->refused & all_servers(r)) == all_servers(r))
-			out->error = "connection refused by every server: nothing listens on their DNS port";
-		if (out->error != NULL && (out->error = kv_arena_strdup(b->out_arena, out->error)) == NULL)
+			out->error = kv_arena_printf(b->out_arena,
+			    "connection refused by all %zu servers: nothing listens on their DNS port", r->n_chans);
+		else if (out->error != NULL)
+			out->error = kv_arena_strdup(b->out_arena, out->error);
+		if (j->fail_rc == KV_RC_ERROR && out->error == NULL)
 			b->err = KV_ENOMEM;
 	}
 	finish(b, j);

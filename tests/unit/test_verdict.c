@@ -319,6 +319,117 @@ test_summary_line(void **state)
 	kv_arena_free(a);
 }
 
+/* The edges name what went wrong: the reply code, the refused connection,
+ * the failed AAAA query, the cut chain; and kvpe resolve says the same. */
+static void
+test_edge_messages(void **state)
+{
+	static const struct {
+		enum kv_rcode a_rc, aaaa_rc;
+		int wire;
+		const char *error;
+		bool truncated;
+		const char *code, *in_message, *not_in_message, *summary;
+	} cases[] = {
+	    {KV_RC_SERVFAIL, KV_RC_NONE, 9, NULL, false, "DNS_SERVFAIL", "answered rcode 9 NOTAUTH", NULL,
+		"the resolver failed (rcode 9 NOTAUTH)"},
+	    {KV_RC_SERVFAIL, KV_RC_NONE, 6, NULL, false, "DNS_SERVFAIL", "answered rcode 6 YXDOMAIN", NULL,
+		"rcode 6 YXDOMAIN"},
+	    {KV_RC_SERVFAIL, KV_RC_NONE, 12, NULL, false, "DNS_SERVFAIL", "answered rcode 12 (unassigned)", NULL,
+		"rcode 12"},
+	    {KV_RC_SERVFAIL, KV_RC_NONE, 1, NULL, false, "DNS_SERVFAIL", "answered rcode 1 FORMERR", NULL, "FORMERR"},
+	    {KV_RC_SERVFAIL, KV_RC_NONE, 2, NULL, false, "DNS_SERVFAIL", "answered SERVFAIL", "rcode", "SERVFAIL"},
+	    {KV_RC_ERROR, KV_RC_NONE, -1, "connection refused: nothing listens on that port", false, "DNS_SERVFAIL",
+		"no answer from 10.0.0.4:53: connection refused", "answered", "connection refused"},
+	    {KV_RC_NOERROR, KV_RC_SERVFAIL, 2, NULL, false, "DNS_SERVFAIL", "IPv6 not checked", NULL,
+		"IPv6 not checked: the AAAA query failed (SERVFAIL)"},
+	    {KV_RC_NOERROR, KV_RC_TIMEOUT, -1, NULL, false, "DNS_TIMEOUT", "IPv6 not checked", NULL,
+		"IPv6 not checked: the AAAA query failed (TIMEOUT)"},
+	    {KV_RC_NOERROR, KV_RC_NONE, 0, NULL, true, "DNS_CHAIN_INCOMPLETE", "longer than the 16 names kvpe follows",
+		NULL, "not checked: the CNAME chain is longer than the 16 names"},
+	};
+	const char *const resolvers[] = {"10.0.0.4:53"};
+
+	(void)state;
+	for (size_t i = 0; i < KV_ARRAY_LEN(cases); i++) {
+		struct kv_arena *a = kv_arena_new(4096);
+		struct kv_target t;
+		struct kv_result r;
+		struct verdict_cfg vc;
+		struct kv_cidr cidrs[1];
+		const struct dns_case c = {"edge", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", NULL,
+		    NULL, "", 0};
+		const char *summary;
+
+		build(a, &c, &t, &r, &vc, cidrs);
+		vc.resolvers = resolvers;
+		vc.n_resolvers = 1;
+		r.dns.a.server = r.dns.aaaa.server = 0;
+		r.dns.a.attempts = r.dns.aaaa.attempts = 1;
+		if (cases[i].aaaa_rc != KV_RC_NONE) {
+			r.dns.aaaa.rcode = cases[i].aaaa_rc;
+			r.dns.aaaa.wire_rcode = cases[i].wire;
+		} else {
+			r.dns.a.rcode = cases[i].a_rc;
+			r.dns.a.wire_rcode = cases[i].wire;
+			r.dns.a.error = cases[i].error;
+			r.dns.a.chain_truncated = cases[i].truncated;
+			if (cases[i].a_rc != KV_RC_NOERROR)
+				r.dns.a.n_addrs = 0;
+		}
+		assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
+		assert_int_equal(r.status, KV_ST_ERROR);
+		assert_int_equal(r.n_findings, 1);
+		assert_string_equal(finding_name(r.findings[0].code), cases[i].code);
+		if (strstr(r.findings[0].message, cases[i].in_message) == NULL ||
+		    (cases[i].not_in_message && strstr(r.findings[0].message, cases[i].not_in_message) != NULL)) {
+			print_error("case %zu: message '%s'\n", i, r.findings[0].message);
+			fail();
+		}
+		summary = verdict_dns_summary(&vc, a, &r);
+		if (strstr(summary, cases[i].summary) == NULL) {
+			print_error("case %zu: summary '%s'\n", i, summary);
+			fail();
+		}
+		assert_non_null(verdict_dns_unchecked(a, &r.dns));
+		kv_arena_free(a);
+	}
+}
+
+/* 1,100 answers: the odd public address is found first or last, and the
+ * message names it; a long list is counted, not cut silently. */
+static void
+test_big_answer(void **state)
+{
+	struct kv_arena *a = kv_arena_new(64 * 1024);
+	struct kv_target t;
+	struct kv_result r;
+	struct verdict_cfg vc;
+	struct kv_cidr cidrs[1];
+	const struct dns_case c = {"big", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, NULL, NULL, NULL, "", 0};
+	struct kv_addr *v = kv_arena_calloc(a, 1100, sizeof(*v));
+
+	(void)state;
+	for (int where = 0; where < 2; where++) {
+		build(a, &c, &t, &r, &vc, cidrs);
+		for (unsigned i = 0; i < 1100; i++) {
+			char buf[32];
+			snprintf(buf, sizeof(buf), "10.50.%u.%u", i / 250, 1 + i % 250);
+			assert_int_equal(kv_addr_parse(buf, &v[i]), KV_OK);
+		}
+		assert_int_equal(kv_addr_parse("52.1.2.3", &v[where ? 1099 : 0]), KV_OK);
+		r.dns.a.addrs = v;
+		r.dns.a.n_addrs = 1100;
+		kv_addr_sort_unique(r.dns.a.addrs, &r.dns.a.n_addrs);
+		assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
+		assert_string_equal(codes_of(a, &r), "DNS_PUBLIC_ADDRESS,DNS_ADDRESS_MISMATCH");
+		assert_non_null(strstr(r.findings[0].message, "public 52.1.2.3 via"));
+		assert_non_null(strstr(r.findings[1].message, " and 1083 more, which the endpoint does not own"));
+		assert_non_null(strstr(verdict_dns_summary(&vc, a, &r), "PUBLIC"));
+	}
+	kv_arena_free(a);
+}
+
 /* ---- ARM cross-checks ---- */
 
 struct arm_case {
@@ -495,6 +606,8 @@ main(void)
 	    cmocka_unit_test(test_dns_edges),
 	    cmocka_unit_test(test_messages),
 	    cmocka_unit_test(test_summary_line),
+	    cmocka_unit_test(test_edge_messages),
+	    cmocka_unit_test(test_big_answer),
 	    cmocka_unit_test(test_arm_rules),
 	    cmocka_unit_test(test_incomplete),
 	    cmocka_unit_test(test_shell_quoting),
