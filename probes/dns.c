@@ -1014,11 +1014,23 @@ finish_unanswered(struct dns_batch *b, struct dns_job *j, int64_t now)
 	finish(b, j);
 }
 
+/* Whether a try is still open to a server that is not in `except`: it may
+ * still answer.  A server that refused the connection will not. */
+static bool
+open_try(const struct dns_job *j, uint32_t except)
+{
+	for (const struct dns_try *t = j->tries; t != NULL; t = t->next)
+		if (!(except & (1u << t->server)))
+			return true;
+	return false;
+}
+
 /* Decides what an outcome means: final answer, follow-up, failover or wait. */
 static void
 handle_completed(struct dns_batch *b, struct dns_job *j, int64_t now)
 {
 	struct dns_resolver *r = b->r;
+	bool all_failed;
 
 	if (j->answered) {
 		b->window += 0.25;
@@ -1042,23 +1054,18 @@ handle_completed(struct dns_batch *b, struct dns_job *j, int64_t now)
 		finish(b, j);
 		return;
 	}
-	/* A failure answer: the other servers' turn, unless all failed. */
-	if ((j->failed & all_servers(r)) == all_servers(r)) {
-		finish_unanswered(b, j, now);
-		return;
-	}
-	for (const struct dns_try *t = j->tries; t != NULL; t = t->next) {
-		if (!(j->failed & (1u << t->server))) {
-			job_wait(b, j); /* a server that has not failed may still answer */
-			return;
-		}
-	}
-	if (time_for_another(b, j, now)) {
+	/* A failure answer: the next server's turn at once, unless one that
+	 * has not failed is being asked already.  An earlier try that is still
+	 * open may yet answer: it is waited for, within the budget. */
+	all_failed = (j->failed & all_servers(r)) == all_servers(r);
+	if (!all_failed && !open_try(j, j->failed) && time_for_another(b, j, now)) {
 		j->server = next_server(b, j);
 		job_put(b, j, DW_QUEUE, true);
-		return;
+	} else if (open_try(j, j->refused)) {
+		job_wait(b, j);
+	} else {
+		finish_unanswered(b, j, now);
 	}
-	finish_unanswered(b, j, now);
 }
 
 /* No answer by j->due_ms: send again (the earlier tries stay open), or
@@ -1067,6 +1074,7 @@ static void
 handle_due(struct dns_batch *b, struct dns_job *j, int64_t now)
 {
 	struct dns_resolver *r = b->r;
+	bool all_failed = (j->failed & all_servers(r)) == all_servers(r);
 
 	b->stats.timeouts++;
 	if (now - b->cut_ms >= (int64_t)r->attempt_ms / 2) {
@@ -1075,9 +1083,9 @@ handle_due(struct dns_batch *b, struct dns_job *j, int64_t now)
 			b->window = DNS_MIN_WINDOW;
 		b->cut_ms = now;
 	}
-	if (now >= j->first_ms + (int64_t)r->timeout_ms) {
+	if (now >= j->first_ms + (int64_t)r->timeout_ms || (all_failed && !open_try(j, j->refused))) {
 		finish_unanswered(b, j, now);
-	} else if (time_for_another(b, j, now)) {
+	} else if (!all_failed && time_for_another(b, j, now)) {
 		j->server = next_server(b, j);
 		job_put(b, j, DW_QUEUE, true);
 	} else {

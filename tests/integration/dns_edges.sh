@@ -156,6 +156,17 @@ expect_eq "resolve: table names the reply code" "$(grep -c 'A            SERVFAI
 expect_eq "resolve: table says IPv6 not checked" \
 	"$(grep -c 'diagnosis    IPv6 not checked: the AAAA query failed (REFUSED)' "$T/resolve-bad.txt")" 1
 
+# A late answer counts even when the retry went to another server: the 3 s
+# server's answer to the first query wins over a second server that never
+# answers.
+BH=$(free_port)
+python3 "$TOP/tests/servers/blackhole.py" "$BH" "$T/blackhole.pid" &
+wait_for test -s "$T/blackhole.pid"
+run_kvpe "$T/late.json" check --dns-server "$BAD" --dns-server "127.0.0.1:$BH" --probe off --format json --vault kv-slow
+expect_rc "late answer after a retry to another server" 0
+expect_eq "late answer: from the first server, to the first query" \
+	"$(vault_field "$T/late.json" kv-slow '"\(.status) \(.dns.server) \(.dns.ms >= 2900)"')" "pass $BAD true"
+
 # ---- failover: each failure moves to the next server, which answers ----
 fo=()
 for n in $RCODES; do fo+=(--vault "kv-rcode-$n"); done
