@@ -74,18 +74,19 @@ lookup_json(struct jw *w, const char *key, const struct kv_dns_lookup *l, const 
 }
 
 static enum kv_err
-lookup_table(struct kv_buf *o, const char *label, const struct kv_dns_lookup *l, const char *const *servers,
-    size_t ns)
+lookup_table(struct kv_buf *o, struct kv_arena *a, const char *label, const struct kv_dns_lookup *l,
+    const char *const *servers, size_t ns)
 {
 	char buf[KV_ADDR_STRLEN];
+	const char *why;
 	enum kv_err rc;
 
 	if (l->rcode == KV_RC_NONE)
 		return KV_OK;
+	why = kv_lookup_rcode_text(a, l);
 	rc = kv_buf_printf(o, "  %-12s %-9s", label, kv_rcode_name(l->rcode));
-	if (rc == KV_OK && l->rcode == KV_RC_SERVFAIL && l->wire_rcode > 0 && l->wire_rcode != 2)
-		rc = kv_buf_printf(o, " (rcode %d %s)", l->wire_rcode,
-		    kv_wire_rcode_name(l->wire_rcode) ? kv_wire_rcode_name(l->wire_rcode) : "unassigned");
+	if (rc == KV_OK && strcmp(why, kv_rcode_name(l->rcode)) != 0)
+		rc = kv_buf_printf(o, " (%s)", why);
 	if (rc == KV_OK && l->error != NULL)
 		rc = kv_buf_printf(o, " (%s)", l->error);
 	for (size_t i = 0; i < l->n_addrs && rc == KV_OK; i++) {
@@ -250,9 +251,9 @@ resolve_main(const struct kv_cfg *cfg)
 			const struct resolve_item *it = &items[i];
 			if (kv_buf_printf(&out, "%s%s%s\n", i ? "\n" : "", it->name,
 				it->vault ? (it->t.kind == KV_KIND_HSM ? "  (managed HSM)" : "  (key vault)") : "") != KV_OK ||
-			    lookup_table(&out, "A", &it->r.dns.a, servers, ns) != KV_OK ||
-			    lookup_table(&out, "AAAA", &it->r.dns.aaaa, servers, ns) != KV_OK ||
-			    (it->vault && lookup_table(&out, "privatelink", &it->r.dns.pl, servers, ns) != KV_OK))
+			    lookup_table(&out, a, "A", &it->r.dns.a, servers, ns) != KV_OK ||
+			    lookup_table(&out, a, "AAAA", &it->r.dns.aaaa, servers, ns) != KV_OK ||
+			    (it->vault && lookup_table(&out, a, "privatelink", &it->r.dns.pl, servers, ns) != KV_OK))
 				goto out;
 			if (it->vault) {
 				if (kv_buf_printf(&out, "  diagnosis    %s\n", verdict_dns_summary(&vc, a, &it->r)) != KV_OK)

@@ -406,17 +406,6 @@ verdict_lookup_failed(const struct kv_dns_lookup *lk)
 	    lk->rcode == KV_RC_ERROR;
 }
 
-/* "SERVFAIL", or the reply code behind a server failure: "rcode 9 NOTAUTH". */
-static const char *
-rcode_text(struct kv_arena *a, const struct kv_dns_lookup *lk)
-{
-	const char *name = kv_wire_rcode_name(lk->wire_rcode);
-
-	if (lk->rcode != KV_RC_SERVFAIL || lk->wire_rcode <= 0 || lk->wire_rcode == 2)
-		return kv_rcode_name(lk->rcode);
-	return kv_arena_printf(a, "rcode %d %s", lk->wire_rcode, name != NULL ? name : "(unassigned)");
-}
-
 /* What a failed lookup saw, naming the server: "10.0.0.4:53 answered
  * rcode 9 NOTAUTH", "no answer from 10.0.0.4:53 after 3 attempt(s)". */
 static const char *
@@ -429,7 +418,7 @@ failure_text(struct vctx *v, const struct kv_dns_lookup *lk)
 		return kv_arena_printf(v->a, "no answer from %s after %u attempt(s)", srv, lk->attempts);
 	case KV_RC_SERVFAIL:
 	case KV_RC_REFUSED:
-		return kv_arena_printf(v->a, "%s answered %s", srv, rcode_text(v->a, lk));
+		return kv_arena_printf(v->a, "%s answered %s", srv, kv_lookup_rcode_text(v->a, lk));
 	case KV_RC_ERROR:
 		if (lk->wire_rcode >= 0)
 			return kv_arena_printf(v->a, "%s sent an answer kvpe cannot read (%s)", srv,
@@ -766,7 +755,7 @@ verdict_dns_unchecked(struct kv_arena *a, const struct kv_dns_obs *d)
 		return "no answer: the resolver timed out";
 	if (verdict_lookup_failed(lk))
 		return kv_arena_printf(a, "the resolver failed (%s)",
-		    lk->rcode == KV_RC_ERROR ? or_ph(lk->error, "ERROR") : rcode_text(a, lk));
+		    lk->rcode == KV_RC_ERROR ? or_ph(lk->error, "ERROR") : kv_lookup_rcode_text(a, lk));
 	if (lk->chain_truncated)
 		return kv_arena_printf(a, "not checked: the CNAME chain is longer than the %d names kvpe follows",
 		    KV_DNS_CHAIN_MAX);
@@ -774,7 +763,7 @@ verdict_dns_unchecked(struct kv_arena *a, const struct kv_dns_obs *d)
 		return "not checked: the CNAME chain's last name could not be learned";
 	if (lk->rcode == KV_RC_NOERROR && verdict_lookup_failed(l6))
 		return kv_arena_printf(a, "IPv6 not checked: the AAAA query failed (%s)",
-		    l6->rcode == KV_RC_ERROR ? or_ph(l6->error, "ERROR") : rcode_text(a, l6));
+		    l6->rcode == KV_RC_ERROR ? or_ph(l6->error, "ERROR") : kv_lookup_rcode_text(a, l6));
 	return NULL;
 }
 

@@ -89,7 +89,7 @@ struct dns_job {
 	bool answered; /* `out` holds the answer (NOERROR, NODATA or NXDOMAIN) */
 	/* the latest failure, reported when no server answers better */
 	enum kv_rcode fail_rc;
-	int fail_wire, fail_status;
+	int fail_wire;
 	size_t fail_server;
 	uint32_t fail_ms;
 	const char *need_final;
@@ -805,8 +805,10 @@ try_outcome(struct dns_batch *b, struct dns_job *j, const struct dns_try *t, int
 	const char *why = NULL;
 	int64_t now = kv_now_ms();
 
-	if ((wire == ns_r_noerror || wire == ns_r_nxdomain) &&
-	    (status == ARES_SUCCESS || status == ARES_ENODATA || status == ARES_ENOTFOUND)) {
+	if ((wire == ns_r_noerror || wire == ns_r_nxdomain) && status != ARES_SUCCESS && status != ARES_ENODATA &&
+	    status != ARES_ENOTFOUND) {
+		why = ares_strerror(status); /* not seen with c-ares 1.18; never read as an answer */
+	} else if (wire == ns_r_noerror || wire == ns_r_nxdomain) {
 		enum kv_err prc = KV_OK;
 		/* The answer buffer lives only during this call: read it now. */
 		out->addrs = NULL;
@@ -861,7 +863,6 @@ try_outcome(struct dns_batch *b, struct dns_job *j, const struct dns_try *t, int
 		j->refused |= 1u << t->server;
 	j->fail_rc = rc;
 	j->fail_wire = wire;
-	j->fail_status = status;
 	j->fail_server = t->server;
 	j->fail_ms = (uint32_t)(now - t->sent_ms);
 	out->error = why;

@@ -199,6 +199,9 @@ const char *kv_rcode_name(enum kv_rcode rc);
 /* The mnemonic of a DNS header RCODE (RFC 6895): "NOTAUTH" for 9; NULL for
  * 11-15, which no RFC assigns. */
 const char *kv_wire_rcode_name(int rcode);
+/* A lookup's rcode as messages say it: kv_rcode_name, or for a server
+ * failure that came with another reply code, "rcode 9 NOTAUTH". */
+const char *kv_lookup_rcode_text(struct kv_arena *a, const struct kv_dns_lookup *lk);
 const char *kv_status_name(enum kv_status st);
 const char *kv_pe_state_name(enum kv_pe_state st);
 const char *kv_probe_level_name(enum kv_probe_level lv);
