@@ -172,6 +172,29 @@ kv_addr_is_private(const struct kv_addr *a, const struct kv_cidr *extra, size_t 
 	return false;
 }
 
+bool
+kv_hostport_ambiguous(const char *s)
+{
+	const char *colon = s != NULL ? strrchr(s, ':') : NULL;
+	const char *port = colon != NULL ? colon + 1 : NULL;
+	char host[KV_ADDR_STRLEN + 2];
+	struct kv_addr a;
+	size_t n;
+
+	if (colon == NULL || s[0] == '[' || strchr(s, ':') == colon)
+		return false; /* bracketed, or not IPv6 (IPv6 has two colons at least) */
+	if (port[0] == '\0' || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port))
+		return false;
+	n = (size_t)(colon - s);
+	if (n >= sizeof(host))
+		return false;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (kv_addr_parse(host, &a) != KV_OK || a.family != 6 || kv_addr_parse(s, &a) != KV_OK)
+		return false;
+	return strcmp(host, "::") != 0; /* "::" is no server: "::53" is the address ::53 */
+}
+
 enum kv_err
 kv_hostport_parse(const char *s, uint16_t default_port, struct kv_hostport *out)
 {
@@ -204,6 +227,8 @@ kv_hostport_parse(const char *s, uint16_t default_port, struct kv_hostport *out)
 			port = colon + 1;
 		} else {
 			n = strlen(s); /* IPv4 alone, or bare IPv6 */
+			if (kv_hostport_ambiguous(s))
+				return KV_EPARSE;
 		}
 		if (n >= sizeof(host))
 			return KV_EPARSE;

@@ -76,7 +76,10 @@ check_dns_new(const struct kv_cfg *cfg, struct dns_resolver **out, char *err, si
 	dc.qps = cfg->dns_qps;
 	dc.max_inflight = cfg->concurrency;
 	dc.timeout_ms = cfg->timeout_ms;
-	if ((rc = dns_new(&dc, out)) != KV_OK)
+	if ((rc = dns_new(&dc, out)) == KV_ELIMIT)
+		snprintf(err, size, "%s: more than %d DNS servers; kvpe asks at most %d",
+		    dc.n_servers ? "--dns-server" : "/etc/resolv.conf", KV_DNS_SERVERS_MAX, KV_DNS_SERVERS_MAX);
+	else if (rc != KV_OK)
 		snprintf(err, size, "DNS resolver unusable (%s): check /etc/resolv.conf or give --dns-server",
 		    kv_strerror(rc));
 	return rc;
@@ -221,8 +224,8 @@ stage_dns(struct check_ctx *ctx, struct kv_report *rep, struct kv_result **todo,
 		rc = dns_batch_run(b);
 	dns_batch_stats(b, &st);
 	rep->dns_queries += st.queries;
-	kv_log_debug("dns stage done", "names=%zu queries=%lu retries=%lu timeouts=%lu peak_inflight=%u ms=%lld", n,
-	    st.queries, st.retries, st.timeouts, st.peak_inflight, (long long)(kv_now_ms() - t0));
+	kv_log_debug("dns stage done", "names=%zu queries=%lu retries=%lu timeouts=%lu late_answers=%lu peak_inflight=%u ms=%lld",
+	    n, st.queries, st.retries, st.timeouts, st.late, st.peak_inflight, (long long)(kv_now_ms() - t0));
 	dns_batch_free(b);
 	return rc;
 }

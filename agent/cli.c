@@ -192,6 +192,15 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		return KV_OK;
 	case CLI_OPT_DNS_SERVER: {
 		struct kv_hostport hp;
+		if (cfg->n_dns_servers >= KV_DNS_SERVERS_MAX)
+			return fail(err, size, "--dns-server '%s': at most %d --dns-server (kvpe asks them in turn)", v,
+			    KV_DNS_SERVERS_MAX);
+		if (kv_hostport_ambiguous(v)) {
+			int host = (int)(strrchr(v, ':') - v);
+			return fail(err, size,
+			    "--dns-server '%s': an IPv6 address with a port needs brackets: write [%.*s]:%s for a port, "
+			    "or [%s] for the address %s on port 53", v, host, v, v + host + 1, v, v);
+		}
 		if (kv_hostport_parse(v, 53, &hp) != KV_OK)
 			return fail(err, size, "--dns-server '%s': expected IPv4[:PORT] or [IPv6]:PORT", v);
 		PUSH(cfg, cfg->dns_servers, cfg->n_dns_servers, hp);

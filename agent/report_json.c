@@ -26,6 +26,19 @@ server_of(const struct kv_report *r, int idx)
 	return idx >= 0 && (size_t)idx < r->n_resolvers ? r->resolvers[idx] : NULL;
 }
 
+void
+report_json_lookup_failure(struct jw *w, const struct kv_dns_lookup *l)
+{
+	bool failed = l->rcode == KV_RC_SERVFAIL || l->rcode == KV_RC_REFUSED || l->rcode == KV_RC_ERROR;
+
+	if (failed && l->wire_rcode >= 0)
+		jw_kint(w, "rcode_num", l->wire_rcode);
+	if (l->error != NULL)
+		jw_kstr(w, "error", l->error);
+	if (l->chain_incomplete)
+		jw_kbool(w, "chain_incomplete", true);
+}
+
 static void
 dns_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 {
@@ -43,6 +56,7 @@ dns_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 		jw_kbool(w, "chain_loop", true);
 	if (a->chain_truncated)
 		jw_kbool(w, "chain_truncated", true);
+	report_json_lookup_failure(w, a);
 	addrs(w, "addresses", a->addrs, a->n_addrs);
 	jw_kint(w, "ttl", a->ttl);
 	jw_kstr(w, "server", server_of(r, a->server));
@@ -51,11 +65,13 @@ dns_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 	jw_obj(w);
 	jw_kstr(w, "name", x->t->pl_fqdn);
 	jw_kstr(w, "rcode", pl->rcode == KV_RC_NONE ? NULL : kv_rcode_name(pl->rcode));
+	report_json_lookup_failure(w, pl);
 	addrs(w, "addresses", pl->addrs, pl->n_addrs);
 	jw_obj_end(w);
 	jw_key(w, "ipv6");
 	jw_obj(w);
 	jw_kstr(w, "rcode", l6->rcode == KV_RC_NONE ? NULL : kv_rcode_name(l6->rcode));
+	report_json_lookup_failure(w, l6);
 	addrs(w, "addresses", l6->addrs, l6->n_addrs);
 	jw_obj_end(w);
 	jw_obj_end(w);

@@ -58,6 +58,7 @@ lookup_json(struct jw *w, const char *key, const struct kv_dns_lookup *l, const 
 		jw_kbool(w, "chain_loop", true);
 	if (l->chain_truncated)
 		jw_kbool(w, "chain_truncated", true);
+	report_json_lookup_failure(w, l);
 	jw_key(w, "addresses");
 	jw_arr(w);
 	for (size_t i = 0; i < l->n_addrs; i++) {
@@ -73,15 +74,21 @@ lookup_json(struct jw *w, const char *key, const struct kv_dns_lookup *l, const 
 }
 
 static enum kv_err
-lookup_table(struct kv_buf *o, const char *label, const struct kv_dns_lookup *l, const char *const *servers,
-    size_t ns)
+lookup_table(struct kv_buf *o, struct kv_arena *a, const char *label, const struct kv_dns_lookup *l,
+    const char *const *servers, size_t ns)
 {
 	char buf[KV_ADDR_STRLEN];
+	const char *why;
 	enum kv_err rc;
 
 	if (l->rcode == KV_RC_NONE)
 		return KV_OK;
+	why = kv_lookup_rcode_text(a, l);
 	rc = kv_buf_printf(o, "  %-12s %-9s", label, kv_rcode_name(l->rcode));
+	if (rc == KV_OK && strcmp(why, kv_rcode_name(l->rcode)) != 0)
+		rc = kv_buf_printf(o, " (%s)", why);
+	if (rc == KV_OK && l->error != NULL)
+		rc = kv_buf_printf(o, " (%s)", l->error);
 	for (size_t i = 0; i < l->n_addrs && rc == KV_OK; i++) {
 		kv_addr_format(&l->addrs[i], buf, sizeof(buf));
 		rc = kv_buf_printf(o, "%s%s", i ? "," : " ", buf);
@@ -99,10 +106,12 @@ lookup_table(struct kv_buf *o, const char *label, const struct kv_dns_lookup *l,
 	return rc;
 }
 
+/* Private only when read whole: a cut chain or a failed AAAA query beside
+ * the A answer leaves the name unchecked, never "private". */
 static bool
-all_private(const struct verdict_cfg *vc, const struct resolve_item *it)
+all_private(const struct verdict_cfg *vc, struct kv_arena *a, const struct resolve_item *it)
 {
-	if (it->r.dns.a.rcode != KV_RC_NOERROR)
+	if (it->r.dns.a.rcode != KV_RC_NOERROR || verdict_dns_unchecked(a, &it->r.dns) != NULL)
 		return false;
 	for (size_t i = 0; i < it->r.dns.a.n_addrs; i++)
 		if (!verdict_addr_private(vc, &it->t, &it->r.dns.a.addrs[i]))
@@ -111,6 +120,17 @@ all_private(const struct verdict_cfg *vc, const struct resolve_item *it)
 		if (!verdict_addr_private(vc, &it->t, &it->r.dns.aaaa.addrs[i]))
 			return false;
 	return true;
+}
+
+/* The diagnosis of a name that is not a vault's: private or why not. */
+static const char *
+name_diagnosis(const struct verdict_cfg *vc, struct kv_arena *a, const struct resolve_item *it)
+{
+	const char *unchecked = verdict_dns_unchecked(a, &it->r.dns);
+
+	if (all_private(vc, a, it))
+		return "private";
+	return unchecked != NULL ? unchecked : "not private (or not resolved)";
 }
 
 int
@@ -190,7 +210,7 @@ resolve_main(const struct kv_cfg *cfg)
 	for (size_t i = 0; i < cfg->n_names; i++) {
 		if (items[i].vault && verdict_vault(&vc, a, &items[i].r) != KV_OK)
 			goto out;
-		if (!all_private(&vc, &items[i]) || (items[i].vault && items[i].r.status != KV_ST_PASS))
+		if (!all_private(&vc, a, &items[i]) || (items[i].vault && items[i].r.status != KV_ST_PASS))
 			code = 1;
 	}
 	if (json) {
@@ -213,8 +233,8 @@ resolve_main(const struct kv_cfg *cfg)
 			lookup_json(&w, "a", &it->r.dns.a, servers, ns);
 			lookup_json(&w, "aaaa", &it->r.dns.aaaa, servers, ns);
 			lookup_json(&w, "privatelink", &it->r.dns.pl, servers, ns);
-			jw_kbool(&w, "private", all_private(&vc, it));
-			jw_kstr(&w, "diagnosis", it->vault ? verdict_dns_summary(&vc, a, &it->r) : NULL);
+			jw_kbool(&w, "private", all_private(&vc, a, it));
+			jw_kstr(&w, "diagnosis", it->vault ? verdict_dns_summary(&vc, a, &it->r) : name_diagnosis(&vc, a, it));
 			jw_key(&w, "findings");
 			jw_arr(&w);
 			for (size_t k = 0; it->vault && k < it->r.n_findings; k++)
@@ -231,9 +251,9 @@ resolve_main(const struct kv_cfg *cfg)
 			const struct resolve_item *it = &items[i];
 			if (kv_buf_printf(&out, "%s%s%s\n", i ? "\n" : "", it->name,
 				it->vault ? (it->t.kind == KV_KIND_HSM ? "  (managed HSM)" : "  (key vault)") : "") != KV_OK ||
-			    lookup_table(&out, "A", &it->r.dns.a, servers, ns) != KV_OK ||
-			    lookup_table(&out, "AAAA", &it->r.dns.aaaa, servers, ns) != KV_OK ||
-			    (it->vault && lookup_table(&out, "privatelink", &it->r.dns.pl, servers, ns) != KV_OK))
+			    lookup_table(&out, a, "A", &it->r.dns.a, servers, ns) != KV_OK ||
+			    lookup_table(&out, a, "AAAA", &it->r.dns.aaaa, servers, ns) != KV_OK ||
+			    (it->vault && lookup_table(&out, a, "privatelink", &it->r.dns.pl, servers, ns) != KV_OK))
 				goto out;
 			if (it->vault) {
 				if (kv_buf_printf(&out, "  diagnosis    %s\n", verdict_dns_summary(&vc, a, &it->r)) != KV_OK)
@@ -242,8 +262,7 @@ resolve_main(const struct kv_cfg *cfg)
 					if (kv_buf_printf(&out, "  finding      %s: %s\n", finding_name(it->r.findings[k].code),
 						it->r.findings[k].message) != KV_OK)
 						goto out;
-			} else if (kv_buf_printf(&out, "  diagnosis    %s\n",
-				       all_private(&vc, it) ? "private" : "not private (or not resolved)") != KV_OK) {
+			} else if (kv_buf_printf(&out, "  diagnosis    %s\n", name_diagnosis(&vc, a, it)) != KV_OK) {
 				goto out;
 			}
 		}

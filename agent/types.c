@@ -37,6 +37,26 @@ kv_rcode_name(enum kv_rcode rc)
 }
 
 const char *
+kv_wire_rcode_name(int rcode)
+{
+	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+	    "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"};
+
+	return rcode >= 0 && (size_t)rcode < KV_ARRAY_LEN(names) ? names[rcode] : NULL;
+}
+
+const char *
+kv_lookup_rcode_text(struct kv_arena *a, const struct kv_dns_lookup *lk)
+{
+	const char *name = kv_wire_rcode_name(lk->wire_rcode), *text;
+
+	if (lk->rcode != KV_RC_SERVFAIL || lk->wire_rcode <= 0 || lk->wire_rcode == 2 /* SERVFAIL */)
+		return kv_rcode_name(lk->rcode);
+	text = kv_arena_printf(a, "rcode %d %s", lk->wire_rcode, name != NULL ? name : "(unassigned)");
+	return text != NULL ? text : kv_rcode_name(lk->rcode);
+}
+
+const char *
 kv_status_name(enum kv_status st)
 {
 	switch (st) {

@@ -86,20 +86,25 @@ or_ph(const char *s, const char *placeholder)
 	return (s != NULL && s[0] != '\0') ? s : placeholder;
 }
 
-/* "10.1.0.4, 10.1.0.5" */
+#define LIST_MAX 16 /* addresses a message names; it counts the rest */
+
+/* "10.1.0.4, 10.1.0.5"; past LIST_MAX, "... and 1084 more". */
 static const char *
 fmt_addrs(struct kv_arena *a, const struct kv_addr *v, size_t n)
 {
 	char one[KV_ADDR_STRLEN];
-	size_t cap = n * (KV_ADDR_STRLEN + 2) + 1, o = 0;
+	size_t shown = n < LIST_MAX ? n : LIST_MAX;
+	size_t cap = shown * (KV_ADDR_STRLEN + 2) + 32, o = 0;
 	char *s = kv_arena_alloc(a, cap);
 
 	if (s == NULL)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < shown; i++) {
 		kv_addr_format(&v[i], one, sizeof(one));
 		o += (size_t)snprintf(s + o, cap - o, "%s%s", i ? ", " : "", one);
 	}
+	if (n > shown)
+		snprintf(s + o, cap - o, " and %zu more", n - shown);
 	if (n == 0)
 		snprintf(s, cap, "none");
 	return s;
@@ -378,32 +383,96 @@ rules_arm(struct vctx *v)
 
 /* ---- DNS rules ---- */
 
+/* An answer address that is private but not the endpoint's (when known). */
+static bool
+is_mismatch(const struct vctx *v, const struct kv_addr *x)
+{
+	const struct kv_target *t = v->t;
+
+	return t->expected_known && t->n_expected > 0 && !kv_addr_in_list(x, t->expected, t->n_expected);
+}
+
+static bool
+chain_cut(const struct kv_dns_lookup *lk)
+{
+	return lk->chain_truncated || lk->chain_incomplete;
+}
+
+/* A failed lookup (no answer to judge): TIMEOUT, SERVFAIL, REFUSED, ERROR. */
+bool
+verdict_lookup_failed(const struct kv_dns_lookup *lk)
+{
+	return lk->rcode == KV_RC_TIMEOUT || lk->rcode == KV_RC_SERVFAIL || lk->rcode == KV_RC_REFUSED ||
+	    lk->rcode == KV_RC_ERROR;
+}
+
+/* What a failed lookup saw, naming the server: "10.0.0.4:53 answered
+ * rcode 9 NOTAUTH", "no answer from 10.0.0.4:53 after 3 attempt(s)". */
+static const char *
+failure_text(struct vctx *v, const struct kv_dns_lookup *lk)
+{
+	const char *srv = server_name(v, lk->server);
+
+	switch (lk->rcode) {
+	case KV_RC_TIMEOUT:
+		return kv_arena_printf(v->a, "no answer from %s after %u attempt(s)", srv, lk->attempts);
+	case KV_RC_SERVFAIL:
+	case KV_RC_REFUSED:
+		return kv_arena_printf(v->a, "%s answered %s", srv, kv_lookup_rcode_text(v->a, lk));
+	case KV_RC_ERROR:
+		if (lk->wire_rcode >= 0)
+			return kv_arena_printf(v->a, "%s sent an answer kvpe cannot read (%s)", srv,
+			    or_ph(lk->error, "malformed"));
+		return kv_arena_printf(v->a, "no answer from %s: %s", srv, or_ph(lk->error, "resolver error"));
+	default:
+		break;
+	}
+	return kv_arena_printf(v->a, "%s answered %s", srv, kv_rcode_name(lk->rcode));
+}
+
 static void
 rules_dns_answers(struct vctx *v, const struct kv_dns_lookup *lk)
 {
 	const struct kv_target *t = v->t;
 	struct kv_arena *a = v->a;
-	struct kv_addr pub[64], mism[64];
+	struct kv_addr *pub = NULL, *mism = NULL;
 	size_t n_pub = 0, n_mism = 0;
 	bool via_pl = verdict_chain_has(lk, t->pl_fqdn);
+	/* Past a cut the chain may still pass the alias: nothing is diagnosed
+	 * from its absence. */
+	bool pl_unknown = !via_pl && chain_cut(lk);
 
 	for (size_t i = 0; i < lk->n_addrs; i++) {
-		const struct kv_addr *x = &lk->addrs[i];
-		if (!verdict_addr_private(v->cfg, t, x)) {
-			if (n_pub < KV_ARRAY_LEN(pub))
+		if (!verdict_addr_private(v->cfg, t, &lk->addrs[i]))
+			n_pub++;
+		else if (is_mismatch(v, &lk->addrs[i]))
+			n_mism++;
+	}
+	if (n_pub + n_mism > 0) {
+		/* Every one of them is kept, however long the answer. */
+		pub = kv_arena_calloc(a, n_pub + 1, sizeof(*pub));
+		mism = kv_arena_calloc(a, n_mism + 1, sizeof(*mism));
+		if (pub == NULL || mism == NULL) {
+			v->oom = true;
+			return;
+		}
+		n_pub = n_mism = 0;
+		for (size_t i = 0; i < lk->n_addrs; i++) {
+			const struct kv_addr *x = &lk->addrs[i];
+			if (!verdict_addr_private(v->cfg, t, x))
 				pub[n_pub++] = *x;
-		} else if (t->expected_known && t->n_expected > 0 &&
-		    !kv_addr_in_list(x, t->expected, t->n_expected)) {
-			if (n_mism < KV_ARRAY_LEN(mism))
+			else if (is_mismatch(v, x))
 				mism[n_mism++] = *x;
 		}
 	}
 	if (n_pub > 0) {
-		const char *why = !via_pl
+		const char *why = pl_unknown
+		    ? "; the chain was cut before kvpe could see whether it passes the privatelink alias"
+		    : !via_pl
 		    ? "; the chain has no privatelink alias, so public DNS knows no approved endpoint"
 		    : "; the private zone is not linked to this VNet or a forwarder is missing";
 		const char *fix;
-		if (!via_pl && !has_approved(t))
+		if (!via_pl && !pl_unknown && !has_approved(t))
 			fix = fix_create_endpoint(v);
 		else if (t->arm_known && t->n_zones == 0 && t->zones_known)
 			fix = kv_arena_printf(a, "az network private-dns zone create --resource-group %s --name %s && %s && %s",
@@ -428,7 +497,7 @@ rules_dns_answers(struct vctx *v, const struct kv_dns_lookup *lk)
 			"--record-set-name %s --ipv4-address %s%s && %s",
 			sh(a, zone_rg(t)), t->pl_zone, sh(a, t->name), stale, zone_sub_flag(a, t), fix_add_record(v)));
 	}
-	if (!via_pl && lk->n_addrs > 0) {
+	if (!via_pl && !pl_unknown && lk->n_addrs > 0) {
 		const char *msg, *fix;
 		if (n_pub > 0) {
 			msg = kv_arena_printf(a,
@@ -449,6 +518,37 @@ rules_dns_answers(struct vctx *v, const struct kv_dns_lookup *lk)
 	}
 }
 
+/* No silent pass: a chain kvpe could not read whole leaves the vault
+ * unchecked, whatever the addresses say. */
+static void
+rules_dns_chain(struct vctx *v, const struct kv_dns_lookup *lk)
+{
+	const struct kv_target *t = v->t;
+	struct kv_arena *a = v->a;
+	const char *srv = server_name(v, lk->server);
+
+	if (lk->chain_truncated) {
+		add(v, KV_F_DNS_CHAIN_INCOMPLETE,
+		    kv_arena_printf(a,
+			"%s: the CNAME chain is longer than the %d names kvpe follows (%s, from %s); nothing past the cut "
+			"is known, so the answer is not checked; expected a chain of a few names through %s",
+			t->fqdn, KV_DNS_CHAIN_MAX, fmt_chain(a, lk), srv, t->pl_fqdn),
+		    kv_arena_printf(a,
+			"dig %s @%s shows the whole chain: find the CNAME records that make it this long (a misconfigured "
+			"or hostile resolver) so that %s reaches %s in a few steps",
+			sh(a, t->fqdn), lk->server >= 0 ? srv : "<dns-server>", t->fqdn, t->pl_fqdn));
+	} else if (lk->chain_incomplete) {
+		const char *last = lk->n_chain > 0 ? lk->chain[lk->n_chain - 1] : t->fqdn;
+		add(v, KV_F_DNS_CHAIN_INCOMPLETE,
+		    kv_arena_printf(a,
+			"%s: the CNAME chain's last name could not be learned (the follow-up query for the target of %s "
+			"failed; chain %s, from %s), so the answer is not checked; expected the whole chain",
+			t->fqdn, last, fmt_chain(a, lk), srv),
+		    kv_arena_printf(a, "dig CNAME %s @%s; then run kvpe again", sh(a, last),
+			lk->server >= 0 ? srv : "<dns-server>"));
+	}
+}
+
 static void
 rules_dns(struct vctx *v)
 {
@@ -463,17 +563,14 @@ rules_dns(struct vctx *v)
 		return;
 	case KV_RC_TIMEOUT:
 		add(v, KV_F_DNS_TIMEOUT,
-		    kv_arena_printf(a, "%s: no answer from %s after %u attempt(s); expected an answer", t->fqdn,
-			server_name(v, lk->server), lk->attempts),
+		    kv_arena_printf(a, "%s: %s; expected an answer", t->fqdn, failure_text(v, lk)),
 		    fix_resolver(v, lk->server));
 		return;
 	case KV_RC_SERVFAIL:
 	case KV_RC_REFUSED:
 	case KV_RC_ERROR:
 		add(v, KV_F_DNS_SERVFAIL,
-		    kv_arena_printf(a, "%s: %s answered %s%s%s%s; expected an address", t->fqdn,
-			server_name(v, lk->server), lk->rcode == KV_RC_ERROR ? "with an error" : kv_rcode_name(lk->rcode),
-			lk->error ? " (" : "", lk->error ? lk->error : "", lk->error ? ")" : ""),
+		    kv_arena_printf(a, "%s: %s; expected an address", t->fqdn, failure_text(v, lk)),
 		    fix_resolver(v, lk->server));
 		return;
 	case KV_RC_NXDOMAIN:
@@ -494,10 +591,27 @@ rules_dns(struct vctx *v)
 		rules_dns_answers(v, lk);
 		break;
 	}
+	rules_dns_chain(v, lk);
+	if (lk->rcode == KV_RC_NOERROR && verdict_lookup_failed(l6)) {
+		/* A right A answer proves nothing for clients that prefer IPv6. */
+		add(v, l6->rcode == KV_RC_TIMEOUT ? KV_F_DNS_TIMEOUT : KV_F_DNS_SERVFAIL,
+		    kv_arena_printf(a,
+			"IPv6 not checked: the AAAA query for %s failed: %s (the A answer %s was read); "
+			"expected an AAAA answer or none (NODATA)",
+			t->fqdn, failure_text(v, l6), fmt_addrs(a, lk->addrs, lk->n_addrs)),
+		    fix_resolver(v, l6->server));
+	}
 	if (l6->rcode == KV_RC_NOERROR) {
-		struct kv_addr pub[32];
+		struct kv_addr *pub = NULL;
 		size_t n = 0;
-		for (size_t i = 0; i < l6->n_addrs && n < KV_ARRAY_LEN(pub); i++)
+		for (size_t i = 0; i < l6->n_addrs; i++)
+			n += !verdict_addr_private(v->cfg, t, &l6->addrs[i]);
+		if (n > 0 && (pub = kv_arena_calloc(a, n, sizeof(*pub))) == NULL) {
+			v->oom = true;
+			return;
+		}
+		n = 0;
+		for (size_t i = 0; pub != NULL && i < l6->n_addrs; i++)
 			if (!verdict_addr_private(v->cfg, t, &l6->addrs[i]))
 				pub[n++] = l6->addrs[i];
 		if (n > 0)
@@ -633,21 +747,42 @@ verdict_vault(const struct verdict_cfg *cfg, struct kv_arena *a, struct kv_resul
 }
 
 const char *
+verdict_dns_unchecked(struct kv_arena *a, const struct kv_dns_obs *d)
+{
+	const struct kv_dns_lookup *lk = &d->a, *l6 = &d->aaaa;
+
+	if (lk->rcode == KV_RC_TIMEOUT)
+		return "no answer: the resolver timed out";
+	if (verdict_lookup_failed(lk))
+		return kv_arena_printf(a, "the resolver failed (%s)",
+		    lk->rcode == KV_RC_ERROR ? or_ph(lk->error, "ERROR") : kv_lookup_rcode_text(a, lk));
+	if (lk->chain_truncated)
+		return kv_arena_printf(a, "not checked: the CNAME chain is longer than the %d names kvpe follows",
+		    KV_DNS_CHAIN_MAX);
+	if (lk->chain_incomplete)
+		return "not checked: the CNAME chain's last name could not be learned";
+	if (lk->rcode == KV_RC_NOERROR && verdict_lookup_failed(l6))
+		return kv_arena_printf(a, "IPv6 not checked: the AAAA query failed (%s)",
+		    l6->rcode == KV_RC_ERROR ? or_ph(l6->error, "ERROR") : kv_lookup_rcode_text(a, l6));
+	return NULL;
+}
+
+const char *
 verdict_dns_summary(const struct verdict_cfg *cfg, struct kv_arena *a, const struct kv_result *r)
 {
 	const struct kv_dns_lookup *lk = &r->dns.a;
 	bool via_pl = verdict_chain_has(lk, r->t->pl_fqdn);
+	const char *unchecked = verdict_dns_unchecked(a, &r->dns);
 	size_t n_pub = 0;
 
 	switch (lk->rcode) {
 	case KV_RC_NONE:
 		return "not resolved";
 	case KV_RC_TIMEOUT:
-		return "no answer: the resolver timed out";
 	case KV_RC_SERVFAIL:
 	case KV_RC_REFUSED:
 	case KV_RC_ERROR:
-		return kv_arena_printf(a, "the resolver failed (%s)", kv_rcode_name(lk->rcode));
+		return unchecked;
 	case KV_RC_NXDOMAIN:
 		return via_pl ? "private link zone answers, but holds no record for this vault (NXDOMAIN)"
 			      : "the name does not exist (NXDOMAIN)";
@@ -659,9 +794,13 @@ verdict_dns_summary(const struct verdict_cfg *cfg, struct kv_arena *a, const str
 	for (size_t i = 0; i < lk->n_addrs; i++)
 		if (!verdict_addr_private(cfg, r->t, &lk->addrs[i]))
 			n_pub++;
+	if (n_pub > 0 && !via_pl && chain_cut(lk))
+		return "PUBLIC: resolves to a public address (the CNAME chain was cut, so its path is unknown)";
 	if (n_pub > 0)
 		return via_pl ? "PUBLIC: the private link alias exists but the private zone did not answer (zone not linked or forwarder missing)"
 			      : "PUBLIC: no private link alias, so no approved private endpoint exists";
+	if (unchecked != NULL)
+		return unchecked;
 	if (!via_pl)
 		return "private, but through an override zone instead of the private link zone";
 	return "private: resolves through the private link zone to a private address";

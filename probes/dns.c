@@ -6,8 +6,17 @@
  * pacing (token bucket at --dns-qps), the in-flight window (halved when
  * answers are lost, regrown as they arrive: Azure DNS silently drops above
  * 1,000 q/s or 200 pending per VM) and retries within each name's budget.
- * The loop is poll() over the sockets c-ares reports through its socket-state
- * callback, plus ares_process_fd(BAD, BAD) when an attempt's time is up. */
+ *
+ * A retry never gives up on the queries sent before it: each query (a "try")
+ * stays open in c-ares for the whole budget, so a slow server's answer to the
+ * first try still counts after the second was sent.  The first answer wins;
+ * later ones are dropped.  A failure answer (SERVFAIL, REFUSED, any other
+ * reply code but NOERROR/NXDOMAIN, a refused connection) moves to the next
+ * server at once.
+ *
+ * The loop is poll() over the sockets c-ares reports through its
+ * socket-state callback; our own timers (one per name, in order) decide
+ * retries and the end of each name's budget. */
 #include "kvpe/dns.h"
 
 #include <arpa/nameser.h>
@@ -20,7 +29,7 @@
 
 #include "kvpe/log.h"
 
-#define DNS_ADDRS_MAX 1024            /* addresses kept per answer */
+#define DNS_TTLS_STACK 64            /* ares_addrttl entries on the stack: a 512-byte UDP answer holds fewer */
 #define DNS_RCVBUF (4 * 1024 * 1024) /* measured: the default buffer drops answers at 256+ in flight */
 #define DNS_MIN_WINDOW 8.0
 #define DNS_QTYPE_CNAME 99 /* internal: follow-up to learn a chain's last target */
@@ -30,7 +39,6 @@ struct dns_chan {
 	struct dns_resolver *r;
 	size_t idx;
 	struct kv_hostport server;
-	bool due; /* has in-flight queries whose time may be up */
 };
 
 struct dns_sock {
@@ -49,20 +57,41 @@ struct dns_resolver {
 	const volatile int *cancel;
 };
 
+struct dns_job;
+
+/* One query sent for a job.  c-ares calls back exactly once per try
+ * (answer, failure, its own timeout, or cancel). */
+struct dns_try {
+	struct dns_try *next; /* the job's open tries, or the batch's spares */
+	struct dns_job *j;    /* NULL once the job has ended: a late answer is dropped */
+	struct dns_batch *b;
+	size_t server;
+	int64_t sent_ms;
+};
+
+enum dns_where { DW_NONE, DW_QUEUE, DW_INFLIGHT, DW_COMPLETED };
+
 struct dns_job {
-	struct dns_job *next, *prev; /* queue, in-flight or completed list */
+	struct dns_job *next, *prev; /* the list named by `where` */
+	enum dns_where where;
 	struct dns_batch *b;
 	const char *name;
-	int qtype; /* DNS_QA, DNS_QAAAA or DNS_QTYPE_CNAME */
+	int qtype; /* DNS_QA, DNS_QAAAA, DNS_QSOA or DNS_QTYPE_CNAME */
 	struct kv_dns_lookup *out; /* a follow-up's own answer, in the jobs arena */
 	dns_done_fn done;
 	void *arg;
 	struct dns_job *parent; /* for a CNAME follow-up */
-	size_t server;
-	uint32_t tried; /* bitmask of servers that failed this name */
-	int64_t first_ms, sent_ms;
-	int status;
-	bool inflight, cancelled;
+	struct dns_try *tries;  /* open tries: any of them may still answer */
+	size_t server;          /* where the next (or latest) try goes */
+	uint32_t failed;        /* servers that answered with a failure */
+	uint32_t refused;       /* ... of which: refused the connection */
+	int64_t first_ms, sent_ms, due_ms;
+	bool answered; /* `out` holds the answer (NOERROR, NODATA or NXDOMAIN) */
+	/* the latest failure, reported when no server answers better */
+	enum kv_rcode fail_rc;
+	int fail_wire;
+	size_t fail_server;
+	uint32_t fail_ms;
 	const char *need_final;
 };
 
@@ -88,7 +117,11 @@ struct dns_batch {
 	struct dns_pending *pending; /* in the order asked; next_pending is the next to send */
 	size_t n_pending, cap_pending, next_pending;
 	struct dns_job *spare;       /* finished jobs, reused (linked by next) */
-	struct dns_list queue, inflight, completed; /* queue: retries and follow-ups, sent first */
+	struct dns_try *spare_tries; /* tries c-ares is done with, reused */
+	/* queue: retries, failovers and follow-ups, sent first; inflight: jobs
+	 * waiting for an answer, in the order of their due_ms; completed: jobs
+	 * with an outcome to decide on */
+	struct dns_list queue, inflight, completed;
 	double tokens, window;
 	int64_t refill_ms, cut_ms;
 	struct dns_stats stats;
@@ -130,14 +163,74 @@ list_remove(struct dns_list *l, struct dns_job *j)
 	l->n--;
 }
 
-static struct dns_job *
-list_pop(struct dns_list *l)
+static struct dns_list *
+job_list(struct dns_batch *b, enum dns_where w)
 {
-	struct dns_job *j = l->head;
+	switch (w) {
+	case DW_QUEUE:
+		return &b->queue;
+	case DW_INFLIGHT:
+		return &b->inflight;
+	case DW_COMPLETED:
+		return &b->completed;
+	case DW_NONE:
+		break;
+	}
+	return NULL;
+}
+
+/* Takes the job off whichever list holds it. */
+static void
+job_unlist(struct dns_batch *b, struct dns_job *j)
+{
+	struct dns_list *l = job_list(b, j->where);
+
+	if (l != NULL)
+		list_remove(l, j);
+	j->where = DW_NONE;
+}
+
+static void
+job_put(struct dns_batch *b, struct dns_job *j, enum dns_where w, bool front)
+{
+	job_unlist(b, j);
+	list_push(job_list(b, w), j, front);
+	j->where = w;
+}
+
+static struct dns_job *
+job_pop(struct dns_batch *b, enum dns_where w)
+{
+	struct dns_job *j = job_list(b, w)->head;
 
 	if (j != NULL)
-		list_remove(l, j);
+		job_unlist(b, j);
 	return j;
+}
+
+/* Waits for an answer until j->due_ms.  The in-flight list stays in due
+ * order; a fresh send is due last, so the walk from the tail is short. */
+static void
+job_wait(struct dns_batch *b, struct dns_job *j)
+{
+	struct dns_list *l = &b->inflight;
+	struct dns_job *at;
+
+	job_unlist(b, j);
+	for (at = l->tail; at != NULL && at->due_ms > j->due_ms; at = at->prev)
+		;
+	j->prev = at;
+	j->next = at != NULL ? at->next : l->head;
+	if (j->next != NULL)
+		j->next->prev = j;
+	else
+		l->tail = j;
+	if (at != NULL)
+		at->next = j;
+	else
+		l->head = j;
+	l->n++;
+	j->where = DW_INFLIGHT;
 }
 
 /* ---- sockets reported by c-ares ---- */
@@ -183,7 +276,8 @@ chan_init(struct dns_resolver *r, size_t i, const struct kv_hostport *hp)
 	memset(&o, 0, sizeof(o));
 	/* NOCHECKRESP: hand SERVFAIL/REFUSED to us; we choose the next server. */
 	o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH;
-	o.timeout = (int)r->attempt_ms;
+	/* A try stays open for the whole budget: our retries do not end it. */
+	o.timeout = (int)r->timeout_ms;
 	o.tries = 1;
 	o.socket_receive_buffer_size = DNS_RCVBUF;
 	o.lookups = lookups;
@@ -261,8 +355,8 @@ dns_new(const struct dns_cfg *cfg, struct dns_resolver **out)
 			goto out;
 		servers = sys;
 	}
-	if (n > 32) {
-		rc = KV_ELIMIT; /* the per-job "tried" mask */
+	if (n > KV_DNS_SERVERS_MAX) {
+		rc = KV_ELIMIT; /* the per-job masks of servers */
 		goto out;
 	}
 	r = calloc(1, sizeof(*r));
@@ -274,7 +368,8 @@ dns_new(const struct dns_cfg *cfg, struct dns_resolver **out)
 	r->cancel = cfg->cancel;
 	r->max_inflight = cfg->max_inflight ? cfg->max_inflight : 200;
 	r->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 5000;
-	/* Three attempts fit in the budget; never below 100 ms per attempt. */
+	/* A lost query is sent again after a third of the budget (never
+	 * sooner than 100 ms), the earlier tries still open. */
 	r->attempt_ms = r->timeout_ms / 3 < 100 ? 100 : r->timeout_ms / 3;
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = chan_init(r, i, &servers[i])) != KV_OK)
@@ -372,11 +467,11 @@ enum kv_err
 dns_parse_answer(const unsigned char *abuf, int alen, enum dns_qtype qt, struct kv_arena *a,
     struct kv_dns_lookup *out, const char **need_final)
 {
-	struct ares_addrttl at4[DNS_ADDRS_MAX];
-	struct ares_addr6ttl at6[DNS_ADDRS_MAX];
+	struct ares_addrttl at4_stack[DNS_TTLS_STACK], *at4 = at4_stack;
+	struct ares_addr6ttl at6_stack[DNS_TTLS_STACK], *at6 = at6_stack;
 	struct hostent *h = NULL;
-	int nat = DNS_ADDRS_MAX, st;
-	size_t n_alias = 0, n_addr = 0;
+	int nat = DNS_TTLS_STACK, st;
+	size_t n_alias = 0, n_addr = 0, most;
 	enum kv_err rc = KV_OK;
 	bool aaaa = (int)qt == DNS_QAAAA;
 
@@ -395,6 +490,27 @@ dns_parse_answer(const unsigned char *abuf, int alen, enum dns_qtype qt, struct 
 	} else {
 		memcpy(scratch, work.chain, work.n_chain * sizeof(*scratch));
 		work.chain = scratch;
+	}
+	/* c-ares fills at most nat TTL entries and drops the rest without a
+	 * word: size them for the most records alen can hold (an A record takes
+	 * 15 bytes at least, an AAAA 27), on the heap only for the big answers
+	 * that come over TCP.  h_addr_list itself is never cut. */
+	if (alen < 0) {
+		rc = KV_EPARSE;
+		goto done;
+	}
+	most = (size_t)alen / (aaaa ? 27 : 15) + 1;
+	if (most > DNS_TTLS_STACK) {
+		void *heap = calloc(most, aaaa ? sizeof(*at6) : sizeof(*at4));
+		if (heap == NULL) {
+			rc = KV_ENOMEM;
+			goto done;
+		}
+		if (aaaa)
+			at6 = heap;
+		else
+			at4 = heap;
+		nat = (int)most;
 	}
 	/* A CNAME-type answer is read with the A parser: it keeps the CNAME. */
 	st = aaaa ? ares_parse_aaaa_reply(abuf, alen, &h, at6, &nat) : ares_parse_a_reply(abuf, alen, &h, at4, &nat);
@@ -423,8 +539,12 @@ dns_parse_answer(const unsigned char *abuf, int alen, enum dns_qtype qt, struct 
 				*need_final = kv_arena_dnsname(a, h->h_aliases[n_alias - 1]);
 		}
 	}
-	while (h->h_addr_list != NULL && h->h_addr_list[n_addr] != NULL && n_addr < DNS_ADDRS_MAX)
+	while (h->h_addr_list != NULL && h->h_addr_list[n_addr] != NULL)
 		n_addr++;
+	if ((size_t)nat < n_addr) {
+		rc = KV_ELIMIT; /* cannot happen (the TTL array fits the packet); never a silent cut */
+		goto done;
+	}
 	out->addrs = n_addr ? kv_arena_calloc(a, n_addr, sizeof(*out->addrs)) : NULL;
 	if (n_addr > 0 && out->addrs == NULL) {
 		rc = KV_ENOMEM;
@@ -445,6 +565,10 @@ dns_parse_answer(const unsigned char *abuf, int alen, enum dns_qtype qt, struct 
 done:
 	if (h != NULL)
 		ares_free_hostent(h);
+	if (at4 != at4_stack)
+		free(at4);
+	if (at6 != at6_stack)
+		free(at6);
 	/* One spare slot when a follow-up will add the chain's last name (the
 	 * chain may already hold KV_DNS_CHAIN_MAX names: the spare is not in
 	 * `scratch`, so only the names are copied). */
@@ -539,6 +663,7 @@ job_new(struct dns_batch *b, const char *name, int qtype, struct kv_dns_lookup *
 	j->name = name;
 	j->qtype = qtype;
 	j->out = out;
+	j->fail_wire = -1;
 	return j;
 }
 
@@ -549,6 +674,45 @@ job_recycle(struct dns_batch *b, struct dns_job *j)
 {
 	j->next = b->spare;
 	b->spare = j;
+}
+
+static struct dns_try *
+try_new(struct dns_batch *b)
+{
+	struct dns_try *t = b->spare_tries;
+
+	if (t != NULL)
+		b->spare_tries = t->next;
+	else if ((t = kv_arena_alloc(b->jobs, sizeof(*t))) == NULL)
+		return NULL;
+	memset(t, 0, sizeof(*t));
+	return t;
+}
+
+/* c-ares is done with the try: off its job's list, kept for the next. */
+static void
+try_release(struct dns_batch *b, struct dns_try *t)
+{
+	if (t->j != NULL) {
+		struct dns_try **pp = &t->j->tries;
+		while (*pp != NULL && *pp != t)
+			pp = &(*pp)->next;
+		if (*pp == t)
+			*pp = t->next;
+	}
+	t->j = NULL;
+	t->next = b->spare_tries;
+	b->spare_tries = t;
+}
+
+/* The job's outcome is decided: its open tries may still be answered, but
+ * no longer for it. */
+static void
+job_close_tries(struct dns_job *j)
+{
+	for (struct dns_try *t = j->tries; t != NULL; t = t->next)
+		t->j = NULL;
+	j->tries = NULL;
 }
 
 /* A name already in canonical form (the targets' names are) is used as is:
@@ -574,6 +738,7 @@ dns_batch_add(struct dns_batch *b, const char *name, enum dns_qtype qt, struct k
 	memset(out, 0, sizeof(*out));
 	out->qname = n;
 	out->server = -1;
+	out->wire_rcode = -1;
 	p = &b->pending[b->n_pending++];
 	p->name = n;
 	p->out = out;
@@ -597,7 +762,7 @@ next_job(struct dns_batch *b)
 	struct dns_job *j;
 
 	if (b->queue.n > 0)
-		return list_pop(&b->queue);
+		return job_pop(b, DW_QUEUE);
 	p = &b->pending[b->next_pending];
 	if ((j = job_new(b, p->name, p->qtype, p->out)) == NULL)
 		return NULL;
@@ -605,55 +770,6 @@ next_job(struct dns_batch *b)
 	j->arg = p->arg;
 	b->next_pending++;
 	return j;
-}
-
-static void
-on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
-{
-	struct dns_job *j = arg;
-	struct dns_batch *b = j->b;
-	struct kv_dns_lookup *out = j->out;
-	enum kv_err prc;
-
-	KV_UNUSED(timeouts);
-	if (j->inflight) {
-		list_remove(&b->inflight, j);
-		j->inflight = false;
-	}
-	if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION) {
-		j->cancelled = true;
-		return;
-	}
-	j->status = status;
-	out->ms = (uint32_t)(kv_now_ms() - j->sent_ms);
-	out->server = (int)j->server;
-	if (abuf != NULL && alen > 0 &&
-	    (status == ARES_SUCCESS || status == ARES_ENODATA || status == ARES_ENOTFOUND)) {
-		/* The answer buffer lives only during this call: read it now. */
-		out->addrs = NULL;
-		out->n_addrs = 0;
-		if (!j->parent) {
-			out->chain = NULL;
-			out->chain_loop = out->chain_truncated = false;
-		}
-		if (j->qtype == DNS_QSOA) {
-			struct ares_soa_reply *soa = NULL;
-			prc = KV_OK;
-			if (status == ARES_SUCCESS && ares_parse_soa_reply(abuf, alen, &soa) == ARES_SUCCESS) {
-				out->ttl = soa->minttl;
-				out->n_addrs = 1; /* "answered" for rcode_of() */
-				ares_free_data(soa);
-			}
-		} else {
-			prc = dns_parse_answer(abuf, alen, j->qtype == DNS_QAAAA ? DNS_QAAAA : DNS_QA, b->out_arena, out,
-			    &j->need_final);
-		}
-		if (prc == KV_ENOMEM)
-			b->err = KV_ENOMEM;
-		else if (prc != KV_OK)
-			j->status = ARES_EBADRESP;
-	}
-	list_push(&b->completed, j, false);
 }
 
 static bool
@@ -674,48 +790,170 @@ take_token(struct dns_batch *b, int64_t now)
 	return true;
 }
 
+/* Reads an answer's outcome for its job: an answer (NOERROR, NODATA,
+ * NXDOMAIN) is parsed into j->out and ends the job's waiting; a failure is
+ * noted against the server that gave it. */
+static void
+try_outcome(struct dns_batch *b, struct dns_job *j, const struct dns_try *t, int status, const unsigned char *abuf,
+    int alen)
+{
+	struct kv_dns_lookup *out = j->out;
+	/* The reply code straight from the fixed header (RFC 1035 4.1.1): c-ares
+	 * 1.18 maps only 0-5 to a status and passes 6-15 off as success. */
+	int wire = abuf != NULL && alen >= HFIXEDSZ ? abuf[3] & 0x0f : -1;
+	enum kv_rcode rc = KV_RC_ERROR;
+	const char *why = NULL;
+	int64_t now = kv_now_ms();
+
+	if ((wire == ns_r_noerror || wire == ns_r_nxdomain) && status != ARES_SUCCESS && status != ARES_ENODATA &&
+	    status != ARES_ENOTFOUND) {
+		why = ares_strerror(status); /* not seen with c-ares 1.18; never read as an answer */
+	} else if (wire == ns_r_noerror || wire == ns_r_nxdomain) {
+		enum kv_err prc = KV_OK;
+		/* The answer buffer lives only during this call: read it now. */
+		out->addrs = NULL;
+		out->n_addrs = 0;
+		out->chain = NULL;
+		out->n_chain = 0;
+		out->chain_loop = out->chain_truncated = false;
+		if (j->qtype == DNS_QSOA) {
+			struct ares_soa_reply *soa = NULL;
+			rc = KV_RC_NODATA;
+			if (status == ARES_SUCCESS && ares_parse_soa_reply(abuf, alen, &soa) == ARES_SUCCESS) {
+				out->ttl = soa->minttl;
+				rc = KV_RC_NOERROR;
+				ares_free_data(soa);
+			}
+		} else {
+			prc = dns_parse_answer(abuf, alen, j->qtype == DNS_QAAAA ? DNS_QAAAA : DNS_QA, b->out_arena, out,
+			    &j->need_final);
+			rc = wire == ns_r_nxdomain ? KV_RC_NXDOMAIN : out->n_addrs > 0 ? KV_RC_NOERROR : KV_RC_NODATA;
+		}
+		if (prc == KV_ENOMEM) {
+			b->err = KV_ENOMEM;
+			return;
+		}
+		if (prc != KV_OK) {
+			rc = KV_RC_ERROR;
+			why = prc == KV_ELIMIT ? "answer larger than kvpe keeps" : ares_strerror(ARES_EBADRESP);
+		}
+	} else if (wire == ns_r_refused) {
+		rc = KV_RC_REFUSED;
+	} else if (wire > 0) {
+		rc = KV_RC_SERVFAIL; /* SERVFAIL, and every code but NOERROR, NXDOMAIN, REFUSED */
+	} else if (status == ARES_ECONNREFUSED) {
+		/* c-ares' word for "ICMP port unreachable" on UDP, or a refused TCP
+		 * connect: nothing answers there at all. */
+		why = "connection refused: nothing listens on that port";
+	} else {
+		why = ares_strerror(status);
+	}
+	if (rc == KV_RC_NOERROR || rc == KV_RC_NODATA || rc == KV_RC_NXDOMAIN) {
+		j->answered = true;
+		job_close_tries(j); /* the first answer wins */
+		out->rcode = rc;
+		out->wire_rcode = wire;
+		out->error = NULL; /* an earlier failure of another server */
+		out->server = (int)t->server;
+		out->ms = (uint32_t)(now - t->sent_ms);
+		return;
+	}
+	j->failed |= 1u << t->server;
+	if (status == ARES_ECONNREFUSED)
+		j->refused |= 1u << t->server;
+	j->fail_rc = rc;
+	j->fail_wire = wire;
+	j->fail_server = t->server;
+	j->fail_ms = (uint32_t)(now - t->sent_ms);
+	out->error = why;
+}
+
+static void
+on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct dns_try *t = arg;
+	struct dns_batch *b = t->b;
+	struct dns_job *j = t->j;
+
+	KV_UNUSED(timeouts);
+	if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
+		return; /* the batch is going away, and its arena with the try */
+	if (status != ARES_ETIMEOUT && abuf != NULL)
+		b->stats.answers++;
+	if (j != NULL && status != ARES_ETIMEOUT && !j->answered) {
+		/* A timeout is c-ares giving up on this one try (after the whole
+		 * budget): the job's own timer decides. */
+		try_outcome(b, j, t, status, abuf, alen);
+		if (j->where != DW_COMPLETED)
+			job_put(b, j, DW_COMPLETED, false);
+	} else if (j == NULL && abuf != NULL) {
+		b->stats.late++; /* its name was decided already */
+	}
+	try_release(b, t);
+}
+
 static void
 job_send(struct dns_batch *b, struct dns_job *j, int64_t now)
 {
-	struct dns_chan *c = &b->r->chans[j->server];
+	struct dns_resolver *r = b->r;
+	struct dns_chan *c = &r->chans[j->server];
 	int type = j->qtype == DNS_QAAAA ? ns_t_aaaa : j->qtype == DNS_QTYPE_CNAME ? ns_t_cname
 	    : j->qtype == DNS_QSOA ? ns_t_soa : ns_t_a;
 	struct kv_dns_lookup *out = j->out;
+	struct dns_try *t = try_new(b);
+	int64_t deadline;
 
+	if (t == NULL) {
+		b->err = KV_ENOMEM;
+		return;
+	}
 	if (j->first_ms == 0)
 		j->first_ms = now;
+	deadline = j->first_ms + r->timeout_ms;
 	j->sent_ms = now;
+	j->due_ms = now + r->attempt_ms < deadline ? now + r->attempt_ms : deadline;
+	t->j = j;
+	t->b = b;
+	t->server = j->server;
+	t->sent_ms = now;
+	t->next = j->tries;
+	j->tries = t;
 	out->attempts++;
 	if (out->attempts > 1)
 		b->stats.retries++;
 	b->stats.queries++;
-	j->inflight = true;
-	list_push(&b->inflight, j, false);
+	job_wait(b, j);
 	if (b->inflight.n > b->stats.peak_inflight)
 		b->stats.peak_inflight = (unsigned)b->inflight.n;
-	c->due = true;
-	ares_query(c->ch, j->name, ns_c_in, type, on_answer, j);
+	/* May call back at once (a socket that cannot be opened). */
+	ares_query(c->ch, j->name, ns_c_in, type, on_answer, t);
 }
 
-static enum kv_rcode
-rcode_of(int status, const struct kv_dns_lookup *out)
+static uint32_t
+all_servers(const struct dns_resolver *r)
 {
-	switch (status) {
-	case ARES_SUCCESS:
-		return out->n_addrs > 0 ? KV_RC_NOERROR : KV_RC_NODATA;
-	case ARES_ENODATA:
-		return KV_RC_NODATA;
-	case ARES_ENOTFOUND:
-		return KV_RC_NXDOMAIN;
-	case ARES_ESERVFAIL:
-		return KV_RC_SERVFAIL;
-	case ARES_EREFUSED:
-		return KV_RC_REFUSED;
-	case ARES_ETIMEOUT:
-		return KV_RC_TIMEOUT;
-	default:
-		return KV_RC_ERROR;
+	return r->n_chans >= 32 ? UINT32_MAX : (1u << r->n_chans) - 1;
+}
+
+/* Round robin from the latest server, skipping those that failed. */
+static size_t
+next_server(const struct dns_batch *b, const struct dns_job *j)
+{
+	size_t n = b->r->n_chans;
+
+	for (size_t k = 1; k <= n; k++) {
+		size_t s = (j->server + k) % n;
+		if (!(j->failed & (1u << s)))
+			return s;
 	}
+	return j->server;
+}
+
+/* Enough of the budget is left for another try to be worth sending. */
+static bool
+time_for_another(const struct dns_batch *b, const struct dns_job *j, int64_t now)
+{
+	return (j->first_ms + b->r->timeout_ms - now) * 2 >= (int64_t)b->r->attempt_ms;
 }
 
 static void finish(struct dns_batch *b, struct dns_job *j);
@@ -727,16 +965,17 @@ finish_followup(struct dns_batch *b, struct dns_job *f)
 	struct kv_dns_lookup *out = p->out;
 
 	/* The follow-up's answer: need_final CNAME <target>; its chain is [name, target]. */
-	if (rcode_of(f->status, f->out) == KV_RC_NODATA && f->out->n_chain >= 2)
+	if (f->answered && f->out->rcode == KV_RC_NODATA && f->out->n_chain >= 2)
 		chain_push(b->out_arena, out, f->out->chain[f->out->n_chain - 1]);
 	else
-		out->chain_truncated = true;
+		out->chain_incomplete = true;
 	finish(b, p);
 }
 
 static void
 finish(struct dns_batch *b, struct dns_job *j)
 {
+	job_close_tries(j);
 	if (j->parent != NULL) {
 		finish_followup(b, j);
 		job_recycle(b, j);
@@ -747,80 +986,113 @@ finish(struct dns_batch *b, struct dns_job *j)
 	job_recycle(b, j);
 }
 
-/* Decides what an attempt's outcome means: final answer, follow-up, or retry. */
+/* No server answered: the latest failure answer, else a timeout. */
+static void
+finish_unanswered(struct dns_batch *b, struct dns_job *j, int64_t now)
+{
+	struct dns_resolver *r = b->r;
+	struct kv_dns_lookup *out = j->out;
+
+	if (j->failed == 0) {
+		out->rcode = KV_RC_TIMEOUT;
+		out->wire_rcode = -1;
+		out->server = (int)j->server;
+		out->ms = (uint32_t)(now - j->sent_ms);
+		out->error = NULL;
+	} else {
+		out->rcode = j->fail_rc;
+		out->wire_rcode = j->fail_wire;
+		out->server = (int)j->fail_server;
+		out->ms = j->fail_ms;
+		if (r->n_chans > 1 && (j->refused & all_servers(r)) == all_servers(r))
+			out->error = kv_arena_printf(b->out_arena,
+			    "connection refused by all %zu servers: nothing listens on their DNS port", r->n_chans);
+		else if (out->error != NULL)
+			out->error = kv_arena_strdup(b->out_arena, out->error);
+		if (j->fail_rc == KV_RC_ERROR && out->error == NULL)
+			b->err = KV_ENOMEM;
+	}
+	finish(b, j);
+}
+
+/* Whether a try is still open to a server that is not in `except`: it may
+ * still answer.  A server that refused the connection will not. */
+static bool
+open_try(const struct dns_job *j, uint32_t except)
+{
+	for (const struct dns_try *t = j->tries; t != NULL; t = t->next)
+		if (!(except & (1u << t->server)))
+			return true;
+	return false;
+}
+
+/* Decides what an outcome means: final answer, follow-up, failover or wait. */
 static void
 handle_completed(struct dns_batch *b, struct dns_job *j, int64_t now)
 {
 	struct dns_resolver *r = b->r;
-	struct kv_dns_lookup *out = j->out;
-	enum kv_rcode rc = rcode_of(j->status, out);
-	int64_t deadline = j->first_ms + r->timeout_ms;
-	bool budget = now + (int64_t)r->attempt_ms <= deadline + 50;
+	bool all_failed;
 
-	switch (rc) {
-	case KV_RC_NOERROR:
-	case KV_RC_NODATA:
-	case KV_RC_NXDOMAIN:
-		b->stats.answers++;
+	if (j->answered) {
 		b->window += 0.25;
 		if (b->window > r->max_inflight)
 			b->window = r->max_inflight;
-		out->rcode = rc;
 		if (j->need_final != NULL && !j->parent) {
 			struct kv_dns_lookup *scratch = kv_arena_calloc(b->jobs, 1, sizeof(*scratch));
 			struct dns_job *f = scratch ? job_new(b, job_name(b, j->need_final), DNS_QTYPE_CNAME, scratch) : NULL;
-			if (f != NULL && f->name == NULL)
-				f = NULL;
-			if (f == NULL) {
+			if (f == NULL || f->name == NULL) {
 				b->err = KV_ENOMEM;
-				break;
+				return;
 			}
 			f->parent = j;
 			scratch->qname = f->name;
 			scratch->server = -1;
-			f->server = j->server;
-			list_push(&b->queue, f, true);
+			scratch->wire_rcode = -1;
+			f->server = j->out->server >= 0 ? (size_t)j->out->server : 0;
+			job_put(b, f, DW_QUEUE, true);
 			return;
 		}
-		finish(b, j);
-		return;
-	case KV_RC_SERVFAIL:
-	case KV_RC_REFUSED:
-	case KV_RC_ERROR:
-		b->stats.answers++;
-		j->tried |= 1u << j->server;
-		for (size_t k = 1; k < r->n_chans && budget; k++) {
-			size_t s = (j->server + k) % r->n_chans;
-			if (!(j->tried & (1u << s))) {
-				j->server = s;
-				list_push(&b->queue, j, true);
-				return;
-			}
-		}
-		out->rcode = rc;
-		if (rc == KV_RC_ERROR)
-			out->error = kv_arena_strdup(b->out_arena, ares_strerror(j->status));
-		finish(b, j);
-		return;
-	case KV_RC_TIMEOUT:
-	case KV_RC_NONE:
-		b->stats.timeouts++;
-		if (now - b->cut_ms >= (int64_t)r->attempt_ms / 2) {
-			b->window /= 2;
-			if (b->window < DNS_MIN_WINDOW)
-				b->window = DNS_MIN_WINDOW;
-			b->cut_ms = now;
-		}
-		if (budget) {
-			j->server = (j->server + 1) % r->n_chans;
-			list_push(&b->queue, j, true);
-			return;
-		}
-		out->rcode = KV_RC_TIMEOUT;
 		finish(b, j);
 		return;
 	}
-	finish(b, j);
+	/* A failure answer: the next server's turn at once, unless one that
+	 * has not failed is being asked already.  An earlier try that is still
+	 * open may yet answer: it is waited for, within the budget. */
+	all_failed = (j->failed & all_servers(r)) == all_servers(r);
+	if (!all_failed && !open_try(j, j->failed) && time_for_another(b, j, now)) {
+		j->server = next_server(b, j);
+		job_put(b, j, DW_QUEUE, true);
+	} else if (open_try(j, j->refused)) {
+		job_wait(b, j);
+	} else {
+		finish_unanswered(b, j, now);
+	}
+}
+
+/* No answer by j->due_ms: send again (the earlier tries stay open), or
+ * the budget is spent. */
+static void
+handle_due(struct dns_batch *b, struct dns_job *j, int64_t now)
+{
+	struct dns_resolver *r = b->r;
+	bool all_failed = (j->failed & all_servers(r)) == all_servers(r);
+
+	b->stats.timeouts++;
+	if (now - b->cut_ms >= (int64_t)r->attempt_ms / 2) {
+		b->window /= 2;
+		if (b->window < DNS_MIN_WINDOW)
+			b->window = DNS_MIN_WINDOW;
+		b->cut_ms = now;
+	}
+	if (now >= j->first_ms + (int64_t)r->timeout_ms || (all_failed && !open_try(j, j->refused))) {
+		finish_unanswered(b, j, now);
+	} else if (!all_failed && time_for_another(b, j, now)) {
+		j->server = next_server(b, j);
+		job_put(b, j, DW_QUEUE, true);
+	} else {
+		j->due_ms = j->first_ms + r->timeout_ms;
+		job_wait(b, j);
+	}
 }
 
 enum kv_err
@@ -841,8 +1113,10 @@ dns_batch_run(struct dns_batch *b)
 			goto out;
 		}
 		while (b->completed.n > 0 && b->err == KV_OK)
-			handle_completed(b, list_pop(&b->completed), now);
-		while (waiting(b) > 0 && (double)b->inflight.n < b->window && take_token(b, now)) {
+			handle_completed(b, job_pop(b, DW_COMPLETED), now);
+		while (b->err == KV_OK && b->inflight.head != NULL && b->inflight.head->due_ms <= now)
+			handle_due(b, job_pop(b, DW_INFLIGHT), now);
+		while (b->err == KV_OK && waiting(b) > 0 && (double)b->inflight.n < b->window && take_token(b, now)) {
 			struct dns_job *j = next_job(b);
 			if (j == NULL) {
 				rc = KV_ENOMEM;
@@ -850,28 +1124,15 @@ dns_batch_run(struct dns_batch *b)
 			}
 			job_send(b, j, now);
 		}
+		if (b->err != KV_OK)
+			break;
 		if (b->completed.n > 0)
 			continue; /* a send failed at once */
 		if (b->inflight.n == 0 && waiting(b) == 0)
 			break;
-		if (b->inflight.n > 0) {
-			/* Every attempt has the same timeout, so the oldest send is due first. */
-			int64_t due = b->inflight.head->sent_ms + r->attempt_ms + 1 - now;
-			timeout = due < 0 ? 0 : (int)due;
-			if (due <= 0) {
-				/* Overdue by our clock but not c-ares' (a TCP retry after a
-				 * truncated answer restarts its timer): ask c-ares. */
-				struct timeval tv, *tp;
-				timeout = 1000;
-				for (size_t ci = 0; ci < r->n_chans; ci++) {
-					tp = ares_timeout(r->chans[ci].ch, NULL, &tv);
-					if (tp != NULL) {
-						int ms = (int)(tp->tv_sec * 1000 + tp->tv_usec / 1000) + 1;
-						if (ms < timeout)
-							timeout = ms;
-					}
-				}
-			}
+		if (b->inflight.head != NULL) {
+			int64_t due = b->inflight.head->due_ms - now;
+			timeout = due < 0 ? 0 : due > 200 ? 200 : (int)due;
 		}
 		if (waiting(b) > 0 && (double)b->inflight.n < b->window && r->qps) {
 			int wait = (int)(1000.0 * (1.0 - b->tokens) / r->qps) + 1;
@@ -907,10 +1168,6 @@ dns_batch_run(struct dns_batch *b)
 			ares_process_fd(r->chans[ci].ch,
 			    (pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) ? pfd[i].fd : ARES_SOCKET_BAD,
 			    (pfd[i].revents & POLLOUT) ? pfd[i].fd : ARES_SOCKET_BAD);
-		}
-		if (b->inflight.n > 0 && kv_now_ms() >= b->inflight.head->sent_ms + r->attempt_ms) {
-			for (size_t ci = 0; ci < r->n_chans; ci++)
-				ares_process_fd(r->chans[ci].ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 		}
 	}
 	rc = b->err;

@@ -46,7 +46,11 @@ bool kv_cidr_contains(const struct kv_cidr *c, const struct kv_addr *a);
 bool kv_addr_is_default_private(const struct kv_addr *a);
 bool kv_addr_is_private(const struct kv_addr *a, const struct kv_cidr *extra, size_t n_extra);
 
+/* "IPv4", "IPv4:PORT", "IPv6" or "[IPv6]:PORT".  An unbracketed IPv6
+ * address whose last group could be a port ("::1:53": ::1 port 53, or the
+ * address ::1:53?) is refused: kv_hostport_ambiguous says so. */
 enum kv_err kv_hostport_parse(const char *s, uint16_t default_port, struct kv_hostport *out);
+bool kv_hostport_ambiguous(const char *s);
 void kv_hostport_format(const struct kv_hostport *hp, char *buf, size_t size);
 
 #endif

@@ -3,7 +3,10 @@
  * Many queries in flight (bounded), paced to --dns-qps, each answer kept whole:
  * rcode, the CNAME chain, addresses, TTL, which server answered and how long it
  * took.  A lost answer is retried (next server first) within the per-name time
- * budget before it becomes KV_RC_TIMEOUT.  Library types stay inside dns.c. */
+ * budget before it becomes KV_RC_TIMEOUT; an answer to an earlier try that
+ * arrives within the budget still counts.  A reply code other than NOERROR
+ * and NXDOMAIN is a server failure: the next server is asked.  Library types
+ * stay inside dns.c. */
 #ifndef KVPE_DNS_H
 #define KVPE_DNS_H
 
@@ -32,6 +35,7 @@ struct dns_cfg {
 struct dns_stats {
 	unsigned long queries; /* packets sent, retries included */
 	unsigned long retries, timeouts, answers;
+	unsigned long late; /* answers that came after their name was decided */
 	unsigned peak_inflight;
 };
 

@@ -18,8 +18,11 @@ enum kv_severity { KV_SEV_LOW, KV_SEV_MEDIUM, KV_SEV_HIGH };
 	X(ENDPOINT_NO_ADDRESS, HIGH, false, "an approved private endpoint has no private IP address")  \
 	X(DNS_NXDOMAIN, HIGH, false, "the vault name does not resolve (NXDOMAIN)")                     \
 	X(DNS_NO_ANSWER, HIGH, false, "the vault name resolves to no address (NOERROR, no data)")      \
-	X(DNS_SERVFAIL, HIGH, true, "the resolver failed (SERVFAIL or REFUSED)")                       \
+	X(DNS_SERVFAIL, HIGH, true,                                                                    \
+	    "the resolver failed (SERVFAIL, REFUSED, another reply code, no server reachable)")       \
 	X(DNS_TIMEOUT, HIGH, true, "the resolver did not answer in time")                              \
+	X(DNS_CHAIN_INCOMPLETE, HIGH, true,                                                            \
+	    "the CNAME chain could not be read whole (longer than kvpe follows)")                      \
 	X(DNS_PUBLIC_ADDRESS, HIGH, false, "the vault name resolves to a public address")              \
 	X(DNS_ADDRESS_MISMATCH, HIGH, false,                                                           \
 	    "the vault name resolves to a private address the endpoint does not own")                  \

@@ -64,6 +64,13 @@ void report_file_abort(struct report_file *f);
 /* report_file_open + one write + commit, for text already rendered. */
 enum kv_err report_write_file(const char *path, const char *data, size_t len, char *err, size_t size);
 
+struct jw;
+/* A lookup's failure in JSON, beside its "rcode": "rcode_num" (the reply
+ * code a server failure came with, e.g. 9 for NOTAUTH), "error" (what went
+ * wrong without an answer), and "chain_incomplete" when true.  Nothing for
+ * a lookup that did not fail. */
+void report_json_lookup_failure(struct jw *w, const struct kv_dns_lookup *l);
+
 /* Per-format writers (report_*.c). */
 enum kv_err report_json(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
 enum kv_err report_table(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);

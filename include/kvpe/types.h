@@ -83,29 +83,32 @@ enum kv_rcode {
 	KV_RC_NOERROR,
 	KV_RC_NODATA,
 	KV_RC_NXDOMAIN,
-	KV_RC_SERVFAIL,
+	KV_RC_SERVFAIL, /* SERVFAIL, or any reply code but NOERROR, NXDOMAIN, REFUSED (see wire_rcode) */
 	KV_RC_REFUSED,
 	KV_RC_TIMEOUT,
-	KV_RC_ERROR /* malformed answer, connection refused, ... */
+	KV_RC_ERROR /* malformed answer, connection refused, ... (see error) */
 };
 
 #define KV_DNS_CHAIN_MAX 16
+#define KV_DNS_SERVERS_MAX 32 /* resolvers asked at most (--dns-server, resolv.conf) */
 
 struct kv_dns_lookup {
 	enum kv_rcode rcode;
+	int wire_rcode; /* RCODE of the answer that decided rcode (0-15); -1: no answer was read */
 	const char *qname;
 	const char **chain; /* qname first, then each CNAME target, lower-case */
 	size_t n_chain;
-	bool chain_loop;      /* a name repeats in the chain */
-	bool chain_truncated; /* longer than KV_DNS_CHAIN_MAX */
+	bool chain_loop;       /* a name repeats in the chain */
+	bool chain_truncated;  /* longer than KV_DNS_CHAIN_MAX: cut, nothing past the cut is known */
+	bool chain_incomplete; /* the chain's last name could not be learned (its follow-up query failed) */
 	struct kv_addr *addrs; /* sorted, unique */
 	size_t n_addrs;
 	uint32_t ttl;  /* smallest TTL along the answer */
 	uint32_t neg_ttl; /* for NXDOMAIN/NODATA: the zone's negative TTL when asked (--wait), else 0 */
 	int server;    /* index into the report's resolvers, -1 if none answered */
-	uint32_t ms;   /* time of the final attempt */
-	uint32_t attempts;
-	const char *error; /* resolver library text for KV_RC_ERROR */
+	uint32_t ms;   /* from sending the query that was answered (or the last one) to its outcome */
+	uint32_t attempts; /* queries sent, retries and other servers included */
+	const char *error; /* what went wrong, for KV_RC_ERROR */
 };
 
 struct kv_dns_obs {
@@ -193,6 +196,12 @@ struct kv_report {
 enum kv_err kv_target_names(struct kv_arena *a, struct kv_target *t);
 
 const char *kv_rcode_name(enum kv_rcode rc);
+/* The mnemonic of a DNS header RCODE (RFC 6895): "NOTAUTH" for 9; NULL for
+ * 11-15, which no RFC assigns. */
+const char *kv_wire_rcode_name(int rcode);
+/* A lookup's rcode as messages say it: kv_rcode_name, or for a server
+ * failure that came with another reply code, "rcode 9 NOTAUTH". */
+const char *kv_lookup_rcode_text(struct kv_arena *a, const struct kv_dns_lookup *lk);
 const char *kv_status_name(enum kv_status st);
 const char *kv_pe_state_name(enum kv_pe_state st);
 const char *kv_probe_level_name(enum kv_probe_level lv);

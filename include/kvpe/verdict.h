@@ -33,6 +33,13 @@ bool verdict_addr_private(const struct verdict_cfg *cfg, const struct kv_target 
 /* True when the chain of `lk` passes through `pl_fqdn`. */
 bool verdict_chain_has(const struct kv_dns_lookup *lk, const char *name);
 
+/* A lookup that failed (TIMEOUT, SERVFAIL, REFUSED, ERROR): no answer to judge. */
+bool verdict_lookup_failed(const struct kv_dns_lookup *lk);
+
+/* Why the DNS of a name could not be checked whole (its A lookup failed,
+ * its chain was cut, its AAAA query failed beside a good A answer), or NULL. */
+const char *verdict_dns_unchecked(struct kv_arena *a, const struct kv_dns_obs *d);
+
 /* One-line diagnosis of a vault's DNS, for `kvpe resolve`. */
 const char *verdict_dns_summary(const struct verdict_cfg *cfg, struct kv_arena *a,
     const struct kv_result *r);

@@ -512,6 +512,29 @@ def dns_seeds():
     p.rr(Q, 1, bytes([10, 1, 0]))  # A with 3 bytes of data
     w("a-short-rdata.bin", p)
 
+    # Bigger than any fixed array (a TCP answer): every address is read;
+    # the public one is the last record, then the first.
+    p = Packet(Q, compress=True)
+    p.cname(Q, PL, 60)
+    for i in range(1099):
+        p.a(PL, "10.50.%d.%d" % (i // 250, 1 + i % 250), 30)
+    p.a(PL, "52.1.2.3", 7)
+    w("1100-addresses-public-last.bin", p)
+
+    p = Packet(Q, qtype=28, compress=True)
+    p.cname(Q, PL, 60)
+    p.aaaa(PL, "2001:db8::52", 7)
+    for i in range(1099):
+        p.aaaa(PL, "fd00::%x" % (i + 1), 30)
+    w("1100-aaaa-public-first.bin", p)
+
+    # A reply code c-ares 1.18 passes off as success (6-15), with records:
+    # kvpe's resolver reads the RCODE from the header and never parses these;
+    # the parser stays safe on them anyway.
+    p = Packet(Q, rcode=9, compress=True)
+    p.a(Q, "10.1.0.4")
+    w("rcode-9-notauth-with-answer.bin", p)
+
 
 # ---------------------------------------------------------------- HTTP headers
 

@@ -50,4 +50,12 @@ RC=0
 ip netns exec "$NS" "$KVPE" resolve --format json kv-healthy.vault.azure.net >"$T/r.json" 2>"$T/r.err" || RC=$?
 expect_rc "resolve via the system resolver" 0
 expect_eq "resolve: diagnosis" "$(jq -r '.names[0].diagnosis' "$T/r.json" | cut -d: -f1)" private
+
+# More servers than kvpe asks (32) in resolv.conf: a clear reason, exit 2.
+for i in $(seq 1 33); do echo "nameserver 127.0.0.$i"; done >"/etc/netns/$NS/resolv.conf"
+RC=0
+ip netns exec "$NS" "$KVPE" check --probe off --vault kv-healthy >"$T/many.out" 2>"$T/many.err" || RC=$?
+expect_rc "33 servers in resolv.conf" 2
+expect_eq "33 servers in resolv.conf: says so" \
+	"$(wc -l <"$T/many.err") $(grep -c '/etc/resolv.conf: more than 32 DNS servers; kvpe asks at most 32' "$T/many.err")" "1 1"
 finish

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""dnsfault.py PORT PIDFILE: a deliberately broken DNS server for kvpe's
-fault tests (UDP and TCP on 127.0.0.1:PORT).  The first label of the query
-name picks the misbehaviour:
+"""dnsfault.py PORT PIDFILE [--good]: a deliberately broken DNS server for
+kvpe's fault tests (UDP and TCP on 127.0.0.1:PORT).  The first label of the
+query name picks the misbehaviour:
 
   kv-loop     a CNAME loop (a -> b -> a), no address
   kv-chainN   an N-step CNAME chain (N < 30), then an A record (10.30.0.1):
@@ -13,13 +13,40 @@ name picks the misbehaviour:
   kv-trunc    a packet cut in the middle of the answer section (TC clear)
   kv-garbage  a reply that is not DNS at all
   kv-ok       a plain A answer 10.0.0.5 (control)
+  kv-big-first, kv-big-last, kv-big-both, kv-big-ok
+              <name> CNAME <label>.privatelink.vaultcore.azure.net, then
+              1,100 A records 10.50.x.y (4,000 for kv-big-max, the most a
+              64 KB TCP answer holds); the public 52.1.2.3 is the first
+              record, the last, both, or absent.  Truncated over UDP (TC),
+              whole over TCP.
+  kv-big6-first, kv-big6-last, kv-big6-ok
+              the same chain, one A 10.0.0.5, and 1,100 AAAA records
+              fd00::x with the public 2001:db8::52 first, last, or absent
+  kv-aaaa-servfail, kv-aaaa-refused, kv-aaaa-timeout, kv-aaaa-notauth
+              a right answer to A (chain through the privatelink name, A
+              10.0.0.5); the AAAA query gets SERVFAIL, REFUSED, NOTAUTH
+              (9), or no answer at all
+  kv-slow     the right answer (chain, A 10.0.0.5, AAAA NODATA), each
+              sent 3 s after the query came
+  kv-rcode-N  reply code N (1-15) to every query, no records
+  kv-plchainN the chain <name> -> <label>.privatelink.vaultcore.azure.net
+              -> c0 -> ... -> c(N-1), then A 10.30.0.1
 anything else: NXDOMAIN.  AAAA queries get NOERROR without data.
+
+With --good, every name gets the right answer of kv-ok's kind: <name>
+CNAME <label>.privatelink.vaultcore.azure.net, A 10.0.0.5 (AAAA: NODATA) --
+the healthy second server of a failover.
 """
 import os
 import socket
 import struct
 import sys
 import threading
+
+GOOD = "--good" in sys.argv[3:]
+SLOW_S = 3.0
+PUBLIC4 = socket.inet_aton("52.1.2.3")
+PUBLIC6 = socket.inet_pton(socket.AF_INET6, "2001:db8::52")
 
 
 def name_bytes(labels):
@@ -44,12 +71,78 @@ def rr(owner_labels, rtype, rdata, ttl=30):
     return name_bytes(owner_labels) + struct.pack(">HHIH", rtype, 1, ttl, len(rdata)) + rdata
 
 
+PL_ZONE = [b"privatelink", b"vaultcore", b"azure", b"net"]
+
+
+def big_answer(first, qtype, head_len, question, labels):
+    """<name> CNAME <label>.privatelink..., then many A (or AAAA) records
+    owned by the target through a compression pointer (2 bytes), so that
+    4,000 of them fit one 64 KB message."""
+    target = [labels[0]] + PL_ZONE
+    cname = struct.pack(">HHHIH", 0xC00C, 5, 1, 30, len(name_bytes(target))) + name_bytes(target)
+    ptr = 0xC000 | (head_len + len(question) + 12)  # the CNAME's rdata
+    v6 = first.startswith("kv-big6-")
+    count = 4000 if first == "kv-big-max" else 1100
+    if v6 != (qtype == 28):
+        if v6:  # the A side of an AAAA case: one right address
+            return [cname, struct.pack(">HHHIH", ptr, 1, 1, 30, 4) + socket.inet_aton("10.0.0.5")]
+        return [cname]  # AAAA of an A case: NODATA
+    if v6:
+        addrs = [socket.inet_pton(socket.AF_INET6, "fd00::%x" % (i + 1)) for i in range(count)]
+    else:
+        addrs = [socket.inet_aton("10.50.%d.%d" % (i // 250, 1 + i % 250)) for i in range(count)]
+    pub = PUBLIC6 if v6 else PUBLIC4
+    where = first.rsplit("-", 1)[1]
+    if where in ("first", "both"):
+        addrs[0] = pub
+    if where in ("last", "both"):
+        addrs[-1] = pub
+    rtype = 28 if v6 else 1
+    return [cname] + [struct.pack(">HHHIH", ptr, rtype, 1, 30, len(a)) + a for a in addrs]
+
+
+def right_answer(labels, qtype):
+    """<name> CNAME <label>.privatelink.vaultcore.azure.net, A 10.0.0.5."""
+    target = [labels[0]] + PL_ZONE
+    an = [rr(labels, 5, name_bytes(target))]
+    if qtype == 1:
+        an.append(rr(target, 1, socket.inet_aton("10.0.0.5")))
+    return an
+
+
 def answer(q, tcp):
+    """The reply to a query, or None for no reply at all."""
     qid, labels, qtype, question = parse_query(q)
     first = labels[0].decode("latin-1").lower() if labels else ""
     zone = labels[1:]
     flags, rcode, an = 0x8180, 0, []
-    if qtype == 28:  # AAAA: nothing, for every name
+    if GOOD or first == "kv-slow":
+        an = right_answer(labels, qtype)
+    elif first.startswith("kv-big"):
+        an = big_answer(first, qtype, 12, question, labels)
+        if not tcp and an:
+            flags |= 0x0200  # TC: too big for 512 bytes
+            an = []
+    elif first.startswith("kv-aaaa-"):
+        mode = first[8:]
+        if qtype != 28:
+            an = right_answer(labels, qtype)
+        elif mode == "timeout":
+            return None
+        else:
+            rcode = {"servfail": 2, "refused": 5, "notauth": 9}.get(mode, 2)
+    elif first.startswith("kv-rcode-") and first[9:].isdigit() and 1 <= int(first[9:]) <= 15:
+        rcode = int(first[9:])
+    elif first.startswith("kv-plchain") and first[10:].isdigit() and int(first[10:]) <= 30:
+        prev = [labels[0]] + PL_ZONE
+        an = [rr(labels, 5, name_bytes(prev))]
+        for i in range(int(first[10:])):
+            nxt = [b"c%d" % i] + zone
+            an.append(rr(prev, 5, name_bytes(nxt)))
+            prev = nxt
+        if qtype == 1:
+            an.append(rr(prev, 1, socket.inet_aton("10.30.0.1")))
+    elif qtype == 28:  # AAAA: nothing, for every other name
         pass
     elif first == "kv-ok":
         an = [rr(labels, 1, socket.inet_aton("10.0.0.5"))]
@@ -94,13 +187,42 @@ def answer(q, tcp):
     return pkt
 
 
+def delay_of(q):
+    try:
+        labels = parse_query(q)[1]
+        return SLOW_S if labels and labels[0].lower() == b"kv-slow" else 0
+    except Exception:
+        return 0
+
+
+def reply_udp(sock, q, peer):
+    try:
+        a = answer(q, False)
+        if a is not None:
+            sock.sendto(a, peer)
+    except Exception:
+        pass
+
+
 def serve_udp(sock):
     while True:
         q, peer = sock.recvfrom(4096)
-        try:
-            sock.sendto(answer(q, False), peer)
-        except Exception:
-            pass
+        d = delay_of(q)
+        if d:
+            threading.Timer(d, reply_udp, args=(sock, q, peer)).start()
+        else:
+            reply_udp(sock, q, peer)
+
+
+SEND_LOCK = threading.Lock()
+
+
+def send_tcp(conn, a):
+    try:
+        with SEND_LOCK:
+            conn.sendall(struct.pack(">H", len(a)) + a)
+    except Exception:
+        pass
 
 
 def serve_tcp_conn(conn):
@@ -117,7 +239,13 @@ def serve_tcp_conn(conn):
                     return
                 q += chunk
             a = answer(q, True)
-            conn.sendall(struct.pack(">H", len(a)) + a)
+            if a is None:
+                continue
+            d = delay_of(q)
+            if d:
+                threading.Timer(d, send_tcp, args=(conn, a)).start()
+            else:
+                send_tcp(conn, a)
     except Exception:
         pass
     finally:

@@ -1,6 +1,6 @@
 /* test_dns_parse.c — answer → chain/addresses extraction through c-ares'
  * parsers, from packets built here: CNAME chains, loops, long chains,
- * upper-case and 100+ address answers, malformed packets. */
+ * upper-case, 100+ and 4,000-address answers, malformed packets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -299,6 +299,85 @@ test_many_addresses(void **state)
 	kv_arena_free(a);
 }
 
+/* An A or AAAA record owned by the question name through a compression
+ * pointer (2 bytes), so that 4,000 fit one 64 KB message. */
+static void
+rr_at_question(struct pkt *p, unsigned type, const unsigned char *rdata, unsigned rdlen, unsigned ttl)
+{
+	put16(p, 0xC00C);
+	put16(p, type);
+	put16(p, 1);
+	put16(p, ttl >> 16);
+	put16(p, ttl & 0xffff);
+	put16(p, rdlen);
+	memcpy(p->b + p->n, rdata, rdlen);
+	p->n += rdlen;
+	p->ancount++;
+	p->b[6] = (unsigned char)(p->ancount >> 8);
+	p->b[7] = (unsigned char)(p->ancount & 0xff);
+}
+
+/* Answers larger than any fixed array: every address and every TTL is read
+ * (c-ares 1.18 silently stops filling its TTL array at the size given, and
+ * kvpe once kept only the first 1,024 addresses).  The odd address is the
+ * first record, then the last. */
+static void
+test_big_answers(void **state)
+{
+	static const struct {
+		unsigned qtype, count;
+		bool pub_first, pub_last;
+	} cases[] = {
+	    {1, 1100, true, false}, {1, 1100, false, true}, {1, 4000, false, true},
+	    {28, 1100, true, false}, {28, 1100, false, true}, {28, 2300, false, true},
+	};
+
+	(void)state;
+	for (size_t c = 0; c < KV_ARRAY_LEN(cases); c++) {
+		struct kv_arena *a = kv_arena_new(64 * 1024);
+		struct pkt *p = calloc(1, sizeof(*p));
+		const char *need;
+		enum kv_err rc;
+		struct kv_dns_lookup lk;
+		struct kv_addr pub;
+		bool aaaa = cases[c].qtype == 28;
+		unsigned n = cases[c].count;
+
+		assert_non_null(p);
+		assert_int_equal(kv_addr_parse(aaaa ? "2001:db8::52" : "52.1.2.3", &pub), KV_OK);
+		pkt_start(p, "kv.privatelink.vaultcore.azure.net", cases[c].qtype, 0);
+		for (unsigned i = 0; i < n; i++) {
+			bool odd = (i == 0 && cases[c].pub_first) || (i == n - 1 && cases[c].pub_last);
+			unsigned char rd[16] = {0xfd, 0};
+			if (odd)
+				memcpy(rd, pub.b, aaaa ? 16 : 4);
+			else if (aaaa) {
+				rd[14] = (unsigned char)(i >> 8);
+				rd[15] = (unsigned char)(i & 0xff);
+			} else {
+				rd[0] = 10;
+				rd[1] = 50;
+				rd[2] = (unsigned char)(i / 250);
+				rd[3] = (unsigned char)(1 + i % 250);
+			}
+			/* The smallest TTL sits on the last record. */
+			rr_at_question(p, cases[c].qtype, rd, aaaa ? 16 : 4, i == n - 1 ? 7 : 30);
+		}
+		assert_true(p->n <= 65535);
+		memset(&lk, 0, sizeof(lk));
+		lk.qname = "kv.privatelink.vaultcore.azure.net";
+		rc = dns_parse_answer(p->b, (int)p->n, aaaa ? DNS_QAAAA : DNS_QA, a, &lk, &need);
+		assert_int_equal(rc, KV_OK);
+		assert_int_equal(lk.n_addrs, n);
+		assert_true(kv_addr_in_list(&pub, lk.addrs, lk.n_addrs));
+		for (size_t i = 1; i < lk.n_addrs; i++)
+			assert_true(kv_addr_cmp(&lk.addrs[i - 1], &lk.addrs[i]) < 0);
+		assert_int_equal(lk.ttl, 7);
+		free(p);
+		kv_arena_free(a);
+	}
+}
+
 static void
 test_aaaa(void **state)
 {
@@ -378,6 +457,7 @@ main(void)
 	    cmocka_unit_test(test_loop_detected),
 	    cmocka_unit_test(test_chain_capped),
 	    cmocka_unit_test(test_many_addresses),
+	    cmocka_unit_test(test_big_answers),
 	    cmocka_unit_test(test_aaaa),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_lookup_from),

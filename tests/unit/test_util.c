@@ -120,6 +120,33 @@ test_hostport(void **state)
 	assert_int_not_equal(kv_hostport_parse("[fd00::53", 53, &hp), KV_OK);
 	assert_int_not_equal(kv_hostport_parse("dns.example:53", 53, &hp), KV_OK);
 	assert_int_not_equal(kv_hostport_parse("", 53, &hp), KV_OK);
+	/* An unbracketed IPv6 address whose last group could be a port is
+	 * ambiguous: refused, not silently port 53 of another address. */
+	static const struct {
+		const char *s;
+		bool ambiguous;
+	} v6[] = {
+	    {"::1:53", true}, {"fd00::1:5353", true}, {"2001:db8::53:853", true}, {"::1:0", true},
+	    {"::1", false}, {"fd00::53", false}, {"::53", false}, {"2001:db8::53", false},
+	    {"1:2:3:4:5:6:7:8", false}, {"::ffff:10.0.0.1", false}, {"[::1]:53", false}, {"[::1:53]", false},
+	    {"10.0.0.4:53", false}, {"1::", false}, {"::1:123456", false},
+	};
+	for (size_t i = 0; i < KV_ARRAY_LEN(v6); i++) {
+		if (kv_hostport_ambiguous(v6[i].s) != v6[i].ambiguous) {
+			print_error("'%s': ambiguous should be %d\n", v6[i].s, v6[i].ambiguous);
+			fail();
+		}
+		if (v6[i].ambiguous)
+			assert_int_not_equal(kv_hostport_parse(v6[i].s, 53, &hp), KV_OK);
+	}
+	assert_int_equal(kv_hostport_parse("::1", 53, &hp), KV_OK);
+	kv_hostport_format(&hp, buf, sizeof(buf));
+	assert_string_equal(buf, "[::1]:53");
+	assert_int_equal(kv_hostport_parse("[::1:53]", 53, &hp), KV_OK); /* the address ::1:53 */
+	assert_int_equal(hp.addr.family, 6);
+	assert_int_equal(hp.addr.b[13], 1);
+	assert_int_equal(hp.addr.b[15], 0x53);
+	assert_int_equal(hp.port, 53);
 }
 
 static void

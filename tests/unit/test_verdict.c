@@ -81,8 +81,8 @@ static const struct dns_case dns_cases[] = {
 	{"a long chain through the alias", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
 	    "kv.vault.azure.net c1.x c2.x c3.x c4.x c5.x c6.x c7.x c8.x c9.x kv" PL, 0, 0, "10.1.0.4", NULL, NULL, "",
 	    KV_ST_PASS},
-	{"a chain longer than 8 that never passes the alias", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
-	    "kv.vault.azure.net c1.x c2.x c3.x c4.x c5.x c6.x c7.x c8.x c9.x", 0, 1, "10.1.0.4", NULL, NULL,
+	{"a long chain that never passes the alias", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
+	    "kv.vault.azure.net c1.x c2.x c3.x c4.x c5.x c6.x c7.x c8.x c9.x", 0, 0, "10.1.0.4", NULL, NULL,
 	    "DNS_NO_PRIVATELINK_CNAME", KV_ST_FAIL},
 	{"CNAME loop with no address", "kv", 0, NULL, KV_RC_NODATA, "kv.vault.azure.net kv" PL " kv.vault.azure.net",
 	    1, 0, NULL, NULL, NULL, "DNS_NO_ANSWER", KV_ST_FAIL},
@@ -97,6 +97,59 @@ static const struct dns_case dns_cases[] = {
 	    "h1.managedhsm.azure.net h1" PL, 0, 0, "10.1.2.4", NULL, NULL, "DNS_NO_PRIVATELINK_CNAME", KV_ST_FAIL},
 	{"not resolved at all: no DNS finding", "kv", 0, NULL, KV_RC_NONE, NULL, 0, 0, NULL, NULL, NULL, "",
 	    KV_ST_PASS},
+};
+
+/* Edges of the answer: a failed AAAA lookup, a chain kvpe could not read whole. */
+struct dns_edge {
+	struct dns_case c;
+	enum kv_rcode aaaa_rc; /* the AAAA lookup's outcome (NONE: as dns_case says) */
+	bool incomplete;       /* the chain's last name could not be learned */
+};
+
+static const struct dns_edge dns_edges[] = {
+	/* No silent pass, no diagnosis from what was not seen: a cut chain. */
+	{{"a chain cut at the limit: not checked, no override-zone diagnosis", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
+	     "kv.vault.azure.net c1.x c2.x c3.x c4.x c5.x c6.x c7.x c8.x c9.x", 0, 1, "10.1.0.4", NULL, NULL,
+	     "DNS_CHAIN_INCOMPLETE", KV_ST_ERROR},
+	    KV_RC_NONE, 0},
+	{{"a cut chain through the alias, right answer: still not checked", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
+	     C_OK("kv") " c1.x c2.x", 0, 1, "10.1.0.4", NULL, NULL, "DNS_CHAIN_INCOMPLETE", KV_ST_ERROR},
+	    KV_RC_NONE, 0},
+	{{"a cut chain to a public address: public, not 'no endpoint'", "kv", 0, NULL, KV_RC_NOERROR,
+	     "kv.vault.azure.net c1.x c2.x", 0, 1, "52.1.2.3", NULL, NULL, "DNS_CHAIN_INCOMPLETE,DNS_PUBLIC_ADDRESS",
+	     KV_ST_ERROR},
+	    KV_RC_NONE, 0},
+	{{"a cut chain ending in NXDOMAIN", "kv", 0, "10.1.0.4", KV_RC_NXDOMAIN, "kv.vault.azure.net c1.x c2.x", 0, 1,
+	     NULL, NULL, NULL, "DNS_NXDOMAIN,DNS_CHAIN_INCOMPLETE", KV_ST_ERROR},
+	    KV_RC_NONE, 0},
+	{{"the chain's last name unknown: not checked", "kv", 0, "10.1.0.4", KV_RC_NOERROR,
+	     "kv.vault.azure.net c1.x c2.x", 0, 0, "10.1.0.4", NULL, NULL, "DNS_CHAIN_INCOMPLETE", KV_ST_ERROR},
+	    KV_RC_NONE, 1},
+	/* IPv6 not checked: a failed AAAA query beside a right A answer. */
+	{{"AAAA SERVFAIL beside a right A", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", NULL,
+	     NULL, "DNS_SERVFAIL", KV_ST_ERROR},
+	    KV_RC_SERVFAIL, 0},
+	{{"AAAA REFUSED beside a right A", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", NULL,
+	     NULL, "DNS_SERVFAIL", KV_ST_ERROR},
+	    KV_RC_REFUSED, 0},
+	{{"AAAA timeout beside a right A", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", NULL,
+	     NULL, "DNS_TIMEOUT", KV_ST_ERROR},
+	    KV_RC_TIMEOUT, 0},
+	{{"AAAA unreadable beside a right A", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", NULL,
+	     NULL, "DNS_SERVFAIL", KV_ST_ERROR},
+	    KV_RC_ERROR, 0},
+	{{"AAAA SERVFAIL beside a public A: both said", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0,
+	     "52.1.2.3", NULL, NULL, "DNS_SERVFAIL,DNS_PUBLIC_ADDRESS", KV_ST_ERROR},
+	    KV_RC_SERVFAIL, 0},
+	{{"AAAA SERVFAIL beside NXDOMAIN: the vault fails anyway", "kv", 0, "10.1.0.4", KV_RC_NXDOMAIN, C_OK("kv"), 0,
+	     0, NULL, NULL, NULL, "DNS_NXDOMAIN", KV_ST_FAIL},
+	    KV_RC_SERVFAIL, 0},
+	{{"AAAA NXDOMAIN beside a right A is an answer", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0,
+	     "10.1.0.4", NULL, NULL, "", KV_ST_PASS},
+	    KV_RC_NXDOMAIN, 0},
+	{{"AAAA NODATA beside a right A is an answer", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0,
+	     "10.1.0.4", NULL, NULL, "", KV_ST_PASS},
+	    KV_RC_NODATA, 0},
 };
 
 static struct kv_addr *
@@ -144,6 +197,9 @@ build(struct kv_arena *a, const struct dns_case *c, struct kv_target *t, struct 
 	}
 	r->dns.a.chain_loop = c->loop;
 	r->dns.a.chain_truncated = c->truncated;
+	r->dns.a.wire_rcode = -1;
+	r->dns.aaaa.server = -1;
+	r->dns.aaaa.wire_rcode = -1;
 	r->dns.a.addrs = parse_addrs(a, c->a, &r->dns.a.n_addrs);
 	if (c->aaaa) {
 		r->dns.aaaa.rcode = KV_RC_NOERROR;
@@ -168,35 +224,56 @@ codes_of(struct kv_arena *a, const struct kv_result *r)
 	return s;
 }
 
+/* Judges one case; `edge` adds the AAAA outcome and the chain's end. */
+static void
+run_case(const struct dns_case *c, const struct dns_edge *edge)
+{
+	struct kv_arena *a = kv_arena_new(4096);
+	struct kv_target t;
+	struct kv_result r;
+	struct verdict_cfg vc;
+	struct kv_cidr cidrs[8];
+	const char *got;
+
+	build(a, c, &t, &r, &vc, cidrs);
+	if (edge != NULL) {
+		if (edge->aaaa_rc != KV_RC_NONE)
+			r.dns.aaaa.rcode = edge->aaaa_rc;
+		r.dns.a.chain_incomplete = edge->incomplete;
+	}
+	assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
+	got = codes_of(a, &r);
+	if (strcmp(got, c->want) != 0 || r.status != c->status) {
+		print_error("case '%s': got [%s] status %s, want [%s] status %s\n", c->label, got,
+		    kv_status_name(r.status), c->want, kv_status_name(c->status));
+		fail();
+	}
+	for (size_t k = 0; k < r.n_findings; k++) {
+		assert_non_null(r.findings[k].message);
+		assert_true(strlen(r.findings[k].message) > 10);
+		assert_non_null(r.findings[k].remediation);
+		assert_true(strlen(r.findings[k].remediation) > 10);
+	}
+	/* What kvpe resolve says agrees: never "private" for an unchecked name. */
+	if (r.status == KV_ST_ERROR)
+		assert_null(strstr(verdict_dns_summary(&vc, a, &r), "private: "));
+	kv_arena_free(a);
+}
+
 static void
 test_dns_rules(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < KV_ARRAY_LEN(dns_cases); i++) {
-		const struct dns_case *c = &dns_cases[i];
-		struct kv_arena *a = kv_arena_new(4096);
-		struct kv_target t;
-		struct kv_result r;
-		struct verdict_cfg vc;
-		struct kv_cidr cidrs[8];
-		const char *got;
+	for (size_t i = 0; i < KV_ARRAY_LEN(dns_cases); i++)
+		run_case(&dns_cases[i], NULL);
+}
 
-		build(a, c, &t, &r, &vc, cidrs);
-		assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
-		got = codes_of(a, &r);
-		if (strcmp(got, c->want) != 0 || r.status != c->status) {
-			print_error("case '%s': got [%s] status %s, want [%s] status %s\n", c->label, got,
-			    kv_status_name(r.status), c->want, kv_status_name(c->status));
-			fail();
-		}
-		for (size_t k = 0; k < r.n_findings; k++) {
-			assert_non_null(r.findings[k].message);
-			assert_true(strlen(r.findings[k].message) > 10);
-			assert_non_null(r.findings[k].remediation);
-			assert_true(strlen(r.findings[k].remediation) > 10);
-		}
-		kv_arena_free(a);
-	}
+static void
+test_dns_edges(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < KV_ARRAY_LEN(dns_edges); i++)
+		run_case(&dns_edges[i].c, &dns_edges[i]);
 }
 
 /* Messages name the observed and the expected values; remediations fill in
@@ -239,6 +316,117 @@ test_summary_line(void **state)
 	build(a, &c, &t, &r, &vc, cidrs);
 	assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
 	assert_non_null(strstr(verdict_dns_summary(&vc, a, &r), "NXDOMAIN"));
+	kv_arena_free(a);
+}
+
+/* The edges name what went wrong: the reply code, the refused connection,
+ * the failed AAAA query, the cut chain; and kvpe resolve says the same. */
+static void
+test_edge_messages(void **state)
+{
+	static const struct {
+		enum kv_rcode a_rc, aaaa_rc;
+		int wire;
+		const char *error;
+		bool truncated;
+		const char *code, *in_message, *not_in_message, *summary;
+	} cases[] = {
+	    {KV_RC_SERVFAIL, KV_RC_NONE, 9, NULL, false, "DNS_SERVFAIL", "answered rcode 9 NOTAUTH", NULL,
+		"the resolver failed (rcode 9 NOTAUTH)"},
+	    {KV_RC_SERVFAIL, KV_RC_NONE, 6, NULL, false, "DNS_SERVFAIL", "answered rcode 6 YXDOMAIN", NULL,
+		"rcode 6 YXDOMAIN"},
+	    {KV_RC_SERVFAIL, KV_RC_NONE, 12, NULL, false, "DNS_SERVFAIL", "answered rcode 12 (unassigned)", NULL,
+		"rcode 12"},
+	    {KV_RC_SERVFAIL, KV_RC_NONE, 1, NULL, false, "DNS_SERVFAIL", "answered rcode 1 FORMERR", NULL, "FORMERR"},
+	    {KV_RC_SERVFAIL, KV_RC_NONE, 2, NULL, false, "DNS_SERVFAIL", "answered SERVFAIL", "rcode", "SERVFAIL"},
+	    {KV_RC_ERROR, KV_RC_NONE, -1, "connection refused: nothing listens on that port", false, "DNS_SERVFAIL",
+		"no answer from 10.0.0.4:53: connection refused", "answered", "connection refused"},
+	    {KV_RC_NOERROR, KV_RC_SERVFAIL, 2, NULL, false, "DNS_SERVFAIL", "IPv6 not checked", NULL,
+		"IPv6 not checked: the AAAA query failed (SERVFAIL)"},
+	    {KV_RC_NOERROR, KV_RC_TIMEOUT, -1, NULL, false, "DNS_TIMEOUT", "IPv6 not checked", NULL,
+		"IPv6 not checked: the AAAA query failed (TIMEOUT)"},
+	    {KV_RC_NOERROR, KV_RC_NONE, 0, NULL, true, "DNS_CHAIN_INCOMPLETE", "longer than the 16 names kvpe follows",
+		NULL, "not checked: the CNAME chain is longer than the 16 names"},
+	};
+	const char *const resolvers[] = {"10.0.0.4:53"};
+
+	(void)state;
+	for (size_t i = 0; i < KV_ARRAY_LEN(cases); i++) {
+		struct kv_arena *a = kv_arena_new(4096);
+		struct kv_target t;
+		struct kv_result r;
+		struct verdict_cfg vc;
+		struct kv_cidr cidrs[1];
+		const struct dns_case c = {"edge", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4", NULL,
+		    NULL, "", 0};
+		const char *summary;
+
+		build(a, &c, &t, &r, &vc, cidrs);
+		vc.resolvers = resolvers;
+		vc.n_resolvers = 1;
+		r.dns.a.server = r.dns.aaaa.server = 0;
+		r.dns.a.attempts = r.dns.aaaa.attempts = 1;
+		if (cases[i].aaaa_rc != KV_RC_NONE) {
+			r.dns.aaaa.rcode = cases[i].aaaa_rc;
+			r.dns.aaaa.wire_rcode = cases[i].wire;
+		} else {
+			r.dns.a.rcode = cases[i].a_rc;
+			r.dns.a.wire_rcode = cases[i].wire;
+			r.dns.a.error = cases[i].error;
+			r.dns.a.chain_truncated = cases[i].truncated;
+			if (cases[i].a_rc != KV_RC_NOERROR)
+				r.dns.a.n_addrs = 0;
+		}
+		assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
+		assert_int_equal(r.status, KV_ST_ERROR);
+		assert_int_equal(r.n_findings, 1);
+		assert_string_equal(finding_name(r.findings[0].code), cases[i].code);
+		if (strstr(r.findings[0].message, cases[i].in_message) == NULL ||
+		    (cases[i].not_in_message && strstr(r.findings[0].message, cases[i].not_in_message) != NULL)) {
+			print_error("case %zu: message '%s'\n", i, r.findings[0].message);
+			fail();
+		}
+		summary = verdict_dns_summary(&vc, a, &r);
+		if (strstr(summary, cases[i].summary) == NULL) {
+			print_error("case %zu: summary '%s'\n", i, summary);
+			fail();
+		}
+		assert_non_null(verdict_dns_unchecked(a, &r.dns));
+		kv_arena_free(a);
+	}
+}
+
+/* 1,100 answers: the odd public address is found first or last, and the
+ * message names it; a long list is counted, not cut silently. */
+static void
+test_big_answer(void **state)
+{
+	struct kv_arena *a = kv_arena_new(64 * 1024);
+	struct kv_target t;
+	struct kv_result r;
+	struct verdict_cfg vc;
+	struct kv_cidr cidrs[1];
+	const struct dns_case c = {"big", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, NULL, NULL, NULL, "", 0};
+	struct kv_addr *v = kv_arena_calloc(a, 1100, sizeof(*v));
+
+	(void)state;
+	for (int where = 0; where < 2; where++) {
+		build(a, &c, &t, &r, &vc, cidrs);
+		for (unsigned i = 0; i < 1100; i++) {
+			char buf[32];
+			snprintf(buf, sizeof(buf), "10.50.%u.%u", i / 250, 1 + i % 250);
+			assert_int_equal(kv_addr_parse(buf, &v[i]), KV_OK);
+		}
+		assert_int_equal(kv_addr_parse("52.1.2.3", &v[where ? 1099 : 0]), KV_OK);
+		r.dns.a.addrs = v;
+		r.dns.a.n_addrs = 1100;
+		kv_addr_sort_unique(r.dns.a.addrs, &r.dns.a.n_addrs);
+		assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
+		assert_string_equal(codes_of(a, &r), "DNS_PUBLIC_ADDRESS,DNS_ADDRESS_MISMATCH");
+		assert_non_null(strstr(r.findings[0].message, "public 52.1.2.3 via"));
+		assert_non_null(strstr(r.findings[1].message, " and 1083 more, which the endpoint does not own"));
+		assert_non_null(strstr(verdict_dns_summary(&vc, a, &r), "PUBLIC"));
+	}
 	kv_arena_free(a);
 }
 
@@ -415,8 +603,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_dns_rules),
+	    cmocka_unit_test(test_dns_edges),
 	    cmocka_unit_test(test_messages),
 	    cmocka_unit_test(test_summary_line),
+	    cmocka_unit_test(test_edge_messages),
+	    cmocka_unit_test(test_big_answer),
 	    cmocka_unit_test(test_arm_rules),
 	    cmocka_unit_test(test_incomplete),
 	    cmocka_unit_test(test_shell_quoting),
