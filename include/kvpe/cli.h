@@ -179,7 +179,9 @@ enum kv_err cli_parse_config_text(enum cli_cmd cmd, const char *text, size_t len
 void cli_usage(FILE *f, enum cli_cmd cmd);
 
 /* Parsers shared with the config loader and the fuzzers. */
-enum kv_err cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out);
+/* NAME, hsm:NAME or an FQDN (one trailing dot allowed), =IP[,IP...]; on
+ * KV_EUSAGE *why (when not NULL) is a static one-line reason. */
+enum kv_err cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out, const char **why);
 enum kv_err cli_parse_format(const char *s, enum report_format *out);
 const char *cli_format_name(enum report_format f);
 
