@@ -577,7 +577,8 @@ arm_load(const struct arm_cfg *cfg, struct kv_inv *inv, struct kv_arena *a, stru
 		rc = fetch_missing(&r, false, err, size);
 	if (rc == KV_OK && r.fatal == KV_OK)
 		rc = fetch_missing(&r, true, err, size);
-	if (rc == KV_OK && r.fatal != KV_OK) {
+	/* drain() returns r.fatal itself: its message is said either way. */
+	if (r.fatal != KV_OK && (rc == KV_OK || rc == r.fatal) && err[0] == '\0') {
 		rc = r.fatal;
 		snprintf(err, size, "%s", r.fatal_msg[0] ? r.fatal_msg : kv_strerror(rc));
 	}
