@@ -231,44 +231,36 @@ kv_read_file(const char *path, size_t max, char **out, size_t *len, char *err, s
 		goto out;
 	}
 	for (;;) {
-		ssize_t got;
+		/* Full: one more byte says whether there is more (and, at the
+		 * cap, that the cap is passed). */
+		bool full = n + 1 == cap;
 		char c;
-		if (n + 1 == cap) {
-			/* Full: one more byte says whether there is more (and that
-			 * the cap is passed when it is reached). */
-			if ((got = read(fd, &c, 1)) == 0)
-				break;
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got < 0) {
-				snprintf(err, size, "%s", strerror(errno));
-				rc = KV_EIO;
-				goto out;
-			}
-			if (n >= max) {
-				snprintf(err, size, "larger than the %zu-byte limit", max);
-				rc = KV_ELIMIT;
-				goto out;
-			}
-			cap = cap - 1 > max / 2 ? max + 1 : 2 * cap;
-			if ((buf_grow = realloc(buf, cap)) == NULL) {
-				rc = KV_ENOMEM;
-				goto out;
-			}
-			buf = buf_grow;
-			buf[n++] = c;
-			continue;
-		}
-		if ((got = read(fd, buf + n, cap - 1 - n)) == 0)
+		ssize_t got = full ? read(fd, &c, 1) : read(fd, buf + n, cap - 1 - n);
+		if (got == 0)
 			break;
-		if (got < 0 && errno == EINTR)
-			continue;
 		if (got < 0) {
+			if (errno == EINTR)
+				continue;
 			snprintf(err, size, "%s", strerror(errno));
 			rc = KV_EIO;
 			goto out;
 		}
-		n += (size_t)got;
+		if (!full) {
+			n += (size_t)got;
+			continue;
+		}
+		if (n >= max) {
+			snprintf(err, size, "larger than the %zu-byte limit", max);
+			rc = KV_ELIMIT;
+			goto out;
+		}
+		cap = cap - 1 > max / 2 ? max + 1 : 2 * cap;
+		if ((buf_grow = realloc(buf, cap)) == NULL) {
+			rc = KV_ENOMEM;
+			goto out;
+		}
+		buf = buf_grow;
+		buf[n++] = c;
 	}
 	buf[n] = '\0';
 	*out = buf;

@@ -98,6 +98,24 @@ expect_rc "--inventory - with garbage" 2
 expect_eq "--inventory - with garbage: named, with the offset" "$(cat "$T/stdin-bad.err")" \
 	"kvpe: --inventory - (standard input): not valid JSON at byte 14"
 
+# The agent reads standard input once and checks what it read every cycle.
+PORT=$(free_port)
+URL=http://127.0.0.1:$PORT
+"$KVPE" agent --dns-server "$LAB_VNET" --probe off --inventory - --interval 200ms --listen "127.0.0.1:$PORT" \
+	<"$T/ndjson.json" >/dev/null 2>"$T/agent.err" &
+echo $! >"$T/agent.pid"
+runs=0
+for _ in $(seq 1 $((100 * SLOW))); do
+	runs=$(metric kvpe_runs_total)
+	[ "${runs:-0}" -ge 3 ] 2>/dev/null && break
+	sleep 0.1
+done
+[ "${runs:-0}" -ge 3 ] 2>/dev/null && ok "agent --inventory -: $runs cycles" || not_ok "agent --inventory -: only '${runs}' cycles"
+expect_eq "agent --inventory -: every vault, every cycle, none failed" \
+	"$(metric kvpe_vaults) $(metric kvpe_run_failures_total)" "4 0"
+kill "$(cat "$T/agent.pid")" && wait "$(cat "$T/agent.pid")" 2>/dev/null
+rm -f "$T/agent.pid"
+
 # ---- what is not whole JSON: the file and the byte offset ----
 size=$(stat -c %s "$T/good.json")
 refused "trailing garbage" "kvpe: --inventory $T/garbage.json: not valid JSON at byte $size" \
