@@ -388,6 +388,8 @@ stage_inventories(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv
 		if (strcmp(path, "-") != 0) {
 			rc = inv_json_load_file(inv, path, &st, err, size);
 		} else {
+			if (ctx->stdin_text == NULL && isatty(STDIN_FILENO))
+				kv_log_info("reading --inventory - from the terminal: end it with Ctrl-D", NULL);
 			if (ctx->stdin_text == NULL &&
 			    (rc = inv_json_read(path, &ctx->stdin_text, &ctx->stdin_len, err, size)) != KV_OK)
 				return rc;
@@ -399,9 +401,11 @@ stage_inventories(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv
 		skipped += st.skipped;
 		if (skipped_type == NULL)
 			skipped_type = st.skipped_type;
-		if (st.skipped > 0)
+		if (st.skipped > 0) {
+			char qf[512], qt[256]; /* both come from the user's files */
 			kv_log_info("inventory: resources of types kvpe does not read skipped", "file=%s skipped=%zu type=%s",
-			    path, st.skipped, st.skipped_type);
+			    kv_log_quote(path, qf, sizeof(qf)), st.skipped, kv_log_quote(st.skipped_type ? st.skipped_type : "?", qt, sizeof(qt)));
+		}
 		kv_log_debug("inventory read", "file=%s documents=%zu resources=%zu vaults=%zu endpoints=%zu nics=%zu zones=%zu",
 		    path, st.documents, st.resources, inv_vault_count(inv), inv_pe_count(inv), inv_nic_count(inv),
 		    inv_zone_count(inv));

@@ -473,8 +473,14 @@ read_resource(struct ctx *c, const cJSON *r)
 	/* Another type (a VNet list saved beside the vaults): not ours to
 	 * read, and no reason to stop; counted so the caller can say so. */
 	if (field_str(r, "id") != NULL) {
-		if (c->skipped_type == NULL)
-			c->skipped_type = dup(c, type);
+		char *t;
+		/* Said in a log line and an error: one short, printable line. */
+		if (c->skipped_type == NULL && (t = kv_arena_strndup(c->a, type, strnlen(type, 100))) != NULL) {
+			for (char *p = t; *p != '\0'; p++)
+				if ((unsigned char)*p < 0x20 || *p == 0x7f)
+					*p = '?';
+			c->skipped_type = t;
+		}
 		c->n_skipped++;
 	}
 	return KV_OK;
