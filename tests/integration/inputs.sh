@@ -14,14 +14,13 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/arm.sh"
 
-cat >"$T/tenant.json" <<'JSON'
-{"vaults": [
- {"name": "kv-a1", "ip": "10.1.0.1", "public_access": "Disabled"},
- {"name": "kv-a2", "ip": "10.1.0.2", "public_access": "Disabled"},
- {"name": "kv-b1", "subscription": "b", "ip": "10.1.1.1", "public_access": "Disabled"},
- {"name": "hsm-a1", "kind": "hsm", "ip": "10.1.0.9", "public_access": "Disabled"}
-]}
-JSON
+# Two vaults and a Managed HSM in subscription a, one vault in b.
+python3 - "$T/tenant.json" <<'PY'
+import json, sys
+v = lambda name, ip, **kw: dict(name=name, ip=ip, public_access="Disabled", **kw)
+json.dump({"vaults": [v("kv-a1", "10.1.0.1"), v("kv-a2", "10.1.0.2"), v("kv-b1", "10.1.1.1", subscription="b"),
+                      v("hsm-a1", "10.1.0.9", kind="hsm")]}, open(sys.argv[1], "w"))
+PY
 lab_up "$T/tenant.json" --arm || { not_ok "lab did not start"; finish; exit 1; }
 INV=$LAB_DIR/inventory-arm.json
 RUN=(check --dns-server "$LAB_VNET" --probe off --format json)
