@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kvpe/jsonr.h"
 #include "kvpe/log.h"
 
 #define ARM_BODY_MAX (32u * 1024 * 1024) /* one page; ARM pages are a few MB at most */
@@ -236,8 +237,13 @@ start_zone_children(struct arm_run *r, size_t s)
 static void
 describe(const struct http_resp *resp, char *buf, size_t size)
 {
-	cJSON *root = resp->body.len ? cJSON_ParseWithLength(resp->body.data, resp->body.len) : NULL;
-	const cJSON *e = root ? cJSON_GetObjectItem(root, "error") : NULL;
+	cJSON *root = NULL;
+	const cJSON *e;
+	char perr[160];
+	/* Best effort: an error body that is not one JSON document adds nothing. */
+	if (resp->body.len == 0 || jr_parse(resp->body.data, resp->body.len, &root, perr, sizeof(perr)) != KV_OK)
+		root = NULL;
+	e = root ? cJSON_GetObjectItem(root, "error") : NULL;
 	const cJSON *code = cJSON_IsObject(e) ? cJSON_GetObjectItem(e, "code") : NULL;
 	const cJSON *msg = cJSON_IsObject(e) ? cJSON_GetObjectItem(e, "message") : NULL;
 	char clean[256];
@@ -281,14 +287,19 @@ schedule_retry(struct arm_run *r, struct arm_req *q, int64_t delay_ms)
 }
 
 static enum kv_err
-handle_subs(struct arm_run *r, const struct http_resp *resp, const char **next)
+handle_subs(struct arm_run *r, const struct http_resp *resp, const char **next, char *err, size_t size)
 {
-	cJSON *root = cJSON_ParseWithLength(resp->body.data, resp->body.len);
-	const cJSON *value = root ? cJSON_GetObjectItem(root, "value") : NULL, *el, *nl;
-	enum kv_err rc = KV_OK;
+	cJSON *root = NULL;
+	const cJSON *value, *el, *nl;
+	enum kv_err rc;
 
 	*next = NULL;
+	/* One page is one document: anything after it fails the page. */
+	if ((rc = jr_parse(resp->body.data ? resp->body.data : "", resp->body.len, &root, err, size)) != KV_OK)
+		return rc;
+	value = cJSON_GetObjectItem(root, "value");
 	if (!cJSON_IsArray(value)) {
+		snprintf(err, size, "no \"value\" array");
 		cJSON_Delete(root);
 		return KV_EPARSE;
 	}
@@ -360,17 +371,14 @@ on_done(void *arg, struct http_resp *resp)
 		goto fail;
 	}
 	r->st.pages++;
-	if (q->kind == AK_SUBS) {
-		rc = handle_subs(r, resp, &next);
-	} else {
+	if (q->kind == AK_SUBS)
+		rc = handle_subs(r, resp, &next, perr, sizeof(perr));
+	else
 		rc = inv_json_load(r->inv, resp->body.data ? resp->body.data : "", resp->body.len, "arm", &next, &n, perr,
 		    sizeof(perr));
-		if (rc == KV_EPARSE)
-			snprintf(msg, sizeof(msg), "malformed answer: %s (x-ms-request-id: %s)", perr,
-			    resp->request_id[0] ? resp->request_id : "none");
-	}
-	if (rc == KV_EPARSE && q->kind == AK_SUBS)
-		snprintf(msg, sizeof(msg), "malformed subscription list");
+	if (rc == KV_EPARSE)
+		snprintf(msg, sizeof(msg), "malformed answer: %s (x-ms-request-id: %s)", perr,
+		    resp->request_id[0] ? resp->request_id : "none");
 	if (rc == KV_ENOMEM) {
 		r->fatal = KV_ENOMEM;
 		snprintf(msg, sizeof(msg), "out of memory");
@@ -569,7 +577,8 @@ arm_load(const struct arm_cfg *cfg, struct kv_inv *inv, struct kv_arena *a, stru
 		rc = fetch_missing(&r, false, err, size);
 	if (rc == KV_OK && r.fatal == KV_OK)
 		rc = fetch_missing(&r, true, err, size);
-	if (rc == KV_OK && r.fatal != KV_OK) {
+	/* drain() returns r.fatal itself: its message is said either way. */
+	if (r.fatal != KV_OK && (rc == KV_OK || rc == r.fatal) && err[0] == '\0') {
 		rc = r.fatal;
 		snprintf(err, size, "%s", r.fatal_msg[0] ? r.fatal_msg : kv_strerror(rc));
 	}

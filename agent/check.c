@@ -31,6 +31,8 @@ struct check_ctx {
 	struct dns_resolver *dns;
 	const char **resolvers; /* "ip:port", owned here */
 	size_t n_resolvers;
+	char *stdin_text; /* --inventory -: standard input, read once, kept for later cycles */
+	size_t stdin_len;
 };
 
 /* KVPE_PROBE_ALLOW=CIDR[,CIDR...]: the test suite's guard that no probe
@@ -168,6 +170,7 @@ check_ctx_free(struct check_ctx *ctx)
 	for (size_t i = 0; ctx->resolvers != NULL && i < ctx->n_resolvers; i++)
 		free((void *)(uintptr_t)ctx->resolvers[i]);
 	free(ctx->resolvers);
+	free(ctx->stdin_text);
 	dns_free(ctx->dns);
 	cred_free(ctx->cred);
 	http_client_free(ctx->http);
@@ -329,7 +332,7 @@ stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, s
 		cc.resource = cl->arm_endpoint;
 		cc.timeout_ms = (long)cfg->arm_timeout_ms;
 		cc.cancel = ctx->cancel;
-		if ((rc = cred_new(&cc, &ctx->cred)) != KV_OK)
+		if ((rc = cred_new(&cc, &ctx->cred, err, size)) != KV_OK)
 			return rc;
 	}
 	memset(&ac, 0, sizeof(ac));
@@ -372,18 +375,62 @@ stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, s
 	return rc;
 }
 
+/* The --inventory files.  Standard input can be read once only: its text
+ * is kept in the context for the cycles that follow (agent, --wait). */
+static enum kv_err
+stage_inventories(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, char *err, size_t size)
+{
+	size_t used = 0, skipped = 0;
+	const char *skipped_type = NULL;
+	enum kv_err rc;
+
+	for (size_t i = 0; i < cfg->n_inventories; i++) {
+		const char *path = cfg->inventories[i];
+		struct inv_json_stats st;
+		memset(&st, 0, sizeof(st));
+		if (strcmp(path, "-") != 0) {
+			rc = inv_json_load_file(inv, path, &st, err, size);
+		} else {
+			if (ctx->stdin_text == NULL && isatty(STDIN_FILENO))
+				kv_log_info("reading --inventory - from the terminal: end it with Ctrl-D", NULL);
+			if (ctx->stdin_text == NULL &&
+			    (rc = inv_json_read(path, &ctx->stdin_text, &ctx->stdin_len, err, size)) != KV_OK)
+				return rc;
+			rc = inv_json_load_text(inv, ctx->stdin_text, ctx->stdin_len, path, &st, err, size);
+		}
+		if (rc != KV_OK)
+			return rc;
+		used += st.resources;
+		skipped += st.skipped;
+		if (skipped_type == NULL)
+			skipped_type = st.skipped_type;
+		if (st.skipped > 0) {
+			char qf[512], qt[256]; /* both come from the user's files */
+			kv_log_info("inventory: resources of types kvpe does not read skipped", "file=%s skipped=%zu type=%s",
+			    kv_log_quote(path, qf, sizeof(qf)), st.skipped, kv_log_quote(st.skipped_type ? st.skipped_type : "?", qt, sizeof(qt)));
+		}
+		kv_log_debug("inventory read", "file=%s documents=%zu resources=%zu vaults=%zu endpoints=%zu nics=%zu zones=%zu",
+		    path, st.documents, st.resources, inv_vault_count(inv), inv_pe_count(inv), inv_nic_count(inv),
+		    inv_zone_count(inv));
+	}
+	/* Only skipped types and nothing else to check: say so, not "0 vaults, pass". */
+	if (cfg->n_inventories > 0 && used == 0 && cfg->n_vaults == 0 && !wants_arm(cfg)) {
+		snprintf(err, size, "--inventory %s: no Key Vault, Managed HSM, private endpoint, NIC or private DNS resource "
+		    "(%zu of other types skipped, such as %s)", cfg->n_inventories == 1 ? cfg->inventories[0] : "files",
+		    skipped, skipped_type ? skipped_type : "none");
+		return KV_EPARSE;
+	}
+	return KV_OK;
+}
+
 static enum kv_err
 stage_sources(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, struct kv_report *rep,
     char *err, size_t size)
 {
 	enum kv_err rc;
 
-	for (size_t i = 0; i < cfg->n_inventories; i++) {
-		if ((rc = inv_json_load_file(inv, cfg->inventories[i], err, size)) != KV_OK)
-			return rc;
-		kv_log_debug("inventory read", "file=%s vaults=%zu endpoints=%zu nics=%zu zones=%zu",
-		    cfg->inventories[i], inv_vault_count(inv), inv_pe_count(inv), inv_nic_count(inv), inv_zone_count(inv));
-	}
+	if ((rc = stage_inventories(ctx, cfg, inv, err, size)) != KV_OK)
+		return rc;
 	if (wants_arm(cfg))
 		return stage_arm(ctx, cfg, inv, rep, err, size);
 	return KV_OK;

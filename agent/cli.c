@@ -2,13 +2,14 @@
 #include "kvpe/cli.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "kvpe/jsonr.h"
 
 #define CLI_CONFIG_MAX (1024 * 1024)
 
@@ -53,8 +54,10 @@ fail(char *err, size_t size, const char *fmt, ...)
 }
 
 enum kv_err
-cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out)
+cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out, const char **why)
 {
+	static const char usage[] = "expected NAME, hsm:NAME or a vault FQDN, optionally =IP[,IP...] "
+				    "(names: 3-24 letters, digits, hyphens)";
 	struct cli_vault v;
 	const char *eq = strchr(spec, '=');
 	size_t nlen = eq ? (size_t)(eq - spec) : strlen(spec);
@@ -63,7 +66,13 @@ cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out)
 	bool pl = false;
 
 	memset(&v, 0, sizeof(v));
-	if (nlen == 0 || nlen >= sizeof(name))
+	if (why != NULL)
+		*why = usage;
+	/* Names compare without their trailing dot, in every form (contoso.,
+	 * contoso.vault.azure.net., hsm:name.); one dot only. */
+	if (nlen > 0 && spec[nlen - 1] == '.')
+		nlen--;
+	if (nlen == 0 || nlen >= sizeof(name) || spec[nlen - 1] == '.')
 		return KV_EUSAGE;
 	memcpy(name, spec, nlen);
 	name[nlen] = '\0';
@@ -73,9 +82,20 @@ cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out)
 	}
 	if (strchr(n, '.') != NULL) {
 		enum kv_kind kind;
-		if (!cloud_match_fqdn(n, label, sizeof(label), &kind, &v.cloud, &pl) || pl)
+		if (!cloud_match_fqdn(n, label, sizeof(label), &kind, &v.cloud, &pl))
 			return KV_EUSAGE;
-		v.kind = kind;
+		if (pl) {
+			if (why != NULL)
+				*why = "a private link name: give the vault's name or its FQDN (NAME.vault.azure.net)";
+			return KV_EUSAGE;
+		}
+		/* hsm: with a Key Vault FQDN is a contradiction, not a vault. */
+		if (v.kind == KV_KIND_HSM && kind != KV_KIND_HSM) {
+			if (why != NULL)
+				*why = "hsm: takes a Managed HSM name or a *.managedhsm.* FQDN, not a Key Vault FQDN";
+			return KV_EUSAGE;
+		}
+		v.kind = kind; /* NAME.managedhsm.azure.net is an HSM without hsm: too */
 		v.cloud_from_name = true;
 		n = label;
 	}
@@ -133,12 +153,14 @@ cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out)
 	} while (0)
 
 static enum kv_err
-apply_unsigned(const char *v, long max, unsigned *out, const char *name, char *err, size_t size)
+apply_unsigned(const char *v, long min, long max, unsigned *out, const char *name, char *err, size_t size)
 {
 	long n;
 
-	if (kv_parse_long(v, 0, max, &n) != KV_OK)
-		return fail(err, size, "--%s: '%s' is not a number from 0 to %ld", name, v, max);
+	/* The message states the range that is really allowed. */
+	if (kv_parse_long(v, min, max, &n) != KV_OK)
+		return fail(err, size, "--%s: '%s' is not a number from %ld to %ld%s", name, v, min, max,
+		    strcmp(name, "timeout") == 0 ? " (milliseconds)" : "");
 	*out = (unsigned)n;
 	return KV_OK;
 }
@@ -153,13 +175,12 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 	switch (id) {
 	case CLI_OPT_VAULT: {
 		struct cli_vault cv;
-		rc = cli_parse_vault(a, v, &cv);
+		const char *why = NULL;
+		rc = cli_parse_vault(a, v, &cv, &why);
 		if (rc == KV_ENOMEM)
 			return rc;
 		if (rc != KV_OK)
-			return fail(err, size,
-			    "--vault '%s': expected NAME, hsm:NAME or a vault FQDN, optionally =IP[,IP...] "
-			    "(names: 3-24 letters, digits, hyphens)", v);
+			return fail(err, size, "--vault '%s': %s", v, why);
 		PUSH(cfg, cfg->vaults, cfg->n_vaults, cv);
 		return KV_OK;
 	}
@@ -207,7 +228,7 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		return KV_OK;
 	}
 	case CLI_OPT_DNS_QPS:
-		return apply_unsigned(v, 10000000, &cfg->dns_qps, name, err, size);
+		return apply_unsigned(v, 0, 10000000, &cfg->dns_qps, name, err, size);
 	case CLI_OPT_PRIVATE_CIDR: {
 		struct kv_cidr c;
 		if (kv_cidr_parse(v, &c) != KV_OK)
@@ -258,15 +279,9 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 	case CLI_OPT_CONFIG:
 		return KV_OK; /* read before everything else */
 	case CLI_OPT_CONCURRENCY:
-		rc = apply_unsigned(v, 100000, &cfg->concurrency, name, err, size);
-		if (rc == KV_OK && cfg->concurrency == 0)
-			return fail(err, size, "--concurrency must be at least 1");
-		return rc;
+		return apply_unsigned(v, 1, 100000, &cfg->concurrency, name, err, size);
 	case CLI_OPT_TIMEOUT:
-		rc = apply_unsigned(v, 600000, &cfg->timeout_ms, name, err, size);
-		if (rc == KV_OK && cfg->timeout_ms < 100)
-			return fail(err, size, "--timeout must be at least 100 (milliseconds)");
-		return rc;
+		return apply_unsigned(v, 100, 600000, &cfg->timeout_ms, name, err, size);
 	case CLI_OPT_WAIT:
 		if (kv_parse_duration_ms(v, &cfg->wait_ms) != KV_OK)
 			return fail(err, size, "--wait '%s': expected a duration such as 90s, 5m or 1h", v);
@@ -405,11 +420,17 @@ config_value(struct kv_cfg *cfg, enum cli_opt_id id, const cJSON *item, const ch
 static enum kv_err
 config_apply(struct kv_cfg *cfg, const char *text, size_t len, const char *path, char *err, size_t size)
 {
-	cJSON *root = cJSON_ParseWithLength(text, len);
+	cJSON *root = NULL;
 	const cJSON *item;
+	char perr[200];
 	enum kv_err rc = KV_OK;
 
-	if (root == NULL || !cJSON_IsObject(root)) {
+	/* One object, nothing after it: a second object would be ignored. */
+	if (jr_parse(text, len, &root, perr, sizeof(perr)) != KV_OK) {
+		rc = fail(err, size, "--config %s: %s", path, perr);
+		goto out;
+	}
+	if (!cJSON_IsObject(root)) {
 		rc = fail(err, size, "--config %s: not a JSON object", path);
 		goto out;
 	}
@@ -450,44 +471,22 @@ out:
 static enum kv_err
 config_load(struct kv_cfg *cfg, const char *path, char *err, size_t size)
 {
-	FILE *f = NULL;
-	char *text = NULL;
+	struct stat st;
+	char *text = NULL, rerr[160];
 	size_t len = 0;
-	enum kv_err rc = KV_OK;
-	long sz;
+	enum kv_err rc;
 
-	f = fopen(path, "rb");
-	if (f == NULL) {
-		rc = fail(err, size, "--config %s: %s", path, strerror(errno));
-		goto out;
+	if ((rc = kv_read_file(path, CLI_CONFIG_MAX, &text, &len, rerr, sizeof(rerr))) != KV_OK) {
+		if (rc == KV_ENOMEM)
+			return rc;
+		return fail(err, size, "--config %s: %s", path, rerr);
 	}
-	if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		rc = fail(err, size, "--config %s: cannot read", path);
-		goto out;
-	}
-	{
-		struct stat st;
-		/* Others could change what this agent checks, or where it writes. */
-		if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)))
-			fprintf(stderr, "kvpe: warning: --config %s is writable by other users (mode %04o); chmod go-w it\n",
-			    path, (unsigned)(st.st_mode & 07777));
-	}
-	if (sz > CLI_CONFIG_MAX) {
-		rc = fail(err, size, "--config %s: larger than %d bytes", path, CLI_CONFIG_MAX);
-		goto out;
-	}
-	text = malloc((size_t)sz + 1);
-	if (text == NULL) {
-		rc = KV_ENOMEM;
-		goto out;
-	}
-	len = fread(text, 1, (size_t)sz, f);
-	text[len] = '\0';
+	/* Others could change what this agent checks, or where it writes. */
+	if (stat(path, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)))
+		fprintf(stderr, "kvpe: warning: --config %s is writable by other users (mode %04o); chmod go-w it\n", path,
+		    (unsigned)(st.st_mode & 07777));
 	rc = config_apply(cfg, text, len, path, err, size);
-out:
 	free(text);
-	if (f != NULL)
-		fclose(f);
 	return rc;
 }
 
@@ -538,10 +537,18 @@ cfg_new(void)
 }
 
 static enum kv_err
-add_name(struct kv_cfg *cfg, const char *name)
+add_name(struct kv_cfg *cfg, const char *name, char *err, size_t size)
 {
-	const char **nv = kv_arena_calloc(cfg->arena, cfg->n_names + 1, sizeof(*nv));
+	const char **nv;
+	size_t n = strlen(name);
 
+	/* One trailing dot is the root (resolve compares without it); an
+	 * empty label (".", "..", "a..b", ".a") names nothing. */
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	if (n == 0 || name[0] == '.' || name[n - 1] == '.' || strstr(name, "..") != NULL)
+		return fail(err, size, "resolve: '%s' is not a DNS name (empty label)", name);
+	nv = kv_arena_calloc(cfg->arena, cfg->n_names + 1, sizeof(*nv));
 	if (nv == NULL)
 		return KV_ENOMEM;
 	if (cfg->n_names > 0)
@@ -549,6 +556,19 @@ add_name(struct kv_cfg *cfg, const char *name)
 	nv[cfg->n_names++] = kv_arena_strdup(cfg->arena, name);
 	cfg->names = nv;
 	return nv[cfg->n_names - 1] ? KV_OK : KV_ENOMEM;
+}
+
+/* Standard input can be read once: `--inventory -` at most once. */
+static enum kv_err
+check_stdin(const struct kv_cfg *cfg, char *err, size_t size)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_inventories; i++)
+		n += strcmp(cfg->inventories[i], "-") == 0;
+	if (n > 1)
+		return fail(err, size, "--inventory - given %zu times: standard input can be read only once", n);
+	return KV_OK;
 }
 
 struct pending {
@@ -604,7 +624,7 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 					rc = fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), argv[i]);
 					goto out;
 				}
-				if ((rc = add_name(cfg, argv[i])) != KV_OK)
+				if ((rc = add_name(cfg, argv[i], err, size)) != KV_OK)
 					goto out;
 			}
 			break;
@@ -632,7 +652,7 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 				rc = fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), arg);
 				goto out;
 			}
-			if ((rc = add_name(cfg, arg)) != KV_OK)
+			if ((rc = add_name(cfg, arg, err, size)) != KV_OK)
 				goto out;
 			continue;
 		}
@@ -679,6 +699,8 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 		if ((rc = apply(cfg, pend[k].id, pend[k].value, err, size)) != KV_OK)
 			goto out;
 	}
+	if ((rc = check_stdin(cfg, err, size)) != KV_OK)
+		goto out;
 	if (cfg->n_subscriptions == 0 && env_sub != NULL && env_sub[0] != '\0' && cfg->n_inventories == 0 &&
 	    cfg->n_vaults == 0 && (rc = apply(cfg, CLI_OPT_SUBSCRIPTION, env_sub, err, size)) != KV_OK)
 		goto out;
@@ -711,6 +733,8 @@ cli_parse_config_text(enum cli_cmd cmd, const char *text, size_t len, struct kv_
 	cfg->cmd = cmd;
 	err[0] = '\0';
 	rc = config_apply(cfg, text, len, "config", err, size);
+	if (rc == KV_OK)
+		rc = check_stdin(cfg, err, size);
 	if (rc != KV_OK) {
 		cli_free(cfg);
 		return rc;

@@ -1,13 +1,17 @@
-/* common.c — kv_strerror, clocks, ASCII case helpers, number and duration parsing. */
+/* common.c — kv_strerror, clocks, ASCII case helpers, number and duration
+ * parsing, whole-file reads. */
 #include "kvpe/common.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *
 kv_strerror(enum kv_err err)
@@ -185,4 +189,86 @@ kv_utf8_len(const unsigned char *p)
 		return 4;
 	}
 	return 0;
+}
+
+enum kv_err
+kv_read_file(const char *path, size_t max, char **out, size_t *len, char *err, size_t size)
+{
+	struct stat st;
+	char *buf = NULL, *buf_grow;
+	size_t n = 0, cap = 64 * 1024;
+	int fd = path == NULL ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	enum kv_err rc = KV_OK;
+
+	if (fd < 0) {
+		snprintf(err, size, "%s", strerror(errno));
+		return KV_EIO;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, size, "%s", strerror(errno));
+		rc = KV_EIO;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, size, "is a directory, not a file");
+		rc = KV_EIO;
+		goto out;
+	}
+	/* A regular file says its size; pipes (stdin, <(az ...)) are read to
+	 * their end, up to the same cap. */
+	if (S_ISREG(st.st_mode)) {
+		if ((uintmax_t)st.st_size > (uintmax_t)max) {
+			snprintf(err, size, "%jd bytes, larger than the %zu-byte limit", (intmax_t)st.st_size, max);
+			rc = KV_ELIMIT;
+			goto out;
+		}
+		cap = (size_t)st.st_size + 1;
+	}
+	if (cap > max + 1)
+		cap = max + 1;
+	if ((buf = malloc(cap)) == NULL) {
+		rc = KV_ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		/* Full: one more byte says whether there is more (and, at the
+		 * cap, that the cap is passed). */
+		bool full = n + 1 == cap;
+		char c;
+		ssize_t got = full ? read(fd, &c, 1) : read(fd, buf + n, cap - 1 - n);
+		if (got == 0)
+			break;
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, size, "%s", strerror(errno));
+			rc = KV_EIO;
+			goto out;
+		}
+		if (!full) {
+			n += (size_t)got;
+			continue;
+		}
+		if (n >= max) {
+			snprintf(err, size, "larger than the %zu-byte limit", max);
+			rc = KV_ELIMIT;
+			goto out;
+		}
+		cap = cap - 1 > max / 2 ? max + 1 : 2 * cap;
+		if ((buf_grow = realloc(buf, cap)) == NULL) {
+			rc = KV_ENOMEM;
+			goto out;
+		}
+		buf = buf_grow;
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return rc;
 }

@@ -2,6 +2,7 @@
 #include "kvpe/cred.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,6 +22,7 @@
 
 #include "kvpe/buf.h"
 #include "kvpe/cred_jwt.h"
+#include "kvpe/jsonr.h"
 #include "kvpe/log.h"
 
 extern char **environ;
@@ -102,13 +105,42 @@ env(const char *name)
 	return (v != NULL && v[0] != '\0') ? v : NULL;
 }
 
-enum kv_err
-cred_new(const struct cred_cfg *cfg, struct cred **out)
+/* An authority host is https://HOST[:PORT][/...]: the token request is
+ * built on it, and a secret must never go out in clear text. */
+static bool
+authority_ok(const char *v)
 {
-	struct cred *c = calloc(1, sizeof(*c));
-	const char *chain = env("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN"), *alg = env("KVPE_ASSERTION_ALG");
+	size_t host;
 
-	if (c == NULL)
+	if (strncasecmp(v, "https://", 8) != 0)
+		return false;
+	host = strcspn(v + 8, "/");
+	if (host == 0)
+		return false;
+	for (const char *p = v + 8; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return false;
+	for (size_t i = 0; i < host; i++) {
+		char ch = v[8 + i];
+		if (!isalnum((unsigned char)ch) && ch != '.' && ch != '-' && ch != ':' && ch != '[' && ch != ']')
+			return false;
+	}
+	return true;
+}
+
+enum kv_err
+cred_new(const struct cred_cfg *cfg, struct cred **out, char *err, size_t size)
+{
+	struct cred *c;
+	const char *chain = env("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN"), *alg = env("KVPE_ASSERTION_ALG");
+	const char *authority = env("AZURE_AUTHORITY_HOST");
+
+	if (authority != NULL && !authority_ok(authority)) {
+		snprintf(err, size, "AZURE_AUTHORITY_HOST is not an https:// URL such as %s",
+		    cloud_get(cfg->cloud)->authority_host);
+		return KV_EUSAGE;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return KV_ENOMEM;
 	c->cfg = *cfg;
 	c->tenant = env("AZURE_TENANT_ID");
@@ -121,7 +153,7 @@ cred_new(const struct cred_cfg *cfg, struct cred **out)
 		c->cert_path = c->cert_file = systemd_credential("AZURE_CLIENT_CERTIFICATE", true);
 	c->cert_password = env("AZURE_CLIENT_CERTIFICATE_PASSWORD") != NULL;
 	c->fed_file = env("AZURE_FEDERATED_TOKEN_FILE");
-	c->authority = env("AZURE_AUTHORITY_HOST");
+	c->authority = authority;
 	if (c->authority == NULL)
 		c->authority = cloud_get(cfg->cloud)->authority_host;
 	c->id_endpoint = env("IDENTITY_ENDPOINT");
@@ -214,13 +246,26 @@ sanitize(char *dst, size_t size, const char *src)
 enum kv_err
 cred_parse_token(const char *body, size_t len, int64_t now_s, char **token, int64_t *expires_s, char *err, size_t size)
 {
-	cJSON *root = cJSON_ParseWithLength(body, len);
+	cJSON *root = NULL;
 	const cJSON *tok, *e;
 	int64_t exp = 0, n;
 	enum kv_err rc = KV_OK;
 	char desc[240];
+	struct jr r;
 
-	if (root == NULL || !cJSON_IsObject(root)) {
+	/* One whole document, the message naming an offset, never the text.
+	 * Not jr_parse: a tree refused for what follows it is wiped below too. */
+	jr_init(&r, body, len);
+	if ((rc = jr_next(&r, &root, desc, sizeof(desc))) == KV_OK && root == NULL)
+		snprintf(desc, sizeof(desc), "%s", len == 0 ? "empty" : "only whitespace");
+	if (rc == KV_OK && root != NULL)
+		rc = jr_end(&r, desc, sizeof(desc));
+	if (rc != KV_OK || root == NULL) {
+		snprintf(err, size, "the answer is not one JSON document: %s", desc);
+		rc = KV_EPARSE;
+		goto out;
+	}
+	if (!cJSON_IsObject(root)) {
 		snprintf(err, size, "the answer is not a JSON object");
 		rc = KV_EPARSE;
 		goto out;

@@ -5,21 +5,23 @@
  * `az network ...` commands print (the same fields flattened to the top
  * level).  A field of the wrong JSON type counts as absent. */
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "kvpe/inv.h"
+#include "kvpe/jsonr.h"
 
-#define INV_FILE_MAX (512L * 1024 * 1024)
+#define INV_FILE_MAX (512u * 1024 * 1024)
 
 struct ctx {
 	struct kv_inv *inv;
 	struct kv_arena *a;
 	const char *origin;
 	size_t n_resources;
+	size_t n_skipped;         /* ARM resources of types kvpe does not read */
+	const char *skipped_type; /* the first of them */
 };
 
 /* A field under "properties", or at the top level (the flattened shape).
@@ -468,7 +470,20 @@ read_resource(struct ctx *c, const cJSON *r)
 		return read_record(c, r);
 	if (kv_streq_ci(type, "Microsoft.Network/privateDnsZones/virtualNetworkLinks"))
 		return read_link(c, r);
-	return KV_OK; /* other resource types are not ours */
+	/* Another type (a VNet list saved beside the vaults): not ours to
+	 * read, and no reason to stop; counted so the caller can say so. */
+	if (field_str(r, "id") != NULL) {
+		char *t;
+		/* Said in a log line and an error: one short, printable line. */
+		if (c->skipped_type == NULL && (t = kv_arena_strndup(c->a, type, strnlen(type, 100))) != NULL) {
+			for (char *p = t; *p != '\0'; p++)
+				if ((unsigned char)*p < 0x20 || *p == 0x7f)
+					*p = '?';
+			c->skipped_type = t;
+		}
+		c->n_skipped++;
+	}
+	return KV_OK;
 }
 
 static enum kv_err
@@ -484,39 +499,29 @@ read_array(struct ctx *c, const cJSON *arr)
 	return rc;
 }
 
-enum kv_err
-inv_json_load(struct kv_inv *inv, const char *text, size_t len, const char *origin, const char **next_link,
-    size_t *n_resources, char *err, size_t size)
+/* One parsed document: a list page, an array, or one resource. */
+static enum kv_err
+load_doc(struct ctx *c, const cJSON *root, const char **next_link, char *err, size_t size)
 {
-	struct ctx c = {inv, inv_arena(inv), origin, 0};
-	cJSON *root = cJSON_ParseWithLength(text, len);
 	const cJSON *value, *nl;
 	enum kv_err rc = KV_OK;
 
-	if (next_link != NULL)
-		*next_link = NULL;
-	if (root == NULL) {
-		const char *at = cJSON_GetErrorPtr();
-		size_t off = (at != NULL && at >= text && at <= text + len) ? (size_t)(at - text) : len;
-		snprintf(err, size, "not valid JSON (at byte %zu of %zu)", off, len);
-		return KV_EPARSE;
-	}
 	if (cJSON_IsArray(root)) {
-		rc = read_array(&c, root);
+		rc = read_array(c, root);
 	} else if (cJSON_IsObject(root)) {
 		value = cJSON_GetObjectItem(root, "value");
 		if (value == NULL)
 			value = cJSON_GetObjectItem(root, "data"); /* Resource Graph */
 		if (cJSON_IsArray(value)) {
-			rc = read_array(&c, value);
+			rc = read_array(c, value);
 			nl = cJSON_GetObjectItem(root, "nextLink");
 			if (next_link != NULL && cJSON_IsString(nl) && nl->valuestring[0] != '\0')
-				*next_link = kv_arena_strdup(c.a, nl->valuestring);
+				*next_link = kv_arena_strdup(c->a, nl->valuestring);
 		} else if (value != NULL) {
 			snprintf(err, size, "\"value\" is not an array");
 			rc = KV_EPARSE;
 		} else if (cJSON_GetObjectItem(root, "type") != NULL) {
-			rc = read_resource(&c, root);
+			rc = read_resource(c, root);
 		} else {
 			snprintf(err, size, "expected an ARM list ({\"value\": [...]}), an array of resources, or one resource");
 			rc = KV_EPARSE;
@@ -525,54 +530,108 @@ inv_json_load(struct kv_inv *inv, const char *text, size_t len, const char *orig
 		snprintf(err, size, "expected a JSON object or array");
 		rc = KV_EPARSE;
 	}
-	cJSON_Delete(root);
 	if (rc == KV_ENOMEM)
 		snprintf(err, size, "out of memory");
+	return rc;
+}
+
+enum kv_err
+inv_json_load(struct kv_inv *inv, const char *text, size_t len, const char *origin, const char **next_link,
+    size_t *n_resources, char *err, size_t size)
+{
+	struct ctx c = {inv, inv_arena(inv), origin, 0, 0, NULL};
+	cJSON *root = NULL;
+	enum kv_err rc;
+
+	if (next_link != NULL)
+		*next_link = NULL;
+	/* One page is one document: anything after it fails the page. */
+	if ((rc = jr_parse(text, len, &root, err, size)) != KV_OK)
+		return rc;
+	rc = load_doc(&c, root, next_link, err, size);
+	cJSON_Delete(root);
 	if (n_resources != NULL)
 		*n_resources = c.n_resources;
 	return rc;
 }
 
-enum kv_err
-inv_json_load_file(struct kv_inv *inv, const char *path, char *err, size_t size)
+/* How a file is named in messages. */
+static const char *
+shown(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	char *text = NULL, perr[200];
-	long sz;
-	size_t len, n = 0;
-	enum kv_err rc;
+	return strcmp(path, "-") == 0 ? "- (standard input)" : path;
+}
 
-	if (f == NULL) {
-		snprintf(err, size, "--inventory %s: %s", path, strerror(errno));
-		return KV_EIO;
+enum kv_err
+inv_json_load_text(struct kv_inv *inv, const char *text, size_t len, const char *origin, struct inv_json_stats *st,
+    char *err, size_t size)
+{
+	struct ctx c = {inv, inv_arena(inv), origin, 0, 0, NULL};
+	struct jr r;
+	char perr[240];
+	size_t docs = 0;
+	enum kv_err rc = KV_OK;
+
+	/* Every document of the text: one, several one after another (`az ...
+	 * show >> inv.json` twice), or one resource a line. */
+	jr_init(&r, text, len);
+	for (;;) {
+		cJSON *root = NULL;
+		if ((rc = jr_next(&r, &root, perr, sizeof(perr))) != KV_OK) {
+			snprintf(err, size, "--inventory %s: %s", shown(origin), perr);
+			return rc;
+		}
+		if (root == NULL)
+			break;
+		docs++;
+		rc = load_doc(&c, root, NULL, perr, sizeof(perr));
+		cJSON_Delete(root);
+		if (rc != KV_OK) {
+			snprintf(err, size, "--inventory %s: the document at byte %zu: %s", shown(origin), r.start, perr);
+			return rc;
+		}
 	}
-	if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		snprintf(err, size, "--inventory %s: cannot read (not a regular file?)", path);
-		fclose(f);
-		return KV_EIO;
-	}
-	if (sz > INV_FILE_MAX) {
-		snprintf(err, size, "--inventory %s: %ld bytes, over the %ld-byte limit", path, sz, INV_FILE_MAX);
-		fclose(f);
-		return KV_ELIMIT;
-	}
-	text = malloc((size_t)sz + 1);
-	if (text == NULL) {
-		fclose(f);
-		return KV_ENOMEM;
-	}
-	len = fread(text, 1, (size_t)sz, f);
-	fclose(f);
-	text[len] = '\0';
-	rc = inv_json_load(inv, text, len, kv_arena_strdup(inv_arena(inv), path), NULL, &n, perr, sizeof(perr));
-	free(text);
-	if (rc != KV_OK) {
-		snprintf(err, size, "--inventory %s: %s", path, perr);
-		return rc;
-	}
-	if (n == 0) {
-		snprintf(err, size, "--inventory %s: no Key Vault, endpoint, NIC or private DNS resource in it", path);
+	if (docs == 0) {
+		snprintf(err, size, "--inventory %s: %s", shown(origin),
+		    len == 0 ? "empty, no JSON document" : "no JSON document, only whitespace");
 		return KV_EPARSE;
 	}
+	if (c.n_resources == 0 && c.n_skipped == 0) {
+		snprintf(err, size, "--inventory %s: no ARM resource in it (expected resources with \"id\" and \"type\", "
+		    "as az ... -o json or az rest print them)", shown(origin));
+		return KV_EPARSE;
+	}
+	if (st != NULL) {
+		st->documents = docs;
+		st->resources = c.n_resources;
+		st->skipped = c.n_skipped;
+		st->skipped_type = c.skipped_type;
+	}
 	return KV_OK;
+}
+
+enum kv_err
+inv_json_read(const char *path, char **text, size_t *len, char *err, size_t size)
+{
+	char rerr[160];
+	enum kv_err rc;
+
+	rc = kv_read_file(strcmp(path, "-") == 0 ? NULL : path, INV_FILE_MAX, text, len, rerr, sizeof(rerr));
+	if (rc != KV_OK)
+		snprintf(err, size, "--inventory %s: %s", shown(path), rc == KV_ENOMEM ? "out of memory" : rerr);
+	return rc;
+}
+
+enum kv_err
+inv_json_load_file(struct kv_inv *inv, const char *path, struct inv_json_stats *st, char *err, size_t size)
+{
+	char *text = NULL;
+	size_t len = 0;
+	enum kv_err rc;
+
+	if ((rc = inv_json_read(path, &text, &len, err, size)) != KV_OK)
+		return rc;
+	rc = inv_json_load_text(inv, text, len, kv_arena_strdup(inv_arena(inv), path), st, err, size);
+	free(text);
+	return rc;
 }

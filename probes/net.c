@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "kvpe/buf.h"
+#include "kvpe/jsonr.h"
 #include "kvpe/log.h"
 #include "kvpe/tls.h"
 
@@ -139,9 +140,15 @@ net_parse_bearer(const char *value, char *tenant, size_t size)
 bool
 net_parse_error_code(const char *body, size_t len, char *code, size_t size)
 {
-	cJSON *root = cJSON_ParseWithLength(body, len);
-	const cJSON *e = root ? cJSON_GetObjectItem(root, "error") : NULL, *c = NULL;
+	cJSON *root = NULL;
+	const cJSON *e, *c = NULL;
+	char perr[160];
 	bool found = false;
+
+	/* A body that is not one whole JSON document names no code. */
+	if (jr_parse(body, len, &root, perr, sizeof(perr)) != KV_OK)
+		root = NULL;
+	e = root ? cJSON_GetObjectItem(root, "error") : NULL;
 
 	/* The innermost innererror.code is the specific reason. */
 	for (int depth = 0; cJSON_IsObject(e) && depth < 8; depth++) {

@@ -28,10 +28,12 @@ enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_
 /* id, long name, short, argument (NULL = flag), commands, repeatable, help */
 #define CLI_OPT_LIST(X)                                                                                 \
 	X(VAULT, "vault", 0, "NAME[=IP,...]", CLI_C | CLI_A, true,                                   \
-	    "check this vault by name, DNS only (hsm:NAME for a Managed HSM, or a full FQDN); "     \
+	    "check this vault by name, DNS only (hsm:NAME for a Managed HSM, or a full FQDN; "      \
+	    "a trailing dot is ignored); "                                                            \
 	    "IPs are the endpoint's own addresses")                                                 \
 	X(INVENTORY, "inventory", 0, "FILE", CLI_C | CLI_A, true,                                    \
-	    "read ARM JSON saved earlier (az rest / az ... -o json output)")                          \
+	    "read ARM JSON saved earlier (az rest / az ... -o json output; every document "         \
+	    "in the file; - for standard input)")                                                      \
 	X(SUBSCRIPTION, "subscription", 0, "ID", CLI_C | CLI_A, true,                                \
 	    "live ARM: this subscription (default: every subscription the credential lists)")        \
 	X(CLOUD, "cloud", 0, "NAME", CLI_C | CLI_A | CLI_R, false,                                   \
@@ -63,7 +65,7 @@ enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_
 	X(CONCURRENCY, "concurrency", 0, "N", CLI_C | CLI_A | CLI_R, false,                          \
 	    "DNS queries and probes in flight at most (default 200)")                                  \
 	X(TIMEOUT, "timeout", 0, "MS", CLI_C | CLI_A | CLI_R, false,                                 \
-	    "time budget per name and per probe, in milliseconds (default 5000)")                     \
+	    "time budget per name and per probe, in milliseconds, 100 to 600000 (default 5000)")     \
 	X(WAIT, "wait", 0, "DURATION", CLI_C, false,                                                  \
 	    "re-check failing vaults (no faster than their TTLs) until all pass or DURATION ends")    \
 	X(INTERVAL, "interval", 0, "DURATION", CLI_A, false, "agent: time between checks (default 5m)") \
@@ -179,7 +181,9 @@ enum kv_err cli_parse_config_text(enum cli_cmd cmd, const char *text, size_t len
 void cli_usage(FILE *f, enum cli_cmd cmd);
 
 /* Parsers shared with the config loader and the fuzzers. */
-enum kv_err cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out);
+/* NAME, hsm:NAME or an FQDN (one trailing dot allowed), =IP[,IP...]; on
+ * KV_EUSAGE *why (when not NULL) is a static one-line reason. */
+enum kv_err cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out, const char **why);
 enum kv_err cli_parse_format(const char *s, enum report_format *out);
 const char *cli_format_name(enum report_format f);
 

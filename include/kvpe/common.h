@@ -74,4 +74,11 @@ enum kv_err kv_parse_duration_ms(const char *s, int64_t *out_ms);
 /* Decimal integer in [min, max]. */
 enum kv_err kv_parse_long(const char *s, long min, long max, long *out);
 
+/* Reads a whole file (NULL: standard input, to its end) of at most `max`
+ * bytes into *out (malloc'd, NUL-terminated; the caller frees it) and its
+ * length into *len.  On failure `err` says why in a few words ("is a
+ * directory", "larger than N bytes", strerror), for the caller to prefix
+ * with the option and path. */
+enum kv_err kv_read_file(const char *path, size_t max, char **out, size_t *len, char *err, size_t size);
+
 #endif

@@ -29,7 +29,10 @@ struct cred_cfg {
 
 struct cred;
 
-enum kv_err cred_new(const struct cred_cfg *cfg, struct cred **out);
+/* Snapshots the credential environment.  KV_EUSAGE, with `err` naming the
+ * variable, when one of them cannot be used (AZURE_AUTHORITY_HOST not an
+ * https:// URL). */
+enum kv_err cred_new(const struct cred_cfg *cfg, struct cred **out, char *err, size_t size);
 void cred_free(struct cred *c);
 
 /* A bearer token valid for at least a few more minutes.  The pointer stays

@@ -128,13 +128,34 @@ enum kv_err inv_target(const struct kv_inv *inv, size_t i, const struct kv_cfg *
 
 /* Adds every resource found in one document: an ARM list page
  * ({"value": [...]}), an array, or a single resource, in ARM's shape or the
- * `az network ...` flattened one.  *next_link receives the page's nextLink
- * (in inv_arena), or NULL.  Unrecognised types are counted, not errors.
- * On KV_EPARSE, err says what was wrong (never the content). */
+ * `az network ...` flattened one.  The text is exactly one JSON document
+ * (an ARM page): anything after it is KV_EPARSE.  *next_link receives the
+ * page's nextLink (in inv_arena), or NULL.  Unrecognised types are skipped,
+ * not errors.  On KV_EPARSE, err says what was wrong (never the content).
+ * text[len] must be readable (see jsonr.h). */
 enum kv_err inv_json_load(struct kv_inv *inv, const char *text, size_t len, const char *origin,
     const char **next_link, size_t *n_resources, char *err, size_t size);
-/* Reads a saved inventory file (at most 512 MiB). */
-enum kv_err inv_json_load_file(struct kv_inv *inv, const char *path, char *err, size_t size);
+
+struct inv_json_stats {
+	size_t documents;         /* JSON documents in the text */
+	size_t resources;         /* resources of the types kvpe reads */
+	size_t skipped;           /* ARM resources of other types, skipped */
+	const char *skipped_type; /* the first skipped type (in inv_arena), or NULL */
+};
+
+/* A saved inventory (`origin` names it in messages, "-" is standard
+ * input): every JSON document in the text, one after another (concatenated,
+ * one per line, pretty-printed ones appended).  Anything that is not whole
+ * JSON is KV_EPARSE naming the byte offset, as is a text holding no ARM
+ * resource at all; `err` starts with "--inventory NAME: ". */
+enum kv_err inv_json_load_text(struct kv_inv *inv, const char *text, size_t len, const char *origin,
+    struct inv_json_stats *st, char *err, size_t size);
+/* Reads a saved inventory whole ("-": standard input, to its end; at most
+ * 512 MiB) into *text (malloc'd, NUL-terminated). */
+enum kv_err inv_json_read(const char *path, char **text, size_t *len, char *err, size_t size);
+/* inv_json_read, then inv_json_load_text. */
+enum kv_err inv_json_load_file(struct kv_inv *inv, const char *path, struct inv_json_stats *st, char *err,
+    size_t size);
 
 /* The one copy of s[0..len) in inv_arena(inv) (see inv.c). */
 const char *inv_intern(struct kv_inv *inv, const char *s, size_t len);

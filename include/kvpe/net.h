@@ -55,7 +55,8 @@ bool net_parse_network_info(const char *value, char *addr, size_t size);
  * authorization URI; the tenant (its last path segment) into `tenant`. */
 bool net_parse_bearer(const char *value, char *tenant, size_t size);
 /* Key Vault's 403 body {"error": {"code": "Forbidden", "innererror":
- * {"code": "ForbiddenByConnection"}}}: the innermost code into `code`. */
+ * {"code": "ForbiddenByConnection"}}}: the innermost code into `code`.
+ * body[len] must be readable (see jsonr.h). */
 bool net_parse_error_code(const char *body, size_t len, char *code, size_t size);
 
 #endif

@@ -113,12 +113,15 @@ do_vault(const char *s)
 	struct kv_arena *a = kv_arena_new(4096);
 	struct cli_vault v, again;
 	char buf[1024], addr[KV_ADDR_STRLEN];
+	const char *why = NULL;
 	size_t o;
 
 	if (a == NULL)
 		return;
-	if (cli_parse_vault(a, s, &v) != KV_OK)
+	if (cli_parse_vault(a, s, &v, &why) != KV_OK) {
+		FZ_CHECK(why != NULL && why[0] != '\0'); /* a refusal says why */
 		goto out;
+	}
 	FZ_CHECK(v.name != NULL && cloud_valid_name(v.name, v.kind));
 	for (const char *p = v.name; *p; p++)
 		FZ_CHECK(*p < 'A' || *p > 'Z');
@@ -135,7 +138,7 @@ do_vault(const char *s)
 	}
 	if (o >= sizeof(buf))
 		goto out; /* too many addresses to write back here */
-	FZ_CHECK(cli_parse_vault(a, buf, &again) == KV_OK);
+	FZ_CHECK(cli_parse_vault(a, buf, &again, NULL) == KV_OK);
 	FZ_CHECK(strcmp(again.name, v.name) == 0 && again.kind == v.kind);
 	FZ_CHECK(again.cloud_from_name == v.cloud_from_name);
 	FZ_CHECK(!v.cloud_from_name || again.cloud == v.cloud);

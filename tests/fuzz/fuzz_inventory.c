@@ -1,12 +1,17 @@
 /* fuzz_inventory.c — the inventory JSON loader (ARM list pages with
  * nextLink, arrays, single resources, the `az network ...` flattened shape,
- * Resource Graph {"data": [...]}) and the joins that turn it into targets.
+ * Resource Graph {"data": [...]}) and the joins that turn it into targets;
+ * then the same bytes as a saved file of several documents.
  *
  * Properties: no crash, no leak; an error message is NUL-terminated and
  * non-empty; loading the same document again merges by ID (counts do not
- * change); every target has its names filled. */
+ * change); every target has its names filled.  As a file: a page that
+ * loads with resources loads the same as a one-document file; an error
+ * names the file and an offset within the input (the end, for a document
+ * cut off). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -48,6 +53,44 @@ exercise_targets(const struct kv_inv *inv, const struct kv_cfg *cfg)
 	kv_arena_free(a);
 }
 
+/* The number after `key` in err, or SIZE_MAX when absent. */
+static size_t
+number_after(const char *err, const char *key)
+{
+	const char *p = strstr(err, key);
+
+	return p != NULL ? (size_t)strtoull(p + strlen(key), NULL, 10) : SIZE_MAX;
+}
+
+/* The input as --inventory FILE reads it: every document.  `page` is the
+ * resource count of the one-document load, SIZE_MAX when it failed. */
+static void
+load_as_file(const char *text, size_t size, size_t page)
+{
+	struct kv_inv *inv = NULL;
+	struct inv_json_stats st;
+	char err[256];
+	enum kv_err rc;
+
+	if (inv_new(NULL, &inv) != KV_OK)
+		return;
+	memset(err, 'x', sizeof(err));
+	memset(&st, 0, sizeof(st));
+	rc = inv_json_load_text(inv, text, size, "fuzz", &st, err, sizeof(err));
+	if (rc == KV_EPARSE) {
+		size_t at = number_after(err, "at byte "), cut = number_after(err, "is cut off at byte ");
+		FZ_CHECK(fz_terminated(err, sizeof(err)) && strncmp(err, "--inventory fuzz: ", 18) == 0);
+		FZ_CHECK(at == SIZE_MAX || at <= size);
+		FZ_CHECK(cut == SIZE_MAX || cut == size);
+		FZ_CHECK(page == SIZE_MAX || page == 0);
+	} else if (rc == KV_OK) {
+		FZ_CHECK(st.documents >= 1 && st.resources + st.skipped >= 1);
+		FZ_CHECK(st.skipped == 0 || st.skipped_type != NULL);
+		FZ_CHECK(page == SIZE_MAX || (st.documents == 1 && st.resources == page));
+	}
+	inv_free(inv);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -63,6 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	err[0] = '\0';
 	rc = inv_json_load(inv, text, size, "fuzz", &next, &n, err, sizeof(err));
+	load_as_file(text, size, rc == KV_OK ? n : SIZE_MAX);
 	if (rc != KV_OK) {
 		/* inv.h: on KV_EPARSE, err says what was wrong. */
 		FZ_CHECK(rc != KV_EPARSE || (fz_terminated(err, sizeof(err)) && err[0] != '\0'));

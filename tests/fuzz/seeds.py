@@ -322,6 +322,28 @@ def arm_seeds(kind):
     ])
 
 
+def multi_doc_seeds():
+    """Saved files of several documents (inventory only: an ARM page is one)."""
+    w = lambda name, data: write("inventory", name, data)
+    one = json.dumps(V_CONTOSO)
+    two = json.dumps(vault("kv-payments", pna="Enabled", acl="Allow"))
+    w("multi-concatenated.json", one + two)
+    w("multi-ndjson.json", "".join(json.dumps(r) + "\n" for r in LAB))
+    w("multi-pretty-appended.json", json.dumps(V_CONTOSO, indent=2) + "\n" + json.dumps({"value": LAB[1:]}, indent=2) + "\n")
+    w("multi-array-then-object.json", json.dumps(LAB[:2]) + "\n" + two + "\r\n")
+    w("multi-trailing-garbage.json", one + "\n" + two + "\ngarbage\n")
+    w("multi-cut-second.json", one + "\n" + two[:len(two) // 2])
+    w("multi-cut-in-escape.json", one + '\n{"id": "a\\"b')
+    w("multi-nul-bytes.bin", b"\0" * 100)
+    w("multi-bom-control.json", b"\xef\xbb\xbf" + one.encode() + b"\n\x01" + two.encode())
+    w("multi-whitespace-only.json", " \n\t\r\n")
+    vnet = {"id": rid(SUB, "rg-net", "Microsoft.Network", "virtualNetworks", "vnet-hub"), "name": "vnet-hub",
+            "type": "Microsoft.Network/virtualNetworks", "properties": {"addressSpace": {"addressPrefixes": ["10.1.0.0/16"]}}}
+    w("multi-unused-types.json", json.dumps([vnet]) + "\n" + one + "\n")
+    w("multi-only-unused-types.json", json.dumps([vnet, dict(vnet, id=vnet["id"] + "2")]))
+    w("multi-not-arm-second.json", one + "\n42\n")
+
+
 # ---------------------------------------------------------------- DNS packets
 
 def name_bytes(name):
@@ -626,6 +648,10 @@ def token_seeds():
                       "</center></body></html>\n")
     w("not-an-object.json", "[\"access_token\", 3600]\n")
     w("duplicate-keys.json", '{"access_token": "first", "access_token": "second", "expires_in": 10}\n')
+    good = json.dumps({"token_type": "Bearer", "expires_in": 3599, "access_token": JWT})
+    w("trailing-garbage.json", good + "garbage")
+    w("two-documents.json", good + "\n" + good + "\n")
+    w("cut-in-token.json", good[:good.index(JWT) + 20])
 
 
 # ---------------------------------------------------------------- config
@@ -656,6 +682,12 @@ def config_seeds():
     w("bad-listen-and-vault.json", {"listen": "0.0.0.0:0", "vault": ["-bad-", "x=1.2.3.4,"]})
     w("empty-lists-null.json", {"vault": [], "subscription": None, "private_cidr": ["10.0.0.0/33"]})
     w("truncated.json", '{"interval": "5m", "listen": "127.0.0.1:97')
+    w("two-objects.json", '{"probe": "off"}\n{"probe": "tcp"}\n')
+    w("trailing-garbage.json", '{"probe": "off"} x')
+    w("nul-after-object.json", b'{"probe": "off"}\n\0')
+    w("stdin-twice.json", {"inventory": ["-", "a.json", "-"]})
+    w("vault-trailing-dots.json", {"vault": ["contoso.", "kv-x.vault.azure.net.", "hsm:hsm1.", "kv-y.=10.0.0.1"]})
+    w("vault-hsm-with-vault-fqdn.json", {"vault": ["hsm:kv-x.vault.azure.net"]})
 
 
 # ---------------------------------------------------------------- args
@@ -681,6 +713,10 @@ def args_seeds():
     w("6-vault-addrs", "6kv-contoso-prod=10.1.0.5,10.1.0.4,10.1.0.4")
     w("6-vault-hsm", "6hsm:hsm-contoso")
     w("6-vault-fqdn-china", "6KV-X.vault.azure.cn.")
+    w("6-vault-trailing-dot", "6contoso.=10.0.0.1")
+    w("6-vault-hsm-trailing-dot", "6hsm:hsm-contoso.")
+    w("6-vault-hsm-with-vault-fqdn", "6hsm:kv-x.vault.azure.net")
+    w("6-vault-dots-only", "6..")
     w("7-fqdn-privatelink", "7kv-contoso-prod.privatelink.vaultcore.azure.net.")
     w("7-fqdn-hsm-usgov", "7h1.managedhsm.usgovcloudapi.net")
     w("8-cloud-china", "8AzureChinaCloud")
@@ -709,6 +745,7 @@ def prom_seeds():
 def main():
     arm_seeds("inventory")
     arm_seeds("report")
+    multi_doc_seeds()
     dns_seeds()
     header_seeds()
     token_seeds()

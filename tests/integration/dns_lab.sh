@@ -205,7 +205,7 @@ usage "unknown option" "unknown option '--nope'" check --nope
 usage "missing value" "--vault needs a value" check --vault
 usage "resolve without names" "expected at least one NAME" resolve
 usage "wrong command for option" "does not apply" resolve --vault kv-x x.vault.azure.net
-usage "bad config" "not a JSON object" check --config /dev/null
+usage "bad config" "--config /dev/null: empty: no JSON document" check --config /dev/null
 echo '{"probe": "off"}' >"$T/open.json"
 chmod 0666 "$T/open.json"
 run_kvpe "$T/open.out" check --config "$T/open.json" --dns-server "$LAB_VNET" --vault kv-healthy=10.1.0.4

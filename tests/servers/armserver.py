@@ -30,6 +30,7 @@ the first active match applies.  Actions (applied in this order of precedence):
   {"huge": N}           200, Content-Length N, unterminated {"value":[... streamed
   {"status": N, "body": T, "headers": {...}, "retry_after": S}       injected error
   {"truncate": N}       real headers + Content-Length, first N body bytes, close
+  {"append": T}         the real response with T appended to its body (trailing data)
   {"slow": S}           real response, body written one byte every S seconds
   {"token_expires_in": N}  token endpoints only: success expiring N s from now
 
@@ -363,6 +364,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         # The real response, possibly delivered badly.
         status, body, headers = self.produce(kind, tenant, a.get("token_expires_in"))
+        if "append" in a:                        # a whole document, then more bytes
+            body += str(a["append"]).encode()
         if "truncate" in a:                      # full headers/Content-Length, short body, close
             self.head(status, len(body), JSON, headers)
             self.record()

@@ -42,7 +42,13 @@ test_token_shapes(void **state)
 	    {"{\"access_token\":\"tok5\",\"expires_in\":-5}", KV_EAUTH, 0, "already expired"},
 	    {"{\"access_token\":\"tok6\"}", KV_EPARSE, 0, "expiry"},
 	    {"{\"access_token\":7,\"expires_in\":5}", KV_EPARSE, 0, "no access_token"},
-	    {"<html>error</html>", KV_EPARSE, 0, "not a JSON object"},
+	    {"<html>error</html>", KV_EPARSE, 0, "not one JSON document: not valid JSON at byte 0"},
+	    /* Whole answers only: what follows the object fails the request. */
+	    {"{\"access_token\":\"tok7\",\"expires_in\":3599}garbage", KV_EPARSE, 0, "more data after the document, at byte 41"},
+	    {"{\"access_token\":\"tok8\",\"expires_in\":3599}\n{\"access_token\":\"x\"}", KV_EPARSE, 0, "at byte 42"},
+	    {"{\"access_token\":\"tok9\",\"expires_in\":35", KV_EPARSE, 0, "cut off at byte 38"},
+	    {"{\"access_token\":\"tok0123", KV_EPARSE, 0, "cut off at byte 24"},
+	    {"", KV_EPARSE, 0, "empty"},
 	    {"[1]", KV_EPARSE, 0, "not a JSON object"},
 	};
 	(void)state;

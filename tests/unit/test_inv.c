@@ -1,7 +1,8 @@
 /* test_inv.c — ARM JSON into the inventory and the joins: both shapes (ARM's
  * and az's flattened one), the quirks real ARM data has (IDs echoed in
  * lower case, a NIC address with a prefix, manual connections, free-form
- * publicNetworkAccess, hsmUri with a region label), wrong JSON types. */
+ * publicNetworkAccess, hsmUri with a region label), wrong JSON types, and
+ * saved files of several documents. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -276,6 +277,96 @@ test_malformed(void **state)
 	}
 }
 
+/* A saved inventory: every document of the text, whatever their layout;
+ * anything that is not whole JSON names its byte offset; resources of
+ * other types are skipped and counted; no ARM resource at all is an error. */
+#define VNET_RES "{\"id\": \"" VNET "\", \"name\": \"hub\", \"type\": \"Microsoft.Network/virtualNetworks\"}"
+#define VAULT_RES(n)                                                                                         \
+	"{\"id\": \"" SUB "/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/" n "\", \"name\": \"" n "\","  \
+	" \"type\": \"Microsoft.KeyVault/vaults\", \"properties\": {}}"
+
+static void
+test_load_text(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t vaults, resources, skipped, docs;
+		const char *err;
+	} cases[] = {
+	    {VAULT_RES("kv-a") VAULT_RES("kv-b"), 2, 2, 0, 2, NULL},                       /* concatenated */
+	    {VAULT_RES("kv-a") "\n" VAULT_RES("kv-b") "\n" VAULT_RES("kv-c") "\n", 3, 3, 0, 3, NULL}, /* NDJSON */
+	    {"{\n  \"value\": [\n    " VAULT_RES("kv-a") "\n  ]\n}\n{\n  \"value\": [\n    " VAULT_RES("kv-b") "\n  ]\n}\n",
+		2, 2, 0, 2, NULL}, /* pretty-printed, appended twice */
+	    {"[" VAULT_RES("kv-a") "]\n" VAULT_RES("kv-b"), 2, 2, 0, 2, NULL}, /* array, then object */
+	    {"[" VNET_RES "]\n" VAULT_RES("kv-a"), 1, 1, 1, 2, NULL},          /* a type kvpe does not read */
+	    {"[" VNET_RES ", " VNET_RES "]", 0, 0, 2, 1, NULL},                /* only such types: counted */
+	    {VAULT_RES("kv-a") "\n" VAULT_RES("kv-b") "garbage\n", 0, 0, 0, 0, "--inventory t.json: not valid JSON at byte "},
+	    {VAULT_RES("kv-a") "\n{\"value\": [", 0, 0, 0, 0, "--inventory t.json: not valid JSON: the document that starts at byte "},
+	    {"", 0, 0, 0, 0, "--inventory t.json: empty, no JSON document"},
+	    {"\n \n", 0, 0, 0, 0, "--inventory t.json: no JSON document, only whitespace"},
+	    {"[]", 0, 0, 0, 0, "--inventory t.json: no ARM resource in it"},
+	    {"[{\"name\": \"sub\", \"id\": \"x\"}]\n{\"value\": []}", 0, 0, 0, 0, "no ARM resource in it"},
+	    {VAULT_RES("kv-a") "\n42\n", 0, 0, 0, 0, "--inventory t.json: the document at byte 1"},
+	};
+	(void)state;
+	for (size_t i = 0; i < KV_ARRAY_LEN(cases); i++) {
+		struct kv_inv *inv = NULL;
+		struct inv_json_stats st;
+		char err[300] = "";
+		enum kv_err rc;
+		memset(&st, 0, sizeof(st));
+		assert_int_equal(inv_new(NULL, &inv), KV_OK);
+		rc = inv_json_load_text(inv, cases[i].text, strlen(cases[i].text), "t.json", &st, err, sizeof(err));
+		if (cases[i].err != NULL) {
+			if (rc != KV_EPARSE || strstr(err, cases[i].err) == NULL) {
+				print_error("case %zu: rc %d, err '%s'\n", i, rc, err);
+				fail();
+			}
+		} else if (rc != KV_OK || inv_vault_count(inv) != cases[i].vaults || st.resources != cases[i].resources ||
+			   st.skipped != cases[i].skipped || st.documents != cases[i].docs) {
+			print_error("case %zu: rc %d (%s), %zu vaults, %zu/%zu/%zu\n", i, rc, err, inv_vault_count(inv),
+			    st.resources, st.skipped, st.documents);
+			fail();
+		}
+		if (cases[i].skipped > 0)
+			assert_string_equal(st.skipped_type, "Microsoft.Network/virtualNetworks");
+		inv_free(inv);
+	}
+}
+
+/* The exact offsets: of trailing garbage, of a NUL file's first byte, of
+ * the end of a cut-off document. */
+static void
+test_load_text_offsets(void **state)
+{
+	static const char two[] = VAULT_RES("kv-a") "\n" VAULT_RES("kv-b");
+	char text[sizeof(two) + 16], want[200], err[300];
+	struct kv_inv *inv = NULL;
+	size_t n = strlen(two);
+
+	(void)state;
+	assert_int_equal(inv_new(NULL, &inv), KV_OK);
+	snprintf(text, sizeof(text), "%s}", two);
+	assert_int_equal(inv_json_load_text(inv, text, n + 1, "t", NULL, err, sizeof(err)), KV_EPARSE);
+	snprintf(want, sizeof(want), "--inventory t: not valid JSON at byte %zu", n);
+	assert_string_equal(err, want);
+	memset(text, 0, sizeof(text));
+	assert_int_equal(inv_json_load_text(inv, text, 100, "t", NULL, err, sizeof(err)), KV_EPARSE); /* 100 NULs */
+	assert_string_equal(err, "--inventory t: not valid JSON at byte 0 (control character 0x00)");
+	memcpy(text, two, n - 10);
+	text[n - 10] = '\0';
+	assert_int_equal(inv_json_load_text(inv, text, n - 10, "-", NULL, err, sizeof(err)), KV_EPARSE);
+	snprintf(want, sizeof(want), "--inventory - (standard input): not valid JSON: the document that starts at byte %zu "
+	    "is cut off at byte %zu", strlen(VAULT_RES("kv-a")) + 1, n - 10);
+	assert_string_equal(err, want);
+	/* An ARM page is one document: a second one fails the page. */
+	snprintf(text, sizeof(text), "%s", two);
+	assert_int_equal(inv_json_load(inv, text, n, "arm", NULL, NULL, err, sizeof(err)), KV_EPARSE);
+	snprintf(want, sizeof(want), "not valid JSON: more data after the document, at byte %zu", strlen(VAULT_RES("kv-a")) + 1);
+	assert_string_equal(err, want);
+	inv_free(inv);
+}
+
 static void
 test_id_helpers(void **state)
 {
@@ -326,7 +417,8 @@ main(void)
 	    cmocka_unit_test(test_hsm_and_manual), cmocka_unit_test(test_missing),
 	    cmocka_unit_test(test_next_link_and_counts), cmocka_unit_test(test_wrong_types),
 	    cmocka_unit_test(test_malformed),     cmocka_unit_test(test_id_helpers),
-	    cmocka_unit_test(test_intern),
+	    cmocka_unit_test(test_intern),        cmocka_unit_test(test_load_text),
+	    cmocka_unit_test(test_load_text_offsets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

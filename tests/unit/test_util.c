@@ -1,6 +1,8 @@
 /* test_util.c — the small parsers and helpers every module leans on:
  * addresses, CIDRs, server addresses, durations, cloud names, --vault specs,
- * argv + config precedence, JSON escaping, capped buffers, the arena. */
+ * argv + config precedence, JSON escaping, the strict JSON reader (every
+ * document of a text, byte offsets of what is not JSON), capped buffers,
+ * whole-file reads, the arena. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 #include "kvpe/buf.h"
 #include "kvpe/cli.h"
 #include "kvpe/cloud.h"
+#include "kvpe/jsonr.h"
 #include "kvpe/jsonw.h"
 
 static void
@@ -212,24 +215,51 @@ test_vault_spec(void **state)
 	char buf[64];
 
 	(void)state;
-	assert_int_equal(cli_parse_vault(a, "Contoso=10.1.0.5,10.1.0.4", &v), KV_OK);
+	assert_int_equal(cli_parse_vault(a, "Contoso=10.1.0.5,10.1.0.4", &v, NULL), KV_OK);
 	assert_string_equal(v.name, "contoso");
 	assert_int_equal(v.n_addrs, 2);
 	kv_addr_format(&v.addrs[0], buf, sizeof(buf));
 	assert_string_equal(buf, "10.1.0.4");
-	assert_int_equal(cli_parse_vault(a, "hsm:hsm1", &v), KV_OK);
+	assert_int_equal(cli_parse_vault(a, "hsm:hsm1", &v, NULL), KV_OK);
 	assert_int_equal(v.kind, KV_KIND_HSM);
-	assert_int_equal(cli_parse_vault(a, "kv1.vault.azure.cn", &v), KV_OK);
+	assert_int_equal(cli_parse_vault(a, "kv1.vault.azure.cn", &v, NULL), KV_OK);
 	assert_true(v.cloud_from_name);
 	assert_int_equal(v.cloud, KV_CLOUD_CHINA);
-	assert_int_equal(cli_parse_vault(a, "hsm1.managedhsm.azure.net=10.0.0.1", &v), KV_OK);
+	assert_int_equal(cli_parse_vault(a, "hsm1.managedhsm.azure.net=10.0.0.1", &v, NULL), KV_OK);
 	assert_int_equal(v.kind, KV_KIND_HSM);
-	assert_int_not_equal(cli_parse_vault(a, "kv1=", &v), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "kv1=10.0.0.1,", &v), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "kv1=10.0.0.300", &v), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "kv1.privatelink.vaultcore.azure.net", &v), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "kv1.example.com", &v), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "=10.0.0.1", &v), KV_OK);
+	assert_int_not_equal(cli_parse_vault(a, "kv1=", &v, NULL), KV_OK);
+	assert_int_not_equal(cli_parse_vault(a, "kv1=10.0.0.1,", &v, NULL), KV_OK);
+	assert_int_not_equal(cli_parse_vault(a, "kv1=10.0.0.300", &v, NULL), KV_OK);
+	assert_int_not_equal(cli_parse_vault(a, "kv1.privatelink.vaultcore.azure.net", &v, NULL), KV_OK);
+	assert_int_not_equal(cli_parse_vault(a, "kv1.example.com", &v, NULL), KV_OK);
+	assert_int_not_equal(cli_parse_vault(a, "=10.0.0.1", &v, NULL), KV_OK);
+	/* One trailing dot in every form; names compare without it. */
+	assert_int_equal(cli_parse_vault(a, "Contoso.", &v, NULL), KV_OK);
+	assert_string_equal(v.name, "contoso");
+	assert_false(v.cloud_from_name);
+	assert_int_equal(cli_parse_vault(a, "contoso.vault.azure.net.", &v, NULL), KV_OK);
+	assert_true(v.cloud_from_name);
+	assert_int_equal(cli_parse_vault(a, "hsm:hsm1.", &v, NULL), KV_OK);
+	assert_int_equal(v.kind, KV_KIND_HSM);
+	assert_int_equal(cli_parse_vault(a, "contoso.=10.0.0.1", &v, NULL), KV_OK);
+	assert_int_equal(v.n_addrs, 1);
+	for (size_t i = 0; i < 5; i++) {
+		static const char *const bad[] = {".", "..", "contoso..", "contoso.vault.azure.net..", "hsm:."};
+		assert_int_equal(cli_parse_vault(a, bad[i], &v, NULL), KV_EUSAGE);
+	}
+	/* hsm: with a Key Vault FQDN is refused with its own reason; an HSM
+	 * FQDN is an HSM with or without hsm: */
+	{
+		const char *why = NULL;
+		assert_int_equal(cli_parse_vault(a, "hsm:kv1.vault.azure.net", &v, &why), KV_EUSAGE);
+		assert_non_null(strstr(why, "hsm: takes a Managed HSM name or a *.managedhsm.* FQDN"));
+		assert_int_equal(cli_parse_vault(a, "kv1.privatelink.vaultcore.azure.net", &v, &why), KV_EUSAGE);
+		assert_non_null(strstr(why, "private link name"));
+		assert_int_equal(cli_parse_vault(a, "kv1", &v, &why), KV_OK);
+	}
+	assert_int_equal(cli_parse_vault(a, "hsm:hsm01.managedhsm.azure.cn.", &v, NULL), KV_OK);
+	assert_int_equal(v.kind, KV_KIND_HSM);
+	assert_int_equal(v.cloud, KV_CLOUD_CHINA);
 	kv_arena_free(a);
 }
 
@@ -246,6 +276,9 @@ test_argv_and_config(void **state)
 	char *argv2[] = {"kvpe", "check", "--config", path, NULL};
 	char *argv3[] = {"kvpe", "check", "--vault", "kv-1", "--timeout", "50", NULL};
 	char *argv4[] = {"kvpe", "check", "--help", NULL};
+	char *argv5[] = {"kvpe", "check", "--inventory", "-", "--inventory", "-", NULL};
+	char *argv6[] = {"kvpe", "resolve", "contoso.vault.azure.net.", "kv1.", NULL};
+	char *argv7[] = {"kvpe", "resolve", "..", NULL};
 
 	(void)state;
 	assert_true(fd >= 0);
@@ -265,10 +298,18 @@ test_argv_and_config(void **state)
 	assert_int_equal(cfg->dns_qps, 50);
 	cli_free(cfg);
 	assert_int_equal(cli_parse(6, argv3, &cfg, err, sizeof(err)), KV_EUSAGE);
-	assert_non_null(strstr(err, "--timeout must be at least 100"));
+	assert_non_null(strstr(err, "--timeout: '50' is not a number from 100 to 600000 (milliseconds)"));
 	assert_int_equal(cli_parse(3, argv4, &cfg, err, sizeof(err)), KV_OK);
 	assert_true(cfg->help);
 	cli_free(cfg);
+	/* standard input can be read once */
+	assert_int_equal(cli_parse(6, argv5, &cfg, err, sizeof(err)), KV_EUSAGE);
+	assert_string_equal(err, "--inventory - given 2 times: standard input can be read only once");
+	assert_int_equal(cli_parse(4, argv6, &cfg, err, sizeof(err)), KV_OK);
+	assert_int_equal(cfg->n_names, 2);
+	cli_free(cfg);
+	assert_int_equal(cli_parse(3, argv7, &cfg, err, sizeof(err)), KV_EUSAGE);
+	assert_non_null(strstr(err, "'..' is not a DNS name"));
 	unlink(path);
 }
 
@@ -299,6 +340,131 @@ test_json_escape(void **state)
 	assert_non_null(strstr(cJSON_GetObjectItem(root, "k")->valuestring, "utf8-\xc3\xa9 bad-\xef\xbf\xbd end"));
 	cJSON_Delete(root);
 	kv_buf_free(&b);
+}
+
+/* Every document of a text, or the offset of the first byte that is not
+ * JSON (of the end, for a document cut off there). */
+static void
+test_jsonr(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t len; /* 0: strlen */
+		size_t docs;
+		const char *err;
+	} cases[] = {
+	    {"{\"a\":1}", 0, 1, NULL},
+	    {"{\"a\":1}{\"b\":2}", 0, 2, NULL},
+	    {"{\"a\":1}\n{\"b\":2}\n", 0, 2, NULL},
+	    {"{\n  \"a\": 1\n}\n{\n  \"b\": [\n    1\n  ]\n}\n", 0, 2, NULL},
+	    {"[1,2] {\"a\":1}\r\n\t", 0, 2, NULL},
+	    {"\xEF\xBB\xBF{\"a\":1}", 0, 1, NULL},
+	    {"", 0, 0, NULL},
+	    {" \n\t\r ", 0, 0, NULL},
+	    {"{\"a\":1}\xEF\xBB\xBF{\"b\":1}", 0, 1, "not valid JSON at byte 7"},
+	    {"{\"a\":1}garbage", 0, 1, "not valid JSON at byte 7"},
+	    {"{\"a\":1}}", 0, 1, "not valid JSON at byte 7"},
+	    {"{\"a\":1", 0, 0, "the document that starts at byte 0 is cut off at byte 6"},
+	    {"{\"a\":1}\n{\"b\":\"xy", 0, 1, "the document that starts at byte 8 is cut off at byte 16"},
+	    {"{\"a\":\"x\\\"y", 0, 0, "cut off at byte 10"},
+	    {"\"abc", 0, 0, "cut off at byte 4"},
+	    {"[1,2", 0, 0, "cut off at byte 4"},
+	    {"[1,2x", 0, 0, "not valid JSON at byte 4"},
+	    {"{\"a\"x}", 0, 0, "not valid JSON at byte 4"},
+	    {"{\"a\":\"\\x\"}", 0, 0, "not valid JSON at byte 6"},
+	    {"\0\0\0\0", 4, 0, "not valid JSON at byte 0 (control character 0x00)"},
+	    {"{\"a\":1}\0", 8, 1, "not valid JSON at byte 7 (control character 0x00)"},
+	    {"{\"a\":\"x\0y\"}", 11, 0, "not valid JSON at byte 7 (control character 0x00)"},
+	    {"{\"a\":\x01 1}", 0, 0, "not valid JSON at byte 5 (control character 0x01)"},
+	    {"{\"a\":\"x\x1f", 0, 0, "not valid JSON at byte 7 (control character 0x1f)"},
+	};
+	char deep[1200];
+
+	(void)state;
+	for (size_t i = 0; i < KV_ARRAY_LEN(cases); i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text), docs = 0;
+		char err[200] = "";
+		struct jr r;
+		cJSON *doc = NULL;
+		enum kv_err rc;
+		jr_init(&r, cases[i].text, len);
+		while ((rc = jr_next(&r, &doc, err, sizeof(err))) == KV_OK && doc != NULL) {
+			cJSON_Delete(doc);
+			docs++;
+		}
+		if (docs != cases[i].docs || (cases[i].err == NULL) != (rc == KV_OK) ||
+		    (cases[i].err != NULL && strstr(err, cases[i].err) == NULL)) {
+			print_error("case %zu: %zu documents, rc %d, err '%s'\n", i, docs, rc, err);
+			fail();
+		}
+	}
+	/* cJSON's nesting limit, said as such */
+	memset(deep, '[', sizeof(deep) - 1);
+	deep[sizeof(deep) - 1] = '\0';
+	{
+		char err[200] = "";
+		cJSON *doc = NULL;
+		assert_int_equal(jr_parse(deep, strlen(deep), &doc, err, sizeof(err)), KV_EPARSE);
+		assert_non_null(strstr(err, "at byte 1000 (nested deeper than 1000 levels)"));
+	}
+}
+
+/* jr_parse: exactly one document. */
+static void
+test_jsonr_one(void **state)
+{
+	char err[200] = "";
+	cJSON *doc = NULL;
+
+	(void)state;
+	assert_int_equal(jr_parse("{\"a\":1}  \n", 10, &doc, err, sizeof(err)), KV_OK);
+	assert_true(cJSON_IsObject(doc));
+	cJSON_Delete(doc);
+	doc = NULL;
+	assert_int_equal(jr_parse("{\"a\":1} {\"b\":2}", 15, &doc, err, sizeof(err)), KV_EPARSE);
+	assert_null(doc);
+	assert_string_equal(err, "not valid JSON: more data after the document, at byte 8");
+	assert_int_equal(jr_parse("{\"a\":1}\n\0", 9, &doc, err, sizeof(err)), KV_EPARSE);
+	assert_string_equal(err, "not valid JSON at byte 8 (control character 0x00)");
+	assert_int_equal(jr_parse("", 0, &doc, err, sizeof(err)), KV_EPARSE);
+	assert_string_equal(err, "empty: no JSON document");
+	assert_int_equal(jr_parse("\n\n", 2, &doc, err, sizeof(err)), KV_EPARSE);
+	assert_string_equal(err, "no JSON document, only whitespace");
+	assert_null(doc);
+}
+
+/* Whole files with a cap; directories and missing files said as such. */
+static void
+test_read_file(void **state)
+{
+	char path[] = "/tmp/kvpe-read-XXXXXX", err[200] = "";
+	int fd = mkstemp(path);
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "0123456789", 10), 10);
+	close(fd);
+	assert_int_equal(kv_read_file(path, 10, &text, &len, err, sizeof(err)), KV_OK);
+	assert_int_equal(len, 10);
+	assert_string_equal(text, "0123456789");
+	free(text);
+	text = NULL;
+	assert_int_equal(kv_read_file(path, 9, &text, &len, err, sizeof(err)), KV_ELIMIT);
+	assert_string_equal(err, "10 bytes, larger than the 9-byte limit");
+	assert_null(text);
+	assert_int_equal(kv_read_file("/tmp", 100, &text, &len, err, sizeof(err)), KV_EIO);
+	assert_string_equal(err, "is a directory, not a file");
+	unlink(path);
+	assert_int_equal(kv_read_file(path, 100, &text, &len, err, sizeof(err)), KV_EIO);
+	assert_string_equal(err, "No such file or directory");
+	/* A pipe is read to its end, within the cap. */
+	assert_int_equal(kv_read_file("/proc/self/status", 1 << 20, &text, &len, err, sizeof(err)), KV_OK);
+	assert_true(len > 0 && strlen(text) == len);
+	free(text);
+	assert_int_equal(kv_read_file("/proc/self/status", 8, &text, &len, err, sizeof(err)), KV_ELIMIT);
+	assert_string_equal(err, "larger than the 8-byte limit");
 }
 
 static void
@@ -385,7 +551,8 @@ main(void)
 	    cmocka_unit_test(test_cloud),      cmocka_unit_test(test_vault_spec),
 	    cmocka_unit_test(test_argv_and_config), cmocka_unit_test(test_json_escape),
 	    cmocka_unit_test(test_buf_cap),    cmocka_unit_test(test_buf_stream),
-	    cmocka_unit_test(test_arena),
+	    cmocka_unit_test(test_arena),      cmocka_unit_test(test_jsonr),
+	    cmocka_unit_test(test_jsonr_one),  cmocka_unit_test(test_read_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
