@@ -20,6 +20,7 @@ struct ctx {
 	struct kv_arena *a;
 	const char *origin;
 	size_t n_resources;
+	bool oom; /* a copy failed: the page was not read whole */
 };
 
 /* A field under "properties", or at the top level (the flattened shape).
@@ -46,10 +47,26 @@ field_str(const cJSON *obj, const char *name)
 	return str_of(cJSON_GetObjectItem(obj, name));
 }
 
+/* Copies of present fields: a NULL copy of a non-NULL source is recorded,
+ * so a failed allocation never reads as an absent field. */
+static const char *
+kept(struct ctx *c, const void *src, const char *copy)
+{
+	if (src != NULL && copy == NULL)
+		c->oom = true;
+	return copy;
+}
+
 static const char *
 dup(struct ctx *c, const char *s)
 {
-	return s ? kv_arena_strdup(c->a, s) : NULL;
+	return kept(c, s, s ? kv_arena_strdup(c->a, s) : NULL);
+}
+
+static const char *
+lower(struct ctx *c, const char *s)
+{
+	return kept(c, s, s ? kv_arena_lower(c->a, s) : NULL);
 }
 
 /* IDs, subscriptions, resource groups, locations and the endpoints' FQDNs
@@ -59,7 +76,7 @@ dup(struct ctx *c, const char *s)
 static const char *
 dup_id(struct ctx *c, const char *s)
 {
-	return s ? inv_intern(c->inv, s, strlen(s)) : NULL;
+	return kept(c, s, s ? inv_intern(c->inv, s, strlen(s)) : NULL);
 }
 
 static const char *
@@ -68,7 +85,7 @@ segment(struct ctx *c, const char *id, const char *key)
 	size_t len;
 	const char *v = inv_id_segment_span(id, key, &len);
 
-	return v ? inv_intern(c->inv, v, len) : NULL;
+	return kept(c, v, v ? inv_intern(c->inv, v, len) : NULL);
 }
 
 static const char *
@@ -76,7 +93,7 @@ parent(struct ctx *c, const char *id, const char *child)
 {
 	size_t len = inv_id_parent_len(id, child);
 
-	return len > 0 ? inv_intern(c->inv, id, len) : NULL;
+	return len > 0 ? kept(c, id, inv_intern(c->inv, id, len)) : NULL;
 }
 
 static enum kv_pe_state
@@ -103,7 +120,7 @@ last_segment(struct ctx *c, const char *id)
 {
 	const char *slash = id ? strrchr(id, '/') : NULL;
 
-	return slash ? kv_arena_strdup(c->a, slash + 1) : NULL;
+	return slash ? dup(c, slash + 1) : NULL;
 }
 
 /* Addresses from a list of strings or of {key: "ip"} objects. */
@@ -193,7 +210,7 @@ read_vault(struct ctx *c, const cJSON *r, enum kv_kind kind)
 		return KV_OK; /* cannot be joined: skipped */
 	memset(&v, 0, sizeof(v));
 	v.id = dup_id(c, id);
-	v.name = kv_arena_lower(c->a, name);
+	v.name = lower(c, name);
 	v.kind = kind;
 	v.location = dup_id(c, field_str(r, "location"));
 	v.origin = c->origin;
@@ -235,7 +252,7 @@ static enum kv_err
 read_conn_resource(struct ctx *c, const cJSON *r, enum kv_kind kind)
 {
 	const char *id = field_str(r, "id");
-	const char *vault_id = id ? inv_id_parent(c->a, id, "privateEndpointConnections") : NULL;
+	const char *vault_id = id ? parent(c, id, "privateEndpointConnections") : NULL;
 	const cJSON *pe = prop(r, "privateEndpoint");
 	struct inv_conn conn;
 	enum kv_err rc;
@@ -252,7 +269,7 @@ read_conn_resource(struct ctx *c, const cJSON *r, enum kv_kind kind)
 		struct inv_vault v;
 		memset(&v, 0, sizeof(v));
 		v.id = vault_id;
-		v.name = strrchr(vault_id, '/') ? kv_arena_lower(c->a, strrchr(vault_id, '/') + 1) : NULL;
+		v.name = strrchr(vault_id, '/') ? lower(c, strrchr(vault_id, '/') + 1) : NULL;
 		v.kind = kind;
 		v.origin = c->origin;
 		id_parts(c, vault_id, &v.subscription, &v.resource_group);
@@ -392,7 +409,7 @@ read_zone(struct ctx *c, const cJSON *r)
 		return KV_OK;
 	memset(&z, 0, sizeof(z));
 	z.id = dup_id(c, id);
-	z.name = kv_arena_dnsname(c->a, name);
+	z.name = kept(c, name, name ? kv_arena_dnsname(c->a, name) : NULL);
 	id_parts(c, id, &z.subscription, &z.resource_group);
 	if (z.id == NULL || z.name == NULL)
 		return KV_ENOMEM;
@@ -412,7 +429,7 @@ read_record(struct ctx *c, const cJSON *r)
 		return KV_OK;
 	memset(&rec, 0, sizeof(rec));
 	rec.zone_id = parent(c, id, "A");
-	rec.name = kv_arena_lower(c->a, name);
+	rec.name = lower(c, name);
 	if (rec.zone_id == NULL)
 		return KV_OK;
 	if (cJSON_IsNumber(ttl) && ttl->valuedouble >= 0 && ttl->valuedouble < 4294967296.0)
@@ -488,7 +505,7 @@ enum kv_err
 inv_json_load(struct kv_inv *inv, const char *text, size_t len, const char *origin, const char **next_link,
     size_t *n_resources, char *err, size_t size)
 {
-	struct ctx c = {inv, inv_arena(inv), origin, 0};
+	struct ctx c = {inv, inv_arena(inv), origin, 0, false};
 	cJSON *root = cJSON_ParseWithLength(text, len);
 	const cJSON *value, *nl;
 	enum kv_err rc = KV_OK;
@@ -511,7 +528,7 @@ inv_json_load(struct kv_inv *inv, const char *text, size_t len, const char *orig
 			rc = read_array(&c, value);
 			nl = cJSON_GetObjectItem(root, "nextLink");
 			if (next_link != NULL && cJSON_IsString(nl) && nl->valuestring[0] != '\0')
-				*next_link = kv_arena_strdup(c.a, nl->valuestring);
+				*next_link = dup(&c, nl->valuestring);
 		} else if (value != NULL) {
 			snprintf(err, size, "\"value\" is not an array");
 			rc = KV_EPARSE;
@@ -526,6 +543,8 @@ inv_json_load(struct kv_inv *inv, const char *text, size_t len, const char *orig
 		rc = KV_EPARSE;
 	}
 	cJSON_Delete(root);
+	if (rc == KV_OK && c.oom)
+		rc = KV_ENOMEM;
 	if (rc == KV_ENOMEM)
 		snprintf(err, size, "out of memory");
 	if (n_resources != NULL)
@@ -538,6 +557,7 @@ inv_json_load_file(struct kv_inv *inv, const char *path, char *err, size_t size)
 {
 	FILE *f = fopen(path, "rb");
 	char *text = NULL, perr[200];
+	const char *origin;
 	long sz;
 	size_t len, n = 0;
 	enum kv_err rc;
@@ -564,8 +584,11 @@ inv_json_load_file(struct kv_inv *inv, const char *path, char *err, size_t size)
 	len = fread(text, 1, (size_t)sz, f);
 	fclose(f);
 	text[len] = '\0';
-	rc = inv_json_load(inv, text, len, kv_arena_strdup(inv_arena(inv), path), NULL, &n, perr, sizeof(perr));
+	origin = kv_arena_strdup(inv_arena(inv), path);
+	rc = origin ? inv_json_load(inv, text, len, origin, NULL, &n, perr, sizeof(perr)) : KV_ENOMEM;
 	free(text);
+	if (rc == KV_ENOMEM)
+		snprintf(perr, sizeof(perr), "out of memory");
 	if (rc != KV_OK) {
 		snprintf(err, size, "--inventory %s: %s", path, perr);
 		return rc;

@@ -646,8 +646,10 @@ verdict_dns_summary(const struct verdict_cfg *cfg, struct kv_arena *a, const str
 		return "no answer: the resolver timed out";
 	case KV_RC_SERVFAIL:
 	case KV_RC_REFUSED:
-	case KV_RC_ERROR:
-		return kv_arena_printf(a, "the resolver failed (%s)", kv_rcode_name(lk->rcode));
+	case KV_RC_ERROR: {
+		const char *s = kv_arena_printf(a, "the resolver failed (%s)", kv_rcode_name(lk->rcode));
+		return s != NULL ? s : "the resolver failed"; /* callers print it: never NULL */
+	}
 	case KV_RC_NXDOMAIN:
 		return via_pl ? "private link zone answers, but holds no record for this vault (NXDOMAIN)"
 			      : "the name does not exist (NXDOMAIN)";
