@@ -99,7 +99,6 @@ imds_not_imds imds-403-html \
 imds_not_imds imds-200-html \
 	'{"raw": "<html><body>Welcome to nginx!</body></html>", "status": 200, "content_type": "text/html"}' \
 	"HTTP 200 with a body that is not a token answer"
-imds_not_imds imds-404-json '{"status": 404, "body": "{\"error\": \"not_found\"}"}' "HTTP 404"
 imds_not_imds imds-500 '{"status": 500}' "HTTP 500"
 imds_not_imds imds-drops '{"close": true}' "managed identity (IMDS): "
 # No az either: both reasons in the one error line.
