@@ -122,9 +122,12 @@ systemd_credential(struct cred *c, const char *name, bool want_path)
 	if (access(path, R_OK) != 0)
 		return NULL;
 	warn_if_readable(path, name);
-	if (want_path)
-		return strdup(path);
 	snprintf(var, sizeof(var), "CREDENTIALS_DIRECTORY/%s", name);
+	if (want_path) {
+		if ((s = strdup(path)) == NULL)
+			snprintf(c->file_err, sizeof(c->file_err), "%s: %s", var, kv_strerror(KV_ENOMEM));
+		return s;
+	}
 	if ((rc = read_secret_file(var, path, CRED_SECRET_FILE_MAX, &s, c->file_err, sizeof(c->file_err))) != KV_OK) {
 		if (rc == KV_ENOMEM)
 			snprintf(c->file_err, sizeof(c->file_err), "%s: %s", var, kv_strerror(rc));
