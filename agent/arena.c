@@ -19,6 +19,8 @@ struct kv_arena {
 	struct arena_chunk *head; /* current chunk for small allocations */
 	struct arena_chunk *big;  /* dedicated blocks for large allocations */
 	size_t chunk_size;
+	long fail_after;       /* tests: allocations left before one fails; < 0 = none */
+	unsigned long refused; /* tests: allocations that failed that way */
 };
 
 struct kv_arena *
@@ -29,6 +31,7 @@ kv_arena_new(size_t chunk_size)
 	if (a == NULL)
 		return NULL;
 	a->chunk_size = chunk_size < 1024 ? 1024 : chunk_size;
+	a->fail_after = -1;
 	return a;
 }
 
@@ -52,6 +55,19 @@ kv_arena_free(struct kv_arena *a)
 	free(a);
 }
 
+void
+kv_arena_fail_after(struct kv_arena *a, long n)
+{
+	a->fail_after = n < 0 ? -1 : n;
+	a->refused = 0;
+}
+
+unsigned long
+kv_arena_refused(const struct kv_arena *a)
+{
+	return a->refused;
+}
+
 void *
 kv_arena_alloc(struct kv_arena *a, size_t size)
 {
@@ -62,6 +78,10 @@ kv_arena_alloc(struct kv_arena *a, size_t size)
 		need = ARENA_ALIGN;
 	if (need < size)
 		return NULL;
+	if (a->fail_after >= 0 && a->fail_after-- == 0) {
+		a->refused++; /* once: what follows succeeds, so a lost failure shows */
+		return NULL;
+	}
 	if (need > a->chunk_size / 4) {
 		c = malloc(sizeof(*c) + need);
 		if (c == NULL)
@@ -125,6 +145,17 @@ char *
 kv_arena_strdup(struct kv_arena *a, const char *s)
 {
 	return s == NULL ? NULL : kv_arena_strndup(a, s, strlen(s));
+}
+
+enum kv_err
+kv_arena_strdup_to(struct kv_arena *a, const char *s, const char **dst)
+{
+	const char *q = kv_arena_strdup(a, s);
+
+	if (q == NULL)
+		return KV_ENOMEM;
+	*dst = q;
+	return KV_OK;
 }
 
 char *

@@ -68,13 +68,32 @@ jitter_pct(struct arm_run *r)
 	return (unsigned)(r->rng % 101); /* 0..100 */
 }
 
+/* Exponential backoff after `n` tries, capped, with jitter (50%..150%). */
+static int64_t
+backoff_ms(struct arm_run *r, unsigned n)
+{
+	int64_t delay = (int64_t)r->cfg->backoff_base_ms << (n < 16 ? n : 16);
+
+	if (delay > ARM_BACKOFF_MAX_MS)
+		delay = ARM_BACKOFF_MAX_MS;
+	return delay / 2 + delay * jitter_pct(r) / 100;
+}
+
+/* An error that cannot be recorded must not vanish: the run fails instead. */
 static void
 add_error(struct arm_run *r, const char *scope, const char *msg)
 {
-	if (kv_grow((void **)&r->errs, &r->cap_errs, sizeof(*r->errs), r->n_errs + 1) != KV_OK)
+	struct kv_run_error *e;
+
+	if (kv_grow((void **)&r->errs, &r->cap_errs, sizeof(*r->errs), r->n_errs + 1) != KV_OK) {
+		r->fatal = KV_ENOMEM;
 		return;
-	r->errs[r->n_errs].scope = kv_arena_strdup(r->ea, scope);
-	r->errs[r->n_errs].message = kv_arena_strdup(r->ea, msg);
+	}
+	e = &r->errs[r->n_errs];
+	if (kv_arena_strdup_to(r->ea, scope, &e->scope) != KV_OK || kv_arena_strdup_to(r->ea, msg, &e->message) != KV_OK) {
+		r->fatal = KV_ENOMEM;
+		return;
+	}
 	r->n_errs++;
 	kv_log_warn("ARM request failed", "scope=%s", scope);
 }
@@ -95,9 +114,13 @@ fail_req(struct arm_run *r, struct arm_req *q, const char *msg)
 		struct arm_sub *s = &r->subs[q->sub];
 		char *full = kv_arena_printf(r->ea, "%s: %s", q->what, msg);
 		snprintf(scope, sizeof(scope), "subscription/%s", s->id);
+		if (full == NULL) {
+			r->fatal = KV_ENOMEM; /* the subscription could not be marked failed */
+			return;
+		}
 		if (s->error == NULL)
 			s->error = full;
-		add_error(r, scope, full ? full : msg);
+		add_error(r, scope, full);
 		return;
 	}
 	snprintf(scope, sizeof(scope), "%s", q->what);
@@ -268,6 +291,18 @@ same_host(const struct arm_run *r, const char *url)
 	return strncmp(url, r->base, bl) == 0 && url[bl] == '/';
 }
 
+/* The longest a throttled request may wait: one request's timeout, and
+ * never past the ARM stage's deadline. */
+static int64_t
+throttle_budget_ms(const struct arm_run *r)
+{
+	int64_t left = r->cfg->deadline_ms - kv_now_ms();
+
+	if (r->cfg->request_timeout_ms > 0 && r->cfg->request_timeout_ms < left)
+		left = r->cfg->request_timeout_ms;
+	return left > 0 ? left : 0;
+}
+
 static void
 schedule_retry(struct arm_run *r, struct arm_req *q, int64_t delay_ms)
 {
@@ -314,7 +349,7 @@ handle_subs(struct arm_run *r, const struct http_resp *resp, const char **next, 
 	}
 	nl = root ? cJSON_GetObjectItem(root, "nextLink") : NULL;
 	if (rc == KV_OK && cJSON_IsString(nl) && nl->valuestring[0] != '\0')
-		*next = kv_arena_strdup(r->ea, nl->valuestring);
+		rc = kv_arena_strdup_to(r->ea, nl->valuestring, next);
 	cJSON_Delete(root);
 	return rc;
 }
@@ -339,31 +374,39 @@ on_done(void *arg, struct http_resp *resp)
 		goto fail;
 	}
 	if (resp->err != KV_OK || resp->status >= 500 || resp->status == 408) {
-		int64_t delay = (int64_t)r->cfg->backoff_base_ms << q->attempts;
+		int64_t delay;
 		if (resp->err != KV_OK)
 			snprintf(msg, sizeof(msg), "%s", resp->error);
 		else
 			describe(resp, msg, sizeof(msg));
 		if (q->attempts >= ARM_MAX_ATTEMPTS)
 			goto fail;
-		if (delay > ARM_BACKOFF_MAX_MS)
-			delay = ARM_BACKOFF_MAX_MS;
-		delay = delay / 2 + delay * jitter_pct(r) / 100; /* 50%..150% */
+		delay = backoff_ms(r, q->attempts);
 		kv_log_debug("ARM retry", "what=\"%s\" attempt=%u delay_ms=%lld reason=\"%s\"", q->what, q->attempts,
 		    (long long)delay, resp->err != KV_OK ? "network" : "5xx");
 		schedule_retry(r, q, delay);
 		return;
 	}
 	if (resp->status == 429) {
-		long ra = resp->retry_after_s >= 0 ? resp->retry_after_s : 10;
+		int64_t budget = throttle_budget_ms(r), delay = resp->retry_after_ms;
 		r->st.throttled++;
 		if (++q->throttled > ARM_MAX_THROTTLED) {
 			describe(resp, msg, sizeof(msg));
 			goto fail;
 		}
 		q->attempts--; /* throttling is not a failed attempt */
-		kv_log_info("ARM throttled", "what=\"%s\" retry_after_s=%ld", q->what, ra);
-		schedule_retry(r, q, (int64_t)ra * 1000);
+		if (delay > budget) {
+			/* Waiting would only hang the run: this one is throttled. */
+			snprintf(msg, sizeof(msg),
+			    "throttled: Retry-After %lld s exceeds the run's budget (%lld s); try later or raise --arm-timeout",
+			    (long long)((delay + 999) / 1000), (long long)(budget / 1000));
+			goto fail;
+		}
+		if (delay < 0)
+			delay = backoff_ms(r, q->throttled - 1); /* absent or unusable: our own backoff */
+		kv_log_info("ARM throttled", "what=\"%s\" retry_after_ms=%lld wait_ms=%lld", q->what,
+		    (long long)resp->retry_after_ms, (long long)delay);
+		schedule_retry(r, q, delay);
 		return;
 	}
 	if (resp->status != 200) {
@@ -522,8 +565,9 @@ fetch_missing(struct arm_run *r, bool nics, char *err, size_t size)
 	for (size_t i = 0; i < n && rc == KV_OK; i++) {
 		rc = enqueue_path(r, AK_GET, ids[i], ARM_API_NETWORK, nics ? "network interface" : "private endpoint",
 		    SIZE_MAX);
-		if (rc == KV_OK)
-			r->queue->what = kv_arena_printf(r->ea, "%s/%s", nics ? "nic" : "endpoint", ids[i]);
+		if (rc == KV_OK &&
+		    (r->queue->what = kv_arena_printf(r->ea, "%s/%s", nics ? "nic" : "endpoint", ids[i])) == NULL)
+			rc = KV_ENOMEM;
 	}
 	kv_arena_free(tmp);
 	if (rc == KV_OK && n > 0) {
@@ -577,17 +621,19 @@ arm_load(const struct arm_cfg *cfg, struct kv_inv *inv, struct kv_arena *a, stru
 		rc = fetch_missing(&r, false, err, size);
 	if (rc == KV_OK && r.fatal == KV_OK)
 		rc = fetch_missing(&r, true, err, size);
-	/* drain() returns r.fatal itself: its message is said either way. */
+	/* drain() returns r.fatal itself: its message (fatal_msg) is said either way. */
 	if (r.fatal != KV_OK && (rc == KV_OK || rc == r.fatal) && err[0] == '\0') {
 		rc = r.fatal;
 		snprintf(err, size, "%s", r.fatal_msg[0] ? r.fatal_msg : kv_strerror(rc));
 	}
 	for (size_t i = 0; i < r.n_subs; i++) {
 		if (r.subs[i].error != NULL) {
+			const char *why = kv_arena_printf(inv_arena(inv), "ARM data for subscription %s is incomplete: %s",
+			    r.subs[i].id, r.subs[i].error);
 			failed++;
-			inv_mark_subscription(inv, r.subs[i].id,
-			    kv_arena_printf(inv_arena(inv), "ARM data for subscription %s is incomplete: %s", r.subs[i].id,
-				r.subs[i].error));
+			if (why == NULL && rc == KV_OK)
+				rc = KV_ENOMEM; /* its vaults are still marked, with the shorter text */
+			inv_mark_subscription(inv, r.subs[i].id, why ? why : r.subs[i].error);
 		}
 	}
 	if (rc == KV_OK && r.n_subs == 0 && r.subs_listed) {
@@ -614,6 +660,11 @@ arm_load(const struct arm_cfg *cfg, struct kv_inv *inv, struct kv_arena *a, stru
 	if (errs != NULL) {
 		*errs = r.n_errs ? kv_arena_memdup(a, r.errs, r.n_errs * sizeof(*r.errs)) : NULL;
 		*n_errs = r.n_errs;
+		if (r.n_errs > 0 && *errs == NULL) {
+			*n_errs = 0;
+			if (rc == KV_OK)
+				rc = KV_ENOMEM;
+		}
 	}
 	free(r.errs);
 	return rc;

@@ -250,6 +250,43 @@ probe_address(const struct kv_result *x, struct kv_addr *out)
 	return false;
 }
 
+enum kv_err
+check_probe_targets(enum kv_probe_level level, struct kv_arena *a, struct kv_result **todo, size_t n,
+    struct net_target **out, size_t *n_out)
+{
+	/* Room for every result: one loop decides and fills, so what is counted
+	 * and what is written cannot disagree (an allocation failing between two
+	 * loops once wrote one past the array). */
+	struct net_target *t = calloc(n ? n : 1, sizeof(*t));
+	size_t m = 0;
+
+	if (t == NULL)
+		return KV_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct kv_probe_obs *o = &todo[i]->probe;
+		o->level = level;
+		if (level == KV_PROBE_OFF) {
+			o->skipped = "--probe off";
+		} else if (!probe_address(todo[i], &o->address)) {
+			o->skipped = todo[i]->dns.a.rcode == KV_RC_NONE
+			    ? "not resolved"
+			    : kv_arena_printf(a, "DNS gave no address to probe (%s)", kv_rcode_name(todo[i]->dns.a.rcode));
+			if (o->skipped == NULL) {
+				free(t);
+				return KV_ENOMEM;
+			}
+		} else {
+			t[m].fqdn = todo[i]->t->fqdn;
+			t[m].addr = o->address;
+			t[m].out = o;
+			m++;
+		}
+	}
+	*out = t;
+	*n_out = m;
+	return KV_OK;
+}
+
 static enum kv_err
 stage_probe(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *rep, struct kv_result **todo,
     size_t n)
@@ -259,33 +296,13 @@ stage_probe(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *r
 	struct net_stats st;
 	int64_t t0;
 	size_t m = 0;
-	enum kv_err rc = KV_OK;
+	enum kv_err rc;
 
-	for (size_t i = 0; i < n; i++) {
-		struct kv_probe_obs *o = &todo[i]->probe;
-		o->level = cfg->probe;
-		if (cfg->probe == KV_PROBE_OFF)
-			o->skipped = "--probe off";
-		else if (!probe_address(todo[i], &o->address))
-			o->skipped = todo[i]->dns.a.rcode == KV_RC_NONE
-			    ? "not resolved"
-			    : kv_arena_printf(rep->arena, "DNS gave no address to probe (%s)", kv_rcode_name(todo[i]->dns.a.rcode));
-		else
-			m++;
-	}
-	if (m == 0)
+	if ((rc = check_probe_targets(cfg->probe, rep->arena, todo, n, &t, &m)) != KV_OK)
+		return rc;
+	if (m == 0) {
+		free(t);
 		return KV_OK;
-	t = calloc(m, sizeof(*t));
-	if (t == NULL)
-		return KV_ENOMEM;
-	m = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (todo[i]->probe.skipped != NULL)
-			continue;
-		t[m].fqdn = todo[i]->t->fqdn;
-		t[m].addr = todo[i]->probe.address;
-		t[m].out = &todo[i]->probe;
-		m++;
 	}
 	memset(&nc, 0, sizeof(nc));
 	nc.level = cfg->probe;
@@ -451,7 +468,10 @@ report_start(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
-	rep->host = kv_arena_strdup(rep->arena, host);
+	if ((rc = kv_arena_strdup_to(rep->arena, host, &rep->host)) != KV_OK) {
+		report_free(rep);
+		return rc;
+	}
 	rep->cloud = cloud_get(cfg->cloud)->name;
 	rep->resolvers = ctx->resolvers; /* outlives the report in check and agent */
 	rep->n_resolvers = ctx->n_resolvers;

@@ -170,6 +170,7 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 {
 	struct kv_arena *a = cfg->arena;
 	const char *name = opt_table[id].name;
+	const char *copy;
 	enum kv_err rc;
 
 	switch (id) {
@@ -185,12 +186,16 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		return KV_OK;
 	}
 	case CLI_OPT_INVENTORY:
-		PUSH(cfg, cfg->inventories, cfg->n_inventories, kv_arena_strdup(a, v));
+		if ((rc = kv_arena_strdup_to(a, v, &copy)) != KV_OK)
+			return rc;
+		PUSH(cfg, cfg->inventories, cfg->n_inventories, copy);
 		return KV_OK;
 	case CLI_OPT_SUBSCRIPTION:
 		if (v[0] == '\0' || strchr(v, '/') != NULL)
 			return fail(err, size, "--subscription '%s': expected a subscription ID", v);
-		PUSH(cfg, cfg->subscriptions, cfg->n_subscriptions, kv_arena_strdup(a, v));
+		if ((rc = kv_arena_strdup_to(a, v, &copy)) != KV_OK)
+			return rc;
+		PUSH(cfg, cfg->subscriptions, cfg->n_subscriptions, copy);
 		return KV_OK;
 	case CLI_OPT_CLOUD:
 		if (cloud_parse(v, &cfg->cloud) != KV_OK)
@@ -199,8 +204,7 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 	case CLI_OPT_ARM_ENDPOINT:
 		if (strncmp(v, "https://", 8) != 0)
 			return fail(err, size, "--arm-endpoint '%s': expected an https:// URL", v);
-		cfg->arm_endpoint = kv_arena_strdup(a, v);
-		return KV_OK;
+		return kv_arena_strdup_to(a, v, &cfg->arm_endpoint);
 	case CLI_OPT_ARM_TIMEOUT:
 		if (kv_parse_duration_ms(v, &cfg->arm_timeout_ms) != KV_OK || cfg->arm_timeout_ms < 100 ||
 		    cfg->arm_timeout_ms > 3600 * 1000)
@@ -209,8 +213,7 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 	case CLI_OPT_VNET:
 		if (strstr(v, "/virtualNetworks/") == NULL && strstr(v, "/virtualnetworks/") == NULL)
 			return fail(err, size, "--vnet '%s': expected a VNet resource ID (.../virtualNetworks/NAME)", v);
-		cfg->vnet_id = kv_arena_strdup(a, v);
-		return KV_OK;
+		return kv_arena_strdup_to(a, v, &cfg->vnet_id);
 	case CLI_OPT_DNS_SERVER: {
 		struct kv_hostport hp;
 		if (cfg->n_dns_servers >= KV_DNS_SERVERS_MAX)
@@ -249,16 +252,14 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 			return fail(err, size, "--probe '%s': expected off, tcp, tls or https", v);
 		return KV_OK;
 	case CLI_OPT_CA_FILE:
-		cfg->ca_file = kv_arena_strdup(a, v);
-		return KV_OK;
+		return kv_arena_strdup_to(a, v, &cfg->ca_file);
 	case CLI_OPT_FORMAT:
 		if (cli_parse_format(v, &cfg->format) != KV_OK)
 			return fail(err, size, "--format '%s': expected table, json, jsonl, junit, sarif, prometheus or nagios", v);
 		cfg->format_set = true;
 		return KV_OK;
 	case CLI_OPT_OUTPUT:
-		cfg->output = kv_arena_strdup(a, v);
-		return KV_OK;
+		return kv_arena_strdup_to(a, v, &cfg->output);
 	case CLI_OPT_REPORT: {
 		struct cli_report_spec rs;
 		const char *eq = strchr(v, '=');
@@ -269,7 +270,8 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		fmt[eq - v] = '\0';
 		if (cli_parse_format(fmt, &rs.format) != KV_OK)
 			return fail(err, size, "--report '%s': unknown format '%s'", v, fmt);
-		rs.path = kv_arena_strdup(a, eq + 1);
+		if ((rc = kv_arena_strdup_to(a, eq + 1, &rs.path)) != KV_OK)
+			return rc;
 		PUSH(cfg, cfg->reports, cfg->n_reports, rs);
 		return KV_OK;
 	}
@@ -294,12 +296,10 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		struct kv_hostport hp;
 		if (kv_hostport_parse(v, 0, &hp) != KV_OK || hp.port == 0)
 			return fail(err, size, "--listen '%s': expected ADDR:PORT such as 127.0.0.1:9712", v);
-		cfg->listen = kv_arena_strdup(a, v);
-		return KV_OK;
+		return kv_arena_strdup_to(a, v, &cfg->listen);
 	}
 	case CLI_OPT_TEXTFILE:
-		cfg->textfile = kv_arena_strdup(a, v);
-		return KV_OK;
+		return kv_arena_strdup_to(a, v, &cfg->textfile);
 	case CLI_OPT_ONCE:
 		cfg->once = true;
 		return KV_OK;
@@ -490,23 +490,32 @@ config_load(struct kv_cfg *cfg, const char *path, char *err, size_t size)
 	return rc;
 }
 
-static const char *
-default_config_path(struct kv_arena *a)
+/* The first config file that exists, or NULL in *out (none: defaults). */
+static enum kv_err
+default_config_path(struct kv_arena *a, const char **out)
 {
 	const char *env = getenv("KVPE_CONFIG");
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	const char *cand[3] = {NULL, NULL, "/etc/kvpe/config.json"};
 
-	if (env != NULL && env[0] != '\0')
-		return env;
-	if (xdg != NULL && xdg[0] != '\0')
-		cand[0] = kv_arena_printf(a, "%s/kvpe/config.json", xdg);
-	else if (home != NULL && home[0] != '\0')
-		cand[1] = kv_arena_printf(a, "%s/.config/kvpe/config.json", home);
-	for (size_t i = 0; i < KV_ARRAY_LEN(cand); i++)
-		if (cand[i] != NULL && access(cand[i], R_OK) == 0)
-			return cand[i];
-	return NULL;
+	*out = NULL;
+	if (env != NULL && env[0] != '\0') {
+		*out = env;
+		return KV_OK;
+	}
+	/* A path we could not build must not skip the user's file silently. */
+	if (xdg != NULL && xdg[0] != '\0' && (cand[0] = kv_arena_printf(a, "%s/kvpe/config.json", xdg)) == NULL)
+		return KV_ENOMEM;
+	if ((xdg == NULL || xdg[0] == '\0') && home != NULL && home[0] != '\0' &&
+	    (cand[1] = kv_arena_printf(a, "%s/.config/kvpe/config.json", home)) == NULL)
+		return KV_ENOMEM;
+	for (size_t i = 0; i < KV_ARRAY_LEN(cand); i++) {
+		if (cand[i] != NULL && access(cand[i], R_OK) == 0) {
+			*out = cand[i];
+			break;
+		}
+	}
+	return KV_OK;
 }
 
 /* ---- argv ---- */
@@ -675,18 +684,19 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 			cfg->help = true; /* `kvpe check --help`: that command's options */
 			goto done;
 		}
-		if (id == CLI_OPT_CONFIG)
-			cfg->config_path = kv_arena_strdup(cfg->arena, val);
+		if (id == CLI_OPT_CONFIG && (rc = kv_arena_strdup_to(cfg->arena, val, &cfg->config_path)) != KV_OK)
+			goto out;
 		pend[n_pend].id = (enum cli_opt_id)id;
 		pend[n_pend].value = val ? val : "";
 		n_pend++;
 	}
 
-	if (cfg->config_path == NULL && cfg->cmd != CLI_CMD_RESOLVE)
-		cfg->config_path = default_config_path(cfg->arena);
+	if (cfg->config_path == NULL && cfg->cmd != CLI_CMD_RESOLVE &&
+	    (rc = default_config_path(cfg->arena, &cfg->config_path)) != KV_OK)
+		goto out;
 	if (cfg->config_path != NULL) {
-		cfg->config_path = kv_arena_strdup(cfg->arena, cfg->config_path);
-		if ((rc = config_load(cfg, cfg->config_path, err, size)) != KV_OK)
+		if ((rc = kv_arena_strdup_to(cfg->arena, cfg->config_path, &cfg->config_path)) != KV_OK ||
+		    (rc = config_load(cfg, cfg->config_path, err, size)) != KV_OK)
 			goto out;
 	}
 	/* Environment, between the config file and the flags. */

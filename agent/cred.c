@@ -31,6 +31,9 @@ extern char **environ;
 #define CRED_BODY_MAX (256 * 1024)
 #define CRED_CLI_TIMEOUT_MS 30000
 #define CRED_IMDS_CONNECT_MS 1000
+/* Caps on the files credentials come from: read whole or not at all. */
+#define CRED_SECRET_FILE_MAX (16 * 1024)  /* a client secret is ~40 bytes */
+#define CRED_TOKEN_FILE_MAX (64 * 1024)   /* a projected service-account token is ~1-2 KB */
 
 enum cred_kind {
 	CK_NONE,
@@ -61,40 +64,79 @@ struct cred {
 	bool cert_password, send_chain, rs256;
 	char *secret_file;  /* AZURE_CLIENT_SECRET read from $CREDENTIALS_DIRECTORY */
 	char *cert_file;    /* $CREDENTIALS_DIRECTORY/AZURE_CLIENT_CERTIFICATE */
+	char file_err[300]; /* a credential file that could not be read whole */
 };
 
 static void warn_if_readable(const char *path, const char *var);
 
+/* A secret or token file read whole (up to `max` bytes), trailing line
+ * ends and blanks removed, as a C string in *out (free() it after wiping).
+ * Errors name the variable and the file, never what is in it. */
+static enum kv_err
+read_secret_file(const char *var, const char *path, size_t max, char **out, char *err, size_t size)
+{
+	struct kv_buf b;
+	enum kv_err rc;
+	size_t n;
+
+	kv_buf_init(&b, max);
+	rc = kv_buf_read_file(&b, path);
+	if (rc == KV_EIO) {
+		snprintf(err, size, "%s: cannot read %s: %s", var, path, strerror(errno));
+		rc = KV_EAUTH;
+	} else if (rc == KV_ELIMIT) {
+		snprintf(err, size, "%s: %s is larger than %zu bytes; not read", var, path, max);
+		rc = KV_EAUTH;
+	} else if (rc == KV_OK && b.len > 0 && memchr(b.data, '\0', b.len) != NULL) {
+		/* A C string would stop there: the secret would go out cut short. */
+		snprintf(err, size, "%s: %s holds a NUL byte; expected text", var, path);
+		rc = KV_EAUTH;
+	}
+	if (rc != KV_OK)
+		goto out;
+	n = b.len;
+	while (n > 0 && (b.data[n - 1] == '\n' || b.data[n - 1] == '\r' || b.data[n - 1] == ' '))
+		n--;
+	*out = n > 0 ? strndup(b.data, n) : NULL;
+	if (n > 0 && *out == NULL)
+		rc = KV_ENOMEM;
+out:
+	if (b.data != NULL)
+		OPENSSL_cleanse(b.data, b.len);
+	kv_buf_free(&b);
+	return rc;
+}
+
 /* systemd's LoadCredential=NAME:… puts secrets in $CREDENTIALS_DIRECTORY/NAME
  * (mode 0400, owned by the service): read them there when the environment
- * does not name them, so no secret sits in an environment file. */
+ * does not name them, so no secret sits in an environment file.  An
+ * unreadable or oversized one is remembered in c->file_err (the chain must
+ * not quietly move on to another credential). */
 static char *
-systemd_credential(const char *name, bool want_path)
+systemd_credential(struct cred *c, const char *name, bool want_path)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
-	char path[4096], buf[8192];
-	FILE *f;
-	size_t n;
+	char path[4096], var[128];
+	char *s = NULL;
+	enum kv_err rc;
 
 	if (dir == NULL || dir[0] == '\0' || (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 		return NULL;
 	if (access(path, R_OK) != 0)
 		return NULL;
 	warn_if_readable(path, name);
-	if (want_path)
-		return strdup(path);
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		n--;
-	buf[n] = '\0';
-	{
-		char *s = n ? strdup(buf) : NULL;
-		OPENSSL_cleanse(buf, sizeof(buf));
+	snprintf(var, sizeof(var), "CREDENTIALS_DIRECTORY/%s", name);
+	if (want_path) {
+		if ((s = strdup(path)) == NULL)
+			snprintf(c->file_err, sizeof(c->file_err), "%s: %s", var, kv_strerror(KV_ENOMEM));
 		return s;
 	}
+	if ((rc = read_secret_file(var, path, CRED_SECRET_FILE_MAX, &s, c->file_err, sizeof(c->file_err))) != KV_OK) {
+		if (rc == KV_ENOMEM)
+			snprintf(c->file_err, sizeof(c->file_err), "%s: %s", var, kv_strerror(rc));
+		return NULL;
+	}
+	return s;
 }
 
 static const char *
@@ -147,10 +189,10 @@ cred_new(const struct cred_cfg *cfg, struct cred **out, char *err, size_t size)
 	c->client_id = env("AZURE_CLIENT_ID");
 	c->secret = env("AZURE_CLIENT_SECRET");
 	if (c->secret == NULL)
-		c->secret = c->secret_file = systemd_credential("AZURE_CLIENT_SECRET", false);
+		c->secret = c->secret_file = systemd_credential(c, "AZURE_CLIENT_SECRET", false);
 	c->cert_path = env("AZURE_CLIENT_CERTIFICATE_PATH");
 	if (c->cert_path == NULL)
-		c->cert_path = c->cert_file = systemd_credential("AZURE_CLIENT_CERTIFICATE", true);
+		c->cert_path = c->cert_file = systemd_credential(c, "AZURE_CLIENT_CERTIFICATE", true);
 	c->cert_password = env("AZURE_CLIENT_CERTIFICATE_PASSWORD") != NULL;
 	c->fed_file = env("AZURE_FEDERATED_TOKEN_FILE");
 	c->authority = authority;
@@ -357,7 +399,13 @@ join_url(const char *base, const char *path)
 	return u;
 }
 
-/* One HTTP exchange with a token endpoint, then the answer read into c->token. */
+/* One HTTP exchange with a token endpoint, then the answer read into c->token.
+ * `probe` (IMDS, asked before anything says it exists): whatever answers
+ * that is not a token — no answer, an error status, HTML from a proxy or a
+ * non-Azure host, a 400 "Identity not found" — is KV_ENOTFOUND, "managed
+ * identity unavailable", and the chain moves on as DefaultAzureCredential
+ * does (azidentity's managed_identity_client.go treats a non-JSON or non-2xx
+ * IMDS answer in a chain the same way). */
 static enum kv_err
 exchange(struct cred *c, struct http_req *req, const char *what, bool probe, char *err, size_t size)
 {
@@ -378,7 +426,7 @@ exchange(struct cred *c, struct http_req *req, const char *what, bool probe, cha
 	}
 	if (resp.err != KV_OK) {
 		snprintf(err, size, "%s: %s", what, resp.error);
-		rc = probe ? KV_ENOTFOUND : KV_EAUTH;
+		rc = KV_EAUTH;
 		goto out;
 	}
 	rc = cred_parse_token(resp.body.data ? resp.body.data : "", resp.body.len, now, &tok, &exp, perr, sizeof(perr));
@@ -392,9 +440,6 @@ exchange(struct cred *c, struct http_req *req, const char *what, bool probe, cha
 		snprintf(err, size, "%s: HTTP %ld: %s", what, resp.status, perr);
 		if (rc == KV_EPARSE)
 			rc = KV_EAUTH;
-		/* IMDS without an identity answers 400 "Identity not found": unavailable. */
-		if (probe && resp.status == 400 && strstr(perr, "Identity not found") != NULL)
-			rc = KV_ENOTFOUND;
 		goto out;
 	}
 	if (resp.status != 200) {
@@ -412,6 +457,8 @@ out:
 	if (resp.body.data != NULL)
 		OPENSSL_cleanse(resp.body.data, resp.body.len);
 	http_resp_free(&resp);
+	if (probe && rc != KV_OK && rc != KV_ENOMEM)
+		rc = KV_ENOTFOUND;
 	return rc;
 }
 
@@ -461,28 +508,12 @@ token_entra(struct cred *c, char *err, size_t size)
 			rc = http_form_add(&form, "client_assertion", assertion);
 	} else {
 		/* Workload identity: the projected token file rotates; read it now. */
-		FILE *f = fopen(c->fed_file, "r");
-		char buf[16384];
-		size_t n;
-		if (f == NULL) {
-			snprintf(err, size, "AZURE_FEDERATED_TOKEN_FILE: cannot read %s: %s", c->fed_file, strerror(errno));
-			rc = KV_EAUTH;
+		if ((rc = read_secret_file("AZURE_FEDERATED_TOKEN_FILE", c->fed_file, CRED_TOKEN_FILE_MAX, &fed, err,
+			 size)) != KV_OK)
 			goto out;
-		}
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-			n--;
-		buf[n] = '\0';
-		if (n == 0) {
+		if (fed == NULL) {
 			snprintf(err, size, "AZURE_FEDERATED_TOKEN_FILE: %s is empty", c->fed_file);
 			rc = KV_EAUTH;
-			goto out;
-		}
-		fed = strdup(buf);
-		OPENSSL_cleanse(buf, sizeof(buf));
-		if (fed == NULL) {
-			rc = KV_ENOMEM;
 			goto out;
 		}
 		rc = http_form_add(&form, "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
@@ -723,6 +754,10 @@ choose(struct cred *c, char *err, size_t size)
 	char imds_err[256], cli_err[256];
 	enum kv_err rc;
 
+	if (c->file_err[0] != '\0') {
+		snprintf(err, size, "%s", c->file_err);
+		return KV_EAUTH;
+	}
 	if (c->tenant && c->client_id && c->secret) {
 		c->kind = CK_SECRET;
 	} else if (c->tenant && c->client_id && c->cert_path) {
@@ -750,6 +785,7 @@ choose(struct cred *c, char *err, size_t size)
 			snprintf(err, size, "%s", imds_err);
 			return rc;
 		}
+		kv_log_info("managed identity unavailable; trying the Azure CLI", "reason=\"%s\"", imds_err);
 		c->kind = CK_CLI;
 		rc = token_cli(c, cli_err, sizeof(cli_err));
 		if (rc == KV_OK)

@@ -1,7 +1,9 @@
 /* cred_jwt.c — see cred_jwt.h. */
 #include "kvpe/cred_jwt.h"
 
+#include <errno.h>
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -51,16 +53,32 @@ enum kv_err
 cred_jwt_load(const char *path, struct cred_jwt_cert **out, char *err, size_t size)
 {
 	struct cred_jwt_cert *c = calloc(1, sizeof(*c));
+	struct kv_buf pem;
 	BIO *bio = NULL;
 	X509 *x;
 	enum kv_err rc = KV_OK;
 
+	kv_buf_init(&pem, JWT_MAX_FILE);
 	if (c == NULL)
 		return KV_ENOMEM;
-	bio = BIO_new_file(path, "r");
-	if (bio == NULL) {
-		snprintf(err, size, "AZURE_CLIENT_CERTIFICATE_PATH: cannot open %s", path);
+	/* Read once, whole and capped: the key and the certificates are parsed
+	 * from the same bytes. */
+	rc = kv_buf_read_file(&pem, path);
+	if (rc == KV_EIO) {
+		snprintf(err, size, "AZURE_CLIENT_CERTIFICATE_PATH: cannot open %s: %s", path, strerror(errno));
 		rc = KV_EAUTH;
+		goto out;
+	}
+	if (rc == KV_ELIMIT) {
+		snprintf(err, size, "AZURE_CLIENT_CERTIFICATE_PATH: %s is larger than %d bytes; not read", path, JWT_MAX_FILE);
+		rc = KV_EAUTH;
+		goto out;
+	}
+	if (rc != KV_OK)
+		goto out;
+	bio = BIO_new_mem_buf(pem.data ? pem.data : "", (int)pem.len);
+	if (bio == NULL) {
+		rc = KV_ENOMEM;
 		goto out;
 	}
 	c->key = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
@@ -76,9 +94,9 @@ cred_jwt_load(const char *path, struct cred_jwt_cert **out, char *err, size_t si
 		rc = KV_EAUTH;
 		goto out;
 	}
-	/* The key may come before or after the certificates: read the file again. */
+	/* The key may come before or after the certificates: read them again. */
 	BIO_free(bio);
-	bio = BIO_new_file(path, "r");
+	bio = BIO_new_mem_buf(pem.data ? pem.data : "", (int)pem.len);
 	c->chain = sk_X509_new_null();
 	if (bio == NULL || c->chain == NULL) {
 		rc = KV_ENOMEM;
@@ -107,6 +125,9 @@ cred_jwt_load(const char *path, struct cred_jwt_cert **out, char *err, size_t si
 out:
 	ERR_clear_error();
 	BIO_free(bio);
+	if (pem.data != NULL)
+		OPENSSL_cleanse(pem.data, pem.len); /* the private key */
+	kv_buf_free(&pem);
 	if (rc != KV_OK) {
 		cred_jwt_free(c);
 		return rc;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kvpe/log.h"
 #include "kvpe/tls.h"
@@ -60,7 +61,7 @@ http_resp_init(struct http_resp *r, size_t max_body)
 {
 	memset(r, 0, sizeof(*r));
 	kv_buf_init(&r->body, max_body);
-	r->retry_after_s = -1;
+	r->retry_after_ms = -1;
 }
 
 void
@@ -94,9 +95,11 @@ http_client_new(const struct http_cfg *cfg, struct http_client **out)
 		rc = KV_ENOMEM;
 		goto out;
 	}
-	curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)(cfg->max_conns ? cfg->max_conns : 6));
-	curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)(cfg->max_conns ? cfg->max_conns * 2 : 12));
+	if (curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX) != CURLM_OK ||
+	    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)(cfg->max_conns ? cfg->max_conns : 6)) != CURLM_OK ||
+	    curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)(cfg->max_conns ? cfg->max_conns * 2 : 12)) !=
+		CURLM_OK)
+		rc = KV_EINTERNAL;
 out:
 	if (rc != KV_OK) {
 		http_client_free(c);
@@ -154,12 +157,110 @@ copy_header(CURL *easy, const char *name, char *dst, size_t size)
 	}
 }
 
+/* Optional whitespace (RFC 9110 5.6.3) trimmed from both ends: [*b, *e). */
+static void
+trim_ows(const char **b, const char **e)
+{
+	*e = *b + strlen(*b);
+	while (*b < *e && (**b == ' ' || **b == '\t'))
+		(*b)++;
+	while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+		(*e)--;
+}
+
+/* Decimal digits only, saturating at `max` (so no value overflows). */
+static bool
+parse_digits(const char *p, const char *end, int64_t max, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (p == end)
+		return false;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		if (v < max)
+			v = v * 10 + (*p - '0'); /* v < max <= 1e12: no overflow */
+		if (v > max)
+			v = max;
+	}
+	*out = v;
+	return true;
+}
+
+bool
+http_parse_retry_after(const char *value, int64_t now_s, int64_t *out_s)
+{
+	const char *b = value, *e;
+	char date[80];
+	time_t when;
+
+	if (value == NULL)
+		return false;
+	trim_ows(&b, &e);
+	if (b < e && *b >= '0' && *b <= '9')
+		return parse_digits(b, e, HTTP_RETRY_AFTER_MAX_S, out_s);
+	/* An HTTP-date starts with the day name; "-5", "+5", ".5" are nothing. */
+	if (b == e || !((*b >= 'A' && *b <= 'Z') || (*b >= 'a' && *b <= 'z')) || (size_t)(e - b) >= sizeof(date))
+		return false;
+	memcpy(date, b, (size_t)(e - b));
+	date[e - b] = '\0';
+	when = curl_getdate(date, NULL);
+	if (when == (time_t)-1)
+		return false; /* not a date curl can read */
+	if ((int64_t)when <= now_s)
+		*out_s = 0; /* in the past: retry now */
+	else
+		*out_s = (int64_t)when - now_s > HTTP_RETRY_AFTER_MAX_S ? HTTP_RETRY_AFTER_MAX_S : (int64_t)when - now_s;
+	return true;
+}
+
+bool
+http_parse_retry_after_ms(const char *value, int64_t *out_ms)
+{
+	const char *b = value, *e;
+
+	if (value == NULL)
+		return false;
+	trim_ows(&b, &e);
+	return parse_digits(b, e, HTTP_RETRY_AFTER_MAX_S * 1000, out_ms);
+}
+
+enum kv_err
+http_setopt_result(const struct http_setopt *st, const char *what)
+{
+	if (st->cc == CURLE_OK)
+		return KV_OK;
+	kv_log_error("libcurl refused an option", "what=\"%s\" option=%s error=\"%s\"", what, st->name,
+	    curl_easy_strerror((CURLcode)st->cc));
+	return st->cc == CURLE_OUT_OF_MEMORY ? KV_ENOMEM : KV_EINTERNAL;
+}
+
+/* The server's wait, as Azure's SDKs read it: retry-after-ms, then
+ * x-ms-retry-after-ms, then Retry-After. */
+static int64_t
+retry_after_ms(CURL *easy)
+{
+	static const char *const ms_names[] = {"retry-after-ms", "x-ms-retry-after-ms"};
+	char v[64];
+	int64_t n;
+
+	for (size_t i = 0; i < KV_ARRAY_LEN(ms_names); i++) {
+		copy_header(easy, ms_names[i], v, sizeof(v));
+		if (http_parse_retry_after_ms(v, &n))
+			return n;
+	}
+	copy_header(easy, "retry-after", v, sizeof(v));
+	if (http_parse_retry_after(v, kv_wall_ms() / 1000, &n))
+		return n * 1000; /* n <= HTTP_RETRY_AFTER_MAX_S: no overflow */
+	return -1;
+}
+
 /* After a transfer: status, the headers we keep, and the transport outcome. */
 static void
 finish_resp(struct http_xfer *x, CURLcode cc)
 {
 	struct http_resp *r = &x->resp;
-	char ra[64];
 	long ver = 0, port = 0;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
@@ -171,16 +272,7 @@ finish_resp(struct http_xfer *x, CURLcode cc)
 		copy_header(x->easy, "x-ms-request-id", r->request_id, sizeof(r->request_id));
 		copy_header(x->easy, "x-ms-correlation-request-id", r->correlation_id, sizeof(r->correlation_id));
 		copy_header(x->easy, "content-type", r->content_type, sizeof(r->content_type));
-		copy_header(x->easy, "retry-after", ra, sizeof(ra));
-		if (ra[0] >= '0' && ra[0] <= '9') {
-			r->retry_after_s = strtol(ra, NULL, 10);
-		} else if (ra[0] != '\0') {
-			time_t when = curl_getdate(ra, NULL); /* HTTP-date form */
-			if (when > 0)
-				r->retry_after_s = (long)(when - (time_t)(kv_wall_ms() / 1000));
-			if (r->retry_after_s < 0)
-				r->retry_after_s = 0;
-		}
+		r->retry_after_ms = retry_after_ms(x->easy);
 	}
 	switch (cc) {
 	case CURLE_OK:
@@ -208,6 +300,7 @@ static enum kv_err
 setup(struct http_client *c, CURL *easy, struct http_xfer *x, const struct http_req *req)
 {
 	long timeout = req->timeout_ms ? req->timeout_ms : c->timeout_ms;
+	struct http_setopt so = {0, NULL};
 
 	if (strncmp(req->url, "https://", 8) != 0 && !(req->allow_http && strncmp(req->url, "http://", 7) == 0))
 		return KV_EUSAGE;
@@ -230,43 +323,43 @@ setup(struct http_client *c, CURL *easy, struct http_xfer *x, const struct http_
 	}
 	http_resp_init(&x->resp, req->max_body ? req->max_body : 4 * 1024 * 1024);
 	x->easy = easy;
-	curl_easy_setopt(easy, CURLOPT_URL, x->url);
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, req->allow_http ? "http,https" : "https");
-	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(easy, CURLOPT_USERAGENT, "kvpe/" KV_VERSION);
-	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, x->hdrs);
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(easy, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout);
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms < timeout ? c->connect_timeout_ms : timeout);
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 64L);
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, timeout / 1000 < HTTP_LOW_SPEED_S ? (timeout + 999) / 1000
+	HTTP_SETOPT(&so, easy, CURLOPT_URL, x->url);
+	HTTP_SETOPT(&so, easy, CURLOPT_PROTOCOLS_STR, req->allow_http ? "http,https" : "https");
+	HTTP_SETOPT(&so, easy, CURLOPT_FOLLOWLOCATION, 0L);
+	HTTP_SETOPT(&so, easy, CURLOPT_NOSIGNAL, 1L);
+	HTTP_SETOPT(&so, easy, CURLOPT_USERAGENT, "kvpe/" KV_VERSION);
+	HTTP_SETOPT(&so, easy, CURLOPT_HTTPHEADER, x->hdrs);
+	HTTP_SETOPT(&so, easy, CURLOPT_WRITEFUNCTION, write_cb);
+	HTTP_SETOPT(&so, easy, CURLOPT_WRITEDATA, x);
+	HTTP_SETOPT(&so, easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	HTTP_SETOPT(&so, easy, CURLOPT_TIMEOUT_MS, timeout);
+	HTTP_SETOPT(&so, easy, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms < timeout ? c->connect_timeout_ms : timeout);
+	HTTP_SETOPT(&so, easy, CURLOPT_LOW_SPEED_LIMIT, 64L);
+	HTTP_SETOPT(&so, easy, CURLOPT_LOW_SPEED_TIME, timeout / 1000 < HTTP_LOW_SPEED_S ? (timeout + 999) / 1000
 										  : HTTP_LOW_SPEED_S);
-	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
-	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
-	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, c);
+	HTTP_SETOPT(&so, easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	HTTP_SETOPT(&so, easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	HTTP_SETOPT(&so, easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	HTTP_SETOPT(&so, easy, CURLOPT_PIPEWAIT, 1L);
+	HTTP_SETOPT(&so, easy, CURLOPT_ACCEPT_ENCODING, "");
+	HTTP_SETOPT(&so, easy, CURLOPT_NOPROGRESS, 0L);
+	HTTP_SETOPT(&so, easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	HTTP_SETOPT(&so, easy, CURLOPT_XFERINFODATA, c);
 	if (c->extra_cas != NULL) {
 		/* Our shared store replaces the bundle curl would parse per connection. */
-		curl_easy_setopt(easy, CURLOPT_CAINFO, NULL);
-		curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
-		curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-		curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, c->extra_cas);
+		HTTP_SETOPT(&so, easy, CURLOPT_CAINFO, NULL);
+		HTTP_SETOPT(&so, easy, CURLOPT_CAPATH, NULL);
+		HTTP_SETOPT(&so, easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+		HTTP_SETOPT(&so, easy, CURLOPT_SSL_CTX_DATA, c->extra_cas);
 	}
 	if (strcmp(req->method, "POST") == 0) {
-		curl_easy_setopt(easy, CURLOPT_POST, 1L);
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, x->body ? x->body : "");
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)x->body_len);
+		HTTP_SETOPT(&so, easy, CURLOPT_POST, 1L);
+		HTTP_SETOPT(&so, easy, CURLOPT_POSTFIELDS, x->body ? x->body : "");
+		HTTP_SETOPT(&so, easy, CURLOPT_POSTFIELDSIZE, (long)x->body_len);
 	} else {
-		curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+		HTTP_SETOPT(&so, easy, CURLOPT_HTTPGET, 1L);
 	}
-	return KV_OK;
+	return http_setopt_result(&so, "HTTPS request");
 }
 
 static void
@@ -340,8 +433,7 @@ http_submit(struct http_client *c, const struct http_req *req, http_done_fn done
 		xfer_free(x);
 		return rc;
 	}
-	curl_easy_setopt(easy, CURLOPT_PRIVATE, x);
-	if (curl_multi_add_handle(c->multi, easy) != CURLM_OK) {
+	if (curl_easy_setopt(easy, CURLOPT_PRIVATE, x) != CURLE_OK || curl_multi_add_handle(c->multi, easy) != CURLM_OK) {
 		xfer_free(x);
 		return KV_ENOMEM;
 	}

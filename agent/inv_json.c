@@ -22,6 +22,7 @@ struct ctx {
 	size_t n_resources;
 	size_t n_skipped;         /* ARM resources of types kvpe does not read */
 	const char *skipped_type; /* the first of them */
+	bool oom; /* a copy failed: the page was not read whole */
 };
 
 /* A field under "properties", or at the top level (the flattened shape).
@@ -48,10 +49,26 @@ field_str(const cJSON *obj, const char *name)
 	return str_of(cJSON_GetObjectItem(obj, name));
 }
 
+/* Copies of present fields: a NULL copy of a non-NULL source is recorded,
+ * so a failed allocation never reads as an absent field. */
+static const char *
+kept(struct ctx *c, const void *src, const char *copy)
+{
+	if (src != NULL && copy == NULL)
+		c->oom = true;
+	return copy;
+}
+
 static const char *
 dup(struct ctx *c, const char *s)
 {
-	return s ? kv_arena_strdup(c->a, s) : NULL;
+	return kept(c, s, s ? kv_arena_strdup(c->a, s) : NULL);
+}
+
+static const char *
+lower(struct ctx *c, const char *s)
+{
+	return kept(c, s, s ? kv_arena_lower(c->a, s) : NULL);
 }
 
 /* IDs, subscriptions, resource groups, locations and the endpoints' FQDNs
@@ -61,7 +78,7 @@ dup(struct ctx *c, const char *s)
 static const char *
 dup_id(struct ctx *c, const char *s)
 {
-	return s ? inv_intern(c->inv, s, strlen(s)) : NULL;
+	return kept(c, s, s ? inv_intern(c->inv, s, strlen(s)) : NULL);
 }
 
 static const char *
@@ -70,7 +87,7 @@ segment(struct ctx *c, const char *id, const char *key)
 	size_t len;
 	const char *v = inv_id_segment_span(id, key, &len);
 
-	return v ? inv_intern(c->inv, v, len) : NULL;
+	return kept(c, v, v ? inv_intern(c->inv, v, len) : NULL);
 }
 
 static const char *
@@ -78,7 +95,7 @@ parent(struct ctx *c, const char *id, const char *child)
 {
 	size_t len = inv_id_parent_len(id, child);
 
-	return len > 0 ? inv_intern(c->inv, id, len) : NULL;
+	return len > 0 ? kept(c, id, inv_intern(c->inv, id, len)) : NULL;
 }
 
 static enum kv_pe_state
@@ -105,7 +122,7 @@ last_segment(struct ctx *c, const char *id)
 {
 	const char *slash = id ? strrchr(id, '/') : NULL;
 
-	return slash ? kv_arena_strdup(c->a, slash + 1) : NULL;
+	return slash ? dup(c, slash + 1) : NULL;
 }
 
 /* Addresses from a list of strings or of {key: "ip"} objects. */
@@ -195,7 +212,7 @@ read_vault(struct ctx *c, const cJSON *r, enum kv_kind kind)
 		return KV_OK; /* cannot be joined: skipped */
 	memset(&v, 0, sizeof(v));
 	v.id = dup_id(c, id);
-	v.name = kv_arena_lower(c->a, name);
+	v.name = lower(c, name);
 	v.kind = kind;
 	v.location = dup_id(c, field_str(r, "location"));
 	v.origin = c->origin;
@@ -237,7 +254,7 @@ static enum kv_err
 read_conn_resource(struct ctx *c, const cJSON *r, enum kv_kind kind)
 {
 	const char *id = field_str(r, "id");
-	const char *vault_id = id ? inv_id_parent(c->a, id, "privateEndpointConnections") : NULL;
+	const char *vault_id = id ? parent(c, id, "privateEndpointConnections") : NULL;
 	const cJSON *pe = prop(r, "privateEndpoint");
 	struct inv_conn conn;
 	enum kv_err rc;
@@ -254,7 +271,7 @@ read_conn_resource(struct ctx *c, const cJSON *r, enum kv_kind kind)
 		struct inv_vault v;
 		memset(&v, 0, sizeof(v));
 		v.id = vault_id;
-		v.name = strrchr(vault_id, '/') ? kv_arena_lower(c->a, strrchr(vault_id, '/') + 1) : NULL;
+		v.name = strrchr(vault_id, '/') ? lower(c, strrchr(vault_id, '/') + 1) : NULL;
 		v.kind = kind;
 		v.origin = c->origin;
 		id_parts(c, vault_id, &v.subscription, &v.resource_group);
@@ -394,7 +411,7 @@ read_zone(struct ctx *c, const cJSON *r)
 		return KV_OK;
 	memset(&z, 0, sizeof(z));
 	z.id = dup_id(c, id);
-	z.name = kv_arena_dnsname(c->a, name);
+	z.name = kept(c, name, name ? kv_arena_dnsname(c->a, name) : NULL);
 	id_parts(c, id, &z.subscription, &z.resource_group);
 	if (z.id == NULL || z.name == NULL)
 		return KV_ENOMEM;
@@ -414,7 +431,7 @@ read_record(struct ctx *c, const cJSON *r)
 		return KV_OK;
 	memset(&rec, 0, sizeof(rec));
 	rec.zone_id = parent(c, id, "A");
-	rec.name = kv_arena_lower(c->a, name);
+	rec.name = lower(c, name);
 	if (rec.zone_id == NULL)
 		return KV_OK;
 	if (cJSON_IsNumber(ttl) && ttl->valuedouble >= 0 && ttl->valuedouble < 4294967296.0)
@@ -516,7 +533,7 @@ load_doc(struct ctx *c, const cJSON *root, const char **next_link, char *err, si
 			rc = read_array(c, value);
 			nl = cJSON_GetObjectItem(root, "nextLink");
 			if (next_link != NULL && cJSON_IsString(nl) && nl->valuestring[0] != '\0')
-				*next_link = kv_arena_strdup(c->a, nl->valuestring);
+				*next_link = dup(c, nl->valuestring);
 		} else if (value != NULL) {
 			snprintf(err, size, "\"value\" is not an array");
 			rc = KV_EPARSE;
@@ -530,6 +547,8 @@ load_doc(struct ctx *c, const cJSON *root, const char **next_link, char *err, si
 		snprintf(err, size, "expected a JSON object or array");
 		rc = KV_EPARSE;
 	}
+	if (rc == KV_OK && c->oom)
+		rc = KV_ENOMEM;
 	if (rc == KV_ENOMEM)
 		snprintf(err, size, "out of memory");
 	return rc;
@@ -539,7 +558,7 @@ enum kv_err
 inv_json_load(struct kv_inv *inv, const char *text, size_t len, const char *origin, const char **next_link,
     size_t *n_resources, char *err, size_t size)
 {
-	struct ctx c = {inv, inv_arena(inv), origin, 0, 0, NULL};
+	struct ctx c = {inv, inv_arena(inv), origin, 0, 0, NULL, false};
 	cJSON *root = NULL;
 	enum kv_err rc;
 
@@ -566,7 +585,7 @@ enum kv_err
 inv_json_load_text(struct kv_inv *inv, const char *text, size_t len, const char *origin, struct inv_json_stats *st,
     char *err, size_t size)
 {
-	struct ctx c = {inv, inv_arena(inv), origin, 0, 0, NULL};
+	struct ctx c = {inv, inv_arena(inv), origin, 0, 0, NULL, false};
 	struct jr r;
 	char perr[240];
 	size_t docs = 0;

@@ -146,6 +146,7 @@ resolve_main(const struct kv_cfg *cfg)
 	char err[256];
 	size_t ns = 0;
 	int exit_code = 2, code = 0;
+	bool said = false; /* a failure's reason is on stderr */
 	bool json = cfg->format_set ? cfg->format == REPORT_JSON : !isatty(STDOUT_FILENO);
 	enum kv_err rc;
 
@@ -154,10 +155,12 @@ resolve_main(const struct kv_cfg *cfg)
 		goto out;
 	if (cfg->format_set && cfg->format != REPORT_JSON && cfg->format != REPORT_TABLE) {
 		fprintf(stderr, "kvpe: resolve: --format must be table or json\n");
+		said = true;
 		goto out;
 	}
 	if (check_dns_new(cfg, &dns, err, sizeof(err)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", err);
+		said = true;
 		goto out;
 	}
 	ns = dns_server_count(dns);
@@ -185,7 +188,8 @@ resolve_main(const struct kv_cfg *cfg)
 			it->t.name = it->name;
 		} else if (cloud_match_fqdn(it->name, label, sizeof(label), &it->t.kind, &it->t.cloud, &pl)) {
 			it->vault = true;
-			it->t.name = kv_arena_strdup(a, label);
+			if (kv_arena_strdup_to(a, label, &it->t.name) != KV_OK)
+				goto out;
 		}
 		if (it->vault) {
 			if (kv_target_names(a, &it->t) != KV_OK)
@@ -200,6 +204,7 @@ resolve_main(const struct kv_cfg *cfg)
 	}
 	if ((rc = dns_batch_run(b)) != KV_OK) {
 		fprintf(stderr, "kvpe: resolve failed: %s\n", kv_strerror(rc));
+		said = true;
 		goto out;
 	}
 	memset(&vc, 0, sizeof(vc));
@@ -267,11 +272,16 @@ resolve_main(const struct kv_cfg *cfg)
 			}
 		}
 	}
-	if (report_write_file(cfg->output ? cfg->output : "-", out.data, out.len, err, sizeof(err)) != KV_OK)
+	if (report_write_file(cfg->output ? cfg->output : "-", out.data, out.len, err, sizeof(err)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", err);
-	else
+		said = true;
+	} else {
 		exit_code = code;
+	}
 out:
+	/* The paths that said nothing are the allocations that failed. */
+	if (exit_code == 2 && !said)
+		fprintf(stderr, "kvpe: resolve: %s\n", kv_strerror(KV_ENOMEM));
 	kv_buf_free(&out);
 	dns_batch_free(b);
 	dns_free(dns);

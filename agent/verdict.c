@@ -782,7 +782,7 @@ verdict_dns_summary(const struct verdict_cfg *cfg, struct kv_arena *a, const str
 	case KV_RC_SERVFAIL:
 	case KV_RC_REFUSED:
 	case KV_RC_ERROR:
-		return unchecked;
+		return unchecked != NULL ? unchecked : "the resolver failed"; /* callers print it: never NULL */
 	case KV_RC_NXDOMAIN:
 		return via_pl ? "private link zone answers, but holds no record for this vault (NXDOMAIN)"
 			      : "the name does not exist (NXDOMAIN)";

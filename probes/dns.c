@@ -295,8 +295,12 @@ chan_init(struct dns_resolver *r, size_t i, const struct kv_hostport *hp)
 	else
 		memcpy(&node.addr.addr6, hp->addr.b, 16);
 	node.udp_port = node.tcp_port = hp->port;
-	if (ares_set_servers_ports(c->ch, &node) != ARES_SUCCESS)
+	if (ares_set_servers_ports(c->ch, &node) != ARES_SUCCESS) {
+		/* Not counted in n_chans yet: dns_free() would not destroy it. */
+		ares_destroy(c->ch);
+		c->ch = NULL;
 		return KV_EDNS;
+	}
 	return KV_OK;
 }
 
@@ -379,8 +383,12 @@ dns_new(const struct dns_cfg *cfg, struct dns_resolver **out)
 out:
 	free(sys);
 	if (rc != KV_OK) {
-		dns_free(r);
-		ares_library_cleanup();
+		/* dns_free() ends the library init this call made; without a
+		 * resolver to free, that is left to us. */
+		if (r != NULL)
+			dns_free(r);
+		else
+			ares_library_cleanup();
 		return rc;
 	}
 	*out = r;
@@ -434,15 +442,17 @@ is_canonical(const char *name)
 /* `name` is copied unless it is `stable` (the query name, which outlives
  * the results) and already canonical. */
 static bool
-chain_push_name(struct kv_arena *a, struct kv_dns_lookup *out, const char *name, bool stable)
+chain_push_name(struct kv_arena *a, struct kv_dns_lookup *out, const char *name, bool stable, enum kv_err *rc)
 {
 	const char *n;
 
 	if (out->chain_loop || out->chain_truncated)
 		return false;
 	n = stable && is_canonical(name) ? name : kv_arena_dnsname(a, name);
-	if (n == NULL)
+	if (n == NULL) {
+		*rc = KV_ENOMEM; /* a chain cut short is no answer to give */
 		return false;
+	}
 	for (size_t i = 0; i < out->n_chain; i++) {
 		if (strcmp(out->chain[i], n) == 0) {
 			out->chain_loop = true;
@@ -458,9 +468,9 @@ chain_push_name(struct kv_arena *a, struct kv_dns_lookup *out, const char *name,
 }
 
 static bool
-chain_push(struct kv_arena *a, struct kv_dns_lookup *out, const char *name)
+chain_push(struct kv_arena *a, struct kv_dns_lookup *out, const char *name, enum kv_err *rc)
 {
-	return chain_push_name(a, out, name, false);
+	return chain_push_name(a, out, name, false, rc);
 }
 
 enum kv_err
@@ -486,7 +496,7 @@ dns_parse_answer(const unsigned char *abuf, int alen, enum dns_qtype qt, struct 
 		work.n_chain = 0;
 		work.chain = scratch;
 		if (work.qname != NULL)
-			chain_push_name(a, &work, work.qname, true);
+			chain_push_name(a, &work, work.qname, true, &rc);
 	} else {
 		memcpy(scratch, work.chain, work.n_chain * sizeof(*scratch));
 		work.chain = scratch;
@@ -531,13 +541,15 @@ dns_parse_answer(const unsigned char *abuf, int alen, enum dns_qtype qt, struct 
 		size_t start = (out->n_chain > 0 && kv_streq_ci(h->h_aliases[0], out->chain[out->n_chain - 1])) ? 1 : 0;
 		bool more = true;
 		for (size_t i = start; i < n_alias && more; i++)
-			more = chain_push(a, out, h->h_aliases[i]);
+			more = chain_push(a, out, h->h_aliases[i], &rc);
 		if (more) {
 			if (n_alias == 1 && h->h_name != NULL)
-				chain_push(a, out, h->h_name);
-			else
-				*need_final = kv_arena_dnsname(a, h->h_aliases[n_alias - 1]);
+				chain_push(a, out, h->h_name, &rc);
+			else if ((*need_final = kv_arena_dnsname(a, h->h_aliases[n_alias - 1])) == NULL)
+				rc = KV_ENOMEM;
 		}
+		if (rc != KV_OK)
+			goto done;
 	}
 	while (h->h_addr_list != NULL && h->h_addr_list[n_addr] != NULL)
 		n_addr++;
@@ -966,7 +978,7 @@ finish_followup(struct dns_batch *b, struct dns_job *f)
 
 	/* The follow-up's answer: need_final CNAME <target>; its chain is [name, target]. */
 	if (f->answered && f->out->rcode == KV_RC_NODATA && f->out->n_chain >= 2)
-		chain_push(b->out_arena, out, f->out->chain[f->out->n_chain - 1]);
+		chain_push(b->out_arena, out, f->out->chain[f->out->n_chain - 1], &b->err);
 	else
 		out->chain_incomplete = true;
 	finish(b, p);

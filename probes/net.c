@@ -13,6 +13,7 @@
 
 #include "kvpe/buf.h"
 #include "kvpe/jsonr.h"
+#include "kvpe/http.h"
 #include "kvpe/log.h"
 #include "kvpe/tls.h"
 
@@ -196,6 +197,7 @@ probe_setup(const struct net_cfg *cfg, struct probe *p)
 {
 	char addr[KV_ADDR_STRLEN], ct[700];
 	const struct net_target *t = p->t;
+	struct http_setopt so = {0, NULL};
 
 	kv_addr_format(&t->addr, addr, sizeof(addr));
 	/* CONNECT_TO pins the connection to the DNS answer, keeping the FQDN for
@@ -211,35 +213,35 @@ probe_setup(const struct net_cfg *cfg, struct probe *p)
 	else
 		snprintf(p->url, sizeof(p->url), "https://%s%s", t->fqdn, cfg->level == KV_PROBE_HTTPS ? NET_PROBE_PATH : "/");
 	kv_buf_init(&p->body, NET_BODY_MAX);
-	curl_easy_setopt(p->easy, CURLOPT_URL, p->url);
-	curl_easy_setopt(p->easy, CURLOPT_CONNECT_TO, p->connect_to);
-	curl_easy_setopt(p->easy, CURLOPT_PROXY, "");   /* a proxy would resolve the name itself */
-	curl_easy_setopt(p->easy, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(p->easy, CURLOPT_FRESH_CONNECT, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_FORBID_REUSE, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
-	curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS, cfg->timeout_ms);
-	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(p->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(p->easy, CURLOPT_CERTINFO, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "kvpe/" KV_VERSION " (private endpoint probe)");
-	curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
-	curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
-	curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_URL, p->url);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_CONNECT_TO, p->connect_to);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_PROXY, "");   /* a proxy would resolve the name itself */
+	HTTP_SETOPT(&so, p->easy, CURLOPT_NOPROXY, "*");
+	HTTP_SETOPT(&so, p->easy, CURLOPT_FRESH_CONNECT, 1L);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_FORBID_REUSE, 1L);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_NOSIGNAL, 1L);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_CONNECTTIMEOUT_MS, cfg->timeout_ms);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	HTTP_SETOPT(&so, p->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_CERTINFO, 1L);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_USERAGENT, "kvpe/" KV_VERSION " (private endpoint probe)");
+	HTTP_SETOPT(&so, p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_WRITEFUNCTION, write_cb);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_WRITEDATA, p);
+	HTTP_SETOPT(&so, p->easy, CURLOPT_PRIVATE, p);
 	if (cfg->level != KV_PROBE_HTTPS)
-		curl_easy_setopt(p->easy, CURLOPT_CONNECT_ONLY, 1L);
+		HTTP_SETOPT(&so, p->easy, CURLOPT_CONNECT_ONLY, 1L);
 	if (cfg->cas != NULL) {
-		curl_easy_setopt(p->easy, CURLOPT_CAINFO, NULL);
-		curl_easy_setopt(p->easy, CURLOPT_CAPATH, NULL);
-		curl_easy_setopt(p->easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-		curl_easy_setopt(p->easy, CURLOPT_SSL_CTX_DATA, cfg->cas);
+		HTTP_SETOPT(&so, p->easy, CURLOPT_CAINFO, NULL);
+		HTTP_SETOPT(&so, p->easy, CURLOPT_CAPATH, NULL);
+		HTTP_SETOPT(&so, p->easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+		HTTP_SETOPT(&so, p->easy, CURLOPT_SSL_CTX_DATA, cfg->cas);
 	}
-	return KV_OK;
+	return http_setopt_result(&so, "probe");
 }
 
 static void
@@ -280,7 +282,9 @@ header(CURL *easy, const char *name)
 	return NULL;
 }
 
-static void
+/* The observation from a finished transfer; KV_ENOMEM when its text could
+ * not be kept. */
+static enum kv_err
 classify(const struct net_cfg *cfg, struct probe *p, CURLcode cc, struct kv_arena *a)
 {
 	struct kv_probe_obs *o = p->t->out;
@@ -323,27 +327,28 @@ classify(const struct net_cfg *cfg, struct probe *p, CURLcode cc, struct kv_aren
 			o->result = KV_PR_HTTP_FAILED;
 			snprintf(buf, sizeof(buf), "%s", why);
 		}
-		o->error = kv_arena_strdup(a, buf);
-		return;
+		return kv_arena_strdup_to(a, buf, &o->error);
 	}
 	if (cfg->level != KV_PROBE_HTTPS) {
 		o->result = KV_PR_CONNECTED;
-		return;
+		return KV_OK;
 	}
 	o->http_status = (int)status;
 	ni = header(p->easy, "x-ms-keyvault-network-info");
 	auth = header(p->easy, "www-authenticate");
 	if (ni != NULL && net_parse_network_info(ni, buf, sizeof(buf))) {
 		o->network_info = true;
-		o->seen_addr = kv_arena_strdup(a, buf);
+		if (kv_arena_strdup_to(a, buf, &o->seen_addr) != KV_OK)
+			return KV_ENOMEM;
 	}
 	if (auth != NULL && net_parse_bearer(auth, buf, sizeof(buf))) {
 		o->bearer = true;
-		if (buf[0] != '\0')
-			o->tenant = kv_arena_strdup(a, buf);
+		if (buf[0] != '\0' && kv_arena_strdup_to(a, buf, &o->tenant) != KV_OK)
+			return KV_ENOMEM;
 	}
-	if (status == 403 && net_parse_error_code(p->body.data ? p->body.data : "", p->body.len, buf, sizeof(buf)))
-		o->error_code = kv_arena_strdup(a, buf);
+	if (status == 403 && net_parse_error_code(p->body.data ? p->body.data : "", p->body.len, buf, sizeof(buf)) &&
+	    kv_arena_strdup_to(a, buf, &o->error_code) != KV_OK)
+		return KV_ENOMEM;
 	if (status == 403 && (o->network_info || o->error_code != NULL)) {
 		o->result = KV_PR_FORBIDDEN;
 	} else if (o->network_info || o->bearer) {
@@ -353,8 +358,9 @@ classify(const struct net_cfg *cfg, struct probe *p, CURLcode cc, struct kv_aren
 		o->result = KV_PR_NOT_VAULT;
 		snprintf(buf, sizeof(buf), "HTTP %ld without x-ms-keyvault-network-info or a Bearer challenge%s%s", status,
 		    server ? ", Server: " : "", server ? server : "");
-		o->error = kv_arena_strdup(a, buf);
+		return kv_arena_strdup_to(a, buf, &o->error);
 	}
+	return KV_OK;
 }
 
 static bool
@@ -382,7 +388,10 @@ net_probe(const struct net_cfg *cfg, struct net_target *t, size_t n, struct kv_a
 		rc = KV_ENOMEM;
 		goto out;
 	}
-	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)max);
+	if (curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)max) != CURLM_OK) {
+		rc = KV_EINTERNAL;
+		goto out;
+	}
 	while (next < n || active > 0) {
 		int running, left;
 		CURLMsg *msg;
@@ -418,10 +427,12 @@ net_probe(const struct net_cfg *cfg, struct net_target *t, size_t n, struct kv_a
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
-			classify(cfg, p, msg->data.result, a);
+			rc = classify(cfg, p, msg->data.result, a);
 			curl_multi_remove_handle(multi, p->easy);
 			probe_free(p);
 			active--;
+			if (rc != KV_OK)
+				goto out;
 		}
 		if (active > 0 && curl_multi_poll(multi, NULL, 0, 200, NULL) != CURLM_OK) {
 			rc = KV_ENET;

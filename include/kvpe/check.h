@@ -12,6 +12,8 @@
 
 struct check_ctx;
 struct dns_resolver;
+struct kv_arena;
+struct net_target;
 
 /* The resolver the options ask for (--dns-server or the system's, pacing,
  * window, time budget), shared by check, agent and resolve; `err` says why
@@ -30,6 +32,12 @@ void check_ctx_free(struct check_ctx *ctx);
  * the run itself could not proceed (exit code 2) and `err` says why. */
 enum kv_err check_run(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **out, char *err,
     size_t size);
+
+/* The probe stage's work list: a target (calloc'd; the caller frees it)
+ * for each result DNS gave an address to, in order; the others get
+ * probe.skipped saying why (in `a`).  KV_ENOMEM leaves nothing to free. */
+enum kv_err check_probe_targets(enum kv_probe_level level, struct kv_arena *a, struct kv_result **todo, size_t n,
+    struct net_target **out, size_t *n_out);
 
 /* --wait: asks the SOA of each zone that answered NXDOMAIN or NODATA for a
  * failing vault, so check_wait_ms() knows how long resolvers may cache that. */

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kvpe/buf.h"
 #include "kvpe/common.h"
@@ -44,7 +45,7 @@ struct http_resp {
 	char request_id[64];      /* x-ms-request-id */
 	char correlation_id[64];  /* x-ms-correlation-request-id */
 	char content_type[64];
-	long retry_after_s;       /* -1 when absent */
+	int64_t retry_after_ms;   /* the server's wait (retry-after-ms or Retry-After); -1 when absent or unusable */
 	enum kv_err err;          /* transport outcome: KV_OK, KV_ETIMEOUT, KV_ENET, KV_ELIMIT */
 	char error[256];          /* transport error text */
 	long conn_id;             /* reuse evidence for tests (CURLINFO_CONN_ID is newer; we use local port) */
@@ -73,6 +74,38 @@ void http_abort_all(struct http_client *c);
 
 void http_resp_init(struct http_resp *r, size_t max_body);
 void http_resp_free(struct http_resp *r);
+
+/* The longest wait a server can ask for that we represent: longer values
+ * saturate here (about 31 years; no run waits that long anyway). */
+#define HTTP_RETRY_AFTER_MAX_S 999999999LL
+
+/* A Retry-After value (RFC 9110 10.2.3): delay-seconds (digits only,
+ * saturating at HTTP_RETRY_AFTER_MAX_S) or an HTTP-date, taken relative to
+ * `now_s` (a date in the past is 0).  Optional whitespace around it is
+ * allowed.  Anything else — negative, fractional, garbage, empty — is false:
+ * the caller uses its own backoff. */
+bool http_parse_retry_after(const char *value, int64_t now_s, int64_t *out_s);
+/* retry-after-ms / x-ms-retry-after-ms (Azure): milliseconds, digits only,
+ * saturating at HTTP_RETRY_AFTER_MAX_S * 1000. */
+bool http_parse_retry_after_ms(const char *value, int64_t *out_ms);
+
+/* curl_easy_setopt() with its result kept, as curl's own tool does
+ * (src/tool_setopt.h): the first failure is remembered and later calls are
+ * skipped; http_setopt_result() turns it into the request's error.  The
+ * caller includes <curl/curl.h>. */
+struct http_setopt {
+	int cc;           /* CURLcode of the first failure, 0 while all succeeded */
+	const char *name; /* the option that failed */
+};
+#define HTTP_SETOPT(st, easy, opt, val)                                            \
+	do {                                                                       \
+		if ((st)->cc == 0 && ((st)->cc = (int)curl_easy_setopt((easy), (opt), (val))) != 0) \
+			(st)->name = #opt;                                         \
+	} while (0)
+/* KV_OK, KV_ENOMEM (curl out of memory) or KV_EINTERNAL (libcurl refused an
+ * option: built without a feature we need), logged once with the option's
+ * name; `what` says whose request it was. */
+enum kv_err http_setopt_result(const struct http_setopt *st, const char *what);
 
 /* "application/x-www-form-urlencoded" encoding of one value into b. */
 enum kv_err http_form_add(struct kv_buf *b, const char *key, const char *value);

@@ -1,6 +1,7 @@
 /* fuzz_http_headers.c — what a vault (or whatever answers in its place)
  * sends back to the HTTPS probe: the x-ms-keyvault-network-info and
- * WWW-Authenticate header values, and a 403 body.
+ * WWW-Authenticate header values, and a 403 body; and what a throttling
+ * server sends ARM's client: Retry-After and retry-after-ms values.
  *
  * Input: HEADER-VALUE \0 BODY.  Without a 0 byte the whole input is used
  * for both.  Each parser runs with output buffers of several sizes, each
@@ -14,9 +15,31 @@
 
 #include "harness.h"
 #include "kvpe/addr.h"
+#include "kvpe/http.h"
 #include "kvpe/net.h"
 
 static const size_t sizes[] = {0, 1, 2, 8, 16, KV_ADDR_STRLEN, 64, 256};
+/* Clocks: the epoch, today, the far end of 64-bit time_t's useful range. */
+static const int64_t nows[] = {0, 1780000000, 253402300799};
+
+static void
+retry_after(const char *value)
+{
+	for (size_t i = 0; i < sizeof(nows) / sizeof(nows[0]); i++) {
+		int64_t s = -1;
+		if (http_parse_retry_after(value, nows[i], &s))
+			FZ_CHECK(s >= 0 && s <= HTTP_RETRY_AFTER_MAX_S);
+		else
+			FZ_CHECK(s == -1);
+	}
+	{
+		int64_t ms = -1;
+		if (http_parse_retry_after_ms(value, &ms))
+			FZ_CHECK(ms >= 0 && ms <= HTTP_RETRY_AFTER_MAX_S * 1000);
+		else
+			FZ_CHECK(ms == -1);
+	}
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -29,6 +52,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (header == NULL || btext == NULL)
 		goto out;
+	retry_after(header);
+	if (nul != NULL)
+		retry_after(btext);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t sz = sizes[i];
 		char *buf = malloc(sz ? sz : 1);

@@ -599,6 +599,17 @@ def header_seeds():
         body = inner % (i, ",\"innererror\":" + body)
     w("403-deep-innererror.txt", "\0{\"error\":" + body + "}")
     w("403-bad-code-chars.txt", "\0{\"error\":{\"code\":\"Forbidden\",\"innererror\":{\"code\":\"a b\\u0000c\"}}}")
+    # Retry-After (RFC 9110 10.2.3) and retry-after-ms from a throttling server.
+    w("retry-after-seconds.txt", "17")
+    w("retry-after-20-digits.txt", "99999999999999999999")
+    w("retry-after-negative.txt", "-5")
+    w("retry-after-fraction.txt", " 1.5 ")
+    w("retry-after-garbage.txt", "soon, maybe")
+    w("retry-after-date-future.txt", "Fri, 31 Dec 9999 23:59:59 GMT")
+    w("retry-after-date-past.txt", "Sun, 06 Nov 1994 08:49:37 GMT")
+    w("retry-after-date-rfc850.txt", "Sunday, 06-Nov-94 08:49:37 GMT")
+    w("retry-after-date-huge-year.txt", "Fri, 31 Dec 2147483647 23:59:59 GMT")
+    w("retry-after-ms-huge.txt", "184467440737095516160000\0" + "1500")
 
 
 # ---------------------------------------------------------------- tokens

@@ -69,6 +69,50 @@ expect_eq "imds: client_id selects the user-assigned identity" \
 
 cred_case cli arm_env_cli "Azure CLI"
 
+# Something that is not IMDS answers at its address (a proxy, a non-Azure
+# host): managed identity is unavailable and the chain goes on to the Azure
+# CLI, as DefaultAzureCredential does.  The stand-in is asked (never the
+# real 169.254.169.254); the fake az is first on PATH.
+env_imds_not_imds() { arm_env_cli; export AZURE_POD_IDENTITY_AUTHORITY_HOST=$ARM_HTTP; }
+imds_not_imds() { # label 'fault-action-json' what-the-log-says
+	local label=$1
+	arm_reset
+	arm_faults "[{\"match\": \"^/metadata/identity/oauth2/token\", \"times\": -1, \"action\": $2}]"
+	env_imds_not_imds
+	run_kvpe "$T/$label.json" "${RUN[@]}"
+	expect_rc "$label: on to the Azure CLI" 0
+	expect_eq "$label: vault checked" "$(vault_field "$T/$label.json" kv-cred .status)" pass
+	expect_eq "$label: the stand-in was asked, once" \
+		"$(arm_log | jq '[.[] | select(.path == "/metadata/identity/oauth2/token" and .listener == "http")] | length')" 1
+	if grep -q 'credential selected source="Azure CLI"' "$T/$label.json.err" &&
+		grep -q "managed identity unavailable; trying the Azure CLI.*$3" "$T/$label.json.err"; then
+		ok "$label: -v says why IMDS was passed over"
+	else
+		not_ok "$label: no 'managed identity unavailable' line naming '$3'"
+		head -5 "$T/$label.json.err"
+	fi
+	no_leak "$label" "$T/$label.json" "$T/$label.json.err"
+}
+imds_not_imds imds-403-html \
+	'{"raw": "<html><body><h1>403 Forbidden</h1>Request blocked by proxy</body></html>", "status": 403, "content_type": "text/html"}' \
+	"HTTP 403 with a body that is not a token answer (text/html"
+imds_not_imds imds-200-html \
+	'{"raw": "<html><body>Welcome to nginx!</body></html>", "status": 200, "content_type": "text/html"}' \
+	"HTTP 200 with a body that is not a token answer"
+imds_not_imds imds-500 '{"status": 500}' "HTTP 500"
+imds_not_imds imds-drops '{"close": true}' "managed identity (IMDS): "
+# No az either: both reasons in the one error line.
+env_imds_403_no_az() { arm_env_clear; export AZURE_POD_IDENTITY_AUTHORITY_HOST=$ARM_HTTP PATH=/usr/bin:/bin; }
+PATH_SAVED=$PATH
+arm_reset
+arm_faults '[{"match": "^/metadata/identity/oauth2/token", "times": -1, "action": {"raw": "<html>403</html>", "status": 403, "content_type": "text/html"}}]'
+env_imds_403_no_az
+run_kvpe "$T/imds-403-no-az.json" "${RUN[@]}"
+export PATH=$PATH_SAVED
+expect_rc "imds 403, no az" 2
+expect_eq "imds 403, no az: one line naming both" \
+	"$(grep -c '^kvpe: no credential: .*managed identity: managed identity (IMDS): HTTP 403 .*Azure CLI: az not found on PATH' "$T/imds-403-no-az.json.err")" 1
+
 # systemd's LoadCredential=: the secret as a file in $CREDENTIALS_DIRECTORY.
 env_systemd_cred() {
 	arm_env_clear
@@ -127,6 +171,33 @@ env_bad_federated() { arm_env_workload; echo "not-the-token" >"$AZURE_FEDERATED_
 fail_case workload-wrong-token env_bad_federated "invalid_client"
 env_fed_empty() { arm_env_workload; : >"$AZURE_FEDERATED_TOKEN_FILE"; }
 fail_case workload-empty-file env_fed_empty "is empty"
+# Credential files are read whole or not at all: over the cap (or with a NUL
+# byte, where a C string would end) is a clear error naming the file, never
+# a secret cut short and sent.
+big_file() { python3 -c "import sys; sys.stdout.write('$2' * $3)" >"$1"; }
+env_fed_huge() { arm_env_workload; big_file "$AZURE_FEDERATED_TOKEN_FILE" A 70000; }
+fail_case workload-token-over-cap env_fed_huge "AZURE_FEDERATED_TOKEN_FILE: $ARM_DIR/federated-token is larger than 65536 bytes; not read"
+env_cert_huge() { arm_env_cert; export AZURE_CLIENT_CERTIFICATE_PATH=$T/huge.pem; cat "$ARM_DIR/client.pem" >"$T/huge.pem"; big_file "$T/huge.pem.pad" '#' 1100000; cat "$T/huge.pem.pad" >>"$T/huge.pem"; }
+fail_case cert-over-cap env_cert_huge "AZURE_CLIENT_CERTIFICATE_PATH: $T/huge.pem is larger than 1048576 bytes; not read"
+env_systemd_secret_huge() {
+	arm_env_clear
+	mkdir -p "$T/bigcreds"
+	big_file "$T/bigcreds/AZURE_CLIENT_SECRET" s 20000
+	chmod 0400 "$T/bigcreds/AZURE_CLIENT_SECRET"
+	export AZURE_TENANT_ID=$ARM_TENANT AZURE_CLIENT_ID=$ARM_CLIENT CREDENTIALS_DIRECTORY=$T/bigcreds
+}
+fail_case systemd-secret-over-cap env_systemd_secret_huge \
+	"CREDENTIALS_DIRECTORY/AZURE_CLIENT_SECRET: $T/bigcreds/AZURE_CLIENT_SECRET is larger than 16384 bytes; not read"
+env_systemd_secret_nul() {
+	arm_env_clear
+	mkdir -p "$T/nulcreds"
+	printf '%s\0tail\n' "$ARM_SECRET" >"$T/nulcreds/AZURE_CLIENT_SECRET"
+	chmod 0400 "$T/nulcreds/AZURE_CLIENT_SECRET"
+	export AZURE_TENANT_ID=$ARM_TENANT AZURE_CLIENT_ID=$ARM_CLIENT CREDENTIALS_DIRECTORY=$T/nulcreds
+}
+fail_case systemd-secret-nul env_systemd_secret_nul "AZURE_CLIENT_SECRET holds a NUL byte; expected text"
+expect_eq "secret with a NUL byte: no token was asked for" "$(arm_log | jq '[.[] | select(.method=="POST")] | length')" 0
+unset CREDENTIALS_DIRECTORY
 env_bad_header() { arm_env_appservice; export IDENTITY_HEADER=wrong-header; }
 fail_case appservice-bad-header env_bad_header "managed identity endpoint (IDENTITY_ENDPOINT): HTTP 401"
 env_cli_fails() {

@@ -48,7 +48,7 @@ wait_s=$(arm_log | jq --arg p "$SUB_A/providers/Microsoft.KeyVault/vaults$" \
 	'[.[] | select((.path|test($p)) and (.query|test("skiptoken")|not))] | (.[1].t - .[0].t)')
 if python3 -c "import sys; sys.exit(0 if $wait_s >= 1.95 else 1)"; then ok "429: Retry-After honoured (${wait_s}s)"; else
 	not_ok "429: retried after ${wait_s}s"; fi
-grep -q 'ARM throttled what="vaults" retry_after_s=2' "$T/429.json.err" && ok "429: throttling logged" || not_ok "429: not logged"
+grep -q 'ARM throttled what="vaults" retry_after_ms=2000 wait_ms=2000' "$T/429.json.err" && ok "429: throttling logged" || not_ok "429: not logged"
 
 # 500 twice, then success.
 arm_reset

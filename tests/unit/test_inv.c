@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "kvpe/arena.h"
 #include "kvpe/inv.h"
 
 #define SUB "/subscriptions/0000aaaa-0000-4000-8000-000000000001"
@@ -201,6 +202,90 @@ test_missing(void **state)
 	assert_string_equal(ids[0], PEID);
 	kv_arena_free(a);
 	inv_free(inv);
+}
+
+static const char *
+or_none(const char *s)
+{
+	return s ? s : "-";
+}
+
+/* Everything the loads and joins fill, as one line to compare. */
+static void
+target_sig(const struct kv_target *t, const char *next, char *buf, size_t size)
+{
+	size_t o = (size_t)snprintf(buf, size, "%s %s %s %s %s %s %s next=%s eps=%zu zones=%zu exp=%zu", or_none(t->name),
+	    or_none(t->id), or_none(t->subscription), or_none(t->resource_group), or_none(t->location), or_none(t->fqdn),
+	    or_none(t->incomplete), or_none(next), t->n_endpoints, t->n_zones, t->n_expected);
+	for (size_t i = 0; i < t->n_endpoints && o < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, " [%s %s %s %s %s %zu]", or_none(t->endpoints[i].pe_id),
+		    or_none(t->endpoints[i].pe_name), or_none(t->endpoints[i].pe_subscription),
+		    or_none(t->endpoints[i].subnet_id), or_none(t->endpoints[i].conn_name), t->endpoints[i].n_addrs);
+	for (size_t i = 0; i < t->n_zones && o < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, " {%s %s %s %d %zu %d}", or_none(t->zones[i].id),
+		    or_none(t->zones[i].name), or_none(t->zones[i].resource_group), t->zones[i].has_record,
+		    t->zones[i].n_addrs, t->zones[i].linked);
+}
+
+/* Loads every page and joins the vault with the arena failing after
+ * `fail_after` allocations (-1: never). */
+static enum kv_err
+load_with_failing_arena(long fail_after, char *sig, size_t size, unsigned long *refused)
+{
+	const char *docs[] = {vault_page, pe_az, nic_arm, zone_graph, record, link};
+	struct kv_arena *a = kv_arena_new(1024);
+	struct kv_inv *inv = NULL;
+	struct kv_cfg cfg;
+	struct kv_target t;
+	const char *next = NULL;
+	enum kv_err rc;
+	char err[200];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.cloud = KV_CLOUD_PUBLIC;
+	cfg.vnet_id = VNET;
+	assert_non_null(a);
+	assert_int_equal(inv_new(a, &inv), KV_OK);
+	kv_arena_fail_after(a, fail_after);
+	rc = inv_json_load(inv, vault_page, strlen(vault_page), "t", &next, NULL, err, sizeof(err));
+	for (size_t i = 1; i < KV_ARRAY_LEN(docs) && rc == KV_OK; i++)
+		rc = inv_json_load(inv, docs[i], strlen(docs[i]), "t", NULL, NULL, err, sizeof(err));
+	if (rc == KV_OK)
+		rc = inv_target(inv, 0, &cfg, a, &t);
+	if (rc == KV_OK)
+		target_sig(&t, next, sig, size);
+	if (rc == KV_ENOMEM && strcmp(err, "out of memory") != 0 && err[0] != '\0')
+		print_message("note: %s\n", err);
+	*refused = kv_arena_refused(a);
+	inv_free(inv);
+	kv_arena_free(a);
+	return rc;
+}
+
+/* Fault injection: the arena fails at every allocation in turn.  Each run
+ * ends in KV_ENOMEM, or succeeds with nothing refused and the very result
+ * of the unhindered run: a failed copy never reads as an absent field. */
+static void
+test_load_out_of_memory(void **state)
+{
+	char want[2048], got[2048];
+	unsigned long refused = 0;
+	long n;
+
+	(void)state;
+	assert_int_equal(load_with_failing_arena(-1, want, sizeof(want), &refused), KV_OK);
+	for (n = 0; n < 100000; n++) {
+		enum kv_err rc = load_with_failing_arena(n, got, sizeof(got), &refused);
+		if (rc == KV_ENOMEM) {
+			assert_true(refused > 0);
+			continue;
+		}
+		assert_int_equal(rc, KV_OK);
+		assert_int_equal(refused, 0);
+		assert_string_equal(got, want);
+		break;
+	}
+	assert_true(n > 10); /* the loads did allocate, and every failure counted */
 }
 
 static void
@@ -419,6 +504,7 @@ main(void)
 	    cmocka_unit_test(test_malformed),     cmocka_unit_test(test_id_helpers),
 	    cmocka_unit_test(test_intern),        cmocka_unit_test(test_load_text),
 	    cmocka_unit_test(test_load_text_offsets),
+	    cmocka_unit_test(test_load_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

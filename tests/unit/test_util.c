@@ -3,6 +3,7 @@
  * argv + config precedence, JSON escaping, the strict JSON reader (every
  * document of a text, byte offsets of what is not JSON), capped buffers,
  * whole-file reads, the arena. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -542,6 +543,51 @@ test_arena(void **state)
 	kv_arena_free(NULL);
 }
 
+/* Files read whole or refused: exactly the cap is fine, one byte more is
+ * KV_ELIMIT (never a silently cut secret), endless devices stop at the cap. */
+static void
+test_buf_read_file(void **state)
+{
+	char path[] = "/tmp/kvpe-test-read-XXXXXX";
+	int fd = mkstemp(path);
+	char data[5000];
+	struct kv_buf b;
+
+	(void)state;
+	assert_true(fd >= 0);
+	memset(data, 'x', sizeof(data));
+	assert_int_equal(write(fd, data, sizeof(data)), (ssize_t)sizeof(data));
+	close(fd);
+
+	kv_buf_init(&b, sizeof(data));
+	assert_int_equal(kv_buf_read_file(&b, path), KV_OK);
+	assert_int_equal(b.len, sizeof(data));
+	assert_int_equal(b.data[b.len], '\0');
+	kv_buf_free(&b);
+
+	kv_buf_init(&b, sizeof(data) - 1);
+	assert_int_equal(kv_buf_read_file(&b, path), KV_ELIMIT);
+	kv_buf_free(&b);
+
+	kv_buf_init(&b, 16);
+	assert_int_equal(kv_buf_read_file(&b, "/dev/null"), KV_OK);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.data, "");
+	kv_buf_free(&b);
+
+	kv_buf_init(&b, 10000); /* not a regular file: read in steps up to the cap */
+	assert_int_equal(kv_buf_read_file(&b, "/dev/zero"), KV_ELIMIT);
+	assert_int_equal(b.len, 10000);
+	kv_buf_free(&b);
+
+	unlink(path);
+	kv_buf_init(&b, 16);
+	errno = 0;
+	assert_int_equal(kv_buf_read_file(&b, path), KV_EIO);
+	assert_int_equal(errno, ENOENT);
+	kv_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -553,6 +599,7 @@ main(void)
 	    cmocka_unit_test(test_buf_cap),    cmocka_unit_test(test_buf_stream),
 	    cmocka_unit_test(test_arena),      cmocka_unit_test(test_jsonr),
 	    cmocka_unit_test(test_jsonr_one),  cmocka_unit_test(test_read_file),
+	    cmocka_unit_test(test_buf_read_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
