@@ -155,6 +155,8 @@ struct kv_finding {
 	const char *remediation;
 };
 
+struct kv_report;
+
 struct kv_result {
 	const struct kv_target *t;
 	struct kv_dns_obs dns;
@@ -162,6 +164,10 @@ struct kv_result {
 	struct kv_finding *findings;
 	size_t n_findings;
 	enum kv_status status;
+	/* Agent mode: non-NULL when this is an earlier cycle's verdict, kept
+	 * because the vault's source could not be read (report_carry_stale);
+	 * the report it was made in, held alive by the report holding this. */
+	struct kv_report *origin;
 };
 
 /* ---- report ---- */
@@ -169,6 +175,14 @@ struct kv_result {
 struct kv_run_error {
 	const char *scope;   /* "subscription/<id>", "inventory/<file>", ... */
 	const char *message;
+};
+
+/* One source the run was given: "subscription/<id>", "inventory/<file>",
+ * or "manual" for the --vault names. */
+struct kv_source {
+	const char *name;
+	bool up;               /* read completely */
+	int64_t down_since_ms; /* agent: wall clock of the first cycle in a row it was down; 0 = not known */
 };
 
 struct kv_arena;
@@ -184,6 +198,13 @@ struct kv_report {
 	size_t n_results;
 	struct kv_run_error *errors;
 	size_t n_errors;
+	struct kv_source *sources; /* sorted by name */
+	size_t n_sources;
+	/* Earlier reports that stale results (kv_result.origin) point into;
+	 * `refs` counts the reports holding this one (report_free). */
+	struct kv_report **held;
+	size_t n_held;
+	unsigned refs;
 	unsigned long arm_requests, arm_failures, arm_throttled, dns_queries;
 	const char *credential; /* which credential type was used (never its value) */
 	const char *arm_endpoint;
