@@ -207,32 +207,38 @@ hold(struct kv_report *r, struct kv_report *origin)
 	return KV_OK;
 }
 
-/* prev's verdict `x` for a vault of the down source `s`, into cur. */
+/* prev's verdict `x` for a vault of the down source `s`, into cur.  Its
+ * observations and findings stay where they were made (origin, held); the
+ * target is copied into cur, as an expired one of prev lives in prev's arena,
+ * which goes when prev does. */
 static enum kv_err
 carry(struct kv_report *cur, struct kv_report *prev, const struct kv_result *x, const struct kv_source *s,
     int64_t now_ms, int64_t stale_after_ms, struct kv_result *out)
 {
 	struct kv_report *origin = x->origin != NULL ? x->origin : prev;
+	struct kv_target *t;
 	enum kv_err rc;
 
 	if ((rc = hold(cur, origin)) != KV_OK)
 		return rc;
+	if ((t = kv_arena_memdup(cur->arena, x->t, sizeof(*t))) == NULL)
+		return KV_ENOMEM;
+	if (x->t->incomplete != NULL && (t->incomplete = kv_arena_strdup(cur->arena, x->t->incomplete)) == NULL)
+		return KV_ENOMEM;
 	*out = *x;
+	out->t = t;
 	out->origin = origin;
 	if (now_ms - s->down_since_ms >= stale_after_ms) {
-		/* Too old to vouch for: a pass becomes error; a fail keeps failing
-		 * (its alert must not resolve before a cycle sees it fixed). */
-		struct kv_target *t = kv_arena_memdup(cur->arena, x->t, sizeof(*t));
+		/* Too old to vouch for: a pass becomes error (and stays so until the
+		 * source is back); a fail keeps failing (its alert must not resolve
+		 * before a cycle sees the vault fixed). */
 		char since[32], seen[32];
-		if (t == NULL)
-			return KV_ENOMEM;
 		kv_fmt_time(s->down_since_ms, since, sizeof(since));
 		kv_fmt_time(origin->started_ms, seen, sizeof(seen));
 		t->incomplete = kv_arena_printf(cur->arena, "not checked since %s: source %s down since %s", seen, s->name,
 		    since);
 		if (t->incomplete == NULL)
 			return KV_ENOMEM;
-		out->t = t;
 		if (out->status == KV_ST_PASS)
 			out->status = KV_ST_ERROR;
 	}

@@ -6,7 +6,8 @@
  *
  * The first line is the short status (kept within NAGIOS_LINE_MAX bytes, the
  * vault list cut with "…and N more", then "; N sources not read" for a
- * partial run), perfdata after '|' (sources_unread among it); then one line
+ * partial run), perfdata after '|' (and sources_unread when that is not
+ * 0, which keeps the usual line within bounds); then one line
  * of long output per vault that did not pass and per source not read.  The
  * state (report_nagios_state)
  * is the plugin's exit code: 0 OK, 1 WARNING, 2 CRITICAL; 3 UNKNOWN is for
@@ -132,18 +133,19 @@ status_line(struct kv_buf *out, const struct kv_report *r, int state, size_t unr
 {
 	struct report_summary s;
 	struct kv_buf item;
-	char perf[200], tail[64];
+	char perf[200], tail[64], more[48];
 	size_t budget, start = out->len, listed = 0, bad, used;
 	enum kv_err rc;
 
 	report_summarize(r, &s);
 	bad = s.failed + s.errors;
-	tail[0] = '\0';
-	if (unread > 0)
+	tail[0] = more[0] = '\0';
+	if (unread > 0) {
 		snprintf(tail, sizeof(tail), "; %zu source%s not read", unread, unread == 1 ? "" : "s");
-	snprintf(perf, sizeof(perf),
-	    " | vaults=%zu;;;0 passed=%zu;;;0 failed=%zu;;;0 errors=%zu;;;0 sources_unread=%zu;;;0", s.vaults,
-	    s.passed, s.failed, s.errors, unread);
+		snprintf(more, sizeof(more), " sources_unread=%zu;;;0", unread);
+	}
+	snprintf(perf, sizeof(perf), " | vaults=%zu;;;0 passed=%zu;;;0 failed=%zu;;;0 errors=%zu;;;0%s", s.vaults,
+	    s.passed, s.failed, s.errors, more);
 	used = strlen(perf) + strlen(tail);
 	budget = NAGIOS_LINE_MAX > used ? NAGIOS_LINE_MAX - used : 0;
 	rc = kv_buf_printf(out, "KVPE %s - ", state_name(state));
