@@ -164,22 +164,9 @@ report_partial_reason(const struct kv_report *r, char *buf, size_t size)
 
 /* ---- agent mode: verdicts kept through a source outage ---- */
 
-static int
-result_cmp(const struct kv_target *a, const struct kv_target *b)
-{
-	/* expect_targets' order: name, kind, cloud. */
-	int c = strcmp(a->name, b->name);
-
-	if (c != 0)
-		return c;
-	if (a->kind != b->kind)
-		return (int)a->kind - (int)b->kind;
-	return (int)a->cloud - (int)b->cloud;
-}
-
 #define SUB_PREFIX "subscription/"
 
-/* The source of `r` that a vault came from, when that source is down. */
+/* The down subscription a vault came from, or NULL. */
 static const struct kv_source *
 down_source(const struct kv_source *const *down, size_t n_down, const struct kv_target *t)
 {
@@ -278,7 +265,7 @@ report_carry_stale(struct kv_report *cur, struct kv_report *prev, int64_t now_ms
 	while (rc == KV_OK && (i < cur->n_results || j < prev->n_results)) {
 		const struct kv_result *y = i < cur->n_results ? &cur->results[i] : NULL;
 		const struct kv_result *x = j < prev->n_results ? &prev->results[j] : NULL;
-		int c = y == NULL ? 1 : x == NULL ? -1 : result_cmp(y->t, x->t);
+		int c = y == NULL ? 1 : x == NULL ? -1 : kv_target_cmp(y->t, x->t);
 		const struct kv_source *s;
 		if (c < 0) {
 			v[n++] = *y; /* new since the last cycle: as this cycle saw it */

@@ -6,12 +6,11 @@
  *
  * The first line is the short status (kept within NAGIOS_LINE_MAX bytes, the
  * vault list cut with "…and N more", then "; N sources not read" for a
- * partial run), perfdata after '|' (and sources_unread when that is not
- * 0, which keeps the usual line within bounds); then one line
- * of long output per vault that did not pass and per source not read.  The
- * state (report_nagios_state)
- * is the plugin's exit code: 0 OK, 1 WARNING, 2 CRITICAL; 3 UNKNOWN is for
- * runs that could not proceed, which never get this far. */
+ * partial run), perfdata after '|' (sources_unread only when not 0, so the
+ * usual line keeps its length); then one line of long output per vault that
+ * did not pass and per source not read.  The state (report_nagios_state) is
+ * the plugin's exit code: 0 OK, 1 WARNING, 2 CRITICAL; 3 UNKNOWN is for runs
+ * that could not proceed, which never get this far. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

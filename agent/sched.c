@@ -264,7 +264,7 @@ sched_run(int argc, char **argv, struct kv_cfg *cfg)
 			cfg = ag.cfg;
 		}
 	}
-	code = cfg->once && !last_ok ? 1 : 0;
+	code = cfg->once && !(last_ok && ag.st.last_run_success) ? 1 : 0; /* --once: partial is not success */
 	notify_send("STOPPING=1");
 	kv_log_info("agent stopping", "runs=%lu failures=%lu signal=%d", ag.st.runs_total, ag.st.run_failures_total,
 	    (int)sig_stop);

@@ -212,6 +212,8 @@ struct kv_report {
 
 /* Fills fqdn, pl_fqdn and pl_zone from name, kind and cloud. */
 enum kv_err kv_target_names(struct kv_arena *a, struct kv_target *t);
+/* The order of a report's vaults: name, then kind, then cloud. */
+int kv_target_cmp(const struct kv_target *a, const struct kv_target *b);
 
 const char *kv_rcode_name(enum kv_rcode rc);
 const char *kv_status_name(enum kv_status st);

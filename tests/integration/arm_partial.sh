@@ -123,6 +123,14 @@ expect_eq "500: prometheus: kv-b1 is not up" "$(prom "$T/500/r.prom" 'kvpe_vault
 expect_eq "500: nagios lists them" \
 	"$(head -1 "$T/500/nagios.txt" | cut -d'|' -f1)" "KVPE CRITICAL - 2 of 4 vaults not checked: kv-b1 (INCOMPLETE), kv-b2 (INCOMPLETE); 1 source not read "
 
+# agent --once (cron, textfile): a partial cycle still writes the textfile, exits 1.
+arm_reset
+arm_faults "[{\"match\": \"$SUB_B/\", \"times\": -1, \"action\": $FORBIDDEN}]"
+run_kvpe "$T/once.out" agent "${RUN[@]:1}" --once --textfile "$T/once.prom"
+expect_rc "agent --once, partial" 1
+expect_eq "agent --once, partial: textfile says so" \
+	"$(prom "$T/once.prom" kvpe_last_run_success),$(prom "$T/once.prom" "kvpe_source_up{source=\"$SRC_B\"}"),$(prom "$T/once.prom" 'kvpe_vault_up{vault="kv-a1"}')" "0,0,1"
+
 # Every source read again: exit 1 (kv-b2 fails), complete.
 arm_reset
 run_kvpe "$T/ok.json" "${RUN[@]}" --format json --report prometheus="$T/ok.prom" --report sarif="$T/ok.sarif"
