@@ -580,7 +580,7 @@ fetch_missing(struct arm_run *r, bool nics, char *err, size_t size)
 
 enum kv_err
 arm_load(const struct arm_cfg *cfg, struct kv_inv *inv, struct kv_arena *a, struct kv_run_error **errs,
-    size_t *n_errs, struct arm_stats *st, char *err, size_t size)
+    size_t *n_errs, struct kv_source **srcs, size_t *n_srcs, struct arm_stats *st, char *err, size_t size)
 {
 	struct arm_run r;
 	const char *ep = cfg->endpoint;
@@ -654,6 +654,18 @@ arm_load(const struct arm_cfg *cfg, struct kv_inv *inv, struct kv_arena *a, stru
 		struct arm_req *q = r.queue;
 		r.queue = q->next;
 		req_free(q);
+	}
+	if (srcs != NULL && rc == KV_OK) {
+		*srcs = kv_arena_calloc(a, r.n_subs ? r.n_subs : 1, sizeof(**srcs));
+		for (size_t i = 0; *srcs != NULL && i < r.n_subs; i++) {
+			(*srcs)[i].name = kv_arena_printf(a, "subscription/%s", r.subs[i].id);
+			(*srcs)[i].up = r.subs[i].error == NULL;
+			if ((*srcs)[i].name == NULL)
+				*srcs = NULL;
+		}
+		*n_srcs = r.n_subs;
+		if (*srcs == NULL)
+			rc = KV_ENOMEM;
 	}
 	free(r.subs);
 	*st = r.st;

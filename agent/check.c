@@ -329,6 +329,41 @@ wants_arm(const struct kv_cfg *cfg)
 	return cfg->n_subscriptions > 0 || (cfg->n_vaults == 0 && cfg->n_inventories == 0);
 }
 
+/* Sources of this run, for kvpe_source_up and the report's "sources". */
+static enum kv_err
+add_sources(struct kv_report *rep, const struct kv_source *add, size_t n)
+{
+	struct kv_source *v;
+
+	for (size_t i = 0; i < n; i++)
+		if (add[i].name == NULL)
+			return KV_ENOMEM;
+	if (n == 0)
+		return KV_OK;
+	if ((v = kv_arena_calloc(rep->arena, rep->n_sources + n, sizeof(*v))) == NULL)
+		return KV_ENOMEM;
+	if (rep->n_sources > 0)
+		memcpy(v, rep->sources, rep->n_sources * sizeof(*v));
+	memcpy(v + rep->n_sources, add, n * sizeof(*v));
+	rep->sources = v;
+	rep->n_sources += n;
+	return KV_OK;
+}
+
+static enum kv_err
+add_source(struct kv_report *rep, const char *name)
+{
+	struct kv_source s = {name, true, 0};
+
+	return add_sources(rep, &s, 1);
+}
+
+static int
+source_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct kv_source *)x)->name, ((const struct kv_source *)y)->name);
+}
+
 static enum kv_err
 stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, struct kv_report *rep, char *err,
     size_t size)
@@ -336,7 +371,8 @@ stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, s
 	struct arm_cfg ac;
 	struct arm_stats st;
 	struct kv_run_error *errs = NULL;
-	size_t n_errs = 0;
+	struct kv_source *srcs = NULL;
+	size_t n_errs = 0, n_srcs = 0;
 	int64_t t0 = kv_now_ms();
 	const struct kv_cloud *cl = cloud_get(cfg->cloud);
 	enum kv_err rc;
@@ -369,7 +405,7 @@ stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, s
 		if (b != NULL && kv_parse_long(b, 1, 60000, &v) == KV_OK)
 			ac.backoff_base_ms = (int)v;
 	}
-	rc = arm_load(&ac, inv, rep->arena, &errs, &n_errs, &st, err, size);
+	rc = arm_load(&ac, inv, rep->arena, &errs, &n_errs, &srcs, &n_srcs, &st, err, size);
 	rep->arm_requests += st.requests + cred_requests(ctx->cred);
 	rep->arm_failures += st.failures;
 	rep->arm_throttled += st.throttled;
@@ -389,13 +425,16 @@ stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, s
 		rep->errors = all;
 		rep->n_errors += n_errs;
 	}
+	if (rc == KV_OK)
+		rc = add_sources(rep, srcs, n_srcs);
 	return rc;
 }
 
 /* The --inventory files.  Standard input can be read once only: its text
  * is kept in the context for the cycles that follow (agent, --wait). */
 static enum kv_err
-stage_inventories(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, char *err, size_t size)
+stage_inventories(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, struct kv_report *rep,
+    char *err, size_t size)
 {
 	size_t used = 0, skipped = 0;
 	const char *skipped_type = NULL;
@@ -429,6 +468,8 @@ stage_inventories(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv
 		kv_log_debug("inventory read", "file=%s documents=%zu resources=%zu vaults=%zu endpoints=%zu nics=%zu zones=%zu",
 		    path, st.documents, st.resources, inv_vault_count(inv), inv_pe_count(inv), inv_nic_count(inv),
 		    inv_zone_count(inv));
+		if ((rc = add_source(rep, kv_arena_printf(rep->arena, "inventory/%s", path))) != KV_OK)
+			return rc;
 	}
 	/* Only skipped types and nothing else to check: say so, not "0 vaults, pass". */
 	if (cfg->n_inventories > 0 && used == 0 && cfg->n_vaults == 0 && !wants_arm(cfg)) {
@@ -446,10 +487,25 @@ stage_sources(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *in
 {
 	enum kv_err rc;
 
-	if ((rc = stage_inventories(ctx, cfg, inv, err, size)) != KV_OK)
+	/* A file that does not parse stops the run: it is never partial. */
+	if ((rc = stage_inventories(ctx, cfg, inv, rep, err, size)) != KV_OK)
 		return rc;
-	if (wants_arm(cfg))
-		return stage_arm(ctx, cfg, inv, rep, err, size);
+	if (cfg->n_vaults > 0 && (rc = add_source(rep, "manual")) != KV_OK)
+		return rc;
+	if (wants_arm(cfg) && (rc = stage_arm(ctx, cfg, inv, rep, err, size)) != KV_OK)
+		return rc;
+	if (rep->n_sources > 1) {
+		/* sorted, and a file given twice is one source */
+		size_t n = 1;
+		qsort(rep->sources, rep->n_sources, sizeof(*rep->sources), source_cmp);
+		for (size_t i = 1; i < rep->n_sources; i++) {
+			if (strcmp(rep->sources[i].name, rep->sources[n - 1].name) == 0)
+				rep->sources[n - 1].up = rep->sources[n - 1].up && rep->sources[i].up;
+			else
+				rep->sources[n++] = rep->sources[i];
+		}
+		rep->n_sources = n;
+	}
 	return KV_OK;
 }
 

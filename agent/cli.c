@@ -292,6 +292,10 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		if (kv_parse_duration_ms(v, &cfg->interval_ms) != KV_OK || cfg->interval_ms < 10)
 			return fail(err, size, "--interval '%s': expected a duration such as 30s, 5m or 1h", v);
 		return KV_OK;
+	case CLI_OPT_STALE_AFTER:
+		if (kv_parse_duration_ms(v, &cfg->stale_after_ms) != KV_OK)
+			return fail(err, size, "--stale-after '%s': expected a duration such as 15m or 1h (0: not kept)", v);
+		return KV_OK;
 	case CLI_OPT_LISTEN: {
 		struct kv_hostport hp;
 		if (kv_hostport_parse(v, 0, &hp) != KV_OK || hp.port == 0)
@@ -538,6 +542,7 @@ cfg_new(void)
 	cfg->concurrency = 200;
 	cfg->timeout_ms = 5000;
 	cfg->interval_ms = 5 * 60 * 1000;
+	cfg->stale_after_ms = -1;
 	cfg->arm_timeout_ms = 60 * 1000;
 	cfg->listen = "127.0.0.1:9712";
 	cfg->log_level = KV_LOG_INFO;
@@ -760,6 +765,14 @@ cli_free(struct kv_cfg *cfg)
 		return;
 	kv_arena_free(cfg->arena);
 	free(cfg);
+}
+
+int64_t
+cli_stale_after_ms(const struct kv_cfg *cfg)
+{
+	if (cfg->stale_after_ms >= 0)
+		return cfg->stale_after_ms;
+	return cfg->interval_ms > INT64_MAX / 3 ? INT64_MAX : 3 * cfg->interval_ms;
 }
 
 void

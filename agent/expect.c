@@ -11,14 +11,7 @@
 static int
 target_cmp(const void *x, const void *y)
 {
-	const struct kv_target *a = x, *b = y;
-	int c = strcmp(a->name, b->name);
-
-	if (c != 0)
-		return c;
-	if (a->kind != b->kind)
-		return (int)a->kind - (int)b->kind;
-	return (int)a->cloud - (int)b->cloud;
+	return kv_target_cmp(x, y);
 }
 
 /* The index key of a vault: the same name is another vault in another

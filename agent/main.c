@@ -1,7 +1,8 @@
 /* main.c — the only place that exits.  Parses options, runs the command,
  * writes the report(s), and maps the outcome to the exit code:
  * check: 0 all passed, 1 a vault failed or could not be checked, 2 the run
- * could not proceed (one-line reason on stderr). */
+ * could not proceed or was partial (a source not read; the report is still
+ * written) — with a one-line reason on stderr. */
 #include <signal.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -139,6 +140,8 @@ cmd_check(const struct kv_cfg *cfg)
 	code = nagios(cfg) ? report_nagios_state(rep) : report_exit_code(rep);
 	if (write_reports(cfg, rep, code) != 0)
 		code = 2;
+	else if (report_partial(rep) && report_partial_reason(rep, err, sizeof(err)) == KV_OK)
+		fprintf(stderr, "kvpe: partial run, the report holds the rest: %s\n", err);
 out:
 	if (nagios(cfg) && rep == NULL)
 		code = 3;

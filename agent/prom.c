@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kvpe/report.h"
 #include "kvpe/verdict.h"
 
 enum prom_id {
@@ -173,6 +174,11 @@ vault_family(struct pw *w, enum prom_id id)
 			for (size_t k = 0; k < x->n_findings; k++)
 				sample(w, i, "code", finding_name(x->findings[k].code), NULL, NULL, 1);
 			break;
+		case PROM_kvpe_vault_stale:
+			/* only while stale: a healthy vault keeps its 4 series */
+			if (x->origin != NULL)
+				sample(w, i, NULL, NULL, NULL, NULL, 1);
+			break;
 		case PROM_kvpe_dns_lookup_seconds:
 			if (a->rcode != KV_RC_NONE)
 				sample(w, i, NULL, NULL, NULL, NULL, a->ms / 1000.0);
@@ -289,6 +295,10 @@ prom_write(const struct kv_report *r, const struct prom_state *st, struct kv_buf
 		case PROM_kvpe_runs_total:
 			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, (double)st->runs_total);
 			break;
+		case PROM_kvpe_source_up:
+			for (size_t i = 0; r != NULL && i < r->n_sources; i++)
+				sample(&w, SIZE_MAX, "source", r->sources[i].name, NULL, NULL, r->sources[i].up);
+			break;
 		case PROM_kvpe_vaults:
 			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, r ? (double)r->n_results : 0);
 			break;
@@ -310,7 +320,7 @@ prom_state_from_report(const struct kv_report *r, struct prom_state *st)
 	st->arm_throttled_total = r->arm_throttled;
 	st->last_run_ms = r->started_ms + r->duration_ms;
 	st->last_success_ms = st->last_run_ms;
-	st->last_run_success = true;
+	st->last_run_success = !report_partial(r); /* a partial run is not a success */
 	st->run_duration_s = (double)r->duration_ms / 1000.0;
 	st->reload_ok = true;
 	st->reload_ms = r->started_ms;

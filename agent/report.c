@@ -32,6 +32,13 @@ report_free(struct kv_report *r)
 {
 	if (r == NULL)
 		return;
+	if (r->refs > 0) {
+		r->refs--; /* a later report still shows verdicts made in this one */
+		return;
+	}
+	for (size_t i = 0; i < r->n_held; i++)
+		report_free(r->held[i]);
+	free(r->held);
 	kv_arena_free(r->arena);
 	free(r);
 }
@@ -54,6 +61,7 @@ report_summarize(const struct kv_report *r, struct report_summary *s)
 			s->errors++;
 			break;
 		}
+		s->stale += x->origin != NULL;
 		for (size_t k = 0; k < x->n_findings; k++) {
 			s->findings[x->findings[k].code]++;
 			s->n_findings++;
@@ -74,16 +82,215 @@ report_primary_finding(const struct kv_result *x)
 	return x->n_findings > 0 ? &x->findings[0] : NULL;
 }
 
+bool
+report_partial(const struct kv_report *r)
+{
+	/* Every source that could not be read has its entry in errors[] (so
+	 * has a resource fetched by ID that failed): not everything was read. */
+	return r->n_errors > 0;
+}
+
 int
 report_exit_code(const struct kv_report *r)
 {
-	/* A subscription or endpoint that could not be read: not everything was checked. */
-	if (r->n_errors > 0)
-		return 1;
+	/* A partial run is never proof of anything: 2, whatever the vaults say. */
+	if (report_partial(r))
+		return 2;
 	for (size_t i = 0; i < r->n_results; i++)
 		if (r->results[i].status != KV_ST_PASS)
 			return 1;
 	return 0;
+}
+
+static int
+error_cmp(const void *x, const void *y)
+{
+	const struct kv_run_error *a = *(const struct kv_run_error *const *)x, *b = *(const struct kv_run_error *const *)y;
+	int c = strcmp(a->scope != NULL ? a->scope : "", b->scope != NULL ? b->scope : "");
+
+	/* One array: address order is the order they came in. */
+	return c != 0 ? c : (a > b) - (a < b);
+}
+
+enum kv_err
+report_errors_by_scope(const struct kv_report *r, const struct kv_run_error ***out, size_t *n_scopes)
+{
+	const struct kv_run_error **v;
+	size_t n = 0;
+
+	if (r->n_errors == 0) {
+		*out = NULL;
+		*n_scopes = 0;
+		return KV_OK;
+	}
+	if ((v = calloc(r->n_errors, sizeof(*v))) == NULL)
+		return KV_ENOMEM;
+	for (size_t i = 0; i < r->n_errors; i++)
+		v[i] = &r->errors[i];
+	qsort(v, r->n_errors, sizeof(*v), error_cmp);
+	for (size_t i = 0; i < r->n_errors; i++)
+		n += report_scope_first(v, i);
+	*out = v;
+	*n_scopes = n;
+	return KV_OK;
+}
+
+bool
+report_scope_first(const struct kv_run_error *const *v, size_t i)
+{
+	const char *a = i > 0 ? v[i - 1]->scope : NULL, *b = v[i]->scope;
+
+	return i == 0 || strcmp(a != NULL ? a : "", b != NULL ? b : "") != 0;
+}
+
+enum kv_err
+report_partial_reason(const struct kv_report *r, char *buf, size_t size)
+{
+	const struct kv_run_error **v = NULL;
+	size_t n = 0;
+	enum kv_err rc = report_errors_by_scope(r, &v, &n);
+
+	if (rc != KV_OK)
+		return rc;
+	if (n == 0)
+		snprintf(buf, size, "every source was read");
+	else
+		snprintf(buf, size, "%zu source%s not read: %s (%s)%s", n, n == 1 ? "" : "s",
+		    v[0]->scope != NULL ? v[0]->scope : "run", v[0]->message != NULL ? v[0]->message : "",
+		    n > 1 ? " and more; see the report's errors" : "");
+	free(v);
+	return KV_OK;
+}
+
+/* ---- agent mode: verdicts kept through a source outage ---- */
+
+#define SUB_PREFIX "subscription/"
+
+/* The down subscription a vault came from, or NULL. */
+static const struct kv_source *
+down_source(const struct kv_source *const *down, size_t n_down, const struct kv_target *t)
+{
+	if (t->subscription == NULL)
+		return NULL;
+	for (size_t i = 0; i < n_down; i++)
+		if (kv_streq_ci(down[i]->name + strlen(SUB_PREFIX), t->subscription))
+			return down[i];
+	return NULL;
+}
+
+static enum kv_err
+hold(struct kv_report *r, struct kv_report *origin)
+{
+	struct kv_report **v;
+
+	for (size_t i = 0; i < r->n_held; i++)
+		if (r->held[i] == origin)
+			return KV_OK;
+	if ((v = realloc(r->held, (r->n_held + 1) * sizeof(*v))) == NULL)
+		return KV_ENOMEM;
+	r->held = v;
+	r->held[r->n_held++] = origin;
+	origin->refs++;
+	return KV_OK;
+}
+
+/* prev's verdict `x` for a vault of the down source `s`, into cur.  Its
+ * observations and findings stay where they were made (origin, held); the
+ * target is copied into cur, as an expired one of prev lives in prev's arena,
+ * which goes when prev does. */
+static enum kv_err
+carry(struct kv_report *cur, struct kv_report *prev, const struct kv_result *x, const struct kv_source *s,
+    int64_t now_ms, int64_t stale_after_ms, struct kv_result *out)
+{
+	struct kv_report *origin = x->origin != NULL ? x->origin : prev;
+	struct kv_target *t;
+	enum kv_err rc;
+
+	if ((rc = hold(cur, origin)) != KV_OK)
+		return rc;
+	if ((t = kv_arena_memdup(cur->arena, x->t, sizeof(*t))) == NULL)
+		return KV_ENOMEM;
+	if (x->t->incomplete != NULL && (t->incomplete = kv_arena_strdup(cur->arena, x->t->incomplete)) == NULL)
+		return KV_ENOMEM;
+	*out = *x;
+	out->t = t;
+	out->origin = origin;
+	if (now_ms - s->down_since_ms >= stale_after_ms) {
+		/* Too old to vouch for: a pass becomes error (and stays so until the
+		 * source is back); a fail keeps failing (its alert must not resolve
+		 * before a cycle sees the vault fixed). */
+		char since[32], seen[32];
+		kv_fmt_time(s->down_since_ms, since, sizeof(since));
+		kv_fmt_time(origin->started_ms, seen, sizeof(seen));
+		t->incomplete = kv_arena_printf(cur->arena, "not checked since %s: source %s down since %s", seen, s->name,
+		    since);
+		if (t->incomplete == NULL)
+			return KV_ENOMEM;
+		if (out->status == KV_ST_PASS)
+			out->status = KV_ST_ERROR;
+	}
+	return KV_OK;
+}
+
+enum kv_err
+report_carry_stale(struct kv_report *cur, struct kv_report *prev, int64_t now_ms, int64_t stale_after_ms)
+{
+	const struct kv_source **down = NULL;
+	struct kv_result *v = NULL;
+	size_t n_down = 0, n = 0, i = 0, j = 0;
+	enum kv_err rc = KV_OK;
+
+	if ((down = calloc(cur->n_sources ? cur->n_sources : 1, sizeof(*down))) == NULL)
+		return KV_ENOMEM;
+	for (size_t k = 0; k < cur->n_sources; k++) {
+		struct kv_source *s = &cur->sources[k];
+		s->down_since_ms = 0;
+		if (s->up)
+			continue;
+		s->down_since_ms = cur->started_ms;
+		for (size_t m = 0; prev != NULL && m < prev->n_sources; m++)
+			if (!prev->sources[m].up && prev->sources[m].down_since_ms > 0 &&
+			    strcmp(prev->sources[m].name, s->name) == 0)
+				s->down_since_ms = prev->sources[m].down_since_ms;
+		if (strncmp(s->name, SUB_PREFIX, strlen(SUB_PREFIX)) == 0)
+			down[n_down++] = s;
+	}
+	if (n_down == 0 || prev == NULL || prev->n_results == 0)
+		goto out;
+	/* Both lists are sorted the same way: one merge walk. */
+	if ((v = kv_arena_calloc(cur->arena, cur->n_results + prev->n_results, sizeof(*v))) == NULL) {
+		rc = KV_ENOMEM;
+		goto out;
+	}
+	while (rc == KV_OK && (i < cur->n_results || j < prev->n_results)) {
+		const struct kv_result *y = i < cur->n_results ? &cur->results[i] : NULL;
+		const struct kv_result *x = j < prev->n_results ? &prev->results[j] : NULL;
+		int c = y == NULL ? 1 : x == NULL ? -1 : kv_target_cmp(y->t, x->t);
+		const struct kv_source *s;
+		if (c < 0) {
+			v[n++] = *y; /* new since the last cycle: as this cycle saw it */
+			i++;
+		} else if (c > 0) {
+			/* gone from this cycle: kept only when its source is down */
+			if ((s = down_source(down, n_down, x->t)) != NULL)
+				rc = carry(cur, prev, x, s, now_ms, stale_after_ms, &v[n++]);
+			j++;
+		} else {
+			if ((s = down_source(down, n_down, y->t)) != NULL)
+				rc = carry(cur, prev, x, s, now_ms, stale_after_ms, &v[n++]);
+			else
+				v[n++] = *y;
+			i++;
+			j++;
+		}
+	}
+	if (rc == KV_OK) {
+		cur->results = v;
+		cur->n_results = n;
+	}
+out:
+	free(down);
+	return rc;
 }
 
 enum kv_err

@@ -138,6 +138,13 @@ vault_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 	jw_kstr(w, "status", kv_status_name(x->status));
 	if (t->incomplete != NULL)
 		jw_kstr(w, "error", t->incomplete);
+	if (x->origin != NULL) {
+		/* agent: an earlier cycle's verdict, its source unread since */
+		char ts[32];
+		kv_fmt_time(x->origin->started_ms, ts, sizeof(ts));
+		jw_kbool(w, "stale", true);
+		jw_kstr(w, "last_checked_at", ts);
+	}
 	addrs(w, "expected_addresses", t->expected, t->n_expected);
 	jw_key(w, "endpoints");
 	jw_arr(w);
@@ -210,6 +217,8 @@ report_json(const struct kv_report *r, const struct report_opts *o, struct kv_bu
 	jw_kint(&w, "passed", (int64_t)s.passed);
 	jw_kint(&w, "failed", (int64_t)s.failed);
 	jw_kint(&w, "errors", (int64_t)s.errors);
+	jw_kint(&w, "stale", (int64_t)s.stale);
+	jw_kbool(&w, "partial", report_partial(r));
 	jw_key(&w, "findings");
 	jw_obj(&w);
 	for (unsigned c = 0; c < KV_F_COUNT; c++)
@@ -222,6 +231,19 @@ report_json(const struct kv_report *r, const struct report_opts *o, struct kv_bu
 	for (size_t i = 0; i < r->n_results; i++) {
 		vault_json(&w, r, &r->results[i]);
 		jw_drain(&w);
+	}
+	jw_arr_end(&w);
+	jw_key(&w, "sources");
+	jw_arr(&w);
+	for (size_t i = 0; i < r->n_sources; i++) {
+		jw_obj(&w);
+		jw_kstr(&w, "source", r->sources[i].name);
+		jw_kbool(&w, "up", r->sources[i].up);
+		if (!r->sources[i].up && r->sources[i].down_since_ms > 0) {
+			kv_fmt_time(r->sources[i].down_since_ms, ts, sizeof(ts));
+			jw_kstr(&w, "down_since", ts);
+		}
+		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
 	jw_key(&w, "errors");

@@ -6,6 +6,7 @@
  * failed cases only).  Save it as TEST-kvpe.xml so the default
  * TEST-*.xml glob finds it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kvpe/report.h"
@@ -335,47 +336,55 @@ testcase(struct kv_buf *b, const struct kv_report *r, const struct kv_result *x)
 }
 
 /* A source that could not be read (a subscription, an inventory file): not
- * everything was checked, so CI must see an error, not a green run. */
+ * everything was checked, so CI must see an error, not a green run.  One
+ * case per source, v[0..n) its errors (the first is the message). */
 static enum kv_err
-run_error_case(struct kv_buf *b, const struct kv_run_error *e)
+run_error_case(struct kv_buf *b, const struct kv_run_error *const *v, size_t n)
 {
 	enum kv_err rc = kv_buf_puts(b, "    <testcase");
 
 	if (rc == KV_OK)
-		rc = put_attr(b, "name", e->scope != NULL ? e->scope : "run");
+		rc = put_attr(b, "name", v[0]->scope != NULL ? v[0]->scope : "run");
 	if (rc == KV_OK)
 		rc = kv_buf_puts(b, " classname=\"kvpe.run\" time=\"0.000\">\n      <error type=\"RUN_ERROR\"");
 	if (rc == KV_OK)
-		rc = put_attr(b, "message", e->message);
+		rc = put_attr(b, "message", v[0]->message);
 	if (rc == KV_OK)
-		rc = kv_buf_putc(b, '>');
-	if (rc == KV_OK)
-		rc = xml_escape(b, e->message, false);
+		rc = kv_buf_puts(b, ">not read:\n");
+	for (size_t i = 0; i < n && rc == KV_OK; i++) {
+		rc = xml_escape(b, v[i]->message, false);
+		if (rc == KV_OK)
+			rc = kv_buf_putc(b, '\n');
+	}
 	if (rc == KV_OK)
 		rc = kv_buf_puts(b, "</error>\n    </testcase>\n");
 	return rc;
 }
 
 static enum kv_err
-counts(struct kv_buf *b, const struct report_summary *s, const struct kv_report *r)
+counts(struct kv_buf *b, const struct report_summary *s, const struct kv_report *r, size_t unread)
 {
 	return kv_buf_printf(b, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"%.3f\"",
-	    s->vaults + r->n_errors, s->failed, s->errors + r->n_errors, (double)r->duration_ms / 1000.0);
+	    s->vaults + unread, s->failed, s->errors + unread, (double)r->duration_ms / 1000.0);
 }
 
 enum kv_err
 report_junit(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out)
 {
 	struct report_summary s;
+	const struct kv_run_error **ev = NULL;
+	size_t unread = 0;
 	char ts[32];
 	enum kv_err rc;
 
 	KV_UNUSED(o);
 	report_summarize(r, &s);
 	kv_fmt_time(r->started_ms, ts, sizeof(ts));
+	if ((rc = report_errors_by_scope(r, &ev, &unread)) != KV_OK)
+		return rc;
 	rc = kv_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kvpe\"");
 	if (rc == KV_OK)
-		rc = counts(out, &s, r);
+		rc = counts(out, &s, r, unread);
 	if (rc == KV_OK)
 		rc = kv_buf_puts(out, ">\n  <testsuite name=\"kvpe\"");
 	if (rc == KV_OK)
@@ -383,7 +392,7 @@ report_junit(const struct kv_report *r, const struct report_opts *o, struct kv_b
 	if (rc == KV_OK)
 		rc = put_attr(out, "timestamp", ts);
 	if (rc == KV_OK)
-		rc = counts(out, &s, r);
+		rc = counts(out, &s, r, unread);
 	if (rc == KV_OK)
 		rc = kv_buf_puts(out, ">\n    <properties>\n      <property name=\"cloud\"");
 	if (rc == KV_OK)
@@ -407,8 +416,13 @@ report_junit(const struct kv_report *r, const struct report_opts *o, struct kv_b
 		if (rc == KV_OK)
 			rc = kv_buf_drain(out);
 	}
-	for (size_t i = 0; i < r->n_errors && rc == KV_OK; i++)
-		rc = run_error_case(out, &r->errors[i]);
+	for (size_t i = 0, start = 0; i < r->n_errors && rc == KV_OK; i++) {
+		if (report_scope_first(ev, i))
+			start = i;
+		if (i + 1 == r->n_errors || report_scope_first(ev, i + 1))
+			rc = run_error_case(out, ev + start, i + 1 - start);
+	}
+	free(ev);
 	if (rc == KV_OK)
 		rc = kv_buf_puts(out, "  </testsuite>\n</testsuites>\n");
 	return rc;

@@ -5,11 +5,14 @@
  *   kv2: NO_PRIVATE_ENDPOINT: ...
  *
  * The first line is the short status (kept within NAGIOS_LINE_MAX bytes, the
- * vault list cut with "…and N more"), perfdata after '|'; then one line of
- * long output per vault that did not pass.  The state (report_nagios_state)
- * is the plugin's exit code: 0 OK, 1 WARNING, 2 CRITICAL; 3 UNKNOWN is for
- * runs that could not proceed, which never get this far. */
+ * vault list cut with "…and N more", then "; N sources not read" for a
+ * partial run), perfdata after '|' (sources_unread only when not 0, so the
+ * usual line keeps its length); then one line of long output per vault that
+ * did not pass and per source not read.  The state (report_nagios_state) is
+ * the plugin's exit code: 0 OK, 1 WARNING, 2 CRITICAL; 3 UNKNOWN is for runs
+ * that could not proceed, which never get this far. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kvpe/report.h"
@@ -25,9 +28,9 @@ report_nagios_state(const struct kv_report *r)
 {
 	int state = NAGIOS_OK;
 
-	/* A source that could not be read is like a vault in error: not
-	 * everything was checked. */
-	if (r->n_errors > 0)
+	/* A partial run (a source not read) is never OK: not everything was
+	 * checked, and the vaults of that source may be anything. */
+	if (report_partial(r))
 		return NAGIOS_CRITICAL;
 	for (size_t i = 0; i < r->n_results; i++) {
 		const struct kv_result *x = &r->results[i];
@@ -125,21 +128,23 @@ summary_text(struct kv_buf *b, const struct report_summary *s)
 /* The first line: status, the vaults that did not pass while they fit, and
  * perfdata. */
 static enum kv_err
-status_line(struct kv_buf *out, const struct kv_report *r, int state)
+status_line(struct kv_buf *out, const struct kv_report *r, int state, size_t unread)
 {
 	struct report_summary s;
 	struct kv_buf item;
-	char perf[160], tail[64];
+	char perf[200], tail[64], more[48];
 	size_t budget, start = out->len, listed = 0, bad, used;
 	enum kv_err rc;
 
 	report_summarize(r, &s);
 	bad = s.failed + s.errors;
-	tail[0] = '\0';
-	if (r->n_errors > 0)
-		snprintf(tail, sizeof(tail), "; %zu source%s not read", r->n_errors, r->n_errors == 1 ? "" : "s");
-	snprintf(perf, sizeof(perf), " | vaults=%zu;;;0 passed=%zu;;;0 failed=%zu;;;0 errors=%zu;;;0", s.vaults,
-	    s.passed, s.failed, s.errors);
+	tail[0] = more[0] = '\0';
+	if (unread > 0) {
+		snprintf(tail, sizeof(tail), "; %zu source%s not read", unread, unread == 1 ? "" : "s");
+		snprintf(more, sizeof(more), " sources_unread=%zu;;;0", unread);
+	}
+	snprintf(perf, sizeof(perf), " | vaults=%zu;;;0 passed=%zu;;;0 failed=%zu;;;0 errors=%zu;;;0%s", s.vaults,
+	    s.passed, s.failed, s.errors, more);
 	used = strlen(perf) + strlen(tail);
 	budget = NAGIOS_LINE_MAX > used ? NAGIOS_LINE_MAX - used : 0;
 	rc = kv_buf_printf(out, "KVPE %s - ", state_name(state));
@@ -182,10 +187,14 @@ status_line(struct kv_buf *out, const struct kv_report *r, int state)
 enum kv_err
 report_nagios(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out)
 {
+	const struct kv_run_error **ev = NULL;
+	size_t unread = 0;
 	enum kv_err rc;
 
 	KV_UNUSED(o);
-	rc = status_line(out, r, report_nagios_state(r));
+	if ((rc = report_errors_by_scope(r, &ev, &unread)) != KV_OK)
+		return rc;
+	rc = status_line(out, r, report_nagios_state(r), unread);
 	/* Long output: one line per vault that did not pass. */
 	for (size_t i = 0; i < r->n_results && rc == KV_OK; i++) {
 		const struct kv_result *x = &r->results[i];
@@ -209,16 +218,19 @@ report_nagios(const struct kv_report *r, const struct report_opts *o, struct kv_
 		if (rc == KV_OK)
 			rc = kv_buf_putc(out, '\n');
 	}
+	/* Long output: one line per source not read, its errors joined. */
 	for (size_t i = 0; i < r->n_errors && rc == KV_OK; i++) {
-		rc = kv_buf_puts(out, "not read: ");
-		if (rc == KV_OK)
-			rc = put_text(out, r->errors[i].scope);
-		if (rc == KV_OK)
+		bool first = report_scope_first(ev, i);
+		rc = kv_buf_puts(out, first ? "not read: " : "; ");
+		if (rc == KV_OK && first)
+			rc = put_text(out, ev[i]->scope);
+		if (rc == KV_OK && first)
 			rc = kv_buf_puts(out, ": ");
 		if (rc == KV_OK)
-			rc = put_text(out, r->errors[i].message);
-		if (rc == KV_OK)
+			rc = put_text(out, ev[i]->message);
+		if (rc == KV_OK && (i + 1 == r->n_errors || report_scope_first(ev, i + 1)))
 			rc = kv_buf_putc(out, '\n');
 	}
+	free(ev);
 	return rc;
 }

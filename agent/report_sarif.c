@@ -6,6 +6,7 @@
  * a stable partialFingerprint so a reader tracks the same finding across
  * runs.  Severities follow Trivy: security-severity 8.0 / 5.5 / 2.0. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -17,6 +18,7 @@
 #define SARIF_INFO_URI "https://github.com/kvpe/kvpe"
 #define SARIF_DEFAULT_ARM "https://management.azure.com/"
 #define SARIF_STR_MAX (64u * 1024) /* one built string (URI, fingerprint input) */
+#define SARIF_ERRORS_JOINED 8 /* messages of one unread source in its notification */
 
 static const char *
 sev_level(enum kv_severity sev)
@@ -277,14 +279,17 @@ notification(struct jw *w, const struct kv_buf *s)
 	jw_obj_end(w);
 }
 
-/* Run errors and vaults that could not be checked have no result to carry
- * them: they become notifications of the invocation. */
+/* Sources that could not be read and vaults that could not be checked have
+ * no result to carry them: they become notifications of the invocation, one
+ * per unread source (its errors joined) and one per vault. */
 static void
 notifications(struct jw *w, const struct kv_report *r)
 {
+	const struct kv_run_error **ev = NULL;
 	struct kv_buf s;
-	size_t n = r->n_errors;
+	size_t n = 0;
 
+	sticky(w, report_errors_by_scope(r, &ev, &n));
 	for (size_t i = 0; i < r->n_results; i++)
 		n += r->results[i].t->incomplete != NULL;
 	if (n == 0)
@@ -292,12 +297,21 @@ notifications(struct jw *w, const struct kv_report *r)
 	kv_buf_init(&s, SARIF_STR_MAX);
 	jw_key(w, "toolExecutionNotifications");
 	jw_arr(w);
-	for (size_t i = 0; i < r->n_errors; i++) {
-		kv_buf_reset(&s);
-		sticky(w, kv_buf_printf(&s, "%s: %s", r->errors[i].scope ? r->errors[i].scope : "run",
-			      r->errors[i].message ? r->errors[i].message : ""));
-		notification(w, &s);
+	for (size_t i = 0, k = 0; ev != NULL && i < r->n_errors; i++, k++) {
+		const struct kv_run_error *e = ev[i];
+		if (report_scope_first(ev, i)) {
+			kv_buf_reset(&s);
+			k = 0;
+			sticky(w, kv_buf_printf(&s, "%s not read: %s", e->scope ? e->scope : "run", e->message ? e->message : ""));
+		} else if (k < SARIF_ERRORS_JOINED) {
+			sticky(w, kv_buf_printf(&s, "; %s", e->message ? e->message : ""));
+		} else if (k == SARIF_ERRORS_JOINED) {
+			sticky(w, kv_buf_puts(&s, "; more in the JSON report's errors"));
+		}
+		if (i + 1 == r->n_errors || report_scope_first(ev, i + 1))
+			notification(w, &s);
 	}
+	free(ev);
 	for (size_t i = 0; i < r->n_results; i++) {
 		const struct kv_target *t = r->results[i].t;
 		if (t->incomplete == NULL)
@@ -318,8 +332,9 @@ invocation(struct jw *w, const struct kv_report *r, const struct report_opts *o)
 	jw_key(w, "invocations");
 	jw_arr(w);
 	jw_obj(w);
-	/* The run completed (findings are results, not a tool failure). */
-	jw_kbool(w, "executionSuccessful", true);
+	/* Findings are results, not a tool failure; a source that could not
+	 * be read is: a reader must not close the alerts of vaults it never saw. */
+	jw_kbool(w, "executionSuccessful", !report_partial(r));
 	jw_kint(w, "exitCode", o->exit_code);
 	kv_fmt_time(r->started_ms, ts, sizeof(ts));
 	jw_kstr(w, "startTimeUtc", ts);

@@ -1,5 +1,6 @@
 /* report_table.c — the human table: one line per vault, then the findings
- * of every vault that did not pass, each with its fix. */
+ * of every vault that did not pass, each with its fix, the run's errors, and
+ * a PARTIAL RUN line when a source could not be read. */
 #include <stdio.h>
 #include <string.h>
 
@@ -106,6 +107,12 @@ report_table(const struct kv_report *r, const struct report_opts *o, struct kv_b
 	}
 	for (size_t i = 0; i < r->n_errors && rc == KV_OK; i++)
 		rc = kv_buf_printf(out, "\nerror: %s: %s\n", r->errors[i].scope, r->errors[i].message);
+	if (rc == KV_OK && report_partial(r)) {
+		char why[512];
+		if ((rc = report_partial_reason(r, why, sizeof(why))) == KV_OK)
+			rc = kv_buf_printf(out, "\n%sPARTIAL RUN%s: %s; vaults of a source not read are missing here or in error\n",
+			    o->color ? C_RED : "", o->color ? C_OFF : "", why);
+	}
 	if (rc == KV_OK) {
 		rc = kv_buf_printf(out, "\n%zu vault%s: %zu passed, %zu failed, %zu could not be checked; %zu finding%s",
 		    s.vaults, s.vaults == 1 ? "" : "s", s.passed, s.failed, s.errors, s.n_findings,

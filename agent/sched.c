@@ -122,6 +122,12 @@ cycle(struct agent *ag)
 	ag->st.runs_total++;
 	rc = check_run(ag->ctx, ag->cfg, &rep, err, sizeof(err));
 	ok = rc == KV_OK && !check_dns_down(rep);
+	/* A source that could not be read: its vaults keep their last verdict,
+	 * marked stale, so that no alert resolves because of the outage. */
+	if (ok && (rc = report_carry_stale(rep, ag->good, kv_wall_ms(), cli_stale_after_ms(ag->cfg))) != KV_OK) {
+		snprintf(err, sizeof(err), "cannot keep the verdicts of the sources not read: %s", kv_strerror(rc));
+		ok = false;
+	}
 	if (rep != NULL) {
 		ag->st.arm_requests_total += rep->arm_requests;
 		ag->st.arm_failures_total += rep->arm_failures;
@@ -129,7 +135,7 @@ cycle(struct agent *ag)
 	}
 	ag->st.last_run_ms = kv_wall_ms();
 	ag->st.run_duration_s = (double)(kv_now_ms() - t0) / 1000.0;
-	ag->st.last_run_success = ok;
+	ag->st.last_run_success = ok && !report_partial(rep); /* partial: published, but not a success */
 	if (rc == KV_ECANCELED) {
 		report_free(rep);
 		return false;
@@ -145,10 +151,13 @@ cycle(struct agent *ag)
 		notify_send("STATUS=last cycle failed: %.200s", err);
 		return false;
 	}
-	report_free(ag->good);
+	report_free(ag->good); /* kept alive while rep shows its verdicts (stale) */
 	ag->good = rep;
 	ag->st.last_success_ms = ag->st.last_run_ms;
 	report_summarize(rep, &s);
+	if (report_partial(rep) && report_partial_reason(rep, err, sizeof(err)) == KV_OK)
+		kv_log_warn("cycle partial; vaults of the sources not read keep their last verdict", "reason=\"%s\" stale=%zu",
+		    err, s.stale);
 	kv_log_info("cycle done", "vaults=%zu passed=%zu failed=%zu errors=%zu findings=%zu duration_ms=%lld", s.vaults,
 	    s.passed, s.failed, s.errors, s.n_findings, (long long)(kv_now_ms() - t0));
 	publish(ag, true);
@@ -255,7 +264,7 @@ sched_run(int argc, char **argv, struct kv_cfg *cfg)
 			cfg = ag.cfg;
 		}
 	}
-	code = cfg->once && !last_ok ? 1 : 0;
+	code = cfg->once && !(last_ok && ag.st.last_run_success) ? 1 : 0; /* --once: partial is not success */
 	notify_send("STOPPING=1");
 	kv_log_info("agent stopping", "runs=%lu failures=%lu signal=%d", ag.st.runs_total, ag.st.run_failures_total,
 	    (int)sig_stop);

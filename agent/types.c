@@ -1,5 +1,8 @@
-/* types.c — names of the enums in types.h, as the report prints them. */
+/* types.c — names of the enums in types.h, as the report prints them, and
+ * the target helpers. */
 #include "kvpe/types.h"
+
+#include <string.h>
 
 #include "kvpe/arena.h"
 
@@ -126,4 +129,16 @@ kv_probe_result_name(enum kv_probe_result r)
 		return "http_failed";
 	}
 	return "not_run";
+}
+
+int
+kv_target_cmp(const struct kv_target *a, const struct kv_target *b)
+{
+	int c = strcmp(a->name, b->name);
+
+	if (c != 0)
+		return c;
+	if (a->kind != b->kind)
+		return (int)a->kind - (int)b->kind;
+	return (int)a->cloud - (int)b->cloud;
 }

@@ -46,9 +46,12 @@ struct arm_stats {
 
 /* Fills `inv`.  Per-subscription failures become entries in *errs (in `a`)
  * and mark that subscription's vaults as not checkable; the rest goes on.
- * Returns non-KV_OK only when nothing could be read (no credential, the
- * subscription list failed, every subscription failed); `err` says why. */
+ * *srcs (in `a`) lists the subscriptions read, "subscription/<id>", each up
+ * unless one of its requests failed.  Returns non-KV_OK only when nothing
+ * could be read (no credential, the subscription list failed, every
+ * subscription failed); `err` says why. */
 enum kv_err arm_load(const struct arm_cfg *cfg, struct kv_inv *inv, struct kv_arena *a,
-    struct kv_run_error **errs, size_t *n_errs, struct arm_stats *st, char *err, size_t size);
+    struct kv_run_error **errs, size_t *n_errs, struct kv_source **srcs, size_t *n_srcs, struct arm_stats *st,
+    char *err, size_t size);
 
 #endif

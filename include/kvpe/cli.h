@@ -69,6 +69,9 @@ enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_
 	X(WAIT, "wait", 0, "DURATION", CLI_C, false,                                                  \
 	    "re-check failing vaults (no faster than their TTLs) until all pass or DURATION ends")    \
 	X(INTERVAL, "interval", 0, "DURATION", CLI_A, false, "agent: time between checks (default 5m)") \
+	X(STALE_AFTER, "stale-after", 0, "DURATION", CLI_A, false,                                   \
+	    "agent: how long vaults of a source that cannot be read keep their last verdict, marked stale " \
+	    "(default 3 intervals)")                                                                   \
 	X(LISTEN, "listen", 0, "ADDR:PORT", CLI_A, false,                                            \
 	    "agent: serve /metrics, /healthz and /v1/report here (default 127.0.0.1:9712)")            \
 	X(TEXTFILE, "textfile", 0, "FILE", CLI_A, false,                                               \
@@ -156,6 +159,7 @@ struct kv_cfg {
 	int64_t wait_ms;
 
 	int64_t interval_ms;
+	int64_t stale_after_ms; /* -1: 3 × interval_ms (cli_stale_after_ms) */
 	const char *listen;
 	const char *textfile;
 	bool once;
@@ -176,6 +180,9 @@ void cli_free(struct kv_cfg *cfg);
  * for the fuzzer and tests.  No file is read. */
 enum kv_err cli_parse_config_text(enum cli_cmd cmd, const char *text, size_t len, struct kv_cfg **out, char *err,
     size_t size);
+
+/* --stale-after, or its default: 3 intervals. */
+int64_t cli_stale_after_ms(const struct kv_cfg *cfg);
 
 /* `kvpe --help` / `kvpe check --help` text. */
 void cli_usage(FILE *f, enum cli_cmd cmd);

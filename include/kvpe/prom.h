@@ -28,7 +28,7 @@
 	X(kvpe_dns_ttl_seconds, gauge, "TTL of the vault name's answer (private zone records are 10 s).")            \
 	X(kvpe_findings, gauge, "Current findings per code over all vaults; every code, 0 included.")                 \
 	X(kvpe_ip_addr_hash, gauge, "Hash of the vault name's answers: changes when the endpoint address does.")      \
-	X(kvpe_last_run_success, gauge, "1 if the last cycle completed (findings or not), 0 if it could not.")        \
+	X(kvpe_last_run_success, gauge, "1 if the last cycle completed and read every source, else 0.")             \
 	X(kvpe_last_run_timestamp_seconds, gauge, "End of the last cycle.")                                            \
 	X(kvpe_last_success_timestamp_seconds, gauge, "End of the last cycle that completed.")                        \
 	X(kvpe_private_endpoint_approved, gauge, "1 if the vault has at least one Approved private endpoint (ARM).")  \
@@ -38,8 +38,10 @@
 	X(kvpe_run_duration_seconds, gauge, "Duration of the last cycle.")                                             \
 	X(kvpe_run_failures_total, counter, "Cycles that could not complete.")                                         \
 	X(kvpe_runs_total, counter, "Cycles started.")                                                                 \
+	X(kvpe_source_up, gauge, "1 if the source (subscription, inventory file, manual) was read completely.")     \
 	X(kvpe_tls_cert_not_after_timestamp_seconds, gauge, "Expiry of the vault's TLS leaf certificate.")           \
 	X(kvpe_vault_findings, gauge, "Current findings of each code for the vault (present codes only).")           \
+	X(kvpe_vault_stale, gauge, "1 while the vault's verdict is an earlier cycle's: its source is down (agent).")  \
 	X(kvpe_vault_status, gauge, "1 for the vault's current status (pass, fail or error), 0 for the others.")      \
 	X(kvpe_vault_up, gauge, "1 if the vault passed the last cycle.")                                               \
 	X(kvpe_vaults, gauge, "Vaults checked in the last cycle.")

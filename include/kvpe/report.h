@@ -15,6 +15,7 @@
 
 struct report_summary {
 	size_t vaults, passed, failed, errors;
+	size_t stale; /* agent: verdicts kept from an earlier cycle (kv_result.origin) */
 	size_t findings[KV_F_COUNT];
 	size_t n_findings;
 };
@@ -28,6 +29,8 @@ struct report_opts {
 
 /* Allocates an empty report with its own arena. */
 enum kv_err report_new(struct kv_report **out);
+/* Frees r, or only drops one reference while a later report holds it (the
+ * stale verdicts it shows were made in r: report_carry_stale). */
 void report_free(struct kv_report *r);
 
 void report_summarize(const struct kv_report *r, struct report_summary *s);
@@ -36,8 +39,33 @@ void report_summarize(const struct kv_report *r, struct report_summary *s);
  * first finding in table order; NULL when there is none. */
 const struct kv_finding *report_primary_finding(const struct kv_result *x);
 
-/* 0 when every vault passed, else 1 (check's exit codes). */
+/* True when the run could not read everything it was given: a source (a
+ * subscription, an inventory file) or a resource it fetches by ID is named
+ * in errors[].  Such a run is partial: check exits 2. */
+bool report_partial(const struct kv_report *r);
+/* check's exit code: 2 for a partial run, else 0 when every vault passed,
+ * else 1. */
 int report_exit_code(const struct kv_report *r);
+/* r->errors ordered by scope (then as they came), so that a writer gives
+ * each unread source one entry: report_scope_first(v, i) is true where a
+ * scope starts.  *out is malloc'd (NULL when there is no error): free it.
+ * *n_scopes is the number of distinct scopes, the sources not read. */
+enum kv_err report_errors_by_scope(const struct kv_report *r, const struct kv_run_error ***out, size_t *n_scopes);
+bool report_scope_first(const struct kv_run_error *const *v, size_t i);
+/* One line for stderr: how many sources were not read, the first one and why. */
+enum kv_err report_partial_reason(const struct kv_report *r, char *buf, size_t size);
+
+/* Agent mode.  `cur` is this cycle's report, `prev` the one published
+ * before (NULL at the first cycle).  Each source of cur that is down gets
+ * down_since_ms (carried over from prev while it stays down); each vault
+ * of a down subscription takes its verdict from prev instead, marked stale
+ * (kv_result.origin, a reference cur holds), also when this cycle did not
+ * list it at all.  Once the source has been down for stale_after_ms, such a
+ * vault says so in its target's `incomplete` ("not checked since …") and a
+ * pass becomes error: kvpe no longer vouches for it, while a fail keeps
+ * failing so that no alert resolves before a cycle sees the vault fixed. */
+enum kv_err report_carry_stale(struct kv_report *cur, struct kv_report *prev, int64_t now_ms,
+    int64_t stale_after_ms);
 
 enum kv_err report_write(const struct kv_report *r, enum report_format f, const struct report_opts *o,
     struct kv_buf *out);

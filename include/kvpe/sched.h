@@ -14,7 +14,8 @@
 
 /* Runs the agent; takes ownership of cfg.  argc/argv are re-parsed on
  * SIGHUP.  Returns the exit code: 0 clean stop (or --once with a completed
- * cycle), 1 fatal start-up error or --once with a failed cycle, 2 usage. */
+ * cycle that read every source), 1 fatal start-up error or --once with a
+ * failed or partial cycle, 2 usage. */
 int sched_run(int argc, char **argv, struct kv_cfg *cfg);
 
 #endif

@@ -158,6 +158,8 @@ struct kv_finding {
 	const char *remediation;
 };
 
+struct kv_report;
+
 struct kv_result {
 	const struct kv_target *t;
 	struct kv_dns_obs dns;
@@ -165,6 +167,10 @@ struct kv_result {
 	struct kv_finding *findings;
 	size_t n_findings;
 	enum kv_status status;
+	/* Agent mode: non-NULL when this is an earlier cycle's verdict, kept
+	 * because the vault's source could not be read (report_carry_stale);
+	 * the report it was made in, held alive by the report holding this. */
+	struct kv_report *origin;
 };
 
 /* ---- report ---- */
@@ -172,6 +178,14 @@ struct kv_result {
 struct kv_run_error {
 	const char *scope;   /* "subscription/<id>", "inventory/<file>", ... */
 	const char *message;
+};
+
+/* One source the run was given: "subscription/<id>", "inventory/<file>",
+ * or "manual" for the --vault names. */
+struct kv_source {
+	const char *name;
+	bool up;               /* read completely */
+	int64_t down_since_ms; /* agent: wall clock of the first cycle in a row it was down; 0 = not known */
 };
 
 struct kv_arena;
@@ -187,6 +201,13 @@ struct kv_report {
 	size_t n_results;
 	struct kv_run_error *errors;
 	size_t n_errors;
+	struct kv_source *sources; /* sorted by name */
+	size_t n_sources;
+	/* Earlier reports that stale results (kv_result.origin) point into;
+	 * `refs` counts the reports holding this one (report_free). */
+	struct kv_report **held;
+	size_t n_held;
+	unsigned refs;
 	unsigned long arm_requests, arm_failures, arm_throttled, dns_queries;
 	const char *credential; /* which credential type was used (never its value) */
 	const char *arm_endpoint;
@@ -194,6 +215,8 @@ struct kv_report {
 
 /* Fills fqdn, pl_fqdn and pl_zone from name, kind and cloud. */
 enum kv_err kv_target_names(struct kv_arena *a, struct kv_target *t);
+/* The order of a report's vaults: name, then kind, then cloud. */
+int kv_target_cmp(const struct kv_target *a, const struct kv_target *b);
 
 const char *kv_rcode_name(enum kv_rcode rc);
 /* The mnemonic of a DNS header RCODE (RFC 6895): "NOTAUTH" for 9; NULL for

@@ -582,6 +582,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	err[0] = '\0';
 	rc = inv_json_load(inv, text, size, "fuzz.json", NULL, NULL, err, sizeof(err));
+	if ((rep->sources = kv_arena_calloc(rep->arena, 1, sizeof(*rep->sources))) == NULL)
+		goto out;
+	rep->sources[0].name = "inventory/fuzz.json";
+	rep->sources[0].up = rc == KV_OK;
+	rep->n_sources = 1;
 	if (rc != KV_OK) {
 		/* What check reports for a source it could not read. */
 		rep->errors = kv_arena_calloc(rep->arena, 1, sizeof(*rep->errors));

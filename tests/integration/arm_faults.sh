@@ -62,7 +62,7 @@ expect_eq "500: endpoints joined after the retries" "$(vault_field "$T/500.json"
 arm_reset
 arm_faults "[{\"match\": \"$SUB_B/\", \"times\": -1, \"action\": {\"status\": 403, \"body\": \"{\\\"error\\\": {\\\"code\\\": \\\"AuthorizationFailed\\\", \\\"message\\\": \\\"The client does not have authorization to perform action.\\\"}}\"}}]"
 run_kvpe "$T/403.json" "${RUN[@]}"
-expect_rc "one subscription failing" 1
+expect_rc "one subscription failing: partial run" 2
 expect_eq "403: the other subscription's vaults are all there" "$(names "$T/403.json")" "kv-a1,kv-a2,kv-a3,kv-a4,kv-a5,kv-a6,kv-a7"
 expect_eq "403: an error entry for that subscription" "$(jq -r '[.errors[].scope] | unique | join(",")' "$T/403.json")" "subscription/$SUB_B"
 expect_eq "403: the message names code and request id" \
@@ -73,7 +73,7 @@ expect_eq "403: not retried" "$(reqs "$SUB_B/providers/Microsoft.KeyVault/vaults
 arm_reset
 arm_faults "[{\"match\": \"$SUB_B/providers/Microsoft.KeyVault/vaults\", \"times\": -1, \"action\": {\"raw\": \"{\\\"value\\\": [{\\\"id\\\": \"}}]"
 run_kvpe "$T/malformed.json" "${RUN[@]}"
-expect_rc "malformed JSON" 1
+expect_rc "malformed JSON: partial run" 2
 expect_eq "malformed: clear error" "$(jq -r '.errors[0].message' "$T/malformed.json" | grep -c '^vaults: malformed answer: not valid JSON')" 1
 expect_eq "malformed: sub a intact" "$(jq '[.vaults[] | select(.name|startswith("kv-a"))] | length' "$T/malformed.json")" 7
 
@@ -86,7 +86,7 @@ expect_eq "truncated once: retried" "$(reqs "$SUB_A/providers/Microsoft.Network/
 arm_reset
 arm_faults "[{\"match\": \"$SUB_A/providers/Microsoft.Network/networkInterfaces\", \"times\": -1, \"action\": {\"truncate\": 40}}]"
 run_kvpe "$T/trunc.json" "${RUN[@]}"
-expect_rc "always truncated" 1
+expect_rc "always truncated: partial run" 2
 expect_eq "always truncated: gave up after 4 attempts" "$(reqs "$SUB_A/providers/Microsoft.Network/networkInterfaces$")" 4
 expect_eq "always truncated: sub a's vaults are 'error', not 'pass'" \
 	"$(jq -r '[.vaults[] | select(.name|startswith("kv-a")) | .status] | unique | join(",")' "$T/trunc.json")" error
@@ -97,7 +97,7 @@ arm_reset
 arm_faults "[{\"match\": \"$SUB_B/providers/Microsoft.Network/networkInterfaces\", \"times\": -1, \"action\": {\"huge\": 52428800}}]"
 /usr/bin/time -f '%M' -o "$T/rss" "$KVPE" "${RUN[@]}" >"$T/huge.json" 2>"$T/huge.json.err"
 RC=$?
-expect_rc "50 MB body" 1
+expect_rc "50 MB body: partial run" 2
 expect_eq "50 MB body: capped with a clear error" "$(jq -r '.errors[0].message' "$T/huge.json")" \
 	"network interfaces: response larger than 33554432 bytes"
 rss_kb=$(tail -1 "$T/rss")

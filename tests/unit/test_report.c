@@ -755,7 +755,7 @@ test_incomplete_and_run_error(void **state)
 	assert_int_equal(cJSON_GetArraySize(get(doc, "runs.0.results")), 0);
 	assert_int_equal(cJSON_GetArraySize(get(doc, "runs.0.invocations.0.toolExecutionNotifications")), 2);
 	assert_string_equal(str(doc, "runs.0.invocations.0.toolExecutionNotifications.0.message.text"),
-	    "subscription/s2: HTTP 403 <AuthorizationFailed>");
+	    "subscription/s2 not read: HTTP 403 <AuthorizationFailed>");
 	cJSON_Delete(doc);
 	free(x);
 
@@ -779,6 +779,316 @@ test_incomplete_and_run_error(void **state)
 	assert_non_null(strstr(x, "\nnot read: subscription/s2: HTTP 403 <AuthorizationFailed>\n"));
 	free(x);
 	report_free(r);
+}
+
+/* ---- partial runs and stale verdicts ---- */
+
+#define SUB_A "5c1ab000-0000-4000-8000-00000000000a"
+#define SUB_B "5c1ab000-0000-4000-8000-00000000000b"
+
+static void
+set_sources(struct kv_report *r, bool b_up)
+{
+	r->sources = kv_arena_calloc(r->arena, 2, sizeof(*r->sources));
+	r->n_sources = 2;
+	r->sources[0].name = "subscription/" SUB_A;
+	r->sources[0].up = true;
+	r->sources[1].name = "subscription/" SUB_B;
+	r->sources[1].up = b_up;
+}
+
+/* One vault of `sub` (NULL: a --vault name) with status st. */
+static void
+put_vault(struct kv_report *r, size_t i, const char *name, const char *sub, enum kv_status st)
+{
+	struct kv_result *x = &r->results[i];
+	const char *id = sub ? kv_arena_printf(r->arena, "/subscriptions/%s/resourceGroups/rg/providers/"
+	    "Microsoft.KeyVault/vaults/%s", sub, name) : NULL;
+
+	x->t = target(r->arena, name, id, sub, sub ? "rg" : NULL, sub ? "arm" : "manual");
+	x->dns.a.rcode = KV_RC_NOERROR;
+	x->dns.a.server = 0;
+	x->dns.a.addrs = addrs(r->arena, "10.1.0.4", &x->dns.a.n_addrs);
+	x->probe.level = KV_PROBE_OFF;
+	x->status = st;
+	if (st == KV_ST_FAIL)
+		add_finding(r->arena, x, KV_F_DNS_PUBLIC_ADDRESS, "resolves to public 52.1.2.3", "az network ...");
+}
+
+static void
+add_error(struct kv_report *r, const char *scope, const char *msg)
+{
+	struct kv_run_error *v = kv_arena_calloc(r->arena, r->n_errors + 1, sizeof(*v));
+
+	if (r->n_errors > 0)
+		memcpy(v, r->errors, r->n_errors * sizeof(*v));
+	v[r->n_errors].scope = scope;
+	v[r->n_errors].message = msg;
+	r->errors = v;
+	r->n_errors++;
+}
+
+/* A prometheus sample's value, or NULL when the series is absent. */
+static const char *
+prom_value(const char *text, const char *series, char *buf, size_t size)
+{
+	size_t n = strlen(series);
+
+	for (const char *p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, series, n) == 0 && p[n] == ' ') {
+			const char *nl = strchr(p + n + 1, '\n');
+			snprintf(buf, size, "%.*s", (int)(nl ? (size_t)(nl - p - n - 1) : strlen(p + n + 1)), p + n + 1);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/* One subscription of two answered 403 for two of its lists: the vault of
+ * the other passes, and every format says the run is partial. */
+static void
+test_partial_run(void **state)
+{
+	struct kv_report *r = make_report(0);
+	cJSON *doc, *l[8];
+	char *x, buf[600], v[32];
+	size_t n;
+
+	KV_UNUSED(state);
+	r->results = kv_arena_calloc(r->arena, 1, sizeof(*r->results));
+	r->n_results = 1;
+	put_vault(r, 0, "kv-a1", SUB_A, KV_ST_PASS);
+	set_sources(r, false);
+	add_error(r, "subscription/" SUB_B, "vaults: HTTP 403 AuthorizationFailed");
+	add_error(r, "endpoint//subscriptions/c/pe1", "HTTP 500 after 4 attempts");
+	add_error(r, "subscription/" SUB_B, "private endpoints: HTTP 403 AuthorizationFailed");
+
+	assert_true(report_partial(r));
+	assert_int_equal(report_exit_code(r), 2); /* every vault passed, still not proof */
+	assert_int_equal(report_partial_reason(r, buf, sizeof(buf)), KV_OK);
+	assert_string_equal(buf, "2 sources not read: endpoint//subscriptions/c/pe1 (HTTP 500 after 4 attempts) and more; "
+				 "see the report's errors");
+
+	x = render(r, REPORT_JSON, 2, NULL);
+	doc = cJSON_Parse(x);
+	assert_non_null(doc);
+	assert_true(cJSON_IsTrue(get(doc, "summary.partial")));
+	assert_int_equal(get(doc, "summary.passed")->valueint, 1);
+	assert_int_equal(cJSON_GetArraySize(get(doc, "errors")), 3);
+	assert_string_equal(str(doc, "errors.0.scope"), "subscription/" SUB_B);
+	assert_int_equal(cJSON_GetArraySize(get(doc, "sources")), 2);
+	assert_string_equal(str(doc, "sources.1.source"), "subscription/" SUB_B);
+	assert_true(cJSON_IsFalse(get(doc, "sources.1.up")));
+	assert_true(cJSON_IsTrue(get(doc, "sources.0.up")));
+	assert_null(get(doc, "sources.1.down_since")); /* agent mode only */
+	assert_null(get(doc, "vaults.0.stale"));
+	cJSON_Delete(doc);
+	free(x);
+
+	/* SARIF: not a successful execution; one notification per source */
+	x = render(r, REPORT_SARIF, 2, NULL);
+	doc = cJSON_Parse(x);
+	assert_non_null(doc);
+	assert_true(cJSON_IsFalse(get(doc, "runs.0.invocations.0.executionSuccessful")));
+	assert_int_equal(get(doc, "runs.0.invocations.0.exitCode")->valueint, 2);
+	assert_int_equal(cJSON_GetArraySize(get(doc, "runs.0.invocations.0.toolExecutionNotifications")), 2);
+	assert_string_equal(str(doc, "runs.0.invocations.0.toolExecutionNotifications.0.message.text"),
+	    "endpoint//subscriptions/c/pe1 not read: HTTP 500 after 4 attempts");
+	assert_string_equal(str(doc, "runs.0.invocations.0.toolExecutionNotifications.1.message.text"),
+	    "subscription/" SUB_B " not read: vaults: HTTP 403 AuthorizationFailed; "
+	    "private endpoints: HTTP 403 AuthorizationFailed");
+	assert_string_equal(str(doc, "runs.0.invocations.0.toolExecutionNotifications.1.level"), "error");
+	cJSON_Delete(doc);
+	free(x);
+
+	/* Prometheus: the run did not succeed; each source up or not */
+	x = render(r, REPORT_PROMETHEUS, 2, NULL);
+	assert_string_equal(prom_value(x, "kvpe_last_run_success", v, sizeof(v)), "0");
+	assert_string_equal(prom_value(x, "kvpe_source_up{source=\"subscription/" SUB_A "\"}", v, sizeof(v)), "1");
+	assert_string_equal(prom_value(x, "kvpe_source_up{source=\"subscription/" SUB_B "\"}", v, sizeof(v)), "0");
+	assert_string_equal(prom_value(x, "kvpe_vault_up{vault=\"kv-a1\"}", v, sizeof(v)), "1");
+	assert_int_equal(count_of(x, "kvpe_vault_stale{"), 0);
+	free(x);
+
+	/* JUnit: one error case per source not read, naming it */
+	x = render(r, REPORT_JUNIT, 2, NULL);
+	assert_true(xml_check(x));
+	assert_non_null(strstr(x, "tests=\"3\" failures=\"0\" errors=\"2\""));
+	assert_int_equal(count_of(x, "classname=\"kvpe.run\""), 2);
+	assert_non_null(strstr(x, "<testcase name=\"subscription/" SUB_B "\" classname=\"kvpe.run\" time=\"0.000\">\n"
+				  "      <error type=\"RUN_ERROR\" message=\"vaults: HTTP 403 AuthorizationFailed\">not read:\n"
+				  "vaults: HTTP 403 AuthorizationFailed\nprivate endpoints: HTTP 403 AuthorizationFailed\n"
+				  "</error>"));
+	free(x);
+
+	/* Nagios: never OK, the unread sources counted */
+	assert_int_equal(report_nagios_state(r), 2);
+	x = render(r, REPORT_NAGIOS, 2, NULL);
+	assert_string_equal(x, "KVPE CRITICAL - 1 of 1 vaults passing; 2 sources not read | vaults=1;;;0 passed=1;;;0 "
+			       "failed=0;;;0 errors=0;;;0 sources_unread=2;;;0\n"
+			       "not read: endpoint//subscriptions/c/pe1: HTTP 500 after 4 attempts\n"
+			       "not read: subscription/" SUB_B ": vaults: HTTP 403 AuthorizationFailed; "
+			       "private endpoints: HTTP 403 AuthorizationFailed\n");
+	free(x);
+
+	/* JSONL: a line per run error */
+	x = render(r, REPORT_JSONL, 2, NULL);
+	n = jsonl_parse(x, l, 8);
+	assert_int_equal(n, 4);
+	assert_string_equal(str(l[1], "type"), "run_error");
+	assert_string_equal(str(l[3], "scope"), "subscription/" SUB_B);
+	for (size_t i = 0; i < n; i++)
+		cJSON_Delete(l[i]);
+	free(x);
+
+	/* table: says so at the end */
+	x = render(r, REPORT_TABLE, 2, NULL);
+	assert_non_null(strstr(x, "\nPARTIAL RUN: 2 sources not read: endpoint//subscriptions/c/pe1"));
+	free(x);
+
+	/* every source read: a complete run again */
+	r->n_errors = 0;
+	r->sources[1].up = true;
+	assert_false(report_partial(r));
+	assert_int_equal(report_exit_code(r), 0);
+	x = render(r, REPORT_SARIF, 0, NULL);
+	doc = cJSON_Parse(x);
+	assert_true(cJSON_IsTrue(get(doc, "runs.0.invocations.0.executionSuccessful")));
+	cJSON_Delete(doc);
+	free(x);
+	x = render(r, REPORT_PROMETHEUS, 0, NULL);
+	assert_string_equal(prom_value(x, "kvpe_last_run_success", v, sizeof(v)), "1");
+	free(x);
+	report_free(r);
+}
+
+/* A cycle of the agent: vaults kv-a1 (sub a), kv-b1 (pass) and kv-b2 (fail)
+ * of sub b, kv-m (--vault); with sub b down, kv-b1 listed but incomplete and
+ * kv-b2 not listed at all. */
+static struct kv_report *
+cycle_report(int64_t started, bool b_up)
+{
+	struct kv_report *r = make_report(0);
+
+	r->started_ms = started;
+	r->results = kv_arena_calloc(r->arena, 4, sizeof(*r->results));
+	put_vault(r, r->n_results++, "kv-a1", SUB_A, KV_ST_PASS);
+	put_vault(r, r->n_results++, "kv-b1", SUB_B, b_up ? KV_ST_PASS : KV_ST_ERROR);
+	if (b_up)
+		put_vault(r, r->n_results++, "kv-b2", SUB_B, KV_ST_FAIL);
+	else
+		((struct kv_target *)(uintptr_t)r->results[1].t)->incomplete = "ARM data for subscription b is incomplete";
+	put_vault(r, r->n_results++, "kv-m", NULL, KV_ST_PASS);
+	set_sources(r, b_up);
+	if (!b_up)
+		add_error(r, "subscription/" SUB_B, "private endpoints: HTTP 403 AuthorizationFailed");
+	return r;
+}
+
+static void
+test_carry_stale(void **state)
+{
+	struct kv_report *c1, *c2, *c3, *c4;
+	const int64_t iv = 60000, stale_after = 3 * iv;
+	cJSON *doc;
+	char *x, v[32];
+
+	KV_UNUSED(state);
+	c1 = cycle_report(STARTED, true);
+	assert_int_equal(report_carry_stale(c1, NULL, STARTED, stale_after), KV_OK);
+	assert_int_equal(c1->n_results, 4);
+	assert_int_equal(c1->n_held, 0);
+
+	/* sub b down: its vaults keep the last verdict, marked stale */
+	c2 = cycle_report(STARTED + iv, false);
+	assert_int_equal(report_carry_stale(c2, c1, STARTED + iv, stale_after), KV_OK);
+	assert_int_equal(c2->sources[1].down_since_ms, STARTED + iv);
+	assert_int_equal(c2->n_results, 4);
+	assert_string_equal(c2->results[1].t->name, "kv-b1");
+	assert_ptr_equal(c2->results[1].origin, c1);
+	assert_int_equal(c2->results[1].status, KV_ST_PASS); /* not the incomplete error of this cycle */
+	assert_null(c2->results[1].t->incomplete);
+	assert_string_equal(c2->results[2].t->name, "kv-b2"); /* not listed this cycle: kept */
+	assert_ptr_equal(c2->results[2].origin, c1);
+	assert_int_equal(c2->results[2].status, KV_ST_FAIL);
+	assert_null(c2->results[0].origin);
+	assert_null(c2->results[3].origin);
+	assert_int_equal(c1->refs, 1);
+	report_free(c1); /* the agent drops it: c2 still holds it */
+	assert_int_equal(c1->refs, 0);
+
+	x = render(c2, REPORT_PROMETHEUS, 2, NULL);
+	assert_string_equal(prom_value(x, "kvpe_vault_up{vault=\"kv-b1\"}", v, sizeof(v)), "1");
+	assert_string_equal(prom_value(x, "kvpe_vault_stale{vault=\"kv-b1\"}", v, sizeof(v)), "1");
+	assert_string_equal(prom_value(x, "kvpe_vault_status{vault=\"kv-b2\",status=\"fail\"}", v, sizeof(v)), "1");
+	assert_string_equal(prom_value(x, "kvpe_vault_stale{vault=\"kv-b2\"}", v, sizeof(v)), "1");
+	assert_null(prom_value(x, "kvpe_vault_stale{vault=\"kv-a1\"}", v, sizeof(v)));
+	assert_string_equal(prom_value(x, "kvpe_source_up{source=\"subscription/" SUB_B "\"}", v, sizeof(v)), "0");
+	assert_string_equal(prom_value(x, "kvpe_vaults", v, sizeof(v)), "4");
+	free(x);
+	x = render(c2, REPORT_JSON, 2, NULL);
+	doc = cJSON_Parse(x);
+	assert_non_null(doc);
+	assert_true(cJSON_IsTrue(get(doc, "vaults.1.stale")));
+	assert_string_equal(str(doc, "vaults.1.last_checked_at"), "2026-11-28T09:00:00Z");
+	assert_string_equal(str(doc, "vaults.1.status"), "pass");
+	assert_null(get(doc, "vaults.0.stale"));
+	assert_int_equal(get(doc, "summary.stale")->valueint, 2);
+	assert_string_equal(str(doc, "sources.1.down_since"), "2026-11-28T09:01:00Z");
+	cJSON_Delete(doc);
+	free(x);
+
+	/* still down after --stale-after: a pass is no longer vouched for, a
+	 * fail keeps failing; the verdicts still come from c1 */
+	c3 = cycle_report(STARTED + 4 * iv, false);
+	assert_int_equal(report_carry_stale(c3, c2, STARTED + 4 * iv, stale_after), KV_OK);
+	assert_int_equal(c3->sources[1].down_since_ms, STARTED + iv);
+	assert_ptr_equal(c3->results[1].origin, c1);
+	assert_int_equal(c3->results[1].status, KV_ST_ERROR);
+	assert_string_equal(c3->results[1].t->incomplete, "not checked since 2026-11-28T09:00:00Z: source subscription/" SUB_B
+	    " down since 2026-11-28T09:01:00Z");
+	assert_int_equal(c3->results[2].status, KV_ST_FAIL);
+	assert_non_null(c3->results[2].t->incomplete);
+	assert_int_equal(c3->results[2].n_findings, 1);
+	assert_int_equal(c3->results[0].status, KV_ST_PASS);
+	report_free(c2);
+	x = render(c3, REPORT_PROMETHEUS, 2, NULL);
+	assert_string_equal(prom_value(x, "kvpe_vault_up{vault=\"kv-b1\"}", v, sizeof(v)), "0");
+	assert_string_equal(prom_value(x, "kvpe_vault_status{vault=\"kv-b1\",status=\"error\"}", v, sizeof(v)), "1");
+	assert_string_equal(prom_value(x, "kvpe_vault_status{vault=\"kv-b2\",status=\"fail\"}", v, sizeof(v)), "1");
+	assert_string_equal(prom_value(x, "kvpe_vault_stale{vault=\"kv-b1\"}", v, sizeof(v)), "1");
+	free(x);
+
+	/* a reload raised --stale-after meanwhile: what expired stays so until
+	 * the source is back, and nothing points into c3 once it is gone */
+	c4 = cycle_report(STARTED + 5 * iv, false);
+	assert_int_equal(report_carry_stale(c4, c3, STARTED + 5 * iv, 100 * iv), KV_OK);
+	report_free(c3);
+	assert_int_equal(c4->results[1].status, KV_ST_ERROR);
+	assert_non_null(strstr(c4->results[1].t->incomplete, "down since 2026-11-28T09:01:00Z"));
+	assert_ptr_equal(c4->results[1].origin, c1);
+	x = render(c4, REPORT_JSON, 2, NULL); /* reads every carried pointer (ASan) */
+	free(x);
+	c3 = c4;
+
+	/* sub b back: fresh verdicts, nothing held */
+	c4 = cycle_report(STARTED + 6 * iv, true);
+	assert_int_equal(report_carry_stale(c4, c3, STARTED + 6 * iv, stale_after), KV_OK);
+	assert_int_equal(c4->n_held, 0);
+	assert_int_equal(c4->sources[1].down_since_ms, 0);
+	for (size_t i = 0; i < c4->n_results; i++)
+		assert_null(c4->results[i].origin);
+	report_free(c3); /* frees c1 too (leak-checked under ASan) */
+	report_free(c4);
+
+	/* --stale-after 0: not kept even for one cycle as a pass */
+	c1 = cycle_report(STARTED, true);
+	c2 = cycle_report(STARTED + iv, false);
+	assert_int_equal(report_carry_stale(c2, c1, STARTED + iv, 0), KV_OK);
+	assert_int_equal(c2->results[1].status, KV_ST_ERROR);
+	assert_ptr_equal(c2->results[1].origin, c1);
+	report_free(c1);
+	report_free(c2);
 }
 
 /* A report without vaults renders in every format. */
@@ -831,6 +1141,8 @@ main(void)
 		cmocka_unit_test(test_nagios_cut),
 		cmocka_unit_test(test_incomplete_and_run_error),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_partial_run),
+		cmocka_unit_test(test_carry_stale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
