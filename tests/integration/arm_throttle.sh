@@ -42,7 +42,7 @@ throttle() {
 gives_up() {
 	local label=$1 ra=$2 secs=$3
 	throttle "$label" -1 "{\"status\": 429, \"retry_after\": \"$ra\"}"
-	expect_rc "$label: one subscription throttled" 1
+	expect_rc "$label: one subscription throttled (a partial run)" 2
 	expect_eq "$label: sub b's error says throttled, and by how much" \
 		"$(jq -r --arg s "subscription/$SUB_B" '.errors[] | select(.scope == $s) | .message' "$T/$label.json")" \
 		"vaults: throttled: Retry-After $secs s exceeds the run's budget ($BUDGET s); try later or raise --arm-timeout"
@@ -77,7 +77,7 @@ throttle retry-after-ms 1 '{"status": 429, "retry_after": "99999", "headers": {"
 expect_rc "retry-after-ms: used instead of Retry-After" 0
 expect_eq "retry-after-ms: waited 300 ms" "$(grep -c 'ARM throttled what="vaults" retry_after_ms=300 wait_ms=300' "$T/retry-after-ms.json.err")" 1
 throttle x-ms-retry-after-ms 1 '{"status": 429, "headers": {"x-ms-retry-after-ms": "99999999999999999999999"}}'
-expect_rc "x-ms-retry-after-ms 23 digits: throttled" 1
+expect_rc "x-ms-retry-after-ms 23 digits: throttled (a partial run)" 2
 expect_eq "x-ms-retry-after-ms 23 digits: saturated, no overflow" \
 	"$(jq -r '.errors[0].message' "$T/x-ms-retry-after-ms.json" | grep -c 'Retry-After 999999999 s exceeds')" 1
 
