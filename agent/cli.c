@@ -227,6 +227,8 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		cfg->format_set = true;
 		return KV_OK;
 	case CLI_OPT_OUTPUT:
+		if (v[0] == '\0')
+			return fail(err, size, "--output needs a file name (- for stdout)");
 		cfg->output = kv_arena_strdup(a, v);
 		return KV_OK;
 	case CLI_OPT_REPORT: {
@@ -274,6 +276,8 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		return KV_OK;
 	}
 	case CLI_OPT_TEXTFILE:
+		if (v[0] == '\0')
+			return fail(err, size, "--textfile needs a file name ending in .prom");
 		cfg->textfile = kv_arena_strdup(a, v);
 		return KV_OK;
 	case CLI_OPT_ONCE:
