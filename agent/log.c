@@ -3,6 +3,8 @@
 #include "kvpe/log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,32 +39,185 @@ kv_log_detect_format(enum kv_log_format wanted)
 	return wanted;
 }
 
-const char *
-kv_log_quote(const char *value, char *buf, size_t size)
+/* Writes `value` (at most `max` bytes of it) into buf: quotes and
+ * backslashes escaped, control bytes (a newline would start a forged line)
+ * blanked.  Returns the bytes written; stops, whole escapes only, at `size`. */
+static size_t
+log_escape(char *buf, size_t size, const char *value, size_t max)
 {
 	size_t o = 0;
-	bool need = (value[0] == '\0');
 
-	for (const char *p = value; *p != '\0'; p++)
-		if (*p == ' ' || *p == '"' || *p == '=' || (unsigned char)*p < 0x20)
-			need = true;
-	if (!need || size < 3)
-		return value;
-	buf[o++] = '"';
-	for (const char *p = value; *p != '\0' && o + 3 < size; p++) {
+	for (const char *p = value; *p != '\0' && (size_t)(p - value) < max && o + 2 < size; p++) {
 		if (*p == '"' || *p == '\\') {
 			buf[o++] = '\\';
 			buf[o++] = *p;
-		} else if ((unsigned char)*p < 0x20) {
-			buf[o++] = ' ';
 		} else {
-			buf[o++] = *p;
+			buf[o++] = (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p;
 		}
 	}
-	buf[o++] = '"';
+	return o;
+}
+
+/* A logfmt value needs quotes when it is empty or holds a space, quote,
+ * backslash, '=' or control byte. */
+static bool
+log_needs_quotes(const char *value, size_t max)
+{
+	if (value[0] == '\0' || max == 0)
+		return true;
+	for (const char *p = value; *p != '\0' && (size_t)(p - value) < max; p++)
+		if (*p == ' ' || *p == '"' || *p == '\\' || *p == '=' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			return true;
+	return false;
+}
+
+/* A string value into buf (NUL-terminated); `quoted`: the format already
+ * has quotes around it (key="%s"), else they are added when needed. */
+static size_t
+log_str(char *buf, size_t size, const char *value, size_t max, bool quoted)
+{
+	bool q = !quoted && log_needs_quotes(value, max);
+	size_t o = 0;
+
+	if (size < 4)
+		return 0;
+	if (q)
+		buf[o++] = '"';
+	o += log_escape(buf + o, size - o - (q ? 1 : 0), value, max);
+	if (q)
+		buf[o++] = '"';
 	buf[o] = '\0';
+	return o;
+}
+
+const char *
+kv_log_quote(const char *value, char *buf, size_t size)
+{
+	if (!log_needs_quotes(value, SIZE_MAX) || size < 4)
+		return value;
+	log_str(buf, size, value, SIZE_MAX, false);
 	return buf;
 }
+
+/* The caller's key=value pairs, printf-style, with every string value
+ * escaped here, in this one place: server text (an ARM error message, a
+ * resolver's name) can hold quotes and newlines.  A %s between quotes in
+ * the format (error="%s") is escaped inside them; a bare %s (vault=%s) is
+ * quoted when it needs to be.  Other conversions print as printf prints
+ * them; '*' widths and long double are not supported (the line ends
+ * there).  Returns the bytes written into out (NUL-terminated). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral" /* one conversion of the checked format at a time */
+static size_t
+log_pairs(char *out, size_t size, const char *fmt, va_list ap)
+{
+	size_t o = 0;
+	const char *p = fmt;
+
+	while (*p != '\0' && o + 1 < size) {
+		const char *spec = p;
+		char sub[32], conv;
+		size_t max = SIZE_MAX, room = size - o;
+		int n = 0, lm = 0; /* lm: 0 none, 'h', 'H' hh, 'l', 'L' ll, 'z', 'j', 't' */
+
+		if (*p != '%') {
+			out[o++] = *p++;
+			continue;
+		}
+		p++;
+		if (*p == '%') {
+			out[o++] = '%';
+			p++;
+			continue;
+		}
+		while (*p != '\0' && strchr("-+ #0", *p) != NULL)
+			p++;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (*p == '.') {
+			max = 0;
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				max = max * 10 + (size_t)(*p - '0');
+		}
+		if (*p == 'h' || *p == 'l') {
+			lm = *p++;
+			if (*p == lm) {
+				lm = lm == 'h' ? 'H' : 'L';
+				p++;
+			}
+		} else if (*p == 'z' || *p == 'j' || *p == 't') {
+			lm = *p++;
+		}
+		conv = *p++;
+		if (conv == '\0' || (size_t)(p - spec) >= sizeof(sub))
+			break;
+		memcpy(sub, spec, (size_t)(p - spec));
+		sub[p - spec] = '\0';
+		switch (conv) {
+		case 's': {
+			const char *v = va_arg(ap, const char *);
+			bool quoted = spec > fmt && spec[-1] == '"' && *p == '"';
+			o += log_str(out + o, room, v != NULL ? v : "(null)", max, quoted);
+			continue;
+		}
+		case 'd':
+		case 'i':
+			if (lm == 'l')
+				n = snprintf(out + o, room, sub, va_arg(ap, long));
+			else if (lm == 'L')
+				n = snprintf(out + o, room, sub, va_arg(ap, long long));
+			else if (lm == 'z')
+				n = snprintf(out + o, room, sub, va_arg(ap, ssize_t));
+			else if (lm == 'j')
+				n = snprintf(out + o, room, sub, va_arg(ap, intmax_t));
+			else if (lm == 't')
+				n = snprintf(out + o, room, sub, va_arg(ap, ptrdiff_t));
+			else
+				n = snprintf(out + o, room, sub, va_arg(ap, int));
+			break;
+		case 'u':
+		case 'o':
+		case 'x':
+		case 'X':
+			if (lm == 'l')
+				n = snprintf(out + o, room, sub, va_arg(ap, unsigned long));
+			else if (lm == 'L')
+				n = snprintf(out + o, room, sub, va_arg(ap, unsigned long long));
+			else if (lm == 'z')
+				n = snprintf(out + o, room, sub, va_arg(ap, size_t));
+			else if (lm == 'j')
+				n = snprintf(out + o, room, sub, va_arg(ap, uintmax_t));
+			else if (lm == 't')
+				n = snprintf(out + o, room, sub, va_arg(ap, ptrdiff_t));
+			else
+				n = snprintf(out + o, room, sub, va_arg(ap, unsigned));
+			break;
+		case 'c':
+			n = snprintf(out + o, room, sub, va_arg(ap, int));
+			break;
+		case 'f':
+		case 'F':
+		case 'e':
+		case 'E':
+		case 'g':
+		case 'G':
+			n = snprintf(out + o, room, sub, va_arg(ap, double));
+			break;
+		case 'p':
+			n = snprintf(out + o, room, sub, va_arg(ap, void *));
+			break;
+		default:
+			n = -1;
+			break;
+		}
+		if (n < 0)
+			break;
+		o += (size_t)n < room ? (size_t)n : room - 1;
+	}
+	out[o < size ? o : size - 1] = '\0';
+	return o < size ? o : size - 1;
+}
+#pragma GCC diagnostic pop
 
 void
 kv_log(enum kv_log_level level, const char *msg, const char *kvfmt, ...)
@@ -95,10 +250,8 @@ kv_log(enum kv_log_level level, const char *msg, const char *kvfmt, ...)
 	if (kvfmt != NULL && kvfmt[0] != '\0' && n + 2 < sizeof(line)) {
 		line[n++] = ' ';
 		va_start(ap, kvfmt);
-		w = vsnprintf(line + n, sizeof(line) - n, kvfmt, ap);
+		n += log_pairs(line + n, sizeof(line) - n, kvfmt, ap);
 		va_end(ap);
-		if (w > 0)
-			n += (size_t)w < sizeof(line) - n ? (size_t)w : sizeof(line) - n - 1;
 	}
 	if (n + 1 >= sizeof(line))
 		n = sizeof(line) - 2;
