@@ -210,9 +210,9 @@ report_file_open(struct report_file *f, const char *path, enum report_file_mode 
 
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
-	f->append = mode == REPORT_FILE_APPEND;
 	if (strcmp(path, "-") == 0)
-		return KV_OK;
+		return KV_OK; /* stdout: written as it comes, whatever the mode */
+	f->append = mode == REPORT_FILE_APPEND;
 	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
 		if ((rc = link_trusted(path, &lst, err, size)) != KV_OK)
 			return rc;

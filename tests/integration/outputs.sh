@@ -145,6 +145,9 @@ n1=$(wc -l <"$T/after-one.jsonl")
 expect_eq "jsonl: the second run appended (first run's bytes kept, then its own lines)" \
 	"$(head -c "$(stat -c %s "$T/after-one.jsonl")" "$L" | cmp -s - "$T/after-one.jsonl" && echo kept),$(jq -r .run_id "$L" | uniq -c | awk '{print $2 "x" $1}' | tr '\n' ' ')" \
 	"kept,run-onex$n1 run-twox$n1 "
+RC=0
+for r in 1 2; do "$KVPE" "${V[@]}" --format jsonl --output - >>"$T/log/stdout.jsonl" 2>>"$T/js.err" || RC=$?; done
+expect_eq "jsonl to stdout (-): written as it comes, the shell appends" "$RC,$(wc -l <"$T/log/stdout.jsonl")" "0,2"
 expect_eq "jsonl: mode 0644, no temp file" "$(stat -c %a "$L"),$(no_temp "$T/log" && echo none)" "644,none"
 cp "$L" "$T/before-fail.jsonl"
 INVOCATION_ID=run-fail run_kvpe "$T/jf.out" "${V[@]}" --report jsonl="$L" --report json="$T/log/r.json" --output /dev/full
