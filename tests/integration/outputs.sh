@@ -116,6 +116,8 @@ usage_out() { # NAME WANT ARGS...: exit 2, one line naming the problem
 }
 usage_out "--output /proc/version" "cannot write report: /proc/version: cannot create a file in /proc to write it (No such file or directory)" \
 	"${V[@]}" --output /proc/version
+usage_out "resolve --output /proc/version" "cannot write report: /proc/version: cannot create a file in /proc" \
+	resolve --dns-server "$LAB_VNET" --output /proc/version kv-healthy.vault.azure.net
 usage_out '--output ""' "--output needs a file name (- for stdout)" "${V[@]}" --output ""
 # (Under valgrind, some 20 times slower, the variations of what the other
 # builds cover are left out: memory errors would show on the paths above.)
