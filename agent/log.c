@@ -99,26 +99,52 @@ kv_log_quote(const char *value, char *buf, size_t size)
 	return buf;
 }
 
+/* An integer argument of length modifier lm ('H' hh, 'L' ll), as printf
+ * would convert it, widened to uintmax_t (signed ones as their intmax_t). */
+static uintmax_t
+log_int(va_list *ap, int lm, bool sign)
+{
+	switch (lm) {
+	case 'H':
+		return sign ? (uintmax_t)(signed char)va_arg(*ap, int) : (unsigned char)va_arg(*ap, unsigned);
+	case 'h':
+		return sign ? (uintmax_t)(short)va_arg(*ap, int) : (unsigned short)va_arg(*ap, unsigned);
+	case 'l':
+		return sign ? (uintmax_t)va_arg(*ap, long) : va_arg(*ap, unsigned long);
+	case 'L':
+		return sign ? (uintmax_t)va_arg(*ap, long long) : va_arg(*ap, unsigned long long);
+	case 'z':
+		return sign ? (uintmax_t)va_arg(*ap, ssize_t) : va_arg(*ap, size_t);
+	case 'j':
+		return sign ? (uintmax_t)va_arg(*ap, intmax_t) : va_arg(*ap, uintmax_t);
+	case 't':
+		return (uintmax_t)va_arg(*ap, ptrdiff_t);
+	default:
+		return sign ? (uintmax_t)va_arg(*ap, int) : va_arg(*ap, unsigned);
+	}
+}
+
 /* The caller's key=value pairs, printf-style, with every string value
  * escaped here, in this one place: server text (an ARM error message, a
  * resolver's name) can hold quotes and newlines.  A %s between quotes in
  * the format (error="%s") is escaped inside them; a bare %s (vault=%s) is
  * quoted when it needs to be.  Other conversions print as printf prints
- * them; '*' widths and long double are not supported (the line ends
- * there).  Returns the bytes written into out (NUL-terminated). */
+ * them (integers through %j); '*' widths and long double are not supported
+ * (the line ends there).  Returns the bytes written into out (NUL-terminated). */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral" /* one conversion of the checked format at a time */
 static size_t
-log_pairs(char *out, size_t size, const char *fmt, va_list ap)
+log_pairs(char *out, size_t size, const char *fmt, va_list *ap)
 {
 	size_t o = 0;
 	const char *p = fmt;
 
 	while (*p != '\0' && o + 1 < size) {
-		const char *spec = p;
+		const char *spec = p, *lm_at;
 		char sub[32], conv;
-		size_t max = SIZE_MAX, room = size - o;
+		size_t max = SIZE_MAX, room = size - o, sl;
 		int n = 0, lm = 0; /* lm: 0 none, 'h', 'H' hh, 'l', 'L' ll, 'z', 'j', 't' */
+		bool integer;
 
 		if (*p != '%') {
 			out[o++] = *p++;
@@ -139,6 +165,7 @@ log_pairs(char *out, size_t size, const char *fmt, va_list ap)
 			for (p++; *p >= '0' && *p <= '9'; p++)
 				max = max * 10 + (size_t)(*p - '0');
 		}
+		lm_at = p;
 		if (*p == 'h' || *p == 'l') {
 			lm = *p++;
 			if (*p == lm) {
@@ -149,51 +176,36 @@ log_pairs(char *out, size_t size, const char *fmt, va_list ap)
 			lm = *p++;
 		}
 		conv = *p++;
-		if (conv == '\0' || (size_t)(p - spec) >= sizeof(sub))
+		/* The conversion without its length modifier, for an integer
+		 * "j" in its place: "%04lo" prints as "%04jo". */
+		sl = (size_t)(lm_at - spec);
+		integer = conv != '\0' && strchr("diuoxX", conv) != NULL;
+		if (conv == '\0' || sl + 3 > sizeof(sub) || (lm != 0 && !integer))
 			break;
-		memcpy(sub, spec, (size_t)(p - spec));
-		sub[p - spec] = '\0';
+		memcpy(sub, spec, sl);
+		if (integer)
+			sub[sl++] = 'j';
+		sub[sl++] = conv;
+		sub[sl] = '\0';
 		switch (conv) {
 		case 's': {
-			const char *v = va_arg(ap, const char *);
+			const char *v = va_arg(*ap, const char *);
 			bool quoted = spec > fmt && spec[-1] == '"' && *p == '"';
 			o += log_str(out + o, room, v != NULL ? v : "(null)", max, quoted);
 			continue;
 		}
 		case 'd':
 		case 'i':
-			if (lm == 'l')
-				n = snprintf(out + o, room, sub, va_arg(ap, long));
-			else if (lm == 'L')
-				n = snprintf(out + o, room, sub, va_arg(ap, long long));
-			else if (lm == 'z')
-				n = snprintf(out + o, room, sub, va_arg(ap, ssize_t));
-			else if (lm == 'j')
-				n = snprintf(out + o, room, sub, va_arg(ap, intmax_t));
-			else if (lm == 't')
-				n = snprintf(out + o, room, sub, va_arg(ap, ptrdiff_t));
-			else
-				n = snprintf(out + o, room, sub, va_arg(ap, int));
+			n = snprintf(out + o, room, sub, (intmax_t)log_int(ap, lm, true));
 			break;
 		case 'u':
 		case 'o':
 		case 'x':
 		case 'X':
-			if (lm == 'l')
-				n = snprintf(out + o, room, sub, va_arg(ap, unsigned long));
-			else if (lm == 'L')
-				n = snprintf(out + o, room, sub, va_arg(ap, unsigned long long));
-			else if (lm == 'z')
-				n = snprintf(out + o, room, sub, va_arg(ap, size_t));
-			else if (lm == 'j')
-				n = snprintf(out + o, room, sub, va_arg(ap, uintmax_t));
-			else if (lm == 't')
-				n = snprintf(out + o, room, sub, va_arg(ap, ptrdiff_t));
-			else
-				n = snprintf(out + o, room, sub, va_arg(ap, unsigned));
+			n = snprintf(out + o, room, sub, log_int(ap, lm, false));
 			break;
 		case 'c':
-			n = snprintf(out + o, room, sub, va_arg(ap, int));
+			n = snprintf(out + o, room, sub, va_arg(*ap, int));
 			break;
 		case 'f':
 		case 'F':
@@ -201,10 +213,10 @@ log_pairs(char *out, size_t size, const char *fmt, va_list ap)
 		case 'E':
 		case 'g':
 		case 'G':
-			n = snprintf(out + o, room, sub, va_arg(ap, double));
+			n = snprintf(out + o, room, sub, va_arg(*ap, double));
 			break;
 		case 'p':
-			n = snprintf(out + o, room, sub, va_arg(ap, void *));
+			n = snprintf(out + o, room, sub, va_arg(*ap, void *));
 			break;
 		default:
 			n = -1;
@@ -250,7 +262,7 @@ kv_log(enum kv_log_level level, const char *msg, const char *kvfmt, ...)
 	if (kvfmt != NULL && kvfmt[0] != '\0' && n + 2 < sizeof(line)) {
 		line[n++] = ' ';
 		va_start(ap, kvfmt);
-		n += log_pairs(line + n, sizeof(line) - n, kvfmt, ap);
+		n += log_pairs(line + n, sizeof(line) - n, kvfmt, &ap);
 		va_end(ap);
 	}
 	if (n + 1 >= sizeof(line))

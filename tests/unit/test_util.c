@@ -390,6 +390,8 @@ log_some(void)
 	kv_log_info("pairs", "vault=%s spaced=%s empty=%s n=%zu mode=%04o neg=%lld cut=%.3s pct=100%% c=%c", "kv-a",
 	    "a b=c", "", (size_t)5, 0644u, -42LL, "abcdef", 'x');
 	kv_log_warn("no pairs", NULL);
+	kv_log_info("ints", "h=%hu hh=%hhd lx=%lx zd=%zd j=%jd t=%td w=%5d|", 70000, 200, 0xdeadbeefUL, (ssize_t)-7,
+	    (intmax_t)INT64_MIN, (ptrdiff_t)-3, 42);
 	kv_log_init(KV_LOG_INFO, KV_LOG_TEXT);
 	kv_log_info("text too", "error=\"%s\"", SERVER_TEXT);
 }
@@ -404,7 +406,7 @@ test_log_escape(void **state)
 	for (char *l = strtok_r(text, "\n", &save); l != NULL && n < 8; l = strtok_r(NULL, "\n", &save))
 		line[n++] = l;
 	/* One line per event: the newline in the server's text forged none. */
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 5);
 	assert_non_null(strstr(line[0], " level=error msg=\"cycle failed\" "));
 	assert_non_null(strstr(line[0], " msg=\"cycle failed\" error=\"HTTP 403: he said \\\"no\\\" level=error "
 					 "msg=forged \\\\ end \" failures=3"));
@@ -412,8 +414,9 @@ test_log_escape(void **state)
 	assert_non_null(strstr(line[1], " msg=pairs vault=kv-a spaced=\"a b=c\" empty=\"\" n=5 mode=0644 neg=-42 "
 					"cut=abc pct=100% c=x"));
 	assert_non_null(strstr(line[2], " level=warn msg=\"no pairs\""));
-	assert_non_null(strstr(line[3], " info text too error=\"HTTP 403: he said \\\"no\\\" level=error"));
-	assert_non_null(strstr(line[3], "msg=forged \\\\ end \""));
+	assert_non_null(strstr(line[3], " msg=ints h=4464 hh=-56 lx=deadbeef zd=-7 j=-9223372036854775808 t=-3 w=   42|"));
+	assert_non_null(strstr(line[4], " info text too error=\"HTTP 403: he said \\\"no\\\" level=error"));
+	assert_non_null(strstr(line[4], "msg=forged \\\\ end \""));
 	free(text);
 }
 
