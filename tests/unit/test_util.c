@@ -390,8 +390,8 @@ log_some(void)
 	kv_log_info("pairs", "vault=%s spaced=%s empty=%s n=%zu mode=%04o neg=%lld cut=%.3s pct=100%% c=%c", "kv-a",
 	    "a b=c", "", (size_t)5, 0644u, -42LL, "abcdef", 'x');
 	kv_log_warn("no pairs", NULL);
-	kv_log_info("ints", "h=%hu hh=%hhd lx=%lx zd=%zd j=%jd t=%td w=%5d|", 70000, 200, 0xdeadbeefUL, (ssize_t)-7,
-	    (intmax_t)INT64_MIN, (ptrdiff_t)-3, 42);
+	kv_log_info("ints", "h=%hu hh=%hhd lx=%lx zd=%zd j=%jd t=%td w=%5d|", (unsigned short)4464, (signed char)-56,
+	    0xdeadbeefUL, (ssize_t)-7, (intmax_t)INT64_MIN, (ptrdiff_t)-3, 42);
 	kv_log_init(KV_LOG_INFO, KV_LOG_TEXT);
 	kv_log_info("text too", "error=\"%s\"", SERVER_TEXT);
 }
