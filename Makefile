@@ -6,6 +6,8 @@
 #   make test                 unit + integration tests, normal and sanitized
 #   make demo                 bring up the bundled lab and run a real check
 #   make deps                 apt-get install the Debian packages (as root)
+#   make analyze              GCC -fanalyzer and the Clang static analyzer
+#                             (scan-build) over every C file; fails on a finding
 #   make bench | fuzz | clean
 
 CC      ?= cc
@@ -13,7 +15,17 @@ PKGS    := libcares libcurl libcjson openssl libmicrohttpd
 VERSION := 0.1.0
 REVISION = $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-ifeq ($(SANITIZE),1)
+ifeq ($(ANALYZE),gcc)
+# Every analyzer warning is an error (-Werror): a finding fails the build.
+VARIANT  := analyze-gcc
+SANFLAGS := -fanalyzer
+OPT      := -O1 -g
+else ifeq ($(ANALYZE),clang)
+# Built by scan-build, which sets CC to its ccc-analyzer wrapper.
+VARIANT  := analyze-clang
+SANFLAGS :=
+OPT      := -O1 -g
+else ifeq ($(SANITIZE),1)
 VARIANT  := asan
 SANFLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT      := -O1 -g
@@ -52,7 +64,7 @@ else
 Q := @
 endif
 
-.PHONY: all build deps test check-build test-release test-asan demo bench fuzz clean units
+.PHONY: all build deps test check-build test-release test-asan demo bench fuzz clean units analyze
 
 all: kvpe
 
@@ -83,7 +95,7 @@ $(B)/%.o: %.c
 $(B)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(LIB) $(LIBS_ALL) -lcmocka
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes $(if $(ANALYZE),-include tests/unit/analyze.h) -o $@ $< $(LIB) $(LIBS_ALL) -lcmocka
 
 # Fuzz targets replayed over their corpora by a standalone driver under gcc.
 $(B)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB)
@@ -94,12 +106,27 @@ $(B)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB)
 deps:
 	@tests/deps.sh
 
-# `make test` = deps, then both variants.  Each variant builds first so a
-# compile error stops the run before any server starts.
+# Both analyzers over the library, main, the unit tests and the fuzz
+# harnesses (everything `build` compiles).  Findings fail the target:
+# GCC's through -Werror, Clang's through scan-build --status-bugs (its HTML
+# report is kept in build/analyze-report/).  The Clang build starts from
+# scratch each time: scan-build sees only what it compiles.
+analyze:
+	@command -v scan-build >/dev/null || { echo "analyze: scan-build not found (tests/deps.sh installs clang-tools)" >&2; exit 2; }
+	@$(MAKE) --no-print-directory -j2 ANALYZE=gcc build
+	@rm -rf build/analyze-clang build/analyze-report
+	@scan-build --status-bugs --use-cc=clang -o build/analyze-report \
+		$(MAKE) --no-print-directory -j2 ANALYZE=clang build
+
+# `make test` = deps, then both variants and the static analyzers.  Each
+# variant builds first so a compile error or an analyzer finding stops the
+# run before any server starts.
 test:
 	@tests/deps.sh
 	@$(MAKE) --no-print-directory -j2 build
 	@$(MAKE) --no-print-directory -j2 SANITIZE=1 build
+	@if command -v scan-build >/dev/null; then $(MAKE) --no-print-directory analyze; \
+	else echo "analyze: skipped (scan-build not installed; tests/deps.sh installs clang-tools)"; fi
 	@$(MAKE) --no-print-directory kvpe
 	@tests/run.sh
 

@@ -267,17 +267,16 @@ describe(const struct http_resp *resp, char *buf, size_t size)
 	if (resp->body.len == 0 || jr_parse(resp->body.data, resp->body.len, &root, perr, sizeof(perr)) != KV_OK)
 		root = NULL;
 	e = root ? cJSON_GetObjectItem(root, "error") : NULL;
-	const cJSON *code = cJSON_IsObject(e) ? cJSON_GetObjectItem(e, "code") : NULL;
-	const cJSON *msg = cJSON_IsObject(e) ? cJSON_GetObjectItem(e, "message") : NULL;
+	const char *code = cJSON_IsObject(e) ? cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")) : NULL;
+	const char *msg = cJSON_IsObject(e) ? cJSON_GetStringValue(cJSON_GetObjectItem(e, "message")) : NULL;
 	char clean[256];
 	size_t o = 0;
 
-	if (cJSON_IsString(msg))
-		for (const char *p = msg->valuestring; *p && o + 1 < sizeof(clean); p++)
-			clean[o++] = (unsigned char)*p < 0x20 ? ' ' : *p;
+	for (const char *p = msg; p != NULL && *p && o + 1 < sizeof(clean); p++)
+		clean[o++] = (unsigned char)*p < 0x20 ? ' ' : *p;
 	clean[o] = '\0';
 	snprintf(buf, size, "HTTP %ld%s%s%s%s (x-ms-request-id: %s, correlation: %s)", resp->status,
-	    cJSON_IsString(code) ? " " : "", cJSON_IsString(code) ? code->valuestring : "", o ? ": " : "", clean,
+	    code ? " " : "", code ? code : "", o ? ": " : "", clean,
 	    resp->request_id[0] ? resp->request_id : "none", resp->correlation_id[0] ? resp->correlation_id : "none");
 	cJSON_Delete(root);
 }
@@ -325,7 +324,8 @@ static enum kv_err
 handle_subs(struct arm_run *r, const struct http_resp *resp, const char **next, char *err, size_t size)
 {
 	cJSON *root = NULL;
-	const cJSON *value, *el, *nl;
+	const cJSON *value, *el;
+	const char *nl;
 	enum kv_err rc;
 
 	*next = NULL;
@@ -347,9 +347,9 @@ handle_subs(struct arm_run *r, const struct http_resp *resp, const char **next, 
 		if ((rc = add_sub(r, id->valuestring)) != KV_OK)
 			break;
 	}
-	nl = root ? cJSON_GetObjectItem(root, "nextLink") : NULL;
-	if (rc == KV_OK && cJSON_IsString(nl) && nl->valuestring[0] != '\0')
-		rc = kv_arena_strdup_to(r->ea, nl->valuestring, next);
+	nl = root ? cJSON_GetStringValue(cJSON_GetObjectItem(root, "nextLink")) : NULL;
+	if (rc == KV_OK && nl != NULL && nl[0] != '\0')
+		rc = kv_arena_strdup_to(r->ea, nl, next);
 	cJSON_Delete(root);
 	return rc;
 }

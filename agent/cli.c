@@ -259,6 +259,8 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		cfg->format_set = true;
 		return KV_OK;
 	case CLI_OPT_OUTPUT:
+		if (v[0] == '\0')
+			return fail(err, size, "--output needs a file name (- for stdout)");
 		return kv_arena_strdup_to(a, v, &cfg->output);
 	case CLI_OPT_REPORT: {
 		struct cli_report_spec rs;
@@ -303,6 +305,8 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		return kv_arena_strdup_to(a, v, &cfg->listen);
 	}
 	case CLI_OPT_TEXTFILE:
+		if (v[0] == '\0')
+			return fail(err, size, "--textfile needs a file name ending in .prom");
 		return kv_arena_strdup_to(a, v, &cfg->textfile);
 	case CLI_OPT_ONCE:
 		cfg->once = true;

@@ -298,7 +298,7 @@ inv_add_pe(struct kv_inv *inv, const struct inv_pe *pe)
 		if (tkey == NULL)
 			continue;
 		if ((rc = kv_grow((void **)&inv->refs, &inv->cap_refs, sizeof(*inv->refs), inv->n_refs + 1)) != KV_OK)
-			return KV_ENOMEM;
+			return rc;
 		(void)kv_map_get(inv->refs_by_target, tkey, &head);
 		inv->refs[inv->n_refs].pe = i;
 		inv->refs[inv->n_refs].next = head;

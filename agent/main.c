@@ -18,56 +18,137 @@
 #include "kvpe/check.h"
 #include "kvpe/cli.h"
 #include "kvpe/log.h"
+#include "kvpe/prom.h"
 #include "kvpe/report.h"
 #include "kvpe/resolve.h"
 #include "kvpe/sched.h"
 
+/* The report files of one check: the main one (stdout or --output) and each
+ * --report.  All are opened before the run, so a path that cannot be
+ * written stops it before anything is checked or written. */
+struct outputs {
+	size_t n;
+	struct output {
+		enum report_format format;
+		struct report_file file;
+	} *v;
+};
+
+static void
+outputs_free(struct outputs *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		report_file_abort(&o->v[i].file);
+	free(o->v);
+	o->v = NULL;
+	o->n = 0;
+}
+
+static bool
+stdout_tty(const struct kv_cfg *cfg)
+{
+	return cfg->output == NULL && isatty(STDOUT_FILENO);
+}
+
+static enum kv_err
+outputs_open(const struct kv_cfg *cfg, struct outputs *o)
+{
+	char err[512];
+	enum kv_err rc = KV_OK;
+
+	o->n = 0;
+	if ((o->v = calloc(cfg->n_reports + 1, sizeof(*o->v))) == NULL)
+		return KV_ENOMEM;
+	for (size_t i = 0; i <= cfg->n_reports; i++) {
+		struct output *x = &o->v[i];
+		const char *path = i == 0 ? (cfg->output ? cfg->output : "-") : cfg->reports[i - 1].path;
+
+		x->format = i > 0 ? cfg->reports[i - 1].format
+		    : cfg->format_set ? cfg->format
+		    : stdout_tty(cfg) ? REPORT_TABLE : REPORT_JSON;
+		/* JSONL is a log: a run's lines are added to what is there. */
+		rc = report_file_open(&x->file, path, x->format == REPORT_JSONL ? REPORT_FILE_APPEND : REPORT_FILE_REPLACE,
+		    err, sizeof(err));
+		if (rc != KV_OK) {
+			fprintf(stderr, "kvpe: cannot write report: %s\n", rc == KV_ENOMEM ? kv_strerror(rc) : err);
+			break;
+		}
+		o->n++;
+	}
+	if (rc != KV_OK)
+		outputs_free(o);
+	return rc;
+}
+
+/* The run counters a Prometheus file replaced by this run held, carried on
+ * (conventions R3: counters never go back on a timer host). */
+static const struct prom_state *
+prom_previous(const struct output *x, struct prom_state *prev)
+{
+	char err[256];
+	enum kv_err rc;
+
+	if (x->format != REPORT_PROMETHEUS || x->file.tmp == NULL)
+		return NULL; /* stdout, a device, a pipe: this run's counts only */
+	rc = prom_state_read(x->file.path, prev, err, sizeof(err));
+	if (rc == KV_ENOTFOUND)
+		return NULL;
+	if (rc != KV_OK) {
+		kv_log_warn("the file being replaced is not kvpe's metrics; counters start again from this run",
+		    "file=%s reason=%s", x->file.path, err);
+		return NULL;
+	}
+	return prev;
+}
+
+/* Renders every report into its open file, then commits them all: a report
+ * that cannot be rendered or written leaves every file as it was.  Files
+ * first, streams (stdout, a FIFO) last, since what they took is gone. */
 static int
-write_reports(const struct kv_cfg *cfg, const struct kv_report *rep, int exit_code)
+write_reports(const struct kv_cfg *cfg, struct outputs *outs, const struct kv_report *rep, int exit_code)
 {
 	struct report_opts o;
 	struct kv_buf b;
+	struct prom_state prev;
 	char err[512];
 	enum kv_err rc = KV_OK;
-	bool tty = isatty(STDOUT_FILENO) && cfg->output == NULL;
-	enum report_format main_fmt = cfg->format_set ? cfg->format : (tty ? REPORT_TABLE : REPORT_JSON);
 
 	memset(&o, 0, sizeof(o));
-	o.color = cfg->color && tty;
 	o.pretty = true;
 	o.exit_code = exit_code;
 	o.run_id = getenv("INVOCATION_ID");
 	kv_buf_init(&b, REPORT_MAX);
-	for (size_t i = 0; i <= cfg->n_reports && rc == KV_OK; i++) {
-		enum report_format f = i == 0 ? main_fmt : cfg->reports[i - 1].format;
-		const char *path = i == 0 ? (cfg->output ? cfg->output : "-") : cfg->reports[i - 1].path;
-		struct report_file file;
+	for (int pass = 0; pass < 2 && rc == KV_OK; pass++) {
+		for (size_t i = 0; i < outs->n && rc == KV_OK; i++) {
+			struct output *x = &outs->v[i];
+			bool stream = x->file.direct || (x->file.fd < 0 && x->file.tmp == NULL);
 
-		kv_buf_reset(&b);
-		o.color = i == 0 && cfg->color && tty;
-		/* Streamed to the file as it is rendered: a 50,000-vault report is
-		 * tens of MB that need not sit in memory. */
-		if ((rc = report_file_open(&file, path, err, sizeof(err))) != KV_OK) {
-			fprintf(stderr, "kvpe: cannot write report: %s\n", err);
-			break;
+			if (stream != (pass == 1))
+				continue;
+			kv_buf_reset(&b);
+			o.color = i == 0 && cfg->color && stdout_tty(cfg);
+			o.prev = prom_previous(x, &prev);
+			/* Streamed to the file as it is rendered: a 50,000-vault report
+			 * is tens of MB that need not sit in memory. */
+			kv_buf_set_sink(&b, report_file_sink, &x->file);
+			rc = report_write(rep, x->format, &o, &b);
+			if (rc == KV_OK)
+				rc = kv_buf_flush(&b);
+			if (rc != KV_OK) {
+				if (x->file.err[0] != '\0')
+					fprintf(stderr, "kvpe: cannot write report: %s\n", x->file.err);
+				else
+					fprintf(stderr, "kvpe: cannot render %s report: %s\n", cli_format_name(x->format),
+					    kv_strerror(rc));
+			}
 		}
-		kv_buf_set_sink(&b, report_file_sink, &file);
-		rc = report_write(rep, f, &o, &b);
-		if (rc == KV_OK)
-			rc = kv_buf_flush(&b);
-		if (rc != KV_OK) {
-			if (file.err[0] != '\0')
-				fprintf(stderr, "kvpe: cannot write report: %s\n", file.err);
-			else
-				fprintf(stderr, "kvpe: cannot render %s report: %s\n", cli_format_name(f), kv_strerror(rc));
-			report_file_abort(&file);
-			break;
-		}
-		rc = report_file_commit(&file, err, sizeof(err));
-		if (rc != KV_OK)
+	}
+	for (size_t i = 0; i < outs->n && rc == KV_OK; i++) {
+		if ((rc = report_file_commit(&outs->v[i].file, err, sizeof(err))) != KV_OK)
 			fprintf(stderr, "kvpe: cannot write report: %s\n", err);
 	}
 	kv_buf_free(&b);
+	outputs_free(outs); /* aborts what was not committed */
 	return rc == KV_OK ? 0 : 2;
 }
 
@@ -119,32 +200,35 @@ cmd_check(const struct kv_cfg *cfg)
 {
 	struct check_ctx *ctx = NULL;
 	struct kv_report *rep = NULL;
+	struct outputs outs = {0, NULL};
 	char err[512];
 	int code = 2;
-	enum kv_err rc;
 
-	if ((rc = check_ctx_new(cfg, &ctx, err, sizeof(err))) != KV_OK) {
+	if (outputs_open(cfg, &outs) != KV_OK)
+		goto out;
+	if (check_ctx_new(cfg, &ctx, err, sizeof(err)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", err);
 		goto out;
 	}
-	if ((rc = check_run(ctx, cfg, &rep, err, sizeof(err))) != KV_OK) {
+	if (check_run(ctx, cfg, &rep, err, sizeof(err)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", err);
 		goto out;
 	}
 	code = report_exit_code(rep);
-	if (cfg->wait_ms > 0 && code != 0 && (rc = wait_for_pass(ctx, cfg, &rep, err, sizeof(err))) != KV_OK) {
+	if (cfg->wait_ms > 0 && code != 0 && wait_for_pass(ctx, cfg, &rep, err, sizeof(err)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", err);
 		code = 2;
 		goto out;
 	}
 	code = nagios(cfg) ? report_nagios_state(rep) : report_exit_code(rep);
-	if (write_reports(cfg, rep, code) != 0)
+	if (write_reports(cfg, &outs, rep, code) != 0)
 		code = 2;
 	else if (report_partial(rep) && report_partial_reason(rep, err, sizeof(err)) == KV_OK)
 		fprintf(stderr, "kvpe: partial run, the report holds the rest: %s\n", err);
 out:
 	if (nagios(cfg) && rep == NULL)
 		code = 3;
+	outputs_free(&outs);
 	report_free(rep);
 	check_ctx_free(ctx);
 	return code;

@@ -1,8 +1,13 @@
 /* prom.c — see prom.h. */
 #include "kvpe/prom.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kvpe/report.h"
 #include "kvpe/verdict.h"
@@ -63,9 +68,9 @@ dup_name(const struct kv_report *r, size_t i)
 	    (i + 1 < r->n_results && strcmp(r->results[i + 1].t->name, n) == 0);
 }
 
-/* name{vault="…"[,kind="…"][,k="v"]} value */
+/* name{vault="…"[,kind="…"][,k="v"]} — a sample's name and labels. */
 static void
-sample(struct pw *w, size_t vault, const char *k, const char *v, const char *k2, const char *v2, double value)
+labels(struct pw *w, size_t vault, const char *k, const char *v, const char *k2, const char *v2)
 {
 	bool any = false;
 
@@ -98,12 +103,73 @@ sample(struct pw *w, size_t vault, const char *k, const char *v, const char *k2,
 	}
 	if (w->rc == KV_OK && any)
 		w->rc = kv_buf_putc(w->b, '}');
-	if (w->rc == KV_OK) {
-		if (value < 9e15 && value > -9e15 && value == (double)(int64_t)value)
-			w->rc = kv_buf_printf(w->b, " %lld\n", (long long)value);
-		else
-			w->rc = kv_buf_printf(w->b, " %.9g\n", value);
+}
+
+enum kv_err
+prom_format_value(double value, char *buf, size_t size)
+{
+	int n = 0;
+
+	/* Whole numbers exactly; others in the fewest digits that read back as
+	 * the same double (a %.9g cut 1796401770.123 to 1.79640177e+09). */
+	if (value < 9e15 && value > -9e15 && value == (double)(int64_t)value) {
+		n = snprintf(buf, size, "%lld", (long long)value);
+	} else if (value != value) {
+		n = snprintf(buf, size, "NaN");
+	} else if (value > 1e308 || value < -1e308) {
+		n = snprintf(buf, size, "%cInf", value > 0 ? '+' : '-');
+	} else {
+		for (int prec = 15; prec <= 17; prec++) {
+			n = snprintf(buf, size, "%.*g", prec, value);
+			if (n < 0 || (size_t)n >= size || strtod(buf, NULL) == value)
+				break;
+		}
 	}
+	return n < 0 || (size_t)n >= size ? KV_ELIMIT : KV_OK;
+}
+
+enum kv_err
+prom_format_ms(int64_t ms, char *buf, size_t size)
+{
+	/* Seconds with the milliseconds exact: no trip through a double. */
+	uint64_t a = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+	int n;
+
+	if (a % 1000 == 0)
+		n = snprintf(buf, size, "%s%llu", ms < 0 ? "-" : "", (unsigned long long)(a / 1000));
+	else
+		n = snprintf(buf, size, "%s%llu.%03u", ms < 0 ? "-" : "", (unsigned long long)(a / 1000),
+		    (unsigned)(a % 1000));
+	return n < 0 || (size_t)n >= size ? KV_ELIMIT : KV_OK;
+}
+
+static void
+put_value(struct pw *w, enum kv_err frc, const char *num)
+{
+	if (w->rc == KV_OK)
+		w->rc = frc;
+	if (w->rc == KV_OK)
+		w->rc = kv_buf_printf(w->b, " %s\n", num);
+}
+
+/* One sample with a value. */
+static void
+sample(struct pw *w, size_t vault, const char *k, const char *v, const char *k2, const char *v2, double value)
+{
+	char num[64];
+
+	labels(w, vault, k, v, k2, v2);
+	put_value(w, prom_format_value(value, num, sizeof(num)), num);
+}
+
+/* One sample of a time or duration kept in milliseconds, in seconds. */
+static void
+sample_ms(struct pw *w, size_t vault, const char *k, const char *v, int64_t ms)
+{
+	char num[64];
+
+	labels(w, vault, k, v, NULL, NULL);
+	put_value(w, prom_format_ms(ms, num, sizeof(num)), num);
 }
 
 static bool
@@ -181,7 +247,7 @@ vault_family(struct pw *w, enum prom_id id)
 			break;
 		case PROM_kvpe_dns_lookup_seconds:
 			if (a->rcode != KV_RC_NONE)
-				sample(w, i, NULL, NULL, NULL, NULL, a->ms / 1000.0);
+				sample_ms(w, i, NULL, NULL, a->ms);
 			break;
 		case PROM_kvpe_dns_answer_private:
 			if (resolved)
@@ -211,11 +277,11 @@ vault_family(struct pw *w, enum prom_id id)
 		case PROM_kvpe_probe_duration_seconds:
 			if (p->result != KV_PR_NOT_RUN) {
 				if (p->tcp_ms >= 0)
-					sample(w, i, "phase", "connect", NULL, NULL, p->tcp_ms / 1000.0);
+					sample_ms(w, i, "phase", "connect", p->tcp_ms);
 				if (p->tls_ms >= 0)
-					sample(w, i, "phase", "tls", NULL, NULL, p->tls_ms / 1000.0);
+					sample_ms(w, i, "phase", "tls", p->tls_ms);
 				if (p->http_ms >= 0)
-					sample(w, i, "phase", "http", NULL, NULL, p->http_ms / 1000.0);
+					sample_ms(w, i, "phase", "http", p->http_ms);
 			}
 			break;
 		case PROM_kvpe_probe_http_status_code:
@@ -267,7 +333,7 @@ prom_write(const struct kv_report *r, const struct prom_state *st, struct kv_buf
 			sample(&w, SIZE_MAX, "version", KV_VERSION, "revision", KV_REVISION, 1);
 			break;
 		case PROM_kvpe_config_last_reload_success_timestamp_seconds:
-			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, (double)(st->reload_ms / 1000));
+			sample_ms(&w, SIZE_MAX, NULL, NULL, st->reload_ms);
 			break;
 		case PROM_kvpe_config_last_reload_successful:
 			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, st->reload_ok);
@@ -281,10 +347,10 @@ prom_write(const struct kv_report *r, const struct prom_state *st, struct kv_buf
 			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, st->last_run_success);
 			break;
 		case PROM_kvpe_last_run_timestamp_seconds:
-			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, (double)st->last_run_ms / 1000.0);
+			sample_ms(&w, SIZE_MAX, NULL, NULL, st->last_run_ms);
 			break;
 		case PROM_kvpe_last_success_timestamp_seconds:
-			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, (double)st->last_success_ms / 1000.0);
+			sample_ms(&w, SIZE_MAX, NULL, NULL, st->last_success_ms);
 			break;
 		case PROM_kvpe_run_duration_seconds:
 			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, st->run_duration_s);
@@ -324,4 +390,143 @@ prom_state_from_report(const struct kv_report *r, struct prom_state *st)
 	st->run_duration_s = (double)r->duration_ms / 1000.0;
 	st->reload_ok = true;
 	st->reload_ms = r->started_ms;
+}
+
+/* ---- counters carried across one-shot runs ---- */
+
+#define PROM_PREV_MAX (256u * 1024 * 1024) /* a textfile larger is not ours */
+#define PROM_COUNTER_MAX 9007199254740992ull /* 2^53: exact in every scraper */
+
+/* "123" (a counter) or "1796401770.123" (seconds, ms exact) → its value in
+ * units (ms when `ms`); false for anything else kvpe would not have written. */
+static bool
+parse_number(const char *s, bool ms, uint64_t *out)
+{
+	uint64_t v = 0, frac = 0;
+	int digits = 0, fdigits = 0;
+
+	for (; *s >= '0' && *s <= '9' && digits < 17; s++, digits++)
+		v = v * 10 + (uint64_t)(*s - '0');
+	if (digits == 0)
+		return false;
+	if (ms && *s == '.') {
+		for (s++; *s >= '0' && *s <= '9' && fdigits < 3; s++, fdigits++)
+			frac = frac * 10 + (uint64_t)(*s - '0');
+		if (fdigits == 0)
+			return false;
+		while (fdigits++ < 3)
+			frac *= 10;
+	}
+	if (*s != '\0' || v > PROM_COUNTER_MAX)
+		return false;
+	*out = ms ? v * 1000 + frac : v;
+	return true;
+}
+
+enum kv_err
+prom_state_read(const char *path, struct prom_state *out, char *err, size_t size)
+{
+	struct prom_state st;
+	struct {
+		const char *name;
+		unsigned long *counter; /* NULL: the last success timestamp */
+		bool typed, seen;
+	} want[] = {
+		{"kvpe_arm_request_failures_total", &st.arm_failures_total, false, false},
+		{"kvpe_arm_requests_total", &st.arm_requests_total, false, false},
+		{"kvpe_arm_throttled_total", &st.arm_throttled_total, false, false},
+		{"kvpe_last_success_timestamp_seconds", NULL, false, false},
+		{"kvpe_run_failures_total", &st.run_failures_total, false, false},
+		{"kvpe_runs_total", &st.runs_total, false, false},
+	};
+	char line[512];
+	bool build = false, partial = false, nl = true;
+	enum kv_err rc = KV_OK;
+	struct stat sb;
+	FILE *fp = NULL;
+	int fd;
+
+	memset(&st, 0, sizeof(st));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
+		snprintf(err, size, "%s", strerror(errno));
+		return errno == ENOENT ? KV_ENOTFOUND : KV_EIO;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > PROM_PREV_MAX) {
+		snprintf(err, size, "not a regular file of at most 256 MB");
+		close(fd);
+		return KV_EPARSE;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return KV_ENOMEM;
+	}
+	while (rc == KV_OK && fgets(line, sizeof(line), fp) != NULL) {
+		size_t len = strlen(line);
+		bool whole = !partial;
+
+		nl = len > 0 && line[len - 1] == '\n';
+		partial = !nl; /* the rest of a long line: never one of ours */
+		if (!whole || !nl)
+			continue;
+		line[len - 1] = '\0';
+		if (strncmp(line, "kvpe_build_info{", 16) == 0)
+			build = true;
+		for (size_t i = 0; i < KV_ARRAY_LEN(want); i++) {
+			size_t n = strlen(want[i].name);
+			uint64_t v;
+			if (strncmp(line, "# TYPE ", 7) == 0 && strncmp(line + 7, want[i].name, n) == 0 &&
+			    line[7 + n] == ' ')
+				want[i].typed = true;
+			if (strncmp(line, want[i].name, n) != 0 || line[n] != ' ')
+				continue;
+			if (want[i].seen || !want[i].typed || !parse_number(line + n + 1, want[i].counter == NULL, &v)) {
+				snprintf(err, size, "%s: a second sample, no TYPE before it, or not a number kvpe writes",
+				    want[i].name);
+				rc = KV_EPARSE;
+				break;
+			}
+			want[i].seen = true;
+			if (want[i].counter != NULL)
+				*want[i].counter = (unsigned long)v;
+			else
+				st.last_success_ms = (int64_t)v;
+		}
+	}
+	if (rc == KV_OK && ferror(fp)) {
+		snprintf(err, size, "%s", strerror(errno));
+		rc = KV_EIO;
+	}
+	if (rc == KV_OK && (!nl || !build)) {
+		snprintf(err, size, "%s", !nl ? "the file does not end with a newline" : "no kvpe_build_info");
+		rc = KV_EPARSE;
+	}
+	for (size_t i = 0; rc == KV_OK && i < KV_ARRAY_LEN(want); i++) {
+		if (!want[i].seen) {
+			snprintf(err, size, "no %s", want[i].name);
+			rc = KV_EPARSE;
+		}
+	}
+	/* A success time in the future is no kvpe's either (a day of clock skew
+	 * allowed). */
+	if (rc == KV_OK && st.last_success_ms > kv_wall_ms() + 86400000) {
+		snprintf(err, size, "kvpe_last_success_timestamp_seconds is in the future");
+		rc = KV_EPARSE;
+	}
+	fclose(fp);
+	if (rc == KV_OK)
+		*out = st;
+	return rc;
+}
+
+void
+prom_state_carry(struct prom_state *st, const struct prom_state *prev)
+{
+	st->runs_total += prev->runs_total;
+	st->run_failures_total += prev->run_failures_total;
+	st->arm_requests_total += prev->arm_requests_total;
+	st->arm_failures_total += prev->arm_failures_total;
+	st->arm_throttled_total += prev->arm_throttled_total;
+	/* A run that did not complete keeps the previous success time. */
+	if (!st->last_run_success)
+		st->last_success_ms = prev->last_success_ms;
 }

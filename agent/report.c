@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -312,6 +313,8 @@ report_write(const struct kv_report *r, enum report_format f, const struct repor
 	case REPORT_PROMETHEUS: {
 		struct prom_state st;
 		prom_state_from_report(r, &st);
+		if (o->prev != NULL)
+			prom_state_carry(&st, o->prev);
 		return prom_write(r, &st, out);
 	}
 	}
@@ -334,30 +337,103 @@ write_all(int fd, const char *data, size_t len)
 	return KV_OK;
 }
 
+/* A symbolic link is followed only when its owner could have written the
+ * report anyway: ourselves, root, or the directory's owner (the rule of the
+ * kernel's protected_symlinks).  In a group-writable textfile directory a
+ * link planted by another member must not redirect the write elsewhere. */
+static enum kv_err
+link_trusted(const char *path, const struct stat *lst, char *err, size_t size)
+{
+	char *dcopy = strdup(path);
+	struct stat dst;
+	bool ok;
+
+	if (dcopy == NULL)
+		return KV_ENOMEM;
+	ok = lst->st_uid == geteuid() || lst->st_uid == 0 ||
+	    (stat(dirname(dcopy), &dst) == 0 && lst->st_uid == dst.st_uid);
+	free(dcopy);
+	if (ok)
+		return KV_OK;
+	snprintf(err, size, "%s: a symbolic link owned by another user (uid %lu); not followed", path,
+	    (unsigned long)lst->st_uid);
+	return KV_EIO;
+}
+
+/* Why the temp file next to `path` could not be created, in one line: a
+ * missing directory is "No such file or directory" as for any open; a
+ * directory that exists but refuses new files (/proc, read-only, no write
+ * permission) is named. */
+static void
+tmp_error(const char *path, const char *dir, int e, char *err, size_t size)
+{
+	struct stat st;
+
+	if (e == ENOTDIR || (e == ENOENT && stat(dir, &st) != 0))
+		snprintf(err, size, "%s: %s", path, strerror(e));
+	else
+		snprintf(err, size, "%s: cannot create a file in %s to write it (%s)", path, dir, strerror(e));
+}
+
+/* Append mode: the target itself, created if missing (0644 before umask). */
+static enum kv_err
+open_append(struct report_file *f, char *err, size_t size)
+{
+	const int fl = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
+	struct stat st;
+
+	f->fd = open(f->path, fl | O_CREAT | O_EXCL, 0644);
+	if (f->fd >= 0)
+		f->created = true;
+	else if (errno == EEXIST)
+		f->fd = open(f->path, fl);
+	if (f->fd < 0) {
+		if (errno == ELOOP)
+			snprintf(err, size, "%s: became a symbolic link while being opened; not followed", f->path);
+		else if (errno == ENOENT || errno == ENOTDIR)
+			snprintf(err, size, "%s: %s", f->path, strerror(errno));
+		else
+			snprintf(err, size, "%s: cannot append to it (%s)", f->path, strerror(errno));
+		return KV_EIO;
+	}
+	if (fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, size, "%s: not a regular file", f->path);
+		return KV_EIO;
+	}
+	return KV_OK;
+}
+
 /* Open, sink, commit and abort share one state: fd -1 with tmp NULL is
  * stdout; a failed open leaves nothing to abort. */
 enum kv_err
-report_file_open(struct report_file *f, const char *path, char *err, size_t size)
+report_file_open(struct report_file *f, const char *path, enum report_file_mode mode, char *err, size_t size)
 {
 	char *dcopy = NULL, *bcopy = NULL;
 	const char *base;
 	enum kv_err rc = KV_OK;
+	bool link = false;
 	size_t tl;
-
 	struct stat st, lst;
 
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
 	if (strcmp(path, "-") == 0)
-		return KV_OK;
+		return KV_OK; /* stdout: written as it comes, whatever the mode */
+	f->append = mode == REPORT_FILE_APPEND;
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		if ((rc = link_trusted(path, &lst, err, size)) != KV_OK)
+			return rc;
+		link = true;
+	}
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		/* A device, FIFO or socket (/dev/null, /dev/stdout, a pipe): written
 		 * in place.  Renaming a temp file over it would replace the device
 		 * node itself with a regular file. */
 		f->direct = true;
+		f->append = false;
 		if ((f->path = strdup(path)) == NULL)
 			return KV_ENOMEM;
-		f->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		f->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | (link ? 0 : O_NOFOLLOW));
 		if (f->fd < 0) {
 			snprintf(err, size, "%s: %s", path, strerror(errno));
 			report_file_abort(f);
@@ -366,39 +442,68 @@ report_file_open(struct report_file *f, const char *path, char *err, size_t size
 		return KV_OK;
 	}
 	/* A symbolic link to a report: the file it names is replaced, not the link. */
-	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && (f->path = realpath(path, NULL)) != NULL)
+	if (link && (f->path = realpath(path, NULL)) != NULL)
 		path = f->path;
 	else
 		f->path = strdup(path);
+	if (f->path == NULL) {
+		rc = KV_ENOMEM;
+		goto out;
+	}
+	if (f->append) {
+		rc = open_append(f, err, size);
+		goto out;
+	}
 	dcopy = strdup(path);
 	bcopy = strdup(path);
-	if (f->path == NULL || dcopy == NULL || bcopy == NULL || (f->dir = strdup(dirname(dcopy))) == NULL) {
+	if (dcopy == NULL || bcopy == NULL || (f->dir = strdup(dirname(dcopy))) == NULL) {
 		rc = KV_ENOMEM;
 		goto out;
 	}
 	base = basename(bcopy);
-	tl = strlen(f->dir) + strlen(base) + 32;
+	tl = strlen(f->dir) + strlen(base) + 16;
 	if ((f->tmp = malloc(tl)) == NULL) {
 		rc = KV_ENOMEM;
 		goto out;
 	}
-	/* ".<file>.tmp.<pid>" in the same directory, so rename(2) is atomic and
-	 * node_exporter's textfile collector skips it (dotfile). */
-	snprintf(f->tmp, tl, "%s/.%s.tmp.%ld", f->dir, base, (long)getpid());
-	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* ".<file>.tmp.XXXXXX" in the same directory, so rename(2) is atomic and
+	 * node_exporter's textfile collector skips it (dotfile).  Created
+	 * exclusively (O_EXCL: never through a link or into a file someone
+	 * planted) under a random name, mode 0600 until the commit. */
+	snprintf(f->tmp, tl, "%s/.%s.tmp.XXXXXX", f->dir, base);
+	f->fd = mkostemp(f->tmp, O_CLOEXEC | O_NOFOLLOW);
 	if (f->fd < 0) {
-		snprintf(err, size, "%s: %s", path, strerror(errno));
+		tmp_error(path, f->dir, errno, err, size);
+		free(f->tmp);
+		f->tmp = NULL; /* nothing was created: abort must not unlink */
 		rc = KV_EIO;
 	}
 out:
 	free(dcopy);
 	free(bcopy);
-	if (rc != KV_OK) {
-		free(f->tmp);
-		f->tmp = NULL; /* nothing was created: abort must not unlink */
+	if (rc != KV_OK)
 		report_file_abort(f);
-	}
 	return rc;
+}
+
+/* Append mode, before the first byte: take the file for ourselves (another
+ * kvpe appending the same log waits) and note where our lines start, so an
+ * abort can cut them off again. */
+static enum kv_err
+append_begin(struct report_file *f)
+{
+	off_t at;
+
+	if (f->locked)
+		return KV_OK;
+	while (flock(f->fd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return KV_EIO;
+	f->locked = true;
+	if ((at = lseek(f->fd, 0, SEEK_END)) < 0)
+		return KV_EIO;
+	f->start = at;
+	return KV_OK;
 }
 
 enum kv_err
@@ -407,27 +512,47 @@ report_file_sink(void *ctx, const char *data, size_t len)
 	struct report_file *f = ctx;
 	int fd = f->fd >= 0 ? f->fd : STDOUT_FILENO;
 
-	if (write_all(fd, data, len) != KV_OK) {
-		snprintf(f->err, sizeof(f->err), "%s: %s", f->path ? f->path : "stdout", strerror(errno));
+	if ((f->append && append_begin(f) != KV_OK) || write_all(fd, data, len) != KV_OK) {
+		char msg[sizeof(f->err)];
+		/* Through a local: Clang's analyzer takes an snprintf into f->err
+		 * for a write over all of *f, and f->path for leaked. */
+		snprintf(msg, sizeof(msg), "%s: %s", f->path ? f->path : "stdout", strerror(errno));
+		memcpy(f->err, msg, sizeof(f->err));
 		return KV_EIO;
 	}
 	return KV_OK;
+}
+
+static void
+fsync_dir(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
 }
 
 enum kv_err
 report_file_commit(struct report_file *f, char *err, size_t size)
 {
 	enum kv_err rc = KV_OK;
-	int dfd;
 
 	if (f->fd < 0 && f->tmp == NULL)
 		goto out; /* stdout */
-	if (f->direct) {
+	if (f->tmp == NULL) { /* written in place: a stream, or an appended log */
+		if (f->append && fsync(f->fd) != 0) {
+			snprintf(err, size, "%s: %s", f->path, strerror(errno));
+			rc = KV_EIO;
+			goto out; /* the abort cuts our lines off */
+		}
+		f->locked = f->created = false; /* the lines stay */
 		if (close(f->fd) != 0) {
 			snprintf(err, size, "%s: %s", f->path, strerror(errno));
 			rc = KV_EIO;
 		}
-		f->fd = -1;
+		f->fd = -1; /* closing released the lock */
 		goto out;
 	}
 	if (fsync(f->fd) != 0 || fchmod(f->fd, 0644) != 0) {
@@ -449,11 +574,7 @@ report_file_commit(struct report_file *f, char *err, size_t size)
 	}
 	free(f->tmp);
 	f->tmp = NULL; /* renamed: nothing left to remove */
-	dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	fsync_dir(f->dir);
 out:
 	report_file_abort(f);
 	return rc;
@@ -462,6 +583,16 @@ out:
 void
 report_file_abort(struct report_file *f)
 {
+	struct stat st, pst;
+
+	if (f->fd >= 0 && f->append) {
+		/* Cut our lines off again; a log we created and left empty goes. */
+		if (f->locked)
+			(void)!ftruncate(f->fd, f->start);
+		if (f->created && fstat(f->fd, &st) == 0 && st.st_size == 0 && lstat(f->path, &pst) == 0 &&
+		    pst.st_ino == st.st_ino && pst.st_dev == st.st_dev)
+			(void)unlink(f->path);
+	}
 	if (f->fd >= 0)
 		close(f->fd);
 	if (f->tmp != NULL)
@@ -471,14 +602,14 @@ report_file_abort(struct report_file *f)
 	free(f->path);
 	f->tmp = f->dir = f->path = NULL;
 	f->fd = -1;
-	f->direct = false;
+	f->direct = f->append = f->locked = f->created = false;
 }
 
 enum kv_err
 report_write_file(const char *path, const char *data, size_t len, char *err, size_t size)
 {
 	struct report_file f;
-	enum kv_err rc = report_file_open(&f, path, err, size);
+	enum kv_err rc = report_file_open(&f, path, REPORT_FILE_REPLACE, err, size);
 
 	if (rc != KV_OK)
 		return rc;

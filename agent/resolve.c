@@ -143,6 +143,7 @@ resolve_main(const struct kv_cfg *cfg)
 	const char **servers = NULL;
 	struct verdict_cfg vc;
 	struct kv_buf out;
+	struct report_file file;
 	char err[256];
 	size_t ns = 0;
 	int exit_code = 2, code = 0;
@@ -151,10 +152,18 @@ resolve_main(const struct kv_cfg *cfg)
 	enum kv_err rc;
 
 	kv_buf_init(&out, REPORT_MAX);
+	memset(&file, 0, sizeof(file));
+	file.fd = -1;
 	if (a == NULL)
 		goto out;
 	if (cfg->format_set && cfg->format != REPORT_JSON && cfg->format != REPORT_TABLE) {
 		fprintf(stderr, "kvpe: resolve: --format must be table or json\n");
+		said = true;
+		goto out;
+	}
+	/* Before any query: an output that cannot be written stops here. */
+	if (report_file_open(&file, cfg->output ? cfg->output : "-", REPORT_FILE_REPLACE, err, sizeof(err)) != KV_OK) {
+		fprintf(stderr, "kvpe: cannot write report: %s\n", err);
 		said = true;
 		goto out;
 	}
@@ -272,8 +281,11 @@ resolve_main(const struct kv_cfg *cfg)
 			}
 		}
 	}
-	if (report_write_file(cfg->output ? cfg->output : "-", out.data, out.len, err, sizeof(err)) != KV_OK) {
-		fprintf(stderr, "kvpe: %s\n", err);
+	if (report_file_sink(&file, out.data, out.len) != KV_OK) {
+		fprintf(stderr, "kvpe: cannot write report: %s\n", file.err);
+		said = true;
+	} else if (report_file_commit(&file, err, sizeof(err)) != KV_OK) {
+		fprintf(stderr, "kvpe: cannot write report: %s\n", err);
 		said = true;
 	} else {
 		exit_code = code;
@@ -282,6 +294,7 @@ out:
 	/* The paths that said nothing are the allocations that failed. */
 	if (exit_code == 2 && !said)
 		fprintf(stderr, "kvpe: resolve: %s\n", kv_strerror(KV_ENOMEM));
+	report_file_abort(&file);
 	kv_buf_free(&out);
 	dns_batch_free(b);
 	dns_free(dns);

@@ -142,7 +142,7 @@ cycle(struct agent *ag)
 	}
 	if (!ok) {
 		ag->st.run_failures_total++;
-		if (rc == KV_OK)
+		if (rc == KV_OK && rep != NULL)
 			snprintf(err, sizeof(err), "the resolver answered none of the %zu names", rep->n_results);
 		kv_log_error("cycle failed; serving the last good report", "error=\"%s\" failures=%lu", err,
 		    ag->st.run_failures_total);

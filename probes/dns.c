@@ -589,7 +589,7 @@ done:
 		const char **chain = cap ? kv_arena_calloc(a, cap, sizeof(*chain)) : NULL;
 		if (cap > 0 && chain == NULL)
 			rc = KV_ENOMEM;
-		else if (work.n_chain > 0)
+		else if (chain != NULL && work.n_chain > 0)
 			memcpy(chain, scratch, work.n_chain * sizeof(*chain));
 		work.chain = chain;
 		*dst = work;
@@ -1119,15 +1119,17 @@ dns_batch_run(struct dns_batch *b)
 		int64_t now = kv_now_ms();
 		int timeout = -1, n;
 		size_t np;
+		struct dns_job *done;
 
 		if (r->cancel != NULL && *r->cancel) {
 			rc = KV_ECANCELED;
 			goto out;
 		}
-		while (b->completed.n > 0 && b->err == KV_OK)
-			handle_completed(b, job_pop(b, DW_COMPLETED), now);
-		while (b->err == KV_OK && b->inflight.head != NULL && b->inflight.head->due_ms <= now)
-			handle_due(b, job_pop(b, DW_INFLIGHT), now);
+		while (b->err == KV_OK && (done = job_pop(b, DW_COMPLETED)) != NULL)
+			handle_completed(b, done, now);
+		while (b->err == KV_OK && b->inflight.head != NULL && b->inflight.head->due_ms <= now &&
+		    (done = job_pop(b, DW_INFLIGHT)) != NULL)
+			handle_due(b, done, now);
 		while (b->err == KV_OK && waiting(b) > 0 && (double)b->inflight.n < b->window && take_token(b, now)) {
 			struct dns_job *j = next_job(b);
 			if (j == NULL) {

@@ -7,7 +7,9 @@
 set -eu
 
 BUILD="gcc make pkg-config libc-ares-dev libcurl4-openssl-dev libcjson-dev libssl-dev libmicrohttpd-dev"
-TEST="libcmocka-dev unbound openssl python3 iproute2 curl jq valgrind clang libclang-rt-14-dev procps"
+# clang-tools: scan-build, the Clang static analyzer `make analyze` runs;
+# strace: tests/integration/outputs.sh looks at how report files are created.
+TEST="libcmocka-dev unbound openssl python3 iproute2 curl jq valgrind clang libclang-rt-14-dev clang-tools procps strace"
 BENCH="dnsperf bind9-dnsutils time linux-perf"
 
 want="$BUILD $TEST"

@@ -35,6 +35,6 @@ enum kv_err kv_arena_strdup_to(struct kv_arena *a, const char *s, const char **d
 char *kv_arena_dnsname(struct kv_arena *a, const char *s);
 char *kv_arena_lower(struct kv_arena *a, const char *s);
 char *kv_arena_printf(struct kv_arena *a, const char *fmt, ...) KV_PRINTF(2, 3);
-char *kv_arena_vprintf(struct kv_arena *a, const char *fmt, va_list ap);
+char *kv_arena_vprintf(struct kv_arena *a, const char *fmt, va_list ap) KV_PRINTF(2, 0);
 
 #endif

@@ -56,7 +56,7 @@ enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_
 	X(FORMAT, "format", 0, "FMT", CLI_C | CLI_R, false,                                          \
 	    "table, json, jsonl, junit, sarif, prometheus or nagios (default: table on a terminal, json otherwise)") \
 	X(OUTPUT, "output", 'o', "FILE", CLI_C | CLI_R, false,                                      \
-	    "write the report here (atomically: temp file, then rename)")                             \
+	    "write the report here (atomically: temp file, then rename; jsonl is appended)")          \
 	X(REPORT, "report", 0, "FORMAT=PATH", CLI_C, true,                                            \
 	    "also write FORMAT to PATH from the same run (repeatable)")                               \
 	X(NO_COLOR, "no-color", 0, NULL, CLI_C | CLI_R, false, "no colour in the table (also NO_COLOR)") \

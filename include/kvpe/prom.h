@@ -65,4 +65,22 @@ enum kv_err prom_escape(struct kv_buf *out, const char *value);
 /* A one-run state for `kvpe check --format prometheus`. */
 void prom_state_from_report(const struct kv_report *r, struct prom_state *st);
 
+/* One-shot runs (a timer writing node_exporter's textfile) carry the run
+ * counters on from the file they replace, so `_total` never goes back and
+ * rate() sees every run.  prom_state_read takes the counters (and the last
+ * success time) from `path` only when it is whole kvpe exposition: a regular
+ * file under 256 MB ending in a newline, with kvpe_build_info, each counter
+ * once, after its TYPE line, as a plain decimal below 2^53.  KV_ENOTFOUND:
+ * no such file; KV_EPARSE: something else (`err` says what), to be ignored. */
+enum kv_err prom_state_read(const char *path, struct prom_state *out, char *err, size_t size);
+/* Adds `prev`'s counters to st's; a run that did not complete keeps prev's
+ * last success time. */
+void prom_state_carry(struct prom_state *st, const struct prom_state *prev);
+
+/* A sample value as the exposition writes it: whole numbers exactly, others
+ * in the fewest digits that read back the same; prom_format_ms writes
+ * milliseconds as exact seconds ("1796401770.123"). */
+enum kv_err prom_format_value(double value, char *buf, size_t size);
+enum kv_err prom_format_ms(int64_t ms, char *buf, size_t size);
+
 #endif

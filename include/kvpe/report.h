@@ -6,10 +6,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "kvpe/buf.h"
 #include "kvpe/cli.h"
 #include "kvpe/types.h"
+
+struct prom_state;
 
 #define REPORT_MAX (256u * 1024 * 1024) /* cap on one rendered report */
 
@@ -25,6 +28,7 @@ struct report_opts {
 	bool pretty;
 	int exit_code;       /* for SARIF's invocation */
 	const char *run_id;  /* JSONL: $INVOCATION_ID when set */
+	const struct prom_state *prev; /* Prometheus: counters of the file replaced */
 };
 
 /* Allocates an empty report with its own arena. */
@@ -73,17 +77,32 @@ enum kv_err report_write(const struct kv_report *r, enum report_format f, const 
 /* A report file being written: the bytes go to a temp file in the same
  * directory and appear under `path` only at report_file_commit (fsync,
  * chmod 0644, rename, fsync of the directory); report_file_abort removes
- * the temp file.  "-" means stdout, written as the bytes come; so is a path
- * that is not a regular file (a device, a FIFO).  A symbolic link is
- * followed: its target is replaced. */
+ * the temp file.  The temp file is created exclusively (O_EXCL|O_NOFOLLOW)
+ * under a random name, ".<file>.tmp.XXXXXX", mode 0600 until the commit.
+ * "-" means stdout, written as the bytes come; so is a path that is not a
+ * regular file (a device, a FIFO).  A symbolic link is followed (its target
+ * is replaced) when it belongs to us, root or its directory's owner, and
+ * refused otherwise.
+ * REPORT_FILE_APPEND (JSONL logs) appends to the file itself instead,
+ * creating it if missing: the file is locked (flock) from the first byte to
+ * the commit, and an abort cuts the lines written so far off again. */
+enum report_file_mode { REPORT_FILE_REPLACE, REPORT_FILE_APPEND };
+
 struct report_file {
 	char *path, *tmp, *dir;
 	int fd;
-	bool direct; /* not a regular file (/dev/null, a FIFO): written in place */
+	bool direct;  /* not a regular file (/dev/null, a FIFO): written in place */
+	bool append;  /* REPORT_FILE_APPEND on a regular file */
+	bool locked;  /* append: flock held, our lines start at `start` */
+	bool created; /* append: the file did not exist before */
+	off_t start;
 	char err[256]; /* why a write failed, for the caller's message */
 };
 
-enum kv_err report_file_open(struct report_file *f, const char *path, char *err, size_t size);
+/* Opens everything a report will need (the temp file, or the file to
+ * append to), so a path that cannot be written fails before any report is. */
+enum kv_err report_file_open(struct report_file *f, const char *path, enum report_file_mode mode, char *err,
+    size_t size);
 /* A kv_buf sink (kv_buf_set_sink) writing to the file. */
 enum kv_err report_file_sink(void *f, const char *data, size_t len);
 enum kv_err report_file_commit(struct report_file *f, char *err, size_t size);

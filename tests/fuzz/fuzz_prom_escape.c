@@ -117,7 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(prom_escape(&small, in) == KV_ELIMIT);
 		FZ_CHECK(small.len <= cap);
 		FZ_CHECK(small.data == NULL || small.data[small.len] == '\0');
-		FZ_CHECK(small.len == 0 || memcmp(small.data, esc, small.len) == 0);
+		FZ_CHECK(small.len == 0 || (small.data != NULL && memcmp(small.data, esc, small.len) == 0));
 	}
 out:
 	kv_buf_free(&full);

@@ -597,7 +597,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rep->n_errors = 1;
 		inv_free(inv);
 		inv = NULL;
-		if ((rc = inv_new(rep->arena, &inv)) != KV_OK)
+		if (inv_new(rep->arena, &inv) != KV_OK)
 			goto out;
 	}
 	if (expect_targets(cfg, inv, rep->arena, &targets, &n) != KV_OK)

@@ -65,6 +65,28 @@ done
 expect_eq "textfile read 30 times during cycles: always whole" "$bad" 0
 expect_eq "textfile: no temp file left" "$(ls -a "$T" | grep -c '^\.kvpe\.prom\.tmp')" 0
 expect_eq "textfile mode 0644" "$(stat -c %a "$T/kvpe.prom")" 644
+# Times exact (no %.9g exponent) and within a second of the clock; the last
+# cycle's end comes after its start.
+now=$(date +%s.%N)
+curl -s "$URL/metrics" >"$T/m-time.prom"
+# (Sanitizer and valgrind runs, slower on shared cores: within 15 s.)
+expect_eq "timestamps: exact, within 1 s of the clock, a cycle ends after it starts" "$(python3 - "$now" "$T/m-time.prom" \
+	"${KVPE_NO_TIMING:+15}" <<'PY'
+import sys
+now, m, lim = float(sys.argv[1]), {}, float(sys.argv[3] or 1)
+for l in open(sys.argv[2]):
+    if not l.startswith("#"):
+        k, v = l.rsplit(" ", 1)
+        m[k] = v.strip()
+times = [k for k in m if k.endswith("timestamp_seconds") and not k.startswith("kvpe_tls_")]
+bad = [k for k in times if "e" in m[k] or float(m[k]) > now + 0.002]
+# cycles every 300 ms: the last one ended within the second before the scrape
+bad += [k for k in ("kvpe_last_run_timestamp_seconds", "kvpe_last_success_timestamp_seconds")
+        if now - float(m[k]) > lim]
+dur = float(m["kvpe_run_duration_seconds"])
+print("ok" if len(times) == 3 and not bad and 0 <= dur < lim else "bad %r %r" % (bad, m))
+PY
+)" ok
 
 # SIGHUP: a new vault set from the config file.
 sed -i 's/"kv-missing=10.1.0.5"/"kv-missing=10.1.0.5", "kv-stale=10.1.0.6"/' "$T/config.json"

@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
 #include "kvpe/arena.h"
+#include "kvpe/prom.h"
 #include "kvpe/report.h"
 
 #define NASTY "<&\"'>"
@@ -25,6 +27,7 @@
 #define FAIL_MSG "kv-fail.vault.azure.net resolves to public 52.1.2.3 " NASTY "\nline two\tcol \x01 bad \xff end | pipe"
 #define FAIL_FIX "az network private-dns link vnet create --zone-name \"z\" --name 'l' " NASTY
 #define ERR_NAME "kv-error" NASTY
+#define ERR_NAME_PROM "kv-error<&\\\"'>" /* as a Prometheus label value */
 #define FFFD "\xef\xbf\xbd"
 
 /* ---- building a report ---- */
@@ -1130,6 +1133,195 @@ test_empty(void **state)
 	report_free(r);
 }
 
+/* ---- Prometheus numbers and the counters carried across runs ---- */
+
+static void
+test_prom_numbers(void **state)
+{
+	static const struct {
+		double v;
+		const char *want;
+	} vals[] = {
+	    {0, "0"}, {1, "1"}, {-3, "-3"}, {1796401770, "1796401770"}, {4294967295.0, "4294967295"},
+	    {0.1, "0.1"}, {0.102, "0.102"}, {1234.567, "1234.567"}, {1796401770.123, "1796401770.123"},
+	    {1e-9, "1e-09"}, {1.0 / 3, "0.3333333333333333"}, {0.1 + 0.2, "0.30000000000000004"}, {1e20, "1e+20"},
+	};
+	static const struct {
+		int64_t ms;
+		const char *want;
+	} mss[] = {
+	    {0, "0"}, {1, "0.001"}, {999, "0.999"}, {1000, "1"}, {1500, "1.500"}, {-1500, "-1.500"},
+	    {1796401770123LL, "1796401770.123"}, {1796401770000LL, "1796401770"}, {1796401770009LL, "1796401770.009"},
+	    {INT64_MAX, "9223372036854775.807"}, {INT64_MIN, "-9223372036854775.808"},
+	};
+	char buf[64], tiny[4];
+
+	(void)state;
+	for (size_t i = 0; i < KV_ARRAY_LEN(vals); i++) {
+		assert_int_equal(prom_format_value(vals[i].v, buf, sizeof(buf)), KV_OK);
+		assert_string_equal(buf, vals[i].want);
+		assert_true(strtod(buf, NULL) == vals[i].v); /* reads back the same */
+	}
+	for (size_t i = 0; i < KV_ARRAY_LEN(mss); i++) {
+		assert_int_equal(prom_format_ms(mss[i].ms, buf, sizeof(buf)), KV_OK);
+		assert_string_equal(buf, mss[i].want);
+	}
+	assert_int_equal(prom_format_ms(1796401770123LL, tiny, sizeof(tiny)), KV_ELIMIT);
+	assert_int_equal(prom_format_value(1796401770.123, tiny, sizeof(tiny)), KV_ELIMIT);
+}
+
+/* A report's exposition: times exact to the millisecond (a %.9g once made
+ * the end of a run 1.79640177e+09, seconds before its start). */
+static void
+test_prom_times(void **state)
+{
+	struct kv_report *r = make_report(3);
+	struct prom_state st;
+	struct kv_buf b;
+	char v[64];
+
+	(void)state;
+	r->started_ms = 1796401770123LL;
+	r->duration_ms = 4877;
+	prom_state_from_report(r, &st);
+	kv_buf_init(&b, REPORT_MAX);
+	assert_int_equal(prom_write(r, &st, &b), KV_OK);
+	assert_string_equal(prom_value(b.data, "kvpe_last_run_timestamp_seconds", v, sizeof(v)), "1796401775");
+	assert_string_equal(prom_value(b.data, "kvpe_last_success_timestamp_seconds", v, sizeof(v)), "1796401775");
+	assert_string_equal(prom_value(b.data, "kvpe_config_last_reload_success_timestamp_seconds", v, sizeof(v)),
+	    "1796401770.123");
+	assert_string_equal(prom_value(b.data, "kvpe_run_duration_seconds", v, sizeof(v)), "4.877");
+	assert_non_null(strstr(b.data, "\nkvpe_dns_lookup_seconds{vault=\"kv-fail\"} 0.003\n"));
+	assert_non_null(strstr(b.data, "\nkvpe_dns_lookup_seconds{vault=\"" ERR_NAME_PROM "\"} 1.500\n"));
+	assert_non_null(strstr(b.data, "\nkvpe_probe_duration_seconds{vault=\"kv-fail\",phase=\"tls\"} 0.011\n"));
+	assert_null(strstr(b.data, "e+"));
+	kv_buf_free(&b);
+
+	/* An odd end: start + duration not on a whole second. */
+	r->duration_ms = 4878;
+	prom_state_from_report(r, &st);
+	kv_buf_init(&b, REPORT_MAX);
+	assert_int_equal(prom_write(r, &st, &b), KV_OK);
+	assert_string_equal(prom_value(b.data, "kvpe_last_run_timestamp_seconds", v, sizeof(v)), "1796401775.001");
+	kv_buf_free(&b);
+	report_free(r);
+}
+
+/* Writes `text` to a fresh temp file; returns its path (free() it). */
+static char *
+temp_file(const char *text)
+{
+	char *path = strdup("/tmp/kvpe-test-prom.XXXXXX");
+	int fd;
+
+	assert_non_null(path);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void
+test_prom_carry(void **state)
+{
+	struct kv_report *r = make_report(3);
+	struct prom_state st, prev, again;
+	struct kv_buf b;
+	char err[256], *path;
+	static const char *bad[] = {
+	    "",                                                          /* empty */
+	    "kvpe_runs_total 5\n",                                       /* no TYPE, no build_info */
+	    "hello\x01\xff garbage\n",                                   /* not an exposition */
+	};
+
+	(void)state;
+	r->arm_requests = 7;
+	r->arm_failures = 1;
+	r->arm_throttled = 3;
+	prom_state_from_report(r, &st);
+	kv_buf_init(&b, REPORT_MAX);
+	assert_int_equal(prom_write(r, &st, &b), KV_OK);
+
+	/* What kvpe wrote reads back as its counters. */
+	path = temp_file(b.data);
+	assert_int_equal(prom_state_read(path, &prev, err, sizeof(err)), KV_OK);
+	assert_int_equal(prev.runs_total, 1);
+	assert_int_equal(prev.run_failures_total, 0);
+	assert_int_equal(prev.arm_requests_total, 7);
+	assert_int_equal(prev.arm_failures_total, 1);
+	assert_int_equal(prev.arm_throttled_total, 3);
+	assert_int_equal(prev.last_success_ms, st.last_success_ms);
+	unlink(path);
+	free(path);
+
+	/* Carried on: every counter adds up; a run that did not complete keeps
+	 * the previous success time. */
+	again = st;
+	prom_state_carry(&again, &prev);
+	assert_int_equal(again.runs_total, 2);
+	assert_int_equal(again.arm_throttled_total, 6);
+	assert_int_equal(again.arm_requests_total, 14);
+	assert_int_equal(again.last_success_ms, st.last_success_ms);
+	again = st;
+	again.last_run_success = false;
+	again.last_success_ms = 0;
+	prev.last_success_ms = 1796401000456LL;
+	prom_state_carry(&again, &prev);
+	assert_int_equal(again.last_success_ms, 1796401000456LL);
+
+	/* No file: KV_ENOTFOUND.  Garbage, or anything kvpe would not write: KV_EPARSE. */
+	assert_int_equal(prom_state_read("/nonexistent/kvpe.prom", &prev, err, sizeof(err)), KV_ENOTFOUND);
+	assert_int_equal(prom_state_read("/tmp", &prev, err, sizeof(err)), KV_EPARSE);
+	for (size_t i = 0; i < KV_ARRAY_LEN(bad); i++) {
+		path = temp_file(bad[i]);
+		assert_int_equal(prom_state_read(path, &prev, err, sizeof(err)), KV_EPARSE);
+		unlink(path);
+		free(path);
+	}
+	{
+		/* Each counter tampered with in turn: a sign, an exponent, a
+		 * fraction, 2^53, a second sample, or the last newline missing. */
+		static const struct {
+			const char *from, *to;
+		} edits[] = {
+		    {"\nkvpe_runs_total 1\n", "\nkvpe_runs_total -1\n"},
+		    {"\nkvpe_runs_total 1\n", "\nkvpe_runs_total 1e3\n"},
+		    {"\nkvpe_runs_total 1\n", "\nkvpe_runs_total 1.5\n"},
+		    {"\nkvpe_runs_total 1\n", "\nkvpe_runs_total 9007199254740993\n"},
+		    {"\nkvpe_runs_total 1\n", "\nkvpe_runs_total 1\nkvpe_runs_total 1\n"},
+		    {"\nkvpe_runs_total 1\n", "\n"},
+		    {"\nkvpe_arm_throttled_total 3\n", "\nkvpe_arm_throttled_total 0x3\n"},
+		    {"\nkvpe_last_success_timestamp_seconds ", "\nkvpe_last_success_timestamp_seconds 9"},
+		    {"# TYPE kvpe_runs_total counter\n", ""},
+		    {"\nkvpe_build_info{", "\nkvpe_build_inf{"},
+		};
+		for (size_t i = 0; i < KV_ARRAY_LEN(edits); i++) {
+			const char *at = strstr(b.data, edits[i].from);
+			size_t fl = strlen(edits[i].from), tl = strlen(edits[i].to);
+			char *t = malloc(b.len + tl + 1);
+			assert_non_null(at);
+			assert_non_null(t);
+			memcpy(t, b.data, (size_t)(at - b.data));
+			memcpy(t + (at - b.data), edits[i].to, tl);
+			strcpy(t + (at - b.data) + tl, at + fl);
+			path = temp_file(t);
+			assert_int_equal(prom_state_read(path, &prev, err, sizeof(err)), KV_EPARSE);
+			unlink(path);
+			free(path);
+			free(t);
+		}
+		b.data[b.len - 1] = '\0'; /* cut short: no final newline */
+		path = temp_file(b.data);
+		assert_int_equal(prom_state_read(path, &prev, err, sizeof(err)), KV_EPARSE);
+		assert_string_equal(err, "the file does not end with a newline");
+		unlink(path);
+		free(path);
+	}
+	kv_buf_free(&b);
+	report_free(r);
+}
+
 int
 main(void)
 {
@@ -1143,6 +1335,9 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_partial_run),
 		cmocka_unit_test(test_carry_stale),
+		cmocka_unit_test(test_prom_numbers),
+		cmocka_unit_test(test_prom_times),
+		cmocka_unit_test(test_prom_carry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

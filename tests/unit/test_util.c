@@ -23,6 +23,7 @@
 #include "kvpe/cloud.h"
 #include "kvpe/jsonr.h"
 #include "kvpe/jsonw.h"
+#include "kvpe/log.h"
 
 static void
 test_addr(void **state)
@@ -588,6 +589,76 @@ test_buf_read_file(void **state)
 	kv_buf_free(&b);
 }
 
+/* Runs `fn` with stderr sent to a temp file; returns what it wrote. */
+static char *
+capture_stderr(void (*fn)(void))
+{
+	char path[] = "/tmp/kvpe-test-log.XXXXXX", *text;
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	FILE *fp;
+	long n;
+
+	assert_true(fd >= 0 && saved >= 0);
+	assert_true(dup2(fd, STDERR_FILENO) >= 0);
+	fn();
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	close(fd);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	text = calloc(1, (size_t)n + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	unlink(path);
+	return text;
+}
+
+#define SERVER_TEXT "HTTP 403: he said \"no\"\nlevel=error msg=forged \\ end\x01"
+
+static void
+log_some(void)
+{
+	kv_log_init(KV_LOG_DEBUG, KV_LOG_LOGFMT);
+	/* quoted in the format: escaped inside the quotes */
+	kv_log_error("cycle failed", "error=\"%s\" failures=%lu", SERVER_TEXT, 3ul);
+	/* bare: quoted when needed, as is otherwise */
+	kv_log_info("pairs", "vault=%s spaced=%s empty=%s n=%zu mode=%04o neg=%lld cut=%.3s pct=100%% c=%c", "kv-a",
+	    "a b=c", "", (size_t)5, 0644u, -42LL, "abcdef", 'x');
+	kv_log_warn("no pairs", NULL);
+	kv_log_info("ints", "h=%hu hh=%hhd lx=%lx zd=%zd j=%jd t=%td w=%5d|", (unsigned short)4464, (signed char)-56,
+	    0xdeadbeefUL, (ssize_t)-7, (intmax_t)INT64_MIN, (ptrdiff_t)-3, 42);
+	kv_log_init(KV_LOG_INFO, KV_LOG_TEXT);
+	kv_log_info("text too", "error=\"%s\"", SERVER_TEXT);
+}
+
+static void
+test_log_escape(void **state)
+{
+	char *text = capture_stderr(log_some), *line[8], *save = NULL;
+	size_t n = 0;
+
+	(void)state;
+	for (char *l = strtok_r(text, "\n", &save); l != NULL && n < 8; l = strtok_r(NULL, "\n", &save))
+		line[n++] = l;
+	/* One line per event: the newline in the server's text forged none. */
+	assert_int_equal(n, 5);
+	assert_non_null(strstr(line[0], " level=error msg=\"cycle failed\" "));
+	assert_non_null(strstr(line[0], " msg=\"cycle failed\" error=\"HTTP 403: he said \\\"no\\\" level=error "
+					 "msg=forged \\\\ end \" failures=3"));
+	assert_true(strncmp(line[0], "time=", 5) == 0);
+	assert_non_null(strstr(line[1], " msg=pairs vault=kv-a spaced=\"a b=c\" empty=\"\" n=5 mode=0644 neg=-42 "
+					"cut=abc pct=100% c=x"));
+	assert_non_null(strstr(line[2], " level=warn msg=\"no pairs\""));
+	assert_non_null(strstr(line[3], " msg=ints h=4464 hh=-56 lx=deadbeef zd=-7 j=-9223372036854775808 t=-3 w=   42|"));
+	assert_non_null(strstr(line[4], " info text too error=\"HTTP 403: he said \\\"no\\\" level=error"));
+	assert_non_null(strstr(line[4], "msg=forged \\\\ end \""));
+	free(text);
+}
+
 int
 main(void)
 {
@@ -600,6 +671,7 @@ main(void)
 	    cmocka_unit_test(test_arena),      cmocka_unit_test(test_jsonr),
 	    cmocka_unit_test(test_jsonr_one),  cmocka_unit_test(test_read_file),
 	    cmocka_unit_test(test_buf_read_file),
+	    cmocka_unit_test(test_log_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
