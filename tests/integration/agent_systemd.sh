@@ -5,10 +5,11 @@
 #    is not a hung agent; WATCHDOG_PID naming another process turns it off;
 #    a cycle that hangs (a resolver that never answers) starves it;
 #  - SIGTERM in the middle of each stage of a cycle — a DNS batch against a
-#    resolver that never answers, a token request and an ARM request that the
-#    server holds, probes against a server that never speaks TLS — stops the
-#    agent within a second (asserted with the normal build), exit 0, and the
-#    last line names the signal.
+#    resolver that never answers, a host name the system resolver never
+#    answers (netns), a token request and an ARM request that the server
+#    holds, probes against a server that never speaks TLS — stops the agent
+#    within a second (asserted with the normal build), exit 0, the cycle not
+#    counted failed, and the last line names the signal.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/arm.sh"
 
@@ -121,26 +122,10 @@ expect_eq "hung cycle: no WATCHDOG=1 while it runs ($((WD_MS + 500)) ms, watchdo
 	"$(grep -c 'WATCHDOG=1' "$T/hang.log"),$(grep -c 'msg="cycle' "$T/hang.err")" "0,0"
 stop_timed hang "DNS batch, resolver never answers"
 
-# connected HOST:PORT: the agent has a connection open to it (a request the
-# server holds is in flight).
-connected() {
-	ss -tnpH state established "( dst $1 )" | grep -q "pid=$AGENT,"
-}
-
-# 4. A token request the server holds (the credential's own HTTP request).
-arm_faults '[{"match": "oauth2/v2.0/token", "times": -1, "action": {"delay": 30}}]'
-start token -- --arm-endpoint "$ARM_URL" --ca-file "$ARM_CA" --dns-server "$LAB_VNET" --probe off --interval 1m ||
-	{ not_ok "agent did not start"; finish; exit 1; }
-ARM_ADDR=${ARM_URL#https://}
-wait_for connected "$ARM_ADDR" || not_ok "token: no connection to the server"
-sleep 0.3
-stop_timed token "token request in flight"
-arm_reset
-
-# 4b. The token endpoint's name being resolved by a system resolver that never
-#     answers (the host's DNS is down): libcurl's resolver thread is stuck in
-#     getaddrinfo; a stop must not wait for it.  In a network namespace whose
-#     resolv.conf names a black hole.
+# 4. The token endpoint's name being resolved by a system resolver that never
+#    answers (the host's DNS is down): libcurl's resolver thread is stuck in
+#    getaddrinfo; a stop must not wait for it.  In a network namespace whose
+#    resolv.conf names a black hole.
 if is_root; then
 	NS=kvpe-s$$
 	netns_cleanup() {
@@ -165,16 +150,37 @@ else
 	skip "SIGTERM during a system-resolver lookup: needs root for ip netns (CI runs as root)"
 fi
 
-# 5. An ARM request the server holds.
-arm_faults '[{"match": "^/subscriptions\\?", "method": "GET", "times": -1, "action": {"delay": 30}}]'
-start arm -- --arm-endpoint "$ARM_URL" --ca-file "$ARM_CA" --dns-server "$LAB_VNET" --probe off --interval 1m ||
-	{ not_ok "agent did not start"; finish; exit 1; }
+# connected HOST:PORT: the agent has a connection open to it (a request the
+# server holds is in flight).
+connected() {
+	ss -tnpH state established "( dst $1 )" | grep -q "pid=$AGENT,"
+}
 token_taken() { [ "$(arm_log | jq '[.[] | select(.path | test("oauth2"))] | length')" = 1 ]; }
-if wait_for token_taken; then ok "ARM: the token was taken, the subscription list is held"; else
-	not_ok "ARM: no token request"; fi
-sleep 0.3
-stop_timed arm "ARM request in flight"
-arm_reset
+
+# 5. A token request the server holds (the credential's own HTTP request),
+#    then an ARM request it holds.  Not under valgrind: there TLS with the
+#    Python server is slow enough on a loaded machine to hit the connect
+#    timeout first (the asan run covers these cancel paths).
+if [ -n "${KVPE_VALGRIND:-}" ]; then
+	skip "SIGTERM with a token or ARM request in flight: not under valgrind (TLS too slow there; asan covers it)"
+else
+	arm_faults '[{"match": "oauth2/v2.0/token", "times": -1, "action": {"delay": 30}}]'
+	start token -- --arm-endpoint "$ARM_URL" --ca-file "$ARM_CA" --dns-server "$LAB_VNET" --probe off --interval 1m ||
+		{ not_ok "agent did not start"; finish; exit 1; }
+	wait_for connected "${ARM_URL#https://}" || not_ok "token: no connection to the server"
+	sleep 0.3
+	stop_timed token "token request in flight"
+	arm_reset
+
+	arm_faults '[{"match": "^/subscriptions\\?", "method": "GET", "times": -1, "action": {"delay": 30}}]'
+	start arm -- --arm-endpoint "$ARM_URL" --ca-file "$ARM_CA" --dns-server "$LAB_VNET" --probe off --interval 1m ||
+		{ not_ok "agent did not start"; finish; exit 1; }
+	if wait_for token_taken; then ok "ARM: the token was taken, the subscription list is held"; else
+		not_ok "ARM: no token request"; fi
+	sleep 0.3
+	stop_timed arm "ARM request in flight"
+	arm_reset
+fi
 
 # 6. Probes against an address that accepts and never speaks TLS.
 if is_root; then
