@@ -48,14 +48,9 @@ start() {
 }
 # stop_timed NAME WHAT: SIGTERM now; checks the exit, the time and the log line.
 stop_timed() {
-	local t0 rc ms
-	t0=$(date +%s%N)
-	kill -TERM "$AGENT"
-	wait "$AGENT"
-	rc=$?
-	ms=$((($(date +%s%N) - t0) / 1000000))
-	expect_eq "$2: SIGTERM mid-cycle, exit 0" "$rc" 0
-	within "$2: SIGTERM mid-cycle, stopped within a second" "$ms" 1000
+	sigterm "$AGENT"
+	expect_rc "$2: SIGTERM mid-cycle" 0
+	within "$2: SIGTERM mid-cycle, stopped within a second" "$MS" 1000
 	expect_eq "$2: the cycle was cut short (not completed, not counted failed)" \
 		"$(grep 'msg="cycle\|msg="agent stopping"' "$T/$1.err" | sed 's/^.*msg=/msg=/')" \
 		'msg="agent stopping" runs=1 failures=0 signal=SIGTERM signo=15'
@@ -106,7 +101,7 @@ start wdpid WATCHDOG_USEC=$((WD_MS * 1000)) WATCHDOG_PID=1 -- --vault kv-ok1 --d
 wait_metric kvpe_run_failures_total 1 $((100 * IV_MS * 2 / 1000 + 50))
 sleep "$((WD_MS / 1000))" # a watchdog of ours would have been fed twice by now
 expect_eq "WATCHDOG_PID not ours: no WATCHDOG=1, the STATUS still sent" \
-	"$(grep -c 'WATCHDOG=1' "$T/wdpid.log"),$(grep -c 'STATUS=last cycle failed' "$T/wdpid.log")" "0,1"
+	"$(grep -c 'WATCHDOG=1' "$T/wdpid.log"),$(($(grep -c 'STATUS=last cycle failed' "$T/wdpid.log") >= 1))" "0,1"
 kill -TERM "$AGENT"
 wait "$AGENT"
 
