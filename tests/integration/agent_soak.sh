@@ -5,7 +5,7 @@
 # vaults) and a failing one (a resolver that refuses, another vault set), and
 # the agent reloads it.  Resident memory at the middle and at the end stays
 # within 10% of that after cycle 30, and the number of open file descriptors
-# does not grow.  The suite runs 300 cycles; the full soak is
+# does not grow.  The suite runs 200 cycles; the full soak is
 #   KVPE_SOAK_CYCLES=1000 tests/run.sh --one release tests/integration/agent_soak.sh
 # and prints its figures (RSS and fds at start, middle, end) on a "#" line.
 # Measured on the normal build only: AddressSanitizer's quarantine keeps freed
@@ -18,7 +18,7 @@ if [ -n "${ASAN_OPTIONS:-}" ] || [ -n "${KVPE_VALGRIND:-}" ]; then
 	finish
 	exit 0
 fi
-N=${KVPE_SOAK_CYCLES:-300}
+N=${KVPE_SOAK_CYCLES:-200}
 PHASE=10 # cycles between SIGHUPs
 [ "$N" -ge 100 ] || { not_ok "KVPE_SOAK_CYCLES must be at least 100"; finish; exit 1; }
 lab_up "$TOP/tests/lab/tenant.json" || { not_ok "lab did not start"; finish; exit 1; }
