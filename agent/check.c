@@ -514,10 +514,13 @@ stage_sources(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *in
 
 /* ---- the cycle ---- */
 
+/* The report copies what it shows from the configuration and the context:
+ * the agent keeps its last good report after SIGHUP has freed both. */
 static enum kv_err
 report_start(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **out)
 {
 	struct kv_report *rep = NULL;
+	const char **res;
 	char host[256];
 	enum kv_err rc;
 
@@ -527,21 +530,26 @@ report_start(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
-	if ((rc = kv_arena_strdup_to(rep->arena, host, &rep->host)) != KV_OK) {
-		report_free(rep);
-		return rc;
-	}
 	rep->cloud = cloud_get(cfg->cloud)->name;
-	rep->resolvers = ctx->resolvers; /* outlives the report in check and agent */
+	res = kv_arena_calloc(rep->arena, ctx->n_resolvers ? ctx->n_resolvers : 1, sizeof(*res));
+	for (size_t i = 0; res != NULL && i < ctx->n_resolvers; i++)
+		if ((res[i] = kv_arena_strdup(rep->arena, ctx->resolvers[i])) == NULL)
+			res = NULL;
+	rep->resolvers = res;
 	rep->n_resolvers = ctx->n_resolvers;
-	rep->arm_endpoint = cfg->arm_endpoint ? cfg->arm_endpoint : cloud_get(cfg->cloud)->arm_endpoint;
+	rep->host = kv_arena_strdup(rep->arena, host);
+	rep->arm_endpoint = kv_arena_strdup(rep->arena,
+	    cfg->arm_endpoint ? cfg->arm_endpoint : cloud_get(cfg->cloud)->arm_endpoint);
+	if (res == NULL || rep->host == NULL || rep->arm_endpoint == NULL) {
+		report_free(rep);
+		return KV_ENOMEM;
+	}
 	*out = rep;
 	return KV_OK;
 }
 
 static enum kv_err
-stage_verdict(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *rep, struct kv_result **todo,
-    size_t n)
+stage_verdict(const struct kv_cfg *cfg, struct kv_report *rep, struct kv_result **todo, size_t n)
 {
 	struct verdict_cfg vc;
 	enum kv_err rc = KV_OK;
@@ -549,8 +557,8 @@ stage_verdict(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report 
 	memset(&vc, 0, sizeof(vc));
 	vc.private_cidrs = cfg->private_cidrs;
 	vc.n_private_cidrs = cfg->n_private_cidrs;
-	vc.resolvers = ctx->resolvers;
-	vc.n_resolvers = ctx->n_resolvers;
+	vc.resolvers = rep->resolvers;
+	vc.n_resolvers = rep->n_resolvers;
 	vc.now_s = kv_wall_ms() / 1000;
 	for (size_t i = 0; i < n && rc == KV_OK; i++)
 		rc = verdict_vault(&vc, rep->arena, todo[i]);
@@ -615,7 +623,7 @@ check_run(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **ou
 	}
 	for (size_t i = 0; i < n_targets; i++)
 		todo[i] = &rep->results[i];
-	if ((rc = stage_verdict(ctx, cfg, rep, todo, n_targets)) != KV_OK)
+	if ((rc = stage_verdict(cfg, rep, todo, n_targets)) != KV_OK)
 		goto out;
 	rep->duration_ms = kv_now_ms() - t0;
 out:

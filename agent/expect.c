@@ -103,11 +103,17 @@ expect_targets(const struct kv_cfg *cfg, const struct kv_inv *inv, struct kv_are
 		if (t == NULL) {
 			t = &v[n++];
 			memset(t, 0, sizeof(*t));
-			t->name = cv->name;
 			t->kind = cv->kind;
 			t->cloud = cloud;
 			t->source = "manual";
-			t->vnet_id = cfg->vnet_id;
+			/* Copies, not the option's strings: the agent's last report
+			 * outlives its configuration (SIGHUP). */
+			t->name = kv_arena_strdup(a, cv->name);
+			t->vnet_id = cfg->vnet_id ? kv_arena_strdup(a, cfg->vnet_id) : NULL;
+			if (t->name == NULL || (cfg->vnet_id != NULL && t->vnet_id == NULL)) {
+				rc = KV_ENOMEM;
+				goto out;
+			}
 			if ((rc = kv_target_names(a, t)) != KV_OK || (rc = index_target(idx, keys, v, n - 1)) != KV_OK)
 				goto out;
 		}

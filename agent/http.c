@@ -281,6 +281,9 @@ finish_resp(struct http_xfer *x, CURLcode cc)
 	case CURLE_OPERATION_TIMEDOUT:
 		r->err = KV_ETIMEOUT;
 		break;
+	case CURLE_ABORTED_BY_CALLBACK: /* progress_cb: the cancel flag */
+		r->err = KV_ECANCELED;
+		break;
 	case CURLE_WRITE_ERROR:
 		r->err = x->capped ? KV_ELIMIT : KV_ENET;
 		break;
@@ -327,6 +330,10 @@ setup(struct http_client *c, CURL *easy, struct http_xfer *x, const struct http_
 	HTTP_SETOPT(&so, easy, CURLOPT_PROTOCOLS_STR, req->allow_http ? "http,https" : "https");
 	HTTP_SETOPT(&so, easy, CURLOPT_FOLLOWLOCATION, 0L);
 	HTTP_SETOPT(&so, easy, CURLOPT_NOSIGNAL, 1L);
+	/* An aborted transfer (a stop) leaves a resolver thread stuck in
+	 * getaddrinfo (the system resolver down) to finish on its own instead
+	 * of joining it: that took the resolver's whole timeout, ~10 s. */
+	HTTP_SETOPT(&so, easy, CURLOPT_QUICK_EXIT, 1L);
 	HTTP_SETOPT(&so, easy, CURLOPT_USERAGENT, "kvpe/" KV_VERSION);
 	HTTP_SETOPT(&so, easy, CURLOPT_HTTPHEADER, x->hdrs);
 	HTTP_SETOPT(&so, easy, CURLOPT_WRITEFUNCTION, write_cb);
@@ -408,6 +415,12 @@ http_do(struct http_client *c, const struct http_req *req, struct http_resp *res
 	cc = curl_easy_perform(c->easy);
 	finish_resp(&x, cc);
 	xfer_release(&x);
+	if (x.resp.err == KV_ECANCELED) {
+		/* A stop, not an answer: callers must not read it as the
+		 * endpoint failing (and, say, move on to the next credential). */
+		http_resp_free(&x.resp);
+		return KV_ECANCELED;
+	}
 	*resp = x.resp; /* the caller frees the body */
 	return KV_OK;
 }

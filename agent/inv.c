@@ -673,8 +673,10 @@ inv_target(const struct kv_inv *inv, size_t i, const struct kv_cfg *cfg, struct 
 	t->resource_group = v->resource_group;
 	t->location = v->location;
 	t->source = (v->origin && strcmp(v->origin, "arm") == 0) ? "arm" : "inventory";
-	t->vnet_id = cfg->vnet_id;
 	t->vnet_known = cfg->vnet_id != NULL;
+	t->vnet_id = t->vnet_known ? kv_arena_strdup(a, cfg->vnet_id) : NULL; /* cfg may go first (SIGHUP) */
+	if (t->vnet_known && t->vnet_id == NULL)
+		return KV_ENOMEM;
 	if ((rc = kv_target_names(a, t)) != KV_OK)
 		return rc;
 	if (v->error != NULL) {

@@ -1,6 +1,7 @@
 /* notify.c — see notify.h; the protocol is sd_notify(3)'s. */
 #include "kvpe/notify.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -40,4 +41,19 @@ notify_send(const char *fmt, ...)
 	(void)sendto(fd, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, MSG_NOSIGNAL,
 	    (struct sockaddr *)&sa, sl);
 	close(fd);
+}
+
+int64_t
+notify_watchdog_usec(void)
+{
+	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	long v, p;
+
+	/* sd_watchdog_enabled(3): WATCHDOG_PID, when set, must name us (a
+	 * child started with our environment is not the watched process). */
+	if (pid != NULL && (kv_parse_long(pid, 1, LONG_MAX, &p) != KV_OK || (pid_t)p != getpid()))
+		return 0;
+	if (usec == NULL || kv_parse_long(usec, 1, LONG_MAX, &v) != KV_OK)
+		return 0;
+	return (int64_t)v;
 }

@@ -2,6 +2,7 @@
 #include "kvpe/sched.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,20 +17,35 @@
 #include "kvpe/prom.h"
 #include "kvpe/report.h"
 
+/* sig_stop: the number of the signal that stops us; non-zero, it is also
+ * the cycle's cancel flag. */
 static volatile sig_atomic_t sig_stop, sig_reload;
+static pthread_t main_thread;
+
+/* A signal may land on any thread (the HTTP server's, a libcurl resolver's):
+ * there it is passed on to the main thread, so that the poll() or sleep the
+ * main thread is in returns at once and a running cycle is cancelled now,
+ * not at its next poll timeout.  pthread_self and pthread_kill are
+ * async-signal-safe. */
+static void
+to_main(int signo)
+{
+	if (!pthread_equal(pthread_self(), main_thread))
+		pthread_kill(main_thread, signo);
+}
 
 static void
 on_stop(int signo)
 {
-	KV_UNUSED(signo);
-	sig_stop = 1;
+	sig_stop = signo;
+	to_main(signo);
 }
 
 static void
 on_reload(int signo)
 {
-	KV_UNUSED(signo);
 	sig_reload = 1;
+	to_main(signo);
 }
 
 static void
@@ -37,6 +53,7 @@ install_signals(void)
 {
 	struct sigaction sa;
 
+	main_thread = pthread_self();
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0; /* no SA_RESTART: poll() and sleeps return at once */
@@ -47,6 +64,20 @@ install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+static const char *
+signal_name(int signo)
+{
+	switch (signo) {
+	case 0:
+		return "none";
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGINT:
+		return "SIGINT";
+	}
+	return "other";
+}
+
 struct agent {
 	struct kv_cfg *cfg;
 	struct check_ctx *ctx;
@@ -54,7 +85,27 @@ struct agent {
 	struct kv_report *good; /* the last report of a completed cycle */
 	struct prom_state st;
 	uint64_t rng;
+	int64_t wd_ms;   /* how often to send WATCHDOG=1 (half systemd's interval); 0 = no watchdog */
+	int64_t wd_next; /* monotonic ms of the next one due */
 };
+
+/* systemd's watchdog is fed from the main loop only, between cycles and
+ * after each one, failed or not: a failing cycle (an outage) is not a hung
+ * agent, but a cycle that hangs starves the watchdog and gets us restarted.
+ * `status` (may be NULL) goes in the same datagram. */
+static void
+watchdog(struct agent *ag, const char *status)
+{
+	int64_t now = kv_now_ms();
+
+	if (status != NULL)
+		notify_send("STATUS=%.400s%s", status, ag->wd_ms ? "\nWATCHDOG=1" : "");
+	else if (ag->wd_ms > 0 && now >= ag->wd_next)
+		notify_send("WATCHDOG=1");
+	else
+		return;
+	ag->wd_next = now + ag->wd_ms;
+}
 
 static enum kv_err
 check_textfile(const struct kv_cfg *cfg, char *err, size_t size)
@@ -114,7 +165,7 @@ cycle(struct agent *ag)
 {
 	struct kv_report *rep = NULL;
 	struct report_summary s;
-	char err[512];
+	char err[512], status[256];
 	int64_t t0 = kv_now_ms();
 	enum kv_err rc;
 	bool ok;
@@ -148,7 +199,8 @@ cycle(struct agent *ag)
 		    ag->st.run_failures_total);
 		report_free(rep);
 		publish(ag, false);
-		notify_send("STATUS=last cycle failed: %.200s", err);
+		snprintf(status, sizeof(status), "last cycle failed: %.200s", err);
+		watchdog(ag, status);
 		return false;
 	}
 	report_free(ag->good); /* kept alive while rep shows its verdicts (stale) */
@@ -161,8 +213,9 @@ cycle(struct agent *ag)
 	kv_log_info("cycle done", "vaults=%zu passed=%zu failed=%zu errors=%zu findings=%zu duration_ms=%lld", s.vaults,
 	    s.passed, s.failed, s.errors, s.n_findings, (long long)(kv_now_ms() - t0));
 	publish(ag, true);
-	notify_send("STATUS=last run %lld s, %zu vaults, %zu failing\nWATCHDOG=1",
-	    (long long)(kv_now_ms() - t0) / 1000, s.vaults, s.failed + s.errors);
+	snprintf(status, sizeof(status), "last run %lld s, %zu vaults, %zu failing", (long long)(kv_now_ms() - t0) / 1000,
+	    s.vaults, s.failed + s.errors);
+	watchdog(ag, status);
 	return true;
 }
 
@@ -243,6 +296,8 @@ sched_run(int argc, char **argv, struct kv_cfg *cfg)
 	}
 	kv_log_info("agent started", "listen=%s interval_ms=%lld textfile=%s version=%s", cfg->once ? "none" : cfg->listen,
 	    (long long)cfg->interval_ms, cfg->textfile ? cfg->textfile : "none", KV_VERSION);
+	if (!cfg->once && (ag.wd_ms = notify_watchdog_usec() / 2000) > 0)
+		kv_log_info("systemd watchdog on", "interval_ms=%lld", (long long)ag.wd_ms);
 	publish(&ag, false);
 	notify_send("READY=1\nSTATUS=first cycle running");
 	for (;;) {
@@ -252,8 +307,15 @@ sched_run(int argc, char **argv, struct kv_cfg *cfg)
 			break;
 		wake = kv_now_ms() + next_delay(&ag);
 		while (!sig_stop && !sig_reload && kv_now_ms() < wake) {
-			int64_t left = wake - kv_now_ms();
-			struct timespec ts = {0, (long)((left < 100 ? left : 100) * 1000000L)};
+			int64_t left;
+			struct timespec ts;
+			watchdog(&ag, NULL);
+			left = wake - kv_now_ms();
+			if (ag.wd_ms > 0 && ag.wd_next - kv_now_ms() < left)
+				left = ag.wd_next - kv_now_ms();
+			left = left < 1 ? 1 : left > 100 ? 100 : left;
+			ts.tv_sec = 0;
+			ts.tv_nsec = (long)(left * 1000000L);
 			nanosleep(&ts, NULL); /* a signal ends it early */
 		}
 		if (sig_stop)
@@ -263,11 +325,12 @@ sched_run(int argc, char **argv, struct kv_cfg *cfg)
 			reload(&ag, argc, argv);
 			cfg = ag.cfg;
 		}
+		watchdog(&ag, NULL);
 	}
 	code = cfg->once && !(last_ok && ag.st.last_run_success) ? 1 : 0; /* --once: partial is not success */
 	notify_send("STOPPING=1");
-	kv_log_info("agent stopping", "runs=%lu failures=%lu signal=%d", ag.st.runs_total, ag.st.run_failures_total,
-	    (int)sig_stop);
+	kv_log_info("agent stopping", "runs=%lu failures=%lu signal=%s signo=%d", ag.st.runs_total,
+	    ag.st.run_failures_total, signal_name((int)sig_stop), (int)sig_stop);
 out:
 	httpd_stop(ag.httpd);
 	report_free(ag.good);

@@ -59,7 +59,8 @@ void http_client_free(struct http_client *c);
 /* A flag a signal handler sets: every transfer aborts soon after. */
 void http_set_cancel(struct http_client *c, const volatile int *cancel);
 
-/* One request now, on the client's own easy handle (token endpoints). */
+/* One request now, on the client's own easy handle (token endpoints).
+ * KV_ECANCELED (and no response) when the cancel flag stopped it. */
 enum kv_err http_do(struct http_client *c, const struct http_req *req, struct http_resp *resp);
 
 /* Many requests at once over the multi interface (ARM pages).  `done` runs

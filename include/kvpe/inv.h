@@ -120,7 +120,9 @@ enum kv_err inv_missing_endpoints(const struct kv_inv *inv, struct kv_arena *a, 
 enum kv_err inv_missing_nics(const struct kv_inv *inv, struct kv_arena *a, const char ***ids, size_t *n);
 
 /* Joins vault i with its endpoints, NICs, zone records and links into `t`
- * (allocated in `a`), names included. */
+ * (allocated in `a`), names included.  `t` shares the inventory's strings,
+ * so `a` must be inv_arena(inv) for `t` to own them (check_run builds its
+ * inventory in the report's arena); what it takes from cfg is copied. */
 enum kv_err inv_target(const struct kv_inv *inv, size_t i, const struct kv_cfg *cfg, struct kv_arena *a,
     struct kv_target *t);
 

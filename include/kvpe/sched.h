@@ -6,7 +6,9 @@
  * publishes a finished report by swapping whole rendered bodies; a cycle that
  * cannot complete (ARM unreachable, resolver down, credential failing) never
  * stops the agent: it is counted, logged, and the last good report stays
- * served with its age. */
+ * served with its age (the report owns all it shows, so it outlives the
+ * configuration a SIGHUP replaced).  Under systemd the main loop feeds the
+ * watchdog between cycles and after each, failed or not; never during one. */
 #ifndef KVPE_SCHED_H
 #define KVPE_SCHED_H
 

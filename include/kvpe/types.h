@@ -5,8 +5,13 @@
  *           → verdict: struct kv_finding[] in struct kv_result
  *           → report: struct kv_report
  *
- * Every pointer inside these structs points into the arena of the report or
- * inventory that holds them; nothing here is freed on its own. */
+ * A report owns everything reachable from it: each pointer goes into the
+ * report's arena (the inventory of a cycle is built in that arena too) or to
+ * a string literal or static table (cloud names, enum names, "manual").
+ * Nothing points into the configuration, the check context or the
+ * inventory's own tables, so a report outlives all three: the agent keeps
+ * serving its last good report after SIGHUP has freed the old configuration.
+ * Nothing here is freed on its own. */
 #ifndef KVPE_TYPES_H
 #define KVPE_TYPES_H
 

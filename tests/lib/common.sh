@@ -209,6 +209,17 @@ export AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:9
 export XDG_CONFIG_HOME=$T/xdg
 export KVPE_PROBE_ALLOW=127.0.0.0/8,::1/128
 
+# sigterm PID: SIGTERM to a process started by this shell, then wait for it;
+# sets RC (its exit status) and MS (milliseconds from the signal to its end).
+sigterm() {
+	local t0
+	t0=$(date +%s%N)
+	kill -TERM "$1"
+	RC=0
+	wait "$1" || RC=$?
+	MS=$((($(date +%s%N) - t0) / 1000000))
+}
+
 # metric NAME{labels}: its value in a fresh scrape of $URL/metrics.
 metric() {
 	curl -s "$URL/metrics" | awk -v k="$1" '$1 == k {print $2}'

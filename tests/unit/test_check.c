@@ -1,7 +1,17 @@
-/* test_check.c — the probe stage's work list (check_probe_targets): which
- * results are probed and why the others are not, and its out-of-memory path
- * (an arena printf failing once left an uncounted probe, and the stage wrote
- * one past its array). */
+/* test_check.c — the check pipeline's own guarantees:
+ * - the probe stage's work list (check_probe_targets): which results are
+ *   probed and why the others are not, and its out-of-memory path (an arena
+ *   printf failing once left an uncounted probe, and the stage wrote one past
+ *   its array);
+ * - a check report owns everything it points to: it is made from an
+ *   inventory file, --vault names, --vnet, --arm-endpoint and a resolver, then
+ *   the configuration and the check context are freed (as the agent's SIGHUP
+ *   does) and every string reachable from the report is read and every format
+ *   rendered.  Under AddressSanitizer a pointer left into the old
+ *   configuration or context is a use-after-free report.  No network: the
+ *   resolver is a closed loopback port, so the names fail fast. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,12 +19,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "kvpe/arena.h"
+#include "kvpe/buf.h"
 #include "kvpe/check.h"
+#include "kvpe/cli.h"
 #include "kvpe/net.h"
+#include "kvpe/prom.h"
+#include "kvpe/report.h"
 
 #define N_RESULTS 4
 
@@ -105,11 +121,188 @@ test_probe_targets(void **state)
 	kv_arena_free(a);
 }
 
+#define SUB "/subscriptions/0000aaaa-0000-4000-8000-000000000001"
+#define VID SUB "/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/kv-inv"
+#define PEID SUB "/resourceGroups/rg-net/providers/Microsoft.Network/privateEndpoints/kv-inv-pe"
+#define NICID SUB "/resourceGroups/rg-net/providers/Microsoft.Network/networkInterfaces/kv-inv-pe.nic"
+#define ZID SUB "/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net"
+#define VNET SUB "/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/hub"
+#define ARM "https://127.0.0.1:9/arm-owned"
+
+static const char inventory[] =
+    "[{\"id\": \"" VID "\", \"name\": \"kv-inv\", \"type\": \"Microsoft.KeyVault/vaults\", \"location\": \"westeurope\","
+    "  \"properties\": {\"vaultUri\": \"https://kv-inv.vault.azure.net/\", \"publicNetworkAccess\": \"Disabled\","
+    "  \"privateEndpointConnections\": [{\"id\": \"" VID "/privateEndpointConnections/c1\", \"name\": \"c1\","
+    "    \"properties\": {\"privateEndpoint\": {\"id\": \"" PEID "\"},"
+    "    \"privateLinkServiceConnectionState\": {\"status\": \"Approved\"}}}]}},"
+    " {\"id\": \"" PEID "\", \"name\": \"kv-inv-pe\", \"type\": \"Microsoft.Network/privateEndpoints\","
+    "  \"properties\": {\"subnet\": {\"id\": \"" VNET "/subnets/pe\"}, \"networkInterfaces\": [{\"id\": \"" NICID "\"}]}},"
+    " {\"id\": \"" NICID "\", \"type\": \"Microsoft.Network/networkInterfaces\", \"properties\": {\"ipConfigurations\": ["
+    "  {\"properties\": {\"privateIPAddress\": \"10.1.0.4\", \"privateLinkConnectionProperties\":"
+    "   {\"fqdns\": [\"kv-inv.vault.azure.net\"]}}}]}},"
+    " {\"id\": \"" ZID "\", \"name\": \"privatelink.vaultcore.azure.net\", \"type\": \"Microsoft.Network/privateDnsZones\"},"
+    " {\"id\": \"" ZID "/A/kv-inv\", \"name\": \"kv-inv\", \"type\": \"Microsoft.Network/privateDnsZones/A\","
+    "  \"properties\": {\"ttl\": 10, \"aRecords\": [{\"ipv4Address\": \"10.1.0.4\"}]}},"
+    " {\"id\": \"" ZID "/virtualNetworkLinks/l1\", \"type\": \"Microsoft.Network/privateDnsZones/virtualNetworkLinks\","
+    "  \"properties\": {\"virtualNetwork\": {\"id\": \"" VNET "\"}}}]";
+
+/* A loopback UDP port with nothing listening: queries are refused at once. */
+static int
+closed_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), port;
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Reads s through: a freed string is an ASan report here. */
+static size_t
+touch(const char *s)
+{
+	return s != NULL ? strlen(s) : 0;
+}
+
+static size_t
+touch_lookup(const struct kv_dns_lookup *lk)
+{
+	size_t n = touch(lk->qname) + touch(lk->error);
+
+	for (size_t i = 0; i < lk->n_chain; i++)
+		n += touch(lk->chain[i]);
+	return n;
+}
+
+static size_t
+touch_target(const struct kv_target *t)
+{
+	size_t n = touch(t->name) + touch(t->id) + touch(t->subscription) + touch(t->resource_group) +
+	    touch(t->location) + touch(t->fqdn) + touch(t->pl_fqdn) + touch(t->pl_zone) + touch(t->source) +
+	    touch(t->incomplete) + touch(t->vnet_id);
+
+	for (size_t i = 0; i < t->n_endpoints; i++) {
+		const struct kv_endpoint_view *e = &t->endpoints[i];
+		n += touch(e->pe_id) + touch(e->pe_name) + touch(e->pe_subscription) + touch(e->pe_resource_group) +
+		    touch(e->conn_name) + touch(e->subnet_id);
+	}
+	for (size_t i = 0; i < t->n_zones; i++) {
+		const struct kv_zone_view *z = &t->zones[i];
+		n += touch(z->id) + touch(z->name) + touch(z->subscription) + touch(z->resource_group);
+	}
+	return n;
+}
+
+/* Every string reachable from the report. */
+static size_t
+touch_report(const struct kv_report *r)
+{
+	size_t n = touch(r->host) + touch(r->cloud) + touch(r->version) + touch(r->credential) + touch(r->arm_endpoint);
+
+	for (size_t i = 0; i < r->n_resolvers; i++)
+		n += touch(r->resolvers[i]);
+	for (size_t i = 0; i < r->n_errors; i++)
+		n += touch(r->errors[i].scope) + touch(r->errors[i].message);
+	for (size_t i = 0; i < r->n_results; i++) {
+		const struct kv_result *x = &r->results[i];
+		n += touch_target(x->t) + touch_lookup(&x->dns.a) + touch_lookup(&x->dns.aaaa) + touch_lookup(&x->dns.pl);
+		n += touch(x->probe.skipped) + touch(x->probe.error) + touch(x->probe.seen_addr) + touch(x->probe.tenant) +
+		    touch(x->probe.error_code);
+		for (size_t k = 0; k < x->n_findings; k++)
+			n += touch(x->findings[k].message) + touch(x->findings[k].remediation);
+	}
+	return n;
+}
+
+static const struct kv_result *
+result(const struct kv_report *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_results; i++)
+		if (strcmp(r->results[i].t->name, name) == 0)
+			return &r->results[i];
+	fail_msg("no result for %s", name);
+	return NULL;
+}
+
+static void
+test_report_outlives_config(void **state)
+{
+	char inv_path[] = "/tmp/kvpe-test-inv.XXXXXX", dns[64], err[512];
+	const enum report_format formats[] = {REPORT_TABLE, REPORT_JSON, REPORT_JSONL, REPORT_JUNIT, REPORT_SARIF,
+	    REPORT_PROMETHEUS, REPORT_NAGIOS};
+	struct kv_cfg *cfg = NULL;
+	struct check_ctx *ctx = NULL;
+	struct kv_report *rep = NULL;
+	struct prom_state st;
+	struct report_opts o;
+	struct kv_buf b;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(inv_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, inventory, sizeof(inventory) - 1), (ssize_t)(sizeof(inventory) - 1));
+	close(fd);
+	snprintf(dns, sizeof(dns), "127.0.0.1:%d", closed_port());
+	{
+		char *argv[] = {"kvpe", "check", "--inventory", inv_path, "--vault", "kv-manual=10.1.0.9", "--vault",
+		    "hsm:hsm-manual", "--vnet", VNET, "--arm-endpoint", ARM, "--dns-server", dns, "--timeout", "500",
+		    "--probe", "off", NULL};
+		int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+		if (cli_parse(argc, argv, &cfg, err, sizeof(err)) != KV_OK)
+			fail_msg("cli_parse: %s", err);
+	}
+	if (check_ctx_new(cfg, &ctx, err, sizeof(err)) != KV_OK)
+		fail_msg("check_ctx_new: %s", err);
+	if (check_run(ctx, cfg, &rep, err, sizeof(err)) != KV_OK)
+		fail_msg("check_run: %s", err);
+	/* What SIGHUP does to the agent's last good report. */
+	check_ctx_free(ctx);
+	cli_free(cfg);
+	unlink(inv_path);
+
+	assert_true(touch_report(rep) > 0);
+	assert_int_equal(rep->n_results, 3);
+	assert_string_equal(rep->arm_endpoint, ARM);
+	assert_int_equal(rep->n_resolvers, 1);
+	assert_string_equal(rep->resolvers[0], dns);
+	assert_string_equal(result(rep, "kv-inv")->t->vnet_id, VNET);
+	assert_int_equal(result(rep, "kv-inv")->t->n_zones, 1);
+	assert_string_equal(result(rep, "kv-manual")->t->vnet_id, VNET);
+	assert_string_equal(result(rep, "hsm-manual")->t->fqdn, "hsm-manual.managedhsm.azure.net");
+	memset(&o, 0, sizeof(o));
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		kv_buf_init(&b, 4 * 1024 * 1024);
+		assert_int_equal(report_write(rep, formats[i], &o, &b), KV_OK);
+		assert_true(b.len > 0);
+		kv_buf_free(&b);
+	}
+	kv_buf_init(&b, 4 * 1024 * 1024);
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(prom_write(rep, &st, &b), KV_OK);
+	assert_non_null(strstr(b.data, "kvpe_vault_up{vault=\"kv-manual\"}"));
+	kv_buf_free(&b);
+	kv_buf_init(&b, 4 * 1024 * 1024);
+	assert_int_equal(report_write(rep, REPORT_SARIF, &o, &b), KV_OK);
+	assert_non_null(strstr(b.data, "127.0.0.1:9/arm-owned"));
+	kv_buf_free(&b);
+	report_free(rep);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_probe_targets),
+	    cmocka_unit_test(test_report_outlives_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
