@@ -138,59 +138,6 @@ kv_buf_printf(struct kv_buf *b, const char *fmt, ...)
 	return KV_OK;
 }
 
-enum kv_err
-kv_buf_read_file(struct kv_buf *b, const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
-	struct stat st;
-	enum kv_err rc = KV_OK;
-
-	if (fd < 0)
-		return KV_EIO;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (rc = buf_reserve(b, (size_t)st.st_size)) != KV_OK)
-		goto out; /* KV_ELIMIT: larger than the cap, nothing read */
-	for (;;) {
-		size_t room = b->max - b->sent - b->len, want;
-		char probe;
-		ssize_t n;
-		if (room == 0) {
-			/* Full: one byte more means the file is over the cap. */
-			do
-				n = read(fd, &probe, 1);
-			while (n < 0 && errno == EINTR);
-			rc = n < 0 ? KV_EIO : n > 0 ? KV_ELIMIT : KV_OK;
-			break;
-		}
-		want = b->cap > b->len + 1 ? b->cap - b->len - 1 : 0;
-		if (want == 0) {
-			want = room < 4096 ? room : 4096;
-			if ((rc = buf_reserve(b, want)) != KV_OK)
-				break;
-		}
-		if (want > room)
-			want = room;
-		n = read(fd, b->data + b->len, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = KV_EIO;
-			break;
-		}
-		if (n == 0)
-			break;
-		b->len += (size_t)n;
-		b->data[b->len] = '\0';
-	}
-out:
-	saved = errno;
-	if (b->data != NULL)
-		b->data[b->len] = '\0';
-	close(fd);
-	errno = saved;
-	return rc;
-}
-
 char *
 kv_buf_steal(struct kv_buf *b, size_t *len)
 {

@@ -255,10 +255,15 @@ kv_read_file(const char *path, size_t max, char **out, size_t *len, char *err, s
 			goto out;
 		}
 		cap = cap - 1 > max / 2 ? max + 1 : 2 * cap;
-		if ((buf_grow = realloc(buf, cap)) == NULL) {
+		/* Not realloc: the old block is wiped before it is freed, as the
+		 * callers wipe theirs (secrets arrive through here too). */
+		if ((buf_grow = malloc(cap)) == NULL) {
 			rc = KV_ENOMEM;
 			goto out;
 		}
+		memcpy(buf_grow, buf, n);
+		explicit_bzero(buf, n);
+		free(buf);
 		buf = buf_grow;
 		buf[n++] = c;
 	}
@@ -267,6 +272,8 @@ kv_read_file(const char *path, size_t max, char **out, size_t *len, char *err, s
 	*len = n;
 	buf = NULL;
 out:
+	if (buf != NULL)
+		explicit_bzero(buf, n);
 	free(buf);
 	if (fd != STDIN_FILENO)
 		close(fd);

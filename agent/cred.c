@@ -75,35 +75,34 @@ static void warn_if_readable(const char *path, const char *var);
 static enum kv_err
 read_secret_file(const char *var, const char *path, size_t max, char **out, char *err, size_t size)
 {
-	struct kv_buf b;
+	char *text = NULL, rerr[160];
+	size_t len = 0, n;
 	enum kv_err rc;
-	size_t n;
 
-	kv_buf_init(&b, max);
-	rc = kv_buf_read_file(&b, path);
+	rc = kv_read_file(path, max, &text, &len, rerr, sizeof(rerr));
 	if (rc == KV_EIO) {
-		snprintf(err, size, "%s: cannot read %s: %s", var, path, strerror(errno));
+		snprintf(err, size, "%s: cannot read %s: %s", var, path, rerr);
 		rc = KV_EAUTH;
 	} else if (rc == KV_ELIMIT) {
 		snprintf(err, size, "%s: %s is larger than %zu bytes; not read", var, path, max);
 		rc = KV_EAUTH;
-	} else if (rc == KV_OK && b.len > 0 && memchr(b.data, '\0', b.len) != NULL) {
+	} else if (rc == KV_OK && len > 0 && memchr(text, '\0', len) != NULL) {
 		/* A C string would stop there: the secret would go out cut short. */
 		snprintf(err, size, "%s: %s holds a NUL byte; expected text", var, path);
 		rc = KV_EAUTH;
 	}
 	if (rc != KV_OK)
 		goto out;
-	n = b.len;
-	while (n > 0 && (b.data[n - 1] == '\n' || b.data[n - 1] == '\r' || b.data[n - 1] == ' '))
+	n = len;
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
 		n--;
-	*out = n > 0 ? strndup(b.data, n) : NULL;
+	*out = n > 0 ? strndup(text, n) : NULL;
 	if (n > 0 && *out == NULL)
 		rc = KV_ENOMEM;
 out:
-	if (b.data != NULL)
-		OPENSSL_cleanse(b.data, b.len);
-	kv_buf_free(&b);
+	if (text != NULL)
+		OPENSSL_cleanse(text, len);
+	free(text);
 	return rc;
 }
 

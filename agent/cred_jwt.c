@@ -53,19 +53,19 @@ enum kv_err
 cred_jwt_load(const char *path, struct cred_jwt_cert **out, char *err, size_t size)
 {
 	struct cred_jwt_cert *c = calloc(1, sizeof(*c));
-	struct kv_buf pem;
+	char *pem = NULL, rerr[160];
+	size_t pem_len = 0;
 	BIO *bio = NULL;
 	X509 *x;
 	enum kv_err rc = KV_OK;
 
-	kv_buf_init(&pem, JWT_MAX_FILE);
 	if (c == NULL)
 		return KV_ENOMEM;
 	/* Read once, whole and capped: the key and the certificates are parsed
 	 * from the same bytes. */
-	rc = kv_buf_read_file(&pem, path);
+	rc = kv_read_file(path, JWT_MAX_FILE, &pem, &pem_len, rerr, sizeof(rerr));
 	if (rc == KV_EIO) {
-		snprintf(err, size, "AZURE_CLIENT_CERTIFICATE_PATH: cannot open %s: %s", path, strerror(errno));
+		snprintf(err, size, "AZURE_CLIENT_CERTIFICATE_PATH: cannot open %s: %s", path, rerr);
 		rc = KV_EAUTH;
 		goto out;
 	}
@@ -76,7 +76,7 @@ cred_jwt_load(const char *path, struct cred_jwt_cert **out, char *err, size_t si
 	}
 	if (rc != KV_OK)
 		goto out;
-	bio = BIO_new_mem_buf(pem.data ? pem.data : "", (int)pem.len);
+	bio = BIO_new_mem_buf(pem, (int)pem_len);
 	if (bio == NULL) {
 		rc = KV_ENOMEM;
 		goto out;
@@ -96,7 +96,7 @@ cred_jwt_load(const char *path, struct cred_jwt_cert **out, char *err, size_t si
 	}
 	/* The key may come before or after the certificates: read them again. */
 	BIO_free(bio);
-	bio = BIO_new_mem_buf(pem.data ? pem.data : "", (int)pem.len);
+	bio = BIO_new_mem_buf(pem, (int)pem_len);
 	c->chain = sk_X509_new_null();
 	if (bio == NULL || c->chain == NULL) {
 		rc = KV_ENOMEM;
@@ -125,9 +125,9 @@ cred_jwt_load(const char *path, struct cred_jwt_cert **out, char *err, size_t si
 out:
 	ERR_clear_error();
 	BIO_free(bio);
-	if (pem.data != NULL)
-		OPENSSL_cleanse(pem.data, pem.len); /* the private key */
-	kv_buf_free(&pem);
+	if (pem != NULL)
+		OPENSSL_cleanse(pem, pem_len); /* the private key */
+	free(pem);
 	if (rc != KV_OK) {
 		cred_jwt_free(c);
 		return rc;

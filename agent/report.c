@@ -266,8 +266,11 @@ report_carry_stale(struct kv_report *cur, struct kv_report *prev, int64_t now_ms
 	while (rc == KV_OK && (i < cur->n_results || j < prev->n_results)) {
 		const struct kv_result *y = i < cur->n_results ? &cur->results[i] : NULL;
 		const struct kv_result *x = j < prev->n_results ? &prev->results[j] : NULL;
-		int c = y == NULL ? 1 : x == NULL ? -1 : kv_target_cmp(y->t, x->t);
 		const struct kv_source *s;
+		int c;
+		if (y == NULL && x == NULL)
+			break;
+		c = x == NULL ? -1 : y == NULL ? 1 : kv_target_cmp(y->t, x->t);
 		if (c < 0) {
 			v[n++] = *y; /* new since the last cycle: as this cycle saw it */
 			i++;

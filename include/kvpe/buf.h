@@ -39,12 +39,6 @@ enum kv_err kv_buf_printf(struct kv_buf *b, const char *fmt, ...) KV_PRINTF(2, 3
 void kv_buf_set_sink(struct kv_buf *b, kv_buf_sink_fn sink, void *ctx);
 enum kv_err kv_buf_drain(struct kv_buf *b);
 enum kv_err kv_buf_flush(struct kv_buf *b);
-/* Appends the whole file at `path`, read to its end (never cut short):
- * KV_ELIMIT when it holds more than the buffer's cap allows (what was read
- * stays, for the caller to wipe), KV_EIO when it cannot be opened or read
- * (errno says why).  A regular file is read into one allocation of its
- * size, so a secret leaves no stale copies in freed memory. */
-enum kv_err kv_buf_read_file(struct kv_buf *b, const char *path);
 /* Hands the data to the caller (free() it); the buffer is left empty. */
 char *kv_buf_steal(struct kv_buf *b, size_t *len);
 

@@ -78,7 +78,10 @@ enum kv_err kv_parse_long(const char *s, long min, long max, long *out);
  * bytes into *out (malloc'd, NUL-terminated; the caller frees it) and its
  * length into *len.  On failure `err` says why in a few words ("is a
  * directory", "larger than N bytes", strerror), for the caller to prefix
- * with the option and path. */
+ * with the option and path.  Never cut short: one byte over `max` is
+ * KV_ELIMIT.  A regular file is read into one allocation of its size, and a
+ * block outgrown while reading a pipe is wiped before it is freed, so a
+ * secret leaves no stale copies in freed memory (the caller wipes *out). */
 enum kv_err kv_read_file(const char *path, size_t max, char **out, size_t *len, char *err, size_t size);
 
 #endif
