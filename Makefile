@@ -9,6 +9,9 @@
 #   make analyze              GCC -fanalyzer and the Clang static analyzer
 #                             (scan-build) over every C file; fails on a finding
 #   make bench | fuzz | clean
+#   make install | uninstall  [PREFIX=/usr/local] [DESTDIR=]  (see below)
+#   make deb                  build/kvpe_<version>-1_<arch>.deb (Debian bookworm)
+#   make deb-test             builds the .deb and checks it (lintian, a scratch install)
 
 CC      ?= cc
 PKGS    := libcares libcurl libcjson openssl libmicrohttpd
@@ -149,5 +152,54 @@ fuzz:
 
 clean:
 	rm -rf build kvpe
+
+# ---- install, uninstall, deb (agent/dist/) ----
+# `make install` puts the release binary, kvpe(1), the bash completion, the
+# systemd units (ExecStart rewritten to $(BINDIR)/kvpe), the alert rules, the
+# README and the example config under $(DESTDIR)$(PREFIX), and lists them in
+# $(DATADIR)/installed-files, which `make uninstall` reads back: it removes
+# exactly those (agent/dist/install.sh).  Nothing is written to /etc.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+DATADIR     ?= $(PREFIX)/share/kvpe
+DOCDIR      ?= $(PREFIX)/share/doc/kvpe
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL_ENV  = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BINDIR="$(BINDIR)" MANDIR="$(MANDIR)" \
+               DATADIR="$(DATADIR)" DOCDIR="$(DOCDIR)" UNITDIR="$(UNITDIR)" BASHCOMPDIR="$(BASHCOMPDIR)"
+
+# The bash completion script, written by the binary from its option table.
+COMPLETION := $(B)/kvpe.bash
+build: $(COMPLETION)
+$(COMPLETION): $(B)/kvpe
+	@echo "  GEN     $@"
+	$(Q)$< --completion bash >$@.tmp && mv $@.tmp $@
+
+.PHONY: install uninstall deb deb-test
+install: $(B)/kvpe $(COMPLETION)
+	$(Q)$(INSTALL_ENV) KVPE_BIN=$(B)/kvpe COMPLETION=$(COMPLETION) agent/dist/install.sh install
+
+uninstall:
+	$(Q)$(INSTALL_ENV) agent/dist/install.sh uninstall
+
+# The package is built from its own objects (build/deb/obj) with Debian's
+# hardening flags, then installed with PREFIX=/usr into a staging root that
+# agent/dist/deb.sh turns into build/kvpe_<version>-<revision>_<arch>.deb.
+DEB_REVISION   ?= 1
+DEB_MAINTAINER ?= kvpe authors <kvpe@users.noreply.github.com>
+DEB_FLAGS       = DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
+deb:
+	@command -v dpkg-buildflags >/dev/null || { echo "deb: dpkg-buildflags not found (tests/deps.sh installs dpkg-dev)" >&2; exit 2; }
+	$(Q)$(MAKE) --no-print-directory -j2 B=build/deb/obj \
+		CFLAGS="$$($(DEB_FLAGS) CFLAGS) $$($(DEB_FLAGS) CPPFLAGS)" LDFLAGS="$$($(DEB_FLAGS) LDFLAGS)" \
+		build/deb/obj/kvpe build/deb/obj/kvpe.bash
+	$(Q)DEB_VERSION=$(VERSION)-$(DEB_REVISION) DEB_MAINTAINER="$(DEB_MAINTAINER)" \
+		agent/dist/deb.sh build/deb/obj/kvpe build/deb/obj/kvpe.bash build
+
+# The package's own test (also part of `make test`, as root).
+deb-test:
+	@tests/deps.sh
+	@tests/run.sh --one release tests/integration/package.sh
 
 -include $(CORE_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -17,6 +17,7 @@
 
 #include "kvpe/check.h"
 #include "kvpe/cli.h"
+#include "kvpe/complete.h"
 #include "kvpe/log.h"
 #include "kvpe/prom.h"
 #include "kvpe/report.h"
@@ -262,6 +263,19 @@ main(int argc, char **argv)
 	 * see tests/bench/BENCHMARKS.md. */
 	mallopt(M_MMAP_THRESHOLD, 512 * 1024);
 #endif
+	/* Hidden (not in --help): the build and `make install` take the bash
+	 * completion script from here, generated from the option table. */
+	if (argc >= 2 && strcmp(argv[1], "--completion") == 0) {
+		if (argc != 3 || strcmp(argv[2], "bash") != 0) {
+			fprintf(stderr, "kvpe: --completion: expected bash\n");
+			return 2;
+		}
+		if (complete_bash(stdout) != KV_OK || fflush(stdout) != 0 || ferror(stdout)) {
+			fprintf(stderr, "kvpe: --completion: cannot write the script to standard output\n");
+			return 2;
+		}
+		return 0;
+	}
 	rc = cli_parse(argc, argv, &cfg, err, sizeof(err));
 	if (rc != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", rc == KV_EUSAGE ? err : kv_strerror(rc));

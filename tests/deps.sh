@@ -8,8 +8,11 @@ set -eu
 
 BUILD="gcc make pkg-config libc-ares-dev libcurl4-openssl-dev libcjson-dev libssl-dev libmicrohttpd-dev"
 # clang-tools: scan-build, the Clang static analyzer `make analyze` runs;
-# strace: tests/integration/outputs.sh looks at how report files are created.
-TEST="libcmocka-dev unbound openssl python3 iproute2 curl jq valgrind clang libclang-rt-14-dev clang-tools procps strace"
+# strace: tests/integration/outputs.sh looks at how report files are created;
+# mandoc lints kvpe(1) (manpage.sh); dpkg-dev (dpkg-shlibdeps, dpkg-buildflags)
+# and lintian build and check the .deb (make deb, package.sh).
+TEST="libcmocka-dev unbound openssl python3 iproute2 curl jq valgrind clang libclang-rt-14-dev clang-tools procps strace
+mandoc dpkg-dev lintian"
 BENCH="dnsperf bind9-dnsutils time linux-perf"
 
 want="$BUILD $TEST"
