@@ -8,8 +8,9 @@ set -eu
 
 BUILD="gcc make pkg-config libc-ares-dev libcurl4-openssl-dev libcjson-dev libssl-dev libmicrohttpd-dev"
 # clang-tools: scan-build, the Clang static analyzer `make analyze` runs;
-# strace: tests/integration/outputs.sh looks at how report files are created.
-TEST="libcmocka-dev unbound openssl python3 iproute2 curl jq valgrind clang libclang-rt-14-dev clang-tools procps strace"
+# strace: tests/integration/outputs.sh looks at how report files are created;
+# bind9-dnsutils: dig, which the DNS-path lab tests (tests/lib/netns.sh) ask with.
+TEST="libcmocka-dev unbound openssl python3 iproute2 curl jq valgrind clang libclang-rt-14-dev clang-tools procps strace bind9-dnsutils"
 BENCH="dnsperf bind9-dnsutils time linux-perf"
 
 want="$BUILD $TEST"
