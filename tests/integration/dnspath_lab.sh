@@ -133,6 +133,10 @@ expect_eq "IMDS: no api-version" "$(imds -H Metadata:true "$LAB_IMDS_URL/metadat
 expect_eq "IMDS: a leaf as text" \
 	"$(imds -H Metadata:true "$LAB_IMDS_URL/metadata/instance/compute/resourceId?api-version=2021-02-01&format=text")" \
 	"$LAB_AGENT_VM_ID"
+mi=$(imds -H Metadata:true "$LAB_IMDS_URL/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/" |
+	jq -r .access_token)
+expect_eq "IMDS: a managed-identity token ARM accepts" \
+	"$(netns_exec curl -s -o /dev/null -w '%{http_code}' --cacert "$ARM_CA" -H "Authorization: Bearer $mi" "$ARM_URL/subscriptions?api-version=2022-12-01")" 200
 expect_eq "IMDS: only on 169.254.169.254:80 in the namespace" \
 	"$(netns_exec ss -Hltn 'sport = :80' | awk '{print $4}')" 169.254.169.254:80
 

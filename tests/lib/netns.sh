@@ -23,7 +23,11 @@
 #       DNS VM, armserver (ARM + Entra on the namespace's 127.0.0.1, IMDS on
 #       169.254.169.254:80); the agent stands in --agent (default: the model's
 #       agent_vnet).  Sets LAB_DIR, LAB_JSON, ARM_URL, ARM_CA, ARM_DIR, ARM_NETNS,
-#       LAB_IMDS_URL, LAB_AZDNS_LOG, LAB_SUB and (path_lab_stand_in) LAB_AGENT_*.
+#       ARM_HTTP (= LAB_IMDS_URL, http://169.254.169.254), LAB_AZDNS_LOG, LAB_SUB,
+#       LAB_START_MS and LAB_AGENT_VM, LAB_AGENT_VM_ID, LAB_AGENT_VNET,
+#       LAB_AGENT_VNET_ID, LAB_AGENT_IP, LAB_CLIENT_RESOLVERS (array).
+#       ARM_URL, ARM_HTTP and every lab address work only inside the namespace:
+#       run kvpe, curl and dig through netns_exec.
 #   path_lab_stand_in VNET|VM   kvpe now "runs on" that VM (a VNet: its agent VM):
 #       IMDS describes it, 168.63.129.16:53 answers as Azure DNS of its VNet, and
 #       resolv.conf lists its clients' resolvers (NIC dnsSettings, else the VNet's
@@ -178,6 +182,7 @@ path_lab_up() {
 	lab_trace ca
 	ARM_NETNS=$NS
 	arm_up "$LAB_DIR/arm.json" --http-bind 169.254.169.254 --http-port 80 "$@" || return 1
+	ARM_HTTP=$LAB_IMDS_URL    # arm_env_imds / arm_env_appservice: the stand-in at IMDS's own address
 	lab_trace armserver
 	if ! wait_for test -s "$LAB_DIR/azdns.ready"; then
 		echo "path lab: azdns did not start:" >&2
