@@ -140,6 +140,18 @@ expect_eq "IMDS: a managed-identity token ARM accepts" \
 expect_eq "IMDS: only on 169.254.169.254:80 in the namespace" \
 	"$(netns_exec ss -Hltn 'sport = :80' | awk '{print $4}')" 169.254.169.254:80
 
+# ---- Key Vault stand-ins on the endpoint addresses (for probe tests) ----
+if path_lab_kvservers; then
+	for a in $(lab_fact '[.vaults[].endpoints[]] | unique | .[]'); do
+		code=$(netns_exec curl -s -o /dev/null -w '%{http_code}' --cacert "$ARM_CA" \
+			--resolve "kv-twope.vault.azure.net:443:$a" https://kv-twope.vault.azure.net/healthstatus)
+		[ "$code" = 200 ] || break
+	done
+	expect_eq "a TLS Key Vault stand-in on every endpoint address" "$code" 200
+else
+	not_ok "kvserver on the endpoint addresses did not start"
+fi
+
 # ---- ARM: every list of the DNS path, paged, in the real shapes ----
 TOKEN=$(netns_exec curl -s --cacert "$ARM_CA" "$ARM_URL/$ARM_TENANT/oauth2/v2.0/token" -d grant_type=client_credentials \
 	-d "client_id=$ARM_CLIENT" --data-urlencode "client_secret=$ARM_SECRET" -d "scope=https://management.azure.com/.default" |

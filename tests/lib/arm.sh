@@ -70,11 +70,7 @@ PY
 }
 
 arm_down() {
-	local pid
-	pid=$(cat "$ARM_DIR/armserver.pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	rm -f "$ARM_DIR/armserver.pid"
+	pidfile_stop "$ARM_DIR/armserver.pid"
 }
 
 # Credential environments: each clears the others first.

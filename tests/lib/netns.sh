@@ -32,6 +32,11 @@
 #       IMDS describes it, 168.63.129.16:53 answers as Azure DNS of its VNet, and
 #       resolv.conf lists its clients' resolvers (NIC dnsSettings, else the VNet's
 #       dhcpOptions.dnsServers, else 168.63.129.16)
+#   path_lab_kvservers [MODE]   Key Vault stand-ins (tests/servers/kvserver.py, MODE
+#       as there, default "vault") on 443 of every private endpoint address, with a
+#       certificate for *.vault.azure.net from the lab CA ($ARM_CA); requests are
+#       logged to $LAB_DIR/kv.log.  Probes to them need KVPE_PROBE_ALLOW widened
+#       (common.sh allows loopback only) for the kvpe run inside the namespace.
 #   lab_fact JQ_FILTER          a value from $LAB_JSON (jq -r)
 #   lab_answer SERVER[:PORT] NAME [TYPE]
 #       asks SERVER from inside the namespace (dig, one try, 2 s) and prints
@@ -108,11 +113,7 @@ netns_start() {
 }
 
 netns_stop() {
-	local pid
-	pid=$(cat "$T/netns/$1.pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	rm -f "$T/netns/$1.pid"
+	pidfile_stop "$T/netns/$1.pid"
 }
 
 # Cleanup hook: the servers first (a namespace lives on while a process is in
@@ -230,6 +231,21 @@ path_lab_stand_in() {
 		echo "path lab: azdns did not reload" >&2
 		return 1
 	fi
+}
+
+path_lab_kvservers() {
+	local mode=${1:-vault} specs=() a
+	if [ ! -f "$ARM_DIR/vault.pem" ]; then
+		CA_KEY=ec ca_cert "$ARM_DIR" vault "DNS:*.vault.azure.net,DNS:*.privatelink.vaultcore.azure.net" || return 1
+	fi
+	for a in $(lab_fact '[.vaults[].endpoints[]] | unique | .[]'); do
+		specs+=("$a:443:$mode:$ARM_DIR/vault.pem:$ARM_DIR/vault.key")
+	done
+	netns_stop kvserver
+	rm -f "$LAB_DIR/kvserver.ready"
+	netns_start kvserver "$PYTHON" "$TOP/tests/servers/kvserver.py" --pidfile "$LAB_DIR/kvserver.ready" \
+		--log "$LAB_DIR/kv.log" "${specs[@]}"
+	wait_for test -s "$LAB_DIR/kvserver.ready" || { cat "$T/netns/kvserver.out" >&2; return 1; }
 }
 
 path_lab_generation_past() {
