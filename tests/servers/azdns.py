@@ -354,6 +354,8 @@ class Server:
                 rcode, an, ns, via, raw = self.resolve(m, vnet, qlabels, qtype, q, local)
         if raw is not None:
             self.log(listener, vnet, tcp, name, qtype, raw[3] & 0xF if len(raw) > 3 else -1, via)
+            if not tcp and len(raw) > edns_size(q):   # the target's answer came over TCP
+                return header(qid, struct.unpack(">H", raw[2:4])[0] | 0x0200, 1, 0) + question
             return struct.pack(">H", qid) + raw[2:]
         self.log(listener, vnet, tcp, name, qtype, rcode, via)
         flags = 0x8080 | rd | rcode
