@@ -41,6 +41,7 @@ import os
 import sys
 import uuid
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mklab  # noqa: E402
 

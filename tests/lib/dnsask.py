@@ -20,6 +20,7 @@ import struct
 import sys
 import threading
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "servers"))
 from dnswire import RCODES, TYPES, WireError, header, labels_of, name_bytes, parse_message  # noqa: E402
 

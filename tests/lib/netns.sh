@@ -45,6 +45,8 @@
 #   lab_answers                 the same for many questions at once (one process,
 #       in parallel): stdin lines "SERVER[:PORT] NAME [TYPE]", stdout lines
 #       "SERVER[:PORT]<tab>NAME<tab>TYPE<tab>RESULT" (tests/lib/dnsask.py)
+#   path_lab_reload             azdns re-reads $LAB_DIR/azdns.json (a test edited a
+#       zone, link or rule there: a remediation); then lab_flush
 #   lab_flush                   empties the DNS VMs' caches (after a model change)
 
 NETNS_IF=kvlab0
@@ -217,15 +219,20 @@ path_lab_facts() {
 }
 
 path_lab_stand_in() {
-	local gen f
+	local f
 	path_lab_facts "$1" || return 1
 	netns_exec curl -s -f -o /dev/null -X POST "$LAB_IMDS_URL/_control/imds" -d "{\"vm\": \"$LAB_AGENT_VM_ID\"}" ||
 		{ echo "path lab: IMDS did not take $LAB_AGENT_VM" >&2; return 1; }
-	# azdns: 168.63.129.16:53 becomes Azure DNS of the agent's VNet (SIGHUP,
-	# then wait for the state file's generation to move).
-	gen=$(jq -r .generation "$LAB_DIR/azdns.state")
+	# azdns: 168.63.129.16:53 becomes Azure DNS of the agent's VNet.
 	f=$LAB_DIR/azdns.json
 	jq --arg v "$LAB_AGENT_VNET" '.agent_vnet = $v' "$f" >"$f.tmp" && mv "$f.tmp" "$f" || return 1
+	path_lab_reload
+}
+
+# SIGHUP, then wait for the state file's generation to move.
+path_lab_reload() {
+	local gen
+	gen=$(jq -r .generation "$LAB_DIR/azdns.state")
 	kill -HUP "$(cat "$T/netns/azdns.pid")" || return 1
 	if ! wait_for path_lab_generation_past "$gen"; then
 		echo "path lab: azdns did not reload" >&2

@@ -80,6 +80,7 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dnswire import (WireError, bind_pair, edns_size, encode_record, header, labels_of,  # noqa: E402
                      name_bytes, parse_message, parse_query, rdata_of, rr, serve_tcp, serve_udp,

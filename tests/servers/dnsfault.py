@@ -43,6 +43,7 @@ import struct
 import sys
 import threading
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dnswire import bind_pair, name_bytes, parse_query, rr, serve_tcp, serve_udp  # noqa: E402
 
