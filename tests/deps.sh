@@ -10,9 +10,10 @@ BUILD="gcc make pkg-config libc-ares-dev libcurl4-openssl-dev libcjson-dev libss
 # clang-tools: scan-build, the Clang static analyzer `make analyze` runs;
 # strace: tests/integration/outputs.sh looks at how report files are created;
 # mandoc lints kvpe(1) (manpage.sh); dpkg-dev (dpkg-shlibdeps, dpkg-buildflags)
-# and lintian build and check the .deb (make deb, package.sh).
+# and lintian build and check the .deb (make deb, package.sh); bind9-dnsutils:
+# dig, which the DNS-path lab tests (tests/lib/netns.sh) ask with.
 TEST="libcmocka-dev unbound openssl python3 iproute2 curl jq valgrind clang libclang-rt-14-dev clang-tools procps strace
-mandoc dpkg-dev lintian"
+mandoc dpkg-dev lintian bind9-dnsutils"
 BENCH="dnsperf bind9-dnsutils time linux-perf"
 
 want="$BUILD $TEST"

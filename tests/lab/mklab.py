@@ -273,6 +273,43 @@ def state_name(ep):
             "disconnected": "Disconnected"}.get(ep, "Pending")
 
 
+def arm_endpoint(vid, fqdn, hsm, peid, cname, state, subnet_id, ips, nicid, manual=False, location="westeurope"):
+    """A private endpoint of vault vid in ARM's shape: (the endpoint, its NIC or
+    None when ips is empty, the vault's privateEndpointConnections entry)."""
+    pename = peid.rsplit("/", 1)[1]
+    group = "managedhsm" if hsm else "vault"
+    cstate = {"status": state, "description": "Auto-Approved" if state == "Approved" else "",
+              "actionsRequired": "None"}
+    conn = {"id": vid + "/privateEndpointConnections/" + cname, "name": cname,
+            "properties": {"privateEndpoint": {"id": peid}, "privateLinkServiceConnectionState": cstate,
+                           "provisioningState": "Succeeded"}}
+    link = {"id": peid + "/privateLinkServiceConnections/" + pename, "name": pename,
+            "properties": {"privateLinkServiceId": vid, "groupIds": [group],
+                           "privateLinkServiceConnectionState": cstate, "provisioningState": "Succeeded"}}
+    pe = {"id": peid, "name": pename, "type": "Microsoft.Network/privateEndpoints", "location": location,
+          "properties": {"provisioningState": "Succeeded",
+                         "subnet": {"id": subnet_id},
+                         "privateLinkServiceConnections": [] if manual else [link],
+                         "manualPrivateLinkServiceConnections": [link] if manual else [],
+                         "networkInterfaces": [], "customDnsConfigs": [], "ipConfigurations": []}}
+    nic = None
+    if ips:
+        pe["properties"]["networkInterfaces"] = [{"id": nicid}]
+        pe["properties"]["customDnsConfigs"] = [{"fqdn": fqdn, "ipAddresses": list(ips)}]
+        nic = {"id": nicid, "name": nicid.rsplit("/", 1)[1], "type": "Microsoft.Network/networkInterfaces",
+               "location": location,
+               "properties": {"provisioningState": "Succeeded", "ipConfigurations": [{
+                   "name": "privateEndpointIpConfig.%d" % k, "id": nicid + "/ipConfigurations/c%d" % k,
+                   "properties": {"privateIPAddress": ip, "privateIPAllocationMethod": "Dynamic",
+                                  "privateIPAddressVersion": "IPv4", "primary": k == 0,
+                                  "subnet": {"id": subnet_id},
+                                  "privateLinkConnectionProperties": {
+                                      "groupId": group, "requiredMemberName": "default", "fqdns": [fqdn]}}}
+                   for k, ip in enumerate(ips)],
+                   "privateEndpoint": {"id": peid}, "macAddress": "", "primary": True}}
+    return pe, nic, conn
+
+
 def build_arm(tenant, vaults, out, inventory=True):
     """ARM resources for the tenant model (see the module docstring)."""
     colls, res = {}, {}
@@ -345,37 +382,12 @@ def build_arm(tenant, vaults, out, inventory=True):
                 pes, pename)
             nicid = "/subscriptions/%s/resourceGroups/rg-net/providers/Microsoft.Network/networkInterfaces/%s.nic.%08x" % (
                 pes, pename, i)
-            state = state_name(v["endpoint"])
-            cstate = {"status": state, "description": "Auto-Approved" if state == "Approved" else "",
-                      "actionsRequired": "None"}
             cname = "%s.%08x-0000-4000-8000-%012x" % (pename, i, i)
-            conns.append({"id": vid + "/privateEndpointConnections/" + cname, "name": cname,
-                          "properties": {"privateEndpoint": {"id": peid}, "privateLinkServiceConnectionState": cstate,
-                                         "provisioningState": "Succeeded"}})
-            link = {"id": peid + "/privateLinkServiceConnections/" + pename, "name": pename,
-                    "properties": {"privateLinkServiceId": vid, "groupIds": ["managedhsm" if hsm else "vault"],
-                                   "privateLinkServiceConnectionState": cstate, "provisioningState": "Succeeded"}}
-            pe = {"id": peid, "name": pename, "type": "Microsoft.Network/privateEndpoints", "location": "westeurope",
-                  "properties": {"provisioningState": "Succeeded",
-                                 "subnet": {"id": vnet + "/subnets/snet-pe"},
-                                 "privateLinkServiceConnections": [] if v.get("manual") else [link],
-                                 "manualPrivateLinkServiceConnections": [link] if v.get("manual") else [],
-                                 "networkInterfaces": [], "customDnsConfigs": [], "ipConfigurations": []}}
-            if v.get("nic", True) and v["ip"]:
-                pe["properties"]["networkInterfaces"] = [{"id": nicid}]
-                pe["properties"]["customDnsConfigs"] = [{"fqdn": fqdn, "ipAddresses": list(v["ip"])}]
-                nic = {"id": nicid, "name": nicid.rsplit("/", 1)[1], "type": "Microsoft.Network/networkInterfaces",
-                       "location": "westeurope",
-                       "properties": {"provisioningState": "Succeeded", "ipConfigurations": [{
-                           "name": "privateEndpointIpConfig.%d" % k, "id": nicid + "/ipConfigurations/c%d" % k,
-                           "properties": {"privateIPAddress": ip, "privateIPAllocationMethod": "Dynamic",
-                                          "privateIPAddressVersion": "IPv4", "primary": k == 0,
-                                          "subnet": {"id": vnet + "/subnets/snet-pe"},
-                                          "privateLinkConnectionProperties": {
-                                              "groupId": "managedhsm" if hsm else "vault",
-                                              "requiredMemberName": "default", "fqdns": [fqdn]}}}
-                           for k, ip in enumerate(v["ip"])],
-                           "privateEndpoint": {"id": peid}, "macAddress": "", "primary": True}}
+            pe, nic, conn = arm_endpoint(vid, fqdn, hsm, peid, cname, state_name(v["endpoint"]),
+                                         vnet + "/subnets/snet-pe", v["ip"] if v.get("nic", True) else [],
+                                         nicid, v.get("manual", False))
+            conns.append(conn)
+            if nic is not None:
                 add("/subscriptions/%s/providers/Microsoft.Network/networkInterfaces" % pes, nic)
                 res[nicid.lower()] = nic
             add("/subscriptions/%s/providers/Microsoft.Network/privateEndpoints" % pes, pe)
@@ -428,7 +440,15 @@ def write_az(resources, d):
              "microsoft.network/privateendpoints": "private-endpoint-list", "microsoft.network/networkinterfaces": "nic-list",
              "microsoft.network/privatednszones": "private-dns-zone-list",
              "microsoft.network/privatednszones/a": "private-dns-record-set-a-list",
-             "microsoft.network/privatednszones/virtualnetworklinks": "private-dns-link-vnet-list"}
+             "microsoft.network/privatednszones/virtualnetworklinks": "private-dns-link-vnet-list",
+             # the DNS path's types (tests/lab/mkpath.py)
+             "microsoft.network/virtualnetworks": "vnet-list", "microsoft.compute/virtualmachines": "vm-list",
+             "microsoft.network/dnsresolvers": "dns-resolver-list",
+             "microsoft.network/dnsresolvers/inboundendpoints": "dns-resolver-inbound-endpoint-list",
+             "microsoft.network/dnsresolvers/outboundendpoints": "dns-resolver-outbound-endpoint-list",
+             "microsoft.network/dnsforwardingrulesets": "dns-resolver-forwarding-ruleset-list",
+             "microsoft.network/dnsforwardingrulesets/forwardingrules": "dns-resolver-forwarding-rule-list",
+             "microsoft.network/dnsforwardingrulesets/virtualnetworklinks": "dns-resolver-vnet-link-list"}
     for t, items in groups.items():
         name = names.get(t, t.replace("/", "-"))
         if t.startswith("microsoft.keyvault/"):

@@ -3,7 +3,18 @@
 #   arm_up DATA.json [armserver args...]   starts it with a fresh test CA
 #   arm_env_secret | arm_env_cert | ...    credential environments for kvpe
 #   arm_faults JSON / arm_log / arm_reset  its control endpoints
+# With ARM_NETNS set (tests/lib/netns.sh does), the server runs inside that
+# network namespace and the control helpers' curl runs there too.
 . "$TOP/tests/lib/ca.sh"
+
+# arm_exec CMD...: CMD where the server is (inside $ARM_NETNS when set).
+arm_exec() {
+	if [ -n "${ARM_NETNS:-}" ]; then
+		ip netns exec "$ARM_NETNS" "$@"
+	else
+		"$@"
+	fi
+}
 
 ARM_TENANT=00000000-0000-0000-0000-0000000000a1
 ARM_CLIENT=00000000-0000-0000-0000-0000000000c1
@@ -20,7 +31,7 @@ arm_up() {
 	mkdir -p "$ARM_DIR"
 	[ -f "$ARM_DIR/ca.pem" ] || ca_make "$ARM_DIR" || return 1
 	rm -f "$ARM_DIR/port" "$ARM_DIR/http-port"
-	python3 "$TOP/tests/servers/armserver.py" --data "$data" --cert "$ARM_DIR/server.pem" --key "$ARM_DIR/server.key" \
+	arm_exec "${PYTHON:-python3}" "$TOP/tests/servers/armserver.py" --data "$data" --cert "$ARM_DIR/server.pem" --key "$ARM_DIR/server.key" \
 		--port-file "$ARM_DIR/port" --http-port-file "$ARM_DIR/http-port" --pidfile "$ARM_DIR/armserver.pid" \
 		--tenant "$ARM_TENANT" --client-id "$ARM_CLIENT" --client-secret "$ARM_SECRET" \
 		--client-cert "$ARM_DIR/client.crt" --federated-token "$ARM_FEDERATED" \
@@ -59,11 +70,7 @@ PY
 }
 
 arm_down() {
-	local pid
-	pid=$(cat "$ARM_DIR/armserver.pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	rm -f "$ARM_DIR/armserver.pid"
+	pidfile_stop "$ARM_DIR/armserver.pid"
 }
 
 # Credential environments: each clears the others first.
@@ -103,7 +110,7 @@ arm_env_cli() {
 	arm_env_clear
 	mkdir -p "$ARM_DIR/bin"
 	local tok
-	tok=$(curl -s --cacert "$ARM_CA" "$ARM_URL/$ARM_TENANT/oauth2/v2.0/token" \
+	tok=$(arm_exec curl -s --cacert "$ARM_CA" "$ARM_URL/$ARM_TENANT/oauth2/v2.0/token" \
 		-d grant_type=client_credentials -d "client_id=$ARM_CLIENT" --data-urlencode "client_secret=$ARM_SECRET" \
 		-d "scope=https://management.azure.com/.default" | jq -r .access_token)
 	cat >"$ARM_DIR/bin/az" <<AZ
@@ -117,11 +124,11 @@ AZ
 }
 
 arm_faults() {
-	curl -s --cacert "$ARM_CA" -X POST "$ARM_URL/_control/faults" -H 'Content-Type: application/json' -d "$1" >/dev/null
+	arm_exec curl -s --cacert "$ARM_CA" -X POST "$ARM_URL/_control/faults" -H 'Content-Type: application/json' -d "$1" >/dev/null
 }
 arm_reset() {
-	curl -s --cacert "$ARM_CA" -X POST "$ARM_URL/_control/reset" >/dev/null
+	arm_exec curl -s --cacert "$ARM_CA" -X POST "$ARM_URL/_control/reset" >/dev/null
 }
 arm_log() {
-	curl -s --cacert "$ARM_CA" "$ARM_URL/_control/log"
+	arm_exec curl -s --cacert "$ARM_CA" "$ARM_URL/_control/log"
 }

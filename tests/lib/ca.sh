@@ -3,11 +3,23 @@
 # localhost, DIR/client.pem (RSA key + certificate, for certificate
 # credentials), DIR/client.crt.
 # ca_cert DIR NAME SAN [DAYS] [CA_PREFIX]: another leaf, DIR/NAME.pem/.key
+# CA_KEY=ec: the CA and server keys on P-256, some 20 times faster to make than
+# RSA (the DNS-path lab starts in under 3 s with it); client keys stay RSA
+# (certificate credentials sign RS256/PS256 assertions with them).
+
+ca_newkey() {
+	if [ "${CA_KEY:-rsa}" = ec ]; then
+		echo "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+	else
+		echo "-newkey rsa:2048"
+	fi
+}
 
 ca_make() {
 	local d=$1
 	mkdir -p "$d"
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 \
+	# shellcheck disable=SC2046
+	openssl req -x509 $(ca_newkey) -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 \
 		-subj "/CN=kvpe test CA $$" -addext "basicConstraints=critical,CA:TRUE" \
 		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || return 1
 	ca_cert "$d" server "IP:127.0.0.1,DNS:localhost" || return 1
@@ -21,7 +33,8 @@ ca_make() {
 
 ca_cert() {
 	local d=$1 name=$2 san=$3 days=${4:-2} ca=${5:-ca}
-	openssl req -newkey rsa:2048 -nodes -keyout "$d/$name.key" -out "$d/$name.csr" -subj "/CN=${san#*:}" \
+	# shellcheck disable=SC2046
+	openssl req $(ca_newkey) -nodes -keyout "$d/$name.key" -out "$d/$name.csr" -subj "/CN=${san#*:}" \
 		2>/dev/null || return 1
 	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$san" >"$d/$name.ext"
 	openssl x509 -req -in "$d/$name.csr" -CA "$d/$ca.pem" -CAkey "$d/$ca.key" -CAcreateserial -days "$days" \

@@ -143,11 +143,17 @@ lab_start_view() {
 }
 
 lab_stop_view() {
-	local view=$1 pid
-	pid=$(cat "$LAB_DIR/$view.pid" 2>/dev/null) || return 0
+	pidfile_stop "$LAB_DIR/$1.pid"
+}
+
+# pidfile_stop FILE: stops the server whose pid FILE holds (started by this
+# shell), waits for it, removes FILE.
+pidfile_stop() {
+	local pid
+	pid=$(cat "$1" 2>/dev/null) || return 0
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	rm -f "$LAB_DIR/$view.pid"
+	rm -f "$1"
 }
 
 # lab_ctl VIEW ARGS...: unbound-control for one view.

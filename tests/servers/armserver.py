@@ -9,15 +9,27 @@ the signatures of certificate client assertions.
                [--tenant T] [--client-id ID] [--client-secret S] [--client-cert CERT.pem]
                [--federated-token STRING] [--identity-header H] [--msi-client-id ID]
                [--page-size N] [--token-lifetime SECONDS]
+               [--bind ADDR] [--http-bind ADDR] [--http-port N]
 
-Listeners (both bound to 127.0.0.1 only):
+Listeners (both on 127.0.0.1 unless --bind / --http-bind say otherwise; the
+DNS-path lab runs this server inside its own network namespace, https on the
+namespace's 127.0.0.1 and http on 169.254.169.254:80 -- never any other address):
   https  ARM (GET any data path), Entra v2 (POST /{tenant}/oauth2/v2.0/token),
          the managed-identity endpoints and /_control/*.
   http   (only with --http-port-file) App Service MSI (GET /msi/token), IMDS
-         (GET /metadata/identity/oauth2/token) and /_control/*.
+         (GET /metadata/identity/oauth2/token, GET /metadata/instance[/path]
+         and /metadata/versions) and /_control/*.
 
 DATA.json: {"collections": {"/lower/case/path": [item, ...]},
-            "resources":   {"/lower/case/path": {...}}}
+            "resources":   {"/lower/case/path": {...}},
+            "imds": {"vms": {"<vm id, lower case>": {"compute": ..., "network": ...}},
+                     "current": "<vm id>"}}          (optional)
+IMDS instance metadata (as the service answers; /work/research/imds.md): header
+"Metadata: true" required and X-Forwarded-For refused (400), api-version
+required and known (400 with "newest-versions"), GET only, route filtering
+(/metadata/instance/compute/resourceId) and format=text for leaves; 404 without
+"imds" data.  POST /_control/imds {"vm": "<name or id>"} picks the VM that IMDS
+describes (the lab's "where kvpe runs").
 
 Control (no auth): POST /_control/faults appends rules, GET /_control/log lists the
 requests served (control ones excluded), POST /_control/reset clears the log, the
@@ -65,6 +77,15 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ENTRA_PATH = re.compile(r"^/([^/]+)/oauth2/v2\.0/token/?$", re.I)
 MSI_PATH = "/msi/token"
 IMDS_PATH = "/metadata/identity/oauth2/token"
+IMDS_INSTANCE = "/metadata/instance"
+IMDS_VERSIONS_PATH = "/metadata/versions"
+# IMDS api-versions (Microsoft Learn, instance-metadata-service; /work/research/imds.md).
+IMDS_VERSIONS = ["2017-03-01", "2017-04-02", "2017-08-01", "2017-10-01", "2017-12-01", "2018-02-01",
+                 "2018-04-02", "2018-10-01", "2019-02-01", "2019-03-11", "2019-04-30", "2019-06-01",
+                 "2019-06-04", "2019-08-01", "2019-08-15", "2019-11-01", "2020-06-01", "2020-07-15",
+                 "2020-09-01", "2020-10-01", "2020-12-01", "2021-01-01", "2021-02-01", "2021-03-01",
+                 "2021-05-01", "2021-08-01", "2021-10-01", "2021-11-01", "2021-11-15", "2021-12-13",
+                 "2023-07-01", "2023-11-15", "2024-03-15", "2025-04-07"]
 MAX_BODY = 16 << 20
 # ARM's error codes for the statuses a fault rule may inject without a body.
 ARM_CODES = {400: "BadRequest", 401: "AuthenticationFailed", 403: "AuthorizationFailed",
@@ -116,6 +137,8 @@ class State:
         self.port = None          # HTTPS port, known after binding
         self.collections = {}     # path -> ({offset: b'{"value":[...]'}, item count)
         self.resources = {}       # path -> encoded JSON object
+        self.imds = {}            # vm id (lower) -> /metadata/instance document
+        self.imds_vm = None       # the VM IMDS describes now
         self.workdir = tempfile.mkdtemp(prefix="armserver.")
         self.pubkey = self.s1 = self.s256 = None
         if args.client_cert:
@@ -147,6 +170,9 @@ class State:
             self.collections[norm_path(p)] = (pages, len(enc))
         for p, obj in data.get("resources", {}).items():
             self.resources[norm_path(p)] = jbytes(obj)
+        imds = data.get("imds") or {}
+        self.imds = {k.lower(): v for k, v in imds.get("vms", {}).items()}
+        self.imds_vm = (imds.get("current") or "").lower() or None
 
     # -- tokens -------------------------------------------------------------
     def issue(self, lifetime):
@@ -316,6 +342,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         m = ENTRA_PATH.match(self.path_only) if https else None
         low = self.path_only.lower().rstrip("/")
         kind = ("entra" if m else "msi" if low == MSI_PATH else "imds" if low == IMDS_PATH
+                else "instance" if not https and (low == IMDS_INSTANCE or low.startswith(IMDS_INSTANCE + "/")
+                                                  or low == IMDS_VERSIONS_PATH)
                 else "arm" if https else "none")
         present, self.bearer_ok, self.bearer_why = S.bearer_state(self.headers.get("Authorization"))
         self.entry = {
@@ -410,6 +438,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.managed_identity(kind, expires_in)
         if kind == "arm":
             return self.arm()
+        if kind == "instance":
+            return self.instance()
         return 404, jbytes(arm_error("NotFound", "No such endpoint on this listener.")), []
 
     def arm(self):
@@ -434,12 +464,46 @@ class Handler(http.server.BaseHTTPRequestHandler):
             nxt = off + S.args.page_size
             if nxt >= total:
                 return 200, pages[off] + b"}", []
-            link = (f"https://127.0.0.1:{S.port}{self.path_only}?api-version={quote(api, safe='')}"
+            link = (f"https://{S.args.bind}:{S.port}{self.path_only}?api-version={quote(api, safe='')}"
                     f"&%24skiptoken={nxt}")
             return 200, pages[off] + b',"nextLink":' + jbytes(link) + b"}", []
         if key in S.resources:
             return 200, S.resources[key], []
         return 404, jbytes(arm_error("ResourceNotFound", f"The Resource '{self.path_only}' was not found.")), []
+
+    def instance(self):
+        """IMDS GET /metadata/instance[/route] and /metadata/versions."""
+        bad = lambda text: (400, jbytes({"error": "Bad request. " + text}), [])   # noqa: E731
+        if self.command != "GET":
+            return 405, jbytes({"error": "Method not allowed."}), []
+        if (self.headers.get("Metadata") or "").lower() != "true":
+            return bad("Required metadata header not specified")
+        if self.headers.get("X-Forwarded-For") is not None:
+            return bad("Request contains X-Forwarded-For header")
+        low = self.path_only.lower().rstrip("/")
+        if low == IMDS_VERSIONS_PATH:
+            return 200, jbytes({"apiVersions": IMDS_VERSIONS}), []
+        if self.q.get("api-version", [""])[0] not in IMDS_VERSIONS:
+            return 400, jbytes({"error": "Bad request. api-version is invalid or was not specified in the request. "
+                                         "For more information refer to aka.ms/azureimds",
+                                "newest-versions": IMDS_VERSIONS[::-1][:3]}), []
+        with S.lock:
+            doc = S.imds.get(S.imds_vm or "")
+        if doc is None:
+            return 404, jbytes({"error": "Not found"}), []
+        node = doc
+        for part in [x for x in self.path_only.split("/")[3:] if x]:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                return 404, jbytes({"error": "Not found"}), []
+        if self.q.get("format", ["json"])[0] == "text":
+            if isinstance(node, (dict, list)):
+                return bad("Query parameter 'format' value 'text' is only valid for leaf nodes")
+            return 200, str(node).encode(), [("Content-Type", "text/plain; charset=utf-8")]
+        return 200, jbytes(node), []
 
     def entra(self, tenant, expires_in):
         """Entra ID v2 client-credentials grant (secret, certificate or federated assertion)."""
@@ -520,7 +584,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            "signature failed.")
         now = time.time()
         num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)   # noqa: E731
-        if claims.get("aud") != f"https://127.0.0.1:{S.port}/{tenant}/oauth2/v2.0/token":
+        if claims.get("aud") != f"https://{S.args.bind}:{S.port}/{tenant}/oauth2/v2.0/token":
             raise AadError(401, "invalid_client", 700023, "Client assertion audience claim does not match Realm issuer.")
         if claims.get("iss") != args.client_id or claims.get("sub") != args.client_id:
             raise AadError(401, "invalid_client", 700021, "Client assertion application identifier doesn't match "
@@ -602,6 +666,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with S.lock:
                 out = jbytes(S.log)
             return self.reply(200, out)
+        if p == "/_control/imds" and cmd == "POST":
+            try:
+                want = str(json.loads(body or b"{}")["vm"]).lower()
+            except (ValueError, TypeError, KeyError):
+                return self.reply(400, jbytes({"error": "body must be {\"vm\": name or id}"}))
+            with S.lock:
+                hit = [k for k in S.imds if k == want or k.rsplit("/", 1)[-1] == want]
+                if len(hit) == 1:
+                    S.imds_vm = hit[0]
+            if len(hit) != 1:
+                return self.reply(404, jbytes({"error": "no such VM in the IMDS data"}))
+            return self.reply(200, jbytes({"vm": hit[0]}))
         if p == "/_control/reset" and cmd == "POST":
             with S.lock:
                 S.log.clear()
@@ -616,8 +692,8 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 512
 
-    def __init__(self, port, listener, ctx=None):
-        super().__init__(("127.0.0.1", port), Handler)
+    def __init__(self, addr, port, listener, ctx=None):
+        super().__init__((addr, port), Handler)
         self.listener = listener
         if ctx is not None:
             # The TLS handshake runs in the handler thread (Handler.setup).
@@ -642,6 +718,9 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--pidfile", required=True)
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--bind", default="127.0.0.1")
+    ap.add_argument("--http-bind", default="127.0.0.1")
+    ap.add_argument("--http-port", type=int, default=0)
     ap.add_argument("--http-port-file")
     ap.add_argument("--tenant", default="00000000-0000-0000-0000-0000000000a1")
     ap.add_argument("--client-id", default="00000000-0000-0000-0000-0000000000c1")
@@ -660,10 +739,10 @@ def main():
     S = State(args)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
-    servers = [Server(args.port, "https", ctx)]
+    servers = [Server(args.bind, args.port, "https", ctx)]
     S.port = servers[0].server_address[1]
     if args.http_port_file:
-        servers.append(Server(0, "http"))
+        servers.append(Server(args.http_bind, args.http_port, "http"))
     # The pid file and the stop signal come before the (for a 50,000-vault
     # tenant, many seconds long) load, so a caller that gives up waiting can
     # still stop us.
@@ -679,8 +758,8 @@ def main():
     write_atomic(args.port_file, f"{S.port}\n")
     if args.http_port_file:
         write_atomic(args.http_port_file, f"{servers[1].server_address[1]}\n")
-    log(f"armserver: https on 127.0.0.1:{S.port}"
-        + (f", http on 127.0.0.1:{servers[1].server_address[1]}" if args.http_port_file else ""))
+    log(f"armserver: https on {args.bind}:{S.port}"
+        + (f", http on {args.http_bind}:{servers[1].server_address[1]}" if args.http_port_file else ""))
     while not stop.wait(1):
         pass
     for s in servers:

@@ -43,32 +43,14 @@ import struct
 import sys
 import threading
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dnswire import bind_pair, name_bytes, parse_query, rr, serve_tcp, serve_udp  # noqa: E402
+
 GOOD = "--good" in sys.argv[3:]
 SLOW_S = 3.0
 PUBLIC4 = socket.inet_aton("52.1.2.3")
 PUBLIC6 = socket.inet_pton(socket.AF_INET6, "2001:db8::52")
-
-
-def name_bytes(labels):
-    out = b""
-    for lab in labels:
-        out += bytes([len(lab)]) + lab
-    return out + b"\0"
-
-
-def parse_query(q):
-    qid, flags, qd = struct.unpack(">HHH", q[:6])
-    pos, labels = 12, []
-    while q[pos] != 0:
-        n = q[pos]
-        labels.append(q[pos + 1:pos + 1 + n])
-        pos += 1 + n
-    qtype, qclass = struct.unpack(">HH", q[pos + 1:pos + 5])
-    return qid, labels, qtype, q[12:pos + 5]
-
-
-def rr(owner_labels, rtype, rdata, ttl=30):
-    return name_bytes(owner_labels) + struct.pack(">HHIH", rtype, 1, ttl, len(rdata)) + rdata
 
 
 PL_ZONE = [b"privatelink", b"vaultcore", b"azure", b"net"]
@@ -195,78 +177,15 @@ def delay_of(q):
         return 0
 
 
-def reply_udp(sock, q, peer):
-    try:
-        a = answer(q, False)
-        if a is not None:
-            sock.sendto(a, peer)
-    except Exception:
-        pass
-
-
-def serve_udp(sock):
-    while True:
-        q, peer = sock.recvfrom(4096)
-        d = delay_of(q)
-        if d:
-            threading.Timer(d, reply_udp, args=(sock, q, peer)).start()
-        else:
-            reply_udp(sock, q, peer)
-
-
-SEND_LOCK = threading.Lock()
-
-
-def send_tcp(conn, a):
-    try:
-        with SEND_LOCK:
-            conn.sendall(struct.pack(">H", len(a)) + a)
-    except Exception:
-        pass
-
-
-def serve_tcp_conn(conn):
-    try:
-        while True:
-            hdr = conn.recv(2)
-            if len(hdr) < 2:
-                return
-            n = struct.unpack(">H", hdr)[0]
-            q = b""
-            while len(q) < n:
-                chunk = conn.recv(n - len(q))
-                if not chunk:
-                    return
-                q += chunk
-            a = answer(q, True)
-            if a is None:
-                continue
-            d = delay_of(q)
-            if d:
-                threading.Timer(d, send_tcp, args=(conn, a)).start()
-            else:
-                send_tcp(conn, a)
-    except Exception:
-        pass
-    finally:
-        conn.close()
-
-
 def main():
     port, pidfile = int(sys.argv[1]), sys.argv[2]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", port))
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    t.bind(("127.0.0.1", port))
-    t.listen(16)
-    threading.Thread(target=serve_udp, args=(u,), daemon=True).start()
+    u, t = bind_pair("127.0.0.1", port)
+    reply = lambda q, tcp, local: answer(q, tcp)   # noqa: E731
+    threading.Thread(target=serve_udp, args=(u, reply, delay_of), daemon=True).start()
     with open(pidfile + ".tmp", "w") as f:
         f.write(str(os.getpid()))
     os.rename(pidfile + ".tmp", pidfile)
-    while True:
-        conn, _ = t.accept()
-        threading.Thread(target=serve_tcp_conn, args=(conn,), daemon=True).start()
+    serve_tcp(t, reply, delay_of)
 
 
 if __name__ == "__main__":
