@@ -2,7 +2,10 @@
  * writes the report(s), and maps the outcome to the exit code:
  * check: 0 all passed, 1 a vault failed or could not be checked, 2 the run
  * could not proceed or was partial (a source not read; the report is still
- * written) — with a one-line reason on stderr. */
+ * written) — with a one-line reason on stderr.  `check --format nagios` is
+ * a Nagios plugin: the plugin state is the exit code, and a run that cannot
+ * tell (usage, no credential, --help, --version) is UNKNOWN, 3, with one
+ * `KVPE UNKNOWN - reason` line on stdout. */
 #include <signal.h>
 #ifdef __GLIBC__
 #include <malloc.h>
