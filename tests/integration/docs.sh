@@ -43,12 +43,7 @@ for code, r in rules.items():
         print("not ok README's cause and fix of %s differ from finding.c's: README %r, SARIF %r" %
               (code, (cause, fix), r["help"]["markdown"]))
 PY
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*) ok "${line#ok }" ;;
-	*) not_ok "${line#not ok }" ;;
-	esac
-done <"$T/rules.out"
+tap_lines "$T/rules.out"
 expect_eq "README's finding rows checked against the SARIF rules" "$(grep -c . "$T/rules.out")" "$n"
 # Every metric of the writer's table, and every deployment file.
 for m in $(sed -n 's/^\tX(\(kvpe_[a-z_]*\),.*/\1/p' "$TOP/include/kvpe/prom.h"); do

@@ -263,15 +263,9 @@ PY
 
 # pycheck ARGS...: runs check.py and turns its lines into ok/not_ok.
 pycheck() {
-	local rc=0 line
+	local rc=0
 	python3 "$T/check.py" "$@" >"$T/py.out" 2>&1 || rc=$?
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*) ok "${line#ok }" ;;
-		"not ok "*) not_ok "${line#not ok }" ;;
-		*) echo "# $line" ;;
-		esac
-	done <"$T/py.out"
+	tap_lines "$T/py.out"
 	[ "$rc" -eq 0 ] || not_ok "check.py $1 exited $rc"
 }
 

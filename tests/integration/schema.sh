@@ -130,12 +130,6 @@ out(not errs, "a real resolve document passes", errs[:3])
 r["names"][0]["findings"] = ["DNS_WEIRD"]
 out(any(True for _ in vr.iter_errors(r)), "refused resolve: an unknown finding code")
 PY
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*) ok "${line#ok }" ;;
-	"not ok "*) not_ok "${line#not ok }" ;;
-	*) echo "# $line" ;;
-	esac
-done <"$T/py.out"
+tap_lines "$T/py.out"
 grep -q . "$T/py.out" || not_ok "schema checks printed nothing"
 finish

@@ -51,6 +51,21 @@ ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
 not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
 skip() { SKIPPED=$((SKIPPED + 1)); echo "skip - $*"; }
 
+# tap_lines FILE: the "ok NAME", "not ok NAME: why" and "skip NAME: why"
+# lines a helper script printed, counted as this test's; other lines are
+# shown as comments.
+tap_lines() {
+	local line
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) ok "${line#ok }" ;;
+		"not ok "*) not_ok "${line#not ok }" ;;
+		"skip "*) skip "${line#skip }" ;;
+		*) echo "# $line" ;;
+		esac
+	done <"$1"
+}
+
 finish() {
 	validate_artifacts
 	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
@@ -114,7 +129,7 @@ validate_keep_args() {
 }
 
 validate_artifacts() {
-	local py=/usr/bin/python3 line t0 list
+	local py=/usr/bin/python3 t0 list
 	validate_on || return 0
 	[ -x "$py" ] || py=python3
 	mkdir -p "$VALIDATE_DIR"
@@ -124,14 +139,7 @@ validate_artifacts() {
 	t0=$(date +%s%N)
 	xargs -0 "$py" "$TOP/tests/lib/validate.py" "$VALIDATE_DIR" <"$list" >"$VALIDATE_DIR/out" 2>&1 ||
 		echo "not ok validate: tests/lib/validate.py failed" >>"$VALIDATE_DIR/out"
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*) ok "${line#ok }" ;;
-		"not ok "*) not_ok "${line#not ok }" ;;
-		"skip "*) skip "${line#skip }" ;;
-		*) echo "# $line" ;;
-		esac
-	done <"$VALIDATE_DIR/out"
+	tap_lines "$VALIDATE_DIR/out"
 	echo "# validate: $((($(date +%s%N) - t0) / 1000000)) ms"
 }
 

@@ -554,14 +554,19 @@ test_sarif(void **state)
 	report_free(r);
 }
 
-static char *
-render_opts(const struct kv_report *r, const struct report_opts *o)
+/* The SARIF of r with these options, parsed. */
+static cJSON *
+sarif_doc(const struct kv_report *r, const struct report_opts *o)
 {
 	struct kv_buf b;
+	cJSON *doc;
 
 	kv_buf_init(&b, REPORT_MAX);
 	assert_int_equal(report_write(r, REPORT_SARIF, o, &b), KV_OK);
-	return kv_buf_steal(&b, NULL);
+	doc = cJSON_Parse(b.data);
+	kv_buf_free(&b);
+	assert_non_null(doc);
+	return doc;
 }
 
 /* Vaults of three clouds: each location under its own cloud's ARM
@@ -574,7 +579,6 @@ test_sarif_clouds_category(void **state)
 	struct report_opts o;
 	struct report_pipeline p;
 	cJSON *doc;
-	char *x;
 
 	KV_UNUSED(state);
 	r->arm_endpoint = "https://127.0.0.1:8443"; /* a stand-in for the run's cloud */
@@ -582,9 +586,7 @@ test_sarif_clouds_category(void **state)
 	((struct kv_target *)r->results[2].t)->cloud = KV_CLOUD_USGOV;
 	memset(&o, 0, sizeof(o));
 	o.vnet_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-a/";
-	x = render_opts(r, &o);
-	doc = cJSON_Parse(x);
-	assert_non_null(doc);
+	doc = sarif_doc(r, &o);
 	assert_string_equal(str(doc, "runs.0.originalUriBaseIds.ARM.uri"), "https://127.0.0.1:8443/");
 	assert_string_equal(str(doc, "runs.0.originalUriBaseIds.ARM_CN.uri"), "https://management.chinacloudapi.cn/");
 	assert_string_equal(str(doc, "runs.0.originalUriBaseIds.ARM_USGOV.uri"), "https://management.usgovcloudapi.net/");
@@ -593,15 +595,12 @@ test_sarif_clouds_category(void **state)
 	assert_string_equal(str(doc, "runs.0.results.3.locations.0.physicalLocation.artifactLocation.uriBaseId"), "ARM_USGOV");
 	assert_string_equal(str(doc, "runs.0.automationDetails.id"), "kvpe/host" NASTY "/vnet-a/");
 	cJSON_Delete(doc);
-	free(x);
 
 	o.sarif_category = "mine";
-	x = render_opts(r, &o);
-	doc = cJSON_Parse(x);
+	doc = sarif_doc(r, &o);
 	assert_string_equal(str(doc, "runs.0.automationDetails.id"), "mine");
 	assert_null(get(doc, "runs.0.automationDetails.properties"));
 	cJSON_Delete(doc);
-	free(x);
 
 	memset(&p, 0, sizeof(p));
 	snprintf(p.org, sizeof(p.org), "contoso");
@@ -614,14 +613,12 @@ test_sarif_clouds_category(void **state)
 	p.branch = "refs/heads/main";
 	o.sarif_category = NULL;
 	o.pipeline = &p;
-	x = render_opts(r, &o);
-	doc = cJSON_Parse(x);
+	doc = sarif_doc(r, &o);
 	assert_string_equal(str(doc, "runs.0.automationDetails.id"), "azuredevops/pipeline/build/contoso/p/7/ph/refs/heads/main/99");
 	assert_string_equal(str(doc, "runs.0.automationDetails.properties.azuredevops/pipeline/build/buildDefinitionId"), "7");
 	assert_string_equal(str(doc, "runs.0.automationDetails.properties.azuredevops/pipeline/build/phaseName"), "Job");
 	assert_string_equal(str(doc, "runs.0.automationDetails.properties.kvpe/category"), "kvpe/host" NASTY "/vnet-a/");
 	cJSON_Delete(doc);
-	free(x);
 	report_free(r);
 }
 

@@ -392,31 +392,35 @@ test_formats_per_command(void **state)
 	cli_free(cfg);
 }
 
+/* `kvpe CMD --help`, malloc'd. */
+static char *
+usage_text(enum cli_cmd cmd)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	cli_usage(f, cmd);
+	fclose(f);
+	return text;
+}
+
 /* Help says per command what it takes and what its default is. */
 static void
 test_help_per_command(void **state)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *text = usage_text(CLI_CMD_RESOLVE);
 
 	(void)state;
-	f = open_memstream(&text, &len);
-	assert_non_null(f);
-	cli_usage(f, CLI_CMD_RESOLVE);
-	fclose(f);
 	assert_non_null(strstr(text, "--format FMT               table or json (default: table on a terminal"));
 	assert_non_null(strstr(text, "text or logfmt (default: text;"));
 	assert_null(strstr(text, "{"));
 	free(text);
-	f = open_memstream(&text, &len);
-	cli_usage(f, CLI_CMD_AGENT);
-	fclose(f);
+	text = usage_text(CLI_CMD_AGENT);
 	assert_non_null(strstr(text, "text or logfmt (default: logfmt;"));
 	free(text);
-	f = open_memstream(&text, &len);
-	cli_usage(f, CLI_CMD_CHECK);
-	fclose(f);
+	text = usage_text(CLI_CMD_CHECK);
 	assert_non_null(strstr(text, "table, json, jsonl, junit, sarif, prometheus or nagios (default"));
 	assert_null(strstr(text, "(repeatable) (repeatable)"));
 	assert_null(strstr(text, "DNS only"));
