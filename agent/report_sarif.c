@@ -462,6 +462,7 @@ base_uris(struct jw *w, struct kv_buf *s, const struct kv_report *r)
 	}
 	jw_obj_end(w);
 }
+
 /* "kvpe/<host>/<VNet name or default>/": stable per host and VNet, so
  * that uploads from agents in several VNets do not close each other's
  * alerts; the trailing slash makes all of it the category (GitHub reads

@@ -195,6 +195,8 @@ expect_eq "resolve NAME.: the vault's names, private" \
 	"kv-a1.vault.azure.net vault true,kv-a1.vault.azure.net vault true"
 refused "resolve ." "kvpe: resolve: '.' is not a DNS name" resolve --dns-server "$LAB_VNET" .
 full && refused "resolve .." "kvpe: resolve: '..' is not a DNS name" resolve --dns-server "$LAB_VNET" ..
+refused "resolve --format sarif" "kvpe: --format 'sarif': expected table or json" \
+	resolve --dns-server "$LAB_VNET" --format sarif kv-a1
 
 # ---- option values ----
 refused "--timeout -1" "kvpe: --timeout '-1': expected a duration from 100ms to 10m, such as 5s (a bare number is milliseconds: 100 to 600000)" \

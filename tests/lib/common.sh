@@ -134,8 +134,9 @@ validate_artifacts() {
 	[ -x "$py" ] || py=python3
 	mkdir -p "$VALIDATE_DIR"
 	list=$VALIDATE_DIR/files
-	find "$T" -type f ! -path "$VALIDATE_DIR/multitool.sarif" ! -path "$VALIDATE_DIR/files" \
-		! -path "$VALIDATE_DIR/out" ! -path "$VALIDATE_DIR/skip" ! -name '*.pid' -print0 >"$list"
+	find "$T" -type f ! -path "$VALIDATE_DIR/multitool.sarif" ! -path "$VALIDATE_DIR/sarif-batch-*" \
+		! -path "$VALIDATE_DIR/files" ! -path "$VALIDATE_DIR/out" ! -path "$VALIDATE_DIR/skip" ! -name '*.pid' \
+		-print0 >"$list"
 	t0=$(date +%s%N)
 	xargs -0 "$py" "$TOP/tests/lib/validate.py" "$VALIDATE_DIR" <"$list" >"$VALIDATE_DIR/out" 2>&1 ||
 		echo "not ok validate: tests/lib/validate.py failed" >>"$VALIDATE_DIR/out"
