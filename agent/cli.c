@@ -19,24 +19,60 @@ static const struct cli_opt_info opt_table[] = {
 #undef CLI_OPT_ROW
 };
 
-static const char *const format_names[] = {"table", "json", "jsonl", "junit", "sarif", "prometheus", "nagios"};
+static const struct {
+	const char *name;
+	unsigned cmds;
+} format_table[] = {
+#define CLI_FORMAT_ROW(id, name, cmds) {name, cmds},
+	CLI_FORMAT_LIST(CLI_FORMAT_ROW)
+#undef CLI_FORMAT_ROW
+};
 
 const char *
 cli_format_name(enum report_format f)
 {
-	return (size_t)f < KV_ARRAY_LEN(format_names) ? format_names[f] : "json";
+	return (size_t)f < KV_ARRAY_LEN(format_table) ? format_table[f].name : "json";
 }
 
 enum kv_err
 cli_parse_format(const char *s, enum report_format *out)
 {
-	for (size_t i = 0; i < KV_ARRAY_LEN(format_names); i++) {
-		if (strcmp(s, format_names[i]) == 0) {
+	for (size_t i = 0; i < KV_ARRAY_LEN(format_table); i++) {
+		if (strcmp(s, format_table[i].name) == 0) {
 			*out = (enum report_format)i;
 			return KV_OK;
 		}
 	}
 	return KV_EUSAGE;
+}
+
+static unsigned cmd_mask(enum cli_cmd cmd);
+
+bool
+cli_format_for(enum report_format f, enum cli_cmd cmd)
+{
+	return (size_t)f < KV_ARRAY_LEN(format_table) && (format_table[f].cmds & cmd_mask(cmd)) != 0;
+}
+
+/* "table, json, ... or nagios": the formats of `cmd`, for help and errors. */
+static void
+format_list(enum cli_cmd cmd, char *buf, size_t size)
+{
+	size_t n = 0, k = 0, o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < KV_ARRAY_LEN(format_table); i++)
+		n += cli_format_for((enum report_format)i, cmd);
+	for (size_t i = 0; i < KV_ARRAY_LEN(format_table) && o < size; i++) {
+		int w;
+		if (!cli_format_for((enum report_format)i, cmd))
+			continue;
+		k++;
+		w = snprintf(buf + o, size - o, "%s%s", k == 1 ? "" : k == n ? " or " : ", ", format_table[i].name);
+		if (w < 0)
+			break;
+		o += (size_t)w;
+	}
 }
 
 static enum kv_err
@@ -159,8 +195,7 @@ apply_unsigned(const char *v, long min, long max, unsigned *out, const char *nam
 
 	/* The message states the range that is really allowed. */
 	if (kv_parse_long(v, min, max, &n) != KV_OK)
-		return fail(err, size, "--%s: '%s' is not a number from %ld to %ld%s", name, v, min, max,
-		    strcmp(name, "timeout") == 0 ? " (milliseconds)" : "");
+		return fail(err, size, "--%s: '%s' is not a number from %ld to %ld", name, v, min, max);
 	*out = (unsigned)n;
 	return KV_OK;
 }
@@ -253,11 +288,18 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		return KV_OK;
 	case CLI_OPT_CA_FILE:
 		return kv_arena_strdup_to(a, v, &cfg->ca_file);
-	case CLI_OPT_FORMAT:
-		if (cli_parse_format(v, &cfg->format) != KV_OK)
-			return fail(err, size, "--format '%s': expected table, json, jsonl, junit, sarif, prometheus or nagios", v);
+	case CLI_OPT_FORMAT: {
+		/* The agent writes no report: a shared config file's "format" is
+		 * not its business.  check and resolve take their own formats. */
+		enum cli_cmd for_cmd = cfg->cmd == CLI_CMD_RESOLVE ? CLI_CMD_RESOLVE : CLI_CMD_CHECK;
+		char list[128];
+		if (cli_parse_format(v, &cfg->format) != KV_OK || !cli_format_for(cfg->format, for_cmd)) {
+			format_list(for_cmd, list, sizeof(list));
+			return fail(err, size, "--format '%s': expected %s", v, list);
+		}
 		cfg->format_set = true;
 		return KV_OK;
+	}
 	case CLI_OPT_OUTPUT:
 		if (v[0] == '\0')
 			return fail(err, size, "--output needs a file name (- for stdout)");
@@ -270,13 +312,20 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 			return fail(err, size, "--report '%s': expected FORMAT=PATH", v);
 		memcpy(fmt, v, (size_t)(eq - v));
 		fmt[eq - v] = '\0';
-		if (cli_parse_format(fmt, &rs.format) != KV_OK)
-			return fail(err, size, "--report '%s': unknown format '%s'", v, fmt);
+		if (cli_parse_format(fmt, &rs.format) != KV_OK || !cli_format_for(rs.format, CLI_CMD_CHECK)) {
+			char list[128];
+			format_list(CLI_CMD_CHECK, list, sizeof(list));
+			return fail(err, size, "--report '%s': unknown format '%s' (expected %s)", v, fmt, list);
+		}
 		if ((rc = kv_arena_strdup_to(a, eq + 1, &rs.path)) != KV_OK)
 			return rc;
 		PUSH(cfg, cfg->reports, cfg->n_reports, rs);
 		return KV_OK;
 	}
+	case CLI_OPT_SARIF_CATEGORY:
+		if (v[0] == '\0')
+			return fail(err, size, "--sarif-category needs a value, such as kvpe/prod-weu/");
+		return kv_arena_strdup_to(a, v, &cfg->sarif_category);
 	case CLI_OPT_NO_COLOR:
 		cfg->color = false;
 		return KV_OK;
@@ -284,8 +333,20 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		return KV_OK; /* read before everything else */
 	case CLI_OPT_CONCURRENCY:
 		return apply_unsigned(v, 1, 100000, &cfg->concurrency, name, err, size);
-	case CLI_OPT_TIMEOUT:
-		return apply_unsigned(v, 100, 600000, &cfg->timeout_ms, name, err, size);
+	case CLI_OPT_TIMEOUT: {
+		/* A bare number is milliseconds, as --timeout always took; a
+		 * duration (500ms, 5s, 2m) as every other duration option. */
+		int64_t ms;
+		long n;
+		if (kv_parse_long(v, 100, 600000, &n) == KV_OK)
+			ms = n;
+		else if (v[0] < '0' || v[0] > '9' || v[strspn(v, "0123456789")] == '\0' ||
+		    kv_parse_duration_ms(v, &ms) != KV_OK || ms < 100 || ms > 600000)
+			return fail(err, size, "--timeout '%s': expected a duration from 100ms to 10m, such as 5s "
+					       "(a bare number is milliseconds: 100 to 600000)", v);
+		cfg->timeout_ms = (unsigned)ms;
+		return KV_OK;
+	}
 	case CLI_OPT_WAIT:
 		if (kv_parse_duration_ms(v, &cfg->wait_ms) != KV_OK)
 			return fail(err, size, "--wait '%s': expected a duration such as 90s, 5m or 1h", v);
@@ -328,6 +389,9 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		return KV_OK;
 	case CLI_OPT_HELP:
 		cfg->cmd = CLI_CMD_HELP;
+		return KV_OK;
+	case CLI_OPT_VERSION:
+		cfg->version = true;
 		return KV_OK;
 	case CLI_OPT_COUNT:
 		break;
@@ -453,7 +517,7 @@ config_apply(struct kv_cfg *cfg, const char *text, size_t len, const char *path,
 		for (size_t i = 0; i <= kl; i++)
 			key[i] = item->string[i] == '_' ? '-' : item->string[i];
 		id = find_long(key, kl);
-		if (id < 0 || id == CLI_OPT_CONFIG || id == CLI_OPT_HELP) {
+		if (id < 0 || id == CLI_OPT_CONFIG || id == CLI_OPT_HELP || id == CLI_OPT_VERSION) {
 			rc = fail(err, size, "%s: unknown option \"%s\"", path, item->string);
 			goto out;
 		}
@@ -693,6 +757,10 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 			cfg->help = true; /* `kvpe check --help`: that command's options */
 			goto done;
 		}
+		if (id == CLI_OPT_VERSION) {
+			cfg->version = true; /* for plugins: `kvpe check --version` */
+			goto done;
+		}
 		if (id == CLI_OPT_CONFIG && (rc = kv_arena_strdup_to(cfg->arena, val, &cfg->config_path)) != KV_OK)
 			goto out;
 		pend[n_pend].id = (enum cli_opt_id)id;
@@ -779,6 +847,36 @@ cli_stale_after_ms(const struct kv_cfg *cfg)
 	return cfg->interval_ms > INT64_MAX / 3 ? INT64_MAX : 3 * cfg->interval_ms;
 }
 
+/* An option's help for `cmd`: {formats} becomes the formats it writes,
+ * {log-format} its default log format (the agent's is logfmt). */
+static void
+help_expand(const char *help, enum cli_cmd cmd, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	while (*help != '\0' && o + 1 < size) {
+		char val[128];
+		const char *v = NULL;
+		size_t skip = 0;
+		if (strncmp(help, "{formats}", 9) == 0) {
+			format_list(cmd == CLI_CMD_RESOLVE ? CLI_CMD_RESOLVE : CLI_CMD_CHECK, val, sizeof(val));
+			v = val;
+			skip = 9;
+		} else if (strncmp(help, "{log-format}", 12) == 0) {
+			v = cmd == CLI_CMD_AGENT ? "logfmt" : "text";
+			skip = 12;
+		}
+		if (v == NULL) {
+			buf[o++] = *help++;
+			continue;
+		}
+		for (; *v != '\0' && o + 1 < size; v++)
+			buf[o++] = *v;
+		help += skip;
+	}
+	buf[o] = '\0';
+}
+
 void
 cli_usage(FILE *f, enum cli_cmd cmd)
 {
@@ -801,7 +899,7 @@ cli_usage(FILE *f, enum cli_cmd cmd)
 	fprintf(f, "usage: kvpe %s %s[OPTIONS]\n\noptions:\n", cmd_name(cmd), cmd == CLI_CMD_RESOLVE ? "NAME... " : "");
 	for (size_t i = 0; i < KV_ARRAY_LEN(opt_table); i++) {
 		const struct cli_opt_info *o = &opt_table[i];
-		char left[64];
+		char left[64], help[512];
 		if (!(o->cmds & mask))
 			continue;
 		if (o->short_name)
@@ -809,7 +907,8 @@ cli_usage(FILE *f, enum cli_cmd cmd)
 			    o->arg ? o->arg : "");
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-		fprintf(f, "  %-30s %s%s\n", left, o->help, o->repeatable ? " (repeatable)" : "");
+		help_expand(o->help, cmd, help, sizeof(help));
+		fprintf(f, "  %-30s %s%s\n", left, help, o->repeatable ? " (repeatable)" : "");
 	}
 	if (cmd == CLI_CMD_CHECK)
 		fprintf(f, "\nexit status: 0 every vault passed, 1 a vault failed or could not be checked,\n"

@@ -14,6 +14,89 @@ static const struct {
 #undef KV_FINDING_ROW
 };
 
+/* The longer texts of each code, in Markdown (commands in backticks): what
+ * causes it and how to fix it, each readable on its own (a SARIF rule's
+ * help is shown without the others).  The README's finding table holds the
+ * same two texts: tests/integration/docs.sh compares them. */
+static const struct {
+	const char *cause, *fix;
+} finding_help_table[KV_F_COUNT] = {
+	[KV_F_NO_PRIVATE_ENDPOINT] = {"ARM shows no private endpoint connection on the vault.",
+	    "Create one: `az network private-endpoint create ... --group-id vault` and a DNS zone group for "
+	    "`privatelink.vaultcore.azure.net`."},
+	[KV_F_ENDPOINT_NOT_APPROVED] = {"Connections exist but are Pending, Rejected or Disconnected; none is Approved.",
+	    "`az keyvault private-endpoint-connection approve --vault-name <v> --name <connection>` (or recreate a "
+	    "rejected one)."},
+	[KV_F_ENDPOINT_NO_ADDRESS] = {"An approved endpoint whose NIC and DNS configuration show no private IP.",
+	    "Inspect it with `az network private-endpoint show`; recreate it if it stays empty."},
+	[KV_F_DNS_NXDOMAIN] = {"The vault name does not resolve. Typical: the private zone is linked but holds no record "
+			       "for the vault (the chain ends at `<v>.privatelink...`).",
+	    "`az network private-dns record-set a add-record --zone-name privatelink.vaultcore.azure.net "
+	    "--record-set-name <v> --ipv4-address <endpoint IP>`."},
+	[KV_F_DNS_NO_ANSWER] = {"NOERROR with no address (NODATA): the name exists without an A record.",
+	    "Add the A record: `az network private-dns record-set a add-record --zone-name "
+	    "privatelink.vaultcore.azure.net --record-set-name <v> --ipv4-address <endpoint IP>`."},
+	[KV_F_DNS_SERVFAIL] = {"The resolver failed: SERVFAIL, REFUSED, any other reply code but NOERROR and NXDOMAIN "
+			       "(FORMERR, NOTIMP, YXDOMAIN, NOTAUTH, NOTZONE, \xe2\x80\xa6 \xe2\x80\x94 the message names it, e.g. "
+			       "`rcode 9 NOTAUTH`), an answer kvpe cannot read, or no server reachable (`connection "
+			       "refused: nothing listens on that port`) \xe2\x80\x94 from every server asked. Also the AAAA query "
+			       "failing beside a right A answer (`IPv6 not checked: \xe2\x80\xa6`). The vault's status is `error`.",
+	    "Check the resolver (`dig @server name`, `dig AAAA @server name`); a custom DNS server needs a conditional "
+	    "forwarder for `vaultcore.azure.net` to 168.63.129.16; for a refused connection, check that the resolver "
+	    "runs and listens on that address and port."},
+	[KV_F_DNS_TIMEOUT] = {"No answer within `--timeout` after retries (an answer late for an earlier try still "
+			      "counts); for the AAAA query beside a right A answer, `IPv6 not checked: \xe2\x80\xa6`. Status "
+			      "`error`.",
+	    "Check the resolver (`dig @server name`) and that UDP and TCP port 53 to it are allowed; a custom DNS "
+	    "server needs a conditional forwarder for `vaultcore.azure.net` to 168.63.129.16."},
+	[KV_F_DNS_CHAIN_INCOMPLETE] = {"The CNAME chain could not be read whole: it is longer than the 16 names kvpe "
+				       "follows, or its last name could not be learned. Nothing past the cut is known, so "
+				       "the vault is `error` and no privatelink or override-zone diagnosis is made from it.",
+	    "`dig @server <vault FQDN>` shows the whole chain: a vault name reaches its private link name in one or two "
+	    "steps; find the records (or the resolver) that make it longer."},
+	[KV_F_DNS_PUBLIC_ADDRESS] = {"An answer is not private: the private zone is not linked to this VNet, a forwarder "
+				     "is missing, or no endpoint exists.",
+	    "Link the zone: `az network private-dns link vnet create --zone-name privatelink.vaultcore.azure.net "
+	    "--virtual-network <vnet>`; or create the endpoint."},
+	[KV_F_DNS_ADDRESS_MISMATCH] = {"Private answers that are not the endpoint's addresses (a stale record after an "
+				       "endpoint was recreated). Public answers are `DNS_PUBLIC_ADDRESS` instead, never "
+				       "both.",
+	    "Replace the record: `az network private-dns record-set a remove-record` the stale address, `add-record` "
+	    "the endpoint's."},
+	[KV_F_DNS_NO_PRIVATELINK_CNAME] = {"The chain never passes `<v>.privatelink...`. With a right private answer: a "
+					   "private zone named `vault.azure.net` or `<v>.vault.azure.net` overrides the "
+					   "public name. With a public answer: no approved endpoint exists anywhere (public "
+					   "DNS adds that alias only for one); reported beside `DNS_PUBLIC_ADDRESS`.",
+	    "Remove the override zone's VNet link and keep the record in `privatelink.vaultcore.azure.net`; or create "
+	    "the endpoint."},
+	[KV_F_DNS_PUBLIC_IPV6] = {"An AAAA answer is not private: clients that prefer IPv6 leave the VNet.",
+	    "Find where the AAAA comes from (`dig AAAA`); with the private zone linked, only what the zone holds is "
+	    "answered."},
+	[KV_F_ZONE_RECORD_MISSING] = {"The private DNS zone in ARM has no A record for the vault.",
+	    "`az network private-dns record-set a add-record --resource-group <zone group> --zone-name <zone> "
+	    "--record-set-name <v> --ipv4-address <endpoint IP>`; or give the endpoint a DNS zone group, which keeps "
+	    "the record."},
+	[KV_F_ZONE_RECORD_STALE] = {"The zone's A record holds addresses the endpoint does not own.",
+	    "`az network private-dns record-set a remove-record` the stale address, `add-record` the endpoint's."},
+	[KV_F_ZONE_NOT_LINKED] = {"With `--vnet`: no zone of the right name is linked to this VNet.",
+	    "`az network private-dns link vnet create --resource-group <zone group> --zone-name <zone> --name <link> "
+	    "--virtual-network <vnet ID> --registration-enabled false`."},
+	[KV_F_PUBLIC_NETWORK_ENABLED] = {"Public network access is still Enabled with default action Allow (ARM's "
+					 "defaults when the fields are absent). Low severity: the vault still passes.",
+	    "`az keyvault update --name <v> --public-network-access Disabled`."},
+	[KV_F_PROBE_TCP_FAILED] = {"No TCP connection to the resolved address on 443 (NSG, route table, firewall).",
+	    "Allow TCP 443 from this host to the endpoint; check effective routes and NSG rules."},
+	[KV_F_PROBE_TLS_FAILED] = {"The TLS handshake or certificate verification failed (a TLS-inspecting proxy, a "
+				   "wrong name).",
+	    "Exempt the vault's name from TLS inspection, or add the CA with `--ca-file`."},
+	[KV_F_PROBE_PUBLIC_PATH] = {"The vault saw the request come from a public address "
+				    "(`x-ms-keyvault-network-info`): traffic bypassed the endpoint.",
+	    "Find the proxy or NAT on the path (`HTTPS_PROXY`, routes)."},
+	[KV_F_PROBE_UNEXPECTED_RESPONSE] = {"The answer is not Key Vault's (no network-info header, no Bearer "
+					    "challenge), or a 403 such as `ForbiddenByConnection`.",
+	    "Check what answers on that address (`curl -v --resolve`), and the vault's firewall."},
+};
+
 const char *
 finding_name(enum kv_finding_code code)
 {
@@ -36,6 +119,18 @@ const char *
 finding_cause(enum kv_finding_code code)
 {
 	return code < KV_F_COUNT ? finding_table[code].cause : "";
+}
+
+const char *
+finding_help_cause(enum kv_finding_code code)
+{
+	return code < KV_F_COUNT && finding_help_table[code].cause != NULL ? finding_help_table[code].cause : "";
+}
+
+const char *
+finding_help_fix(enum kv_finding_code code)
+{
+	return code < KV_F_COUNT && finding_help_table[code].fix != NULL ? finding_help_table[code].fix : "";
 }
 
 const char *

@@ -2,7 +2,10 @@
  * writes the report(s), and maps the outcome to the exit code:
  * check: 0 all passed, 1 a vault failed or could not be checked, 2 the run
  * could not proceed or was partial (a source not read; the report is still
- * written) — with a one-line reason on stderr. */
+ * written) — with a one-line reason on stderr.  `check --format nagios` is
+ * a Nagios plugin: the plugin state is the exit code, and a run that cannot
+ * tell (usage, no credential, --help, --version) is UNKNOWN, 3, with one
+ * `KVPE UNKNOWN - reason` line on stdout. */
 #include <signal.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -52,9 +55,8 @@ stdout_tty(const struct kv_cfg *cfg)
 }
 
 static enum kv_err
-outputs_open(const struct kv_cfg *cfg, struct outputs *o)
+outputs_open(const struct kv_cfg *cfg, struct outputs *o, char *err, size_t size)
 {
-	char err[512];
 	enum kv_err rc = KV_OK;
 
 	o->n = 0;
@@ -69,9 +71,10 @@ outputs_open(const struct kv_cfg *cfg, struct outputs *o)
 		    : stdout_tty(cfg) ? REPORT_TABLE : REPORT_JSON;
 		/* JSONL is a log: a run's lines are added to what is there. */
 		rc = report_file_open(&x->file, path, x->format == REPORT_JSONL ? REPORT_FILE_APPEND : REPORT_FILE_REPLACE,
-		    err, sizeof(err));
+		    err, size);
 		if (rc != KV_OK) {
-			fprintf(stderr, "kvpe: cannot write report: %s\n", rc == KV_ENOMEM ? kv_strerror(rc) : err);
+			if (rc == KV_ENOMEM)
+				snprintf(err, size, "%s", kv_strerror(rc));
 			break;
 		}
 		o->n++;
@@ -102,22 +105,47 @@ prom_previous(const struct output *x, struct prom_state *prev)
 	return prev;
 }
 
+/* SARIF's automationDetails: the Azure Pipelines build it is made in, when
+ * one of the outputs is SARIF and the run is inside a pipeline. */
+static const struct report_pipeline *
+sarif_pipeline(const struct outputs *outs, struct report_pipeline *p)
+{
+	char why[160];
+	enum kv_err rc;
+	bool sarif = false;
+
+	for (size_t i = 0; i < outs->n; i++)
+		sarif = sarif || outs->v[i].format == REPORT_SARIF;
+	if (!sarif)
+		return NULL;
+	rc = report_sarif_pipeline(getenv, p, why, sizeof(why));
+	if (rc == KV_EPARSE)
+		kv_log_warn("Azure Pipelines variables incomplete: the SARIF run gets the host/VNet category, which "
+			    "GHAzDO does not ingest", "reason=\"%s\"", why);
+	return rc == KV_OK ? p : NULL;
+}
+
 /* Renders every report into its open file, then commits them all: a report
  * that cannot be rendered or written leaves every file as it was.  Files
- * first, streams (stdout, a FIFO) last, since what they took is gone. */
+ * first, streams (stdout, a FIFO) last, since what they took is gone.  On
+ * failure `err` says why (also on stderr). */
 static int
-write_reports(const struct kv_cfg *cfg, struct outputs *outs, const struct kv_report *rep, int exit_code)
+write_reports(const struct kv_cfg *cfg, struct outputs *outs, const struct kv_report *rep, int exit_code,
+    char *err, size_t size)
 {
 	struct report_opts o;
+	struct report_pipeline pipe;
 	struct kv_buf b;
 	struct prom_state prev;
-	char err[512];
 	enum kv_err rc = KV_OK;
 
 	memset(&o, 0, sizeof(o));
 	o.pretty = true;
 	o.exit_code = exit_code;
 	o.run_id = getenv("INVOCATION_ID");
+	o.sarif_category = cfg->sarif_category;
+	o.vnet_id = cfg->vnet_id;
+	o.pipeline = sarif_pipeline(outs, &pipe);
 	kv_buf_init(&b, REPORT_MAX);
 	for (int pass = 0; pass < 2 && rc == KV_OK; pass++) {
 		for (size_t i = 0; i < outs->n && rc == KV_OK; i++) {
@@ -137,16 +165,20 @@ write_reports(const struct kv_cfg *cfg, struct outputs *outs, const struct kv_re
 				rc = kv_buf_flush(&b);
 			if (rc != KV_OK) {
 				if (x->file.err[0] != '\0')
-					fprintf(stderr, "kvpe: cannot write report: %s\n", x->file.err);
+					snprintf(err, size, "cannot write report: %s", x->file.err);
 				else
-					fprintf(stderr, "kvpe: cannot render %s report: %s\n", cli_format_name(x->format),
+					snprintf(err, size, "cannot render %s report: %s", cli_format_name(x->format),
 					    kv_strerror(rc));
+				fprintf(stderr, "kvpe: %s\n", err);
 			}
 		}
 	}
 	for (size_t i = 0; i < outs->n && rc == KV_OK; i++) {
-		if ((rc = report_file_commit(&outs->v[i].file, err, sizeof(err))) != KV_OK)
-			fprintf(stderr, "kvpe: cannot write report: %s\n", err);
+		char cerr[512];
+		if ((rc = report_file_commit(&outs->v[i].file, cerr, sizeof(cerr))) != KV_OK) {
+			snprintf(err, size, "cannot write report: %s", cerr);
+			fprintf(stderr, "kvpe: %s\n", err);
+		}
 	}
 	kv_buf_free(&b);
 	outputs_free(outs); /* aborts what was not committed */
@@ -196,50 +228,78 @@ nagios(const struct kv_cfg *cfg)
 	return cfg->format_set && cfg->format == REPORT_NAGIOS;
 }
 
+/* The one status line of a plugin that cannot tell, on stdout (where Nagios
+ * reads it; the reason is on stderr too, as in every mode).  Returns 3. */
+static int
+nagios_unknown(const char *reason)
+{
+	struct kv_buf b;
+
+	kv_buf_init(&b, 1024);
+	if (report_nagios_unknown(reason, &b) == KV_OK) {
+		fwrite(b.data, 1, b.len, stdout);
+		fflush(stdout);
+	}
+	kv_buf_free(&b);
+	return 3;
+}
+
 static int
 cmd_check(const struct kv_cfg *cfg)
 {
 	struct check_ctx *ctx = NULL;
 	struct kv_report *rep = NULL;
 	struct outputs outs = {0, NULL};
-	char err[512];
+	char err[512], why[600];
 	int code = 2;
 
-	if (outputs_open(cfg, &outs) != KV_OK)
-		goto out;
-	if (check_ctx_new(cfg, &ctx, err, sizeof(err)) != KV_OK) {
-		fprintf(stderr, "kvpe: %s\n", err);
+	err[0] = why[0] = '\0';
+	if (outputs_open(cfg, &outs, err, sizeof(err)) != KV_OK) {
+		snprintf(why, sizeof(why), "cannot write report: %s", err);
+		fprintf(stderr, "kvpe: %s\n", why);
 		goto out;
 	}
-	if (check_run(ctx, cfg, &rep, err, sizeof(err)) != KV_OK) {
-		fprintf(stderr, "kvpe: %s\n", err);
+	if (check_ctx_new(cfg, &ctx, why, sizeof(why)) != KV_OK) {
+		fprintf(stderr, "kvpe: %s\n", why);
+		goto out;
+	}
+	if (check_run(ctx, cfg, &rep, why, sizeof(why)) != KV_OK) {
+		fprintf(stderr, "kvpe: %s\n", why);
 		goto out;
 	}
 	code = report_exit_code(rep);
-	if (cfg->wait_ms > 0 && code != 0 && wait_for_pass(ctx, cfg, &rep, err, sizeof(err)) != KV_OK) {
-		fprintf(stderr, "kvpe: %s\n", err);
+	if (cfg->wait_ms > 0 && code != 0 && wait_for_pass(ctx, cfg, &rep, why, sizeof(why)) != KV_OK) {
+		fprintf(stderr, "kvpe: %s\n", why);
+		report_free(rep);
+		rep = NULL;
 		code = 2;
 		goto out;
 	}
 	code = nagios(cfg) ? report_nagios_state(rep) : report_exit_code(rep);
-	if (write_reports(cfg, &outs, rep, code) != 0)
+	if (write_reports(cfg, &outs, rep, code, why, sizeof(why)) != 0) {
+		report_free(rep);
+		rep = NULL; /* no status was written */
 		code = 2;
-	else if (report_partial(rep) && report_partial_reason(rep, err, sizeof(err)) == KV_OK)
+	} else if (report_partial(rep) && report_partial_reason(rep, err, sizeof(err)) == KV_OK) {
 		fprintf(stderr, "kvpe: partial run, the report holds the rest: %s\n", err);
+	}
 out:
 	if (nagios(cfg) && rep == NULL)
-		code = 3;
+		code = nagios_unknown(why);
 	outputs_free(&outs);
 	report_free(rep);
 	check_ctx_free(ctx);
 	return code;
 }
 
-/* Before options parse: was --format nagios asked for (for the exit code)? */
+/* Before options parse: was `check --format nagios` asked for (for the
+ * exit code and the status line)? */
 static bool
 wants_nagios(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
+	if (argc < 2 || strcmp(argv[1], "check") != 0)
+		return false;
+	for (int i = 2; i < argc; i++)
 		if (strcmp(argv[i], "--format=nagios") == 0 || (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
 							       strcmp(argv[i + 1], "nagios") == 0))
 			return true;
@@ -279,17 +339,23 @@ main(int argc, char **argv)
 	rc = cli_parse(argc, argv, &cfg, err, sizeof(err));
 	if (rc != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", rc == KV_EUSAGE ? err : kv_strerror(rc));
-		return wants_nagios(argc, argv) ? 3 : 2;
+		return wants_nagios(argc, argv) ? nagios_unknown(rc == KV_EUSAGE ? err : kv_strerror(rc)) : 2;
 	}
 	kv_log_init(cfg->log_level, kv_log_detect_format(cfg->log_format));
-	if (cfg->cmd == CLI_CMD_VERSION) {
-		printf("kvpe %s (%s)\n", KV_VERSION, KV_REVISION);
-		code = 0;
+	/* As a plugin, --version and --help are UNKNOWN (3) with the status
+	 * line first, the help after it as long output (monitoring-plugins
+	 * print both to stdout and exit 3). */
+	if (cfg->cmd == CLI_CMD_VERSION || cfg->version) {
+		snprintf(err, sizeof(err), "kvpe %s (%s), no check run", KV_VERSION, KV_REVISION);
+		if (wants_nagios(argc, argv))
+			code = nagios_unknown(err);
+		else
+			code = printf("kvpe %s (%s)\n", KV_VERSION, KV_REVISION) < 0 ? 2 : 0;
 		goto out;
 	}
 	if (cfg->cmd == CLI_CMD_HELP || cfg->help) {
+		code = wants_nagios(argc, argv) ? nagios_unknown("help asked for, no check run") : 0;
 		cli_usage(stdout, cfg->help ? cfg->cmd : CLI_CMD_NONE);
-		code = nagios(cfg) ? 3 : 0;
 		goto out;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

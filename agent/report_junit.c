@@ -361,11 +361,15 @@ run_error_case(struct kv_buf *b, const struct kv_run_error *const *v, size_t n)
 	return rc;
 }
 
+/* The counts of <testsuites> and of <testsuite>.  Jenkins' junit-10.xsd
+ * (xunit-plugin) allows `skipped` on <testsuite> only, and `time` with at
+ * most three decimals, never negative. */
 static enum kv_err
-counts(struct kv_buf *b, const struct report_summary *s, const struct kv_report *r, size_t unread)
+counts(struct kv_buf *b, const struct report_summary *s, const struct kv_report *r, size_t unread, bool suite)
 {
-	return kv_buf_printf(b, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"%.3f\"",
-	    s->vaults + unread, s->failed, s->errors + unread, (double)r->duration_ms / 1000.0);
+	return kv_buf_printf(b, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\"%s time=\"%.3f\"", s->vaults + unread,
+	    s->failed, s->errors + unread, suite ? " skipped=\"0\"" : "",
+	    (double)(r->duration_ms > 0 ? r->duration_ms : 0) / 1000.0);
 }
 
 enum kv_err
@@ -384,7 +388,7 @@ report_junit(const struct kv_report *r, const struct report_opts *o, struct kv_b
 		return rc;
 	rc = kv_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kvpe\"");
 	if (rc == KV_OK)
-		rc = counts(out, &s, r, unread);
+		rc = counts(out, &s, r, unread, false);
 	if (rc == KV_OK)
 		rc = kv_buf_puts(out, ">\n  <testsuite name=\"kvpe\"");
 	if (rc == KV_OK)
@@ -392,7 +396,7 @@ report_junit(const struct kv_report *r, const struct report_opts *o, struct kv_b
 	if (rc == KV_OK)
 		rc = put_attr(out, "timestamp", ts);
 	if (rc == KV_OK)
-		rc = counts(out, &s, r, unread);
+		rc = counts(out, &s, r, unread, true);
 	if (rc == KV_OK)
 		rc = kv_buf_puts(out, ">\n    <properties>\n      <property name=\"cloud\"");
 	if (rc == KV_OK)

@@ -4,30 +4,49 @@
  *   kv1: DNS_NXDOMAIN: kv1.vault.azure.net does not resolve ...
  *   kv2: NO_PRIVATE_ENDPOINT: ...
  *
- * The first line is the short status (kept within NAGIOS_LINE_MAX bytes, the
- * vault list cut with "…and N more", then "; N sources not read" for a
- * partial run), perfdata after '|' (sources_unread only when not 0, so the
- * usual line keeps its length); then one line of long output per vault that
- * did not pass and per source not read.  The state (report_nagios_state) is
- * the plugin's exit code: 0 OK, 1 WARNING, 2 CRITICAL; 3 UNKNOWN is for runs
- * that could not proceed, which never get this far. */
+ * The first line is the short status, ASCII only (its text kept within
+ * NAGIOS_LINE_MAX bytes, the vault list cut with "...and N more", then "; N
+ * sources not read" for a partial run), then perfdata after '|' with the
+ * same labels every run (PNP4Nagios and other graphers keep one data source
+ * per label: a label that comes and goes breaks them); then one line of
+ * long output per vault that did not pass and per source not read.  The
+ * state (report_nagios_state) is the plugin's exit code: 0 OK, 1 WARNING, 2
+ * CRITICAL, 3 UNKNOWN when no source could be read; main prints the UNKNOWN
+ * line of the runs that could not proceed (report_nagios_unknown). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kvpe/report.h"
 
-#define NAGIOS_LINE_MAX 200 /* first line, perfdata included */
+#define NAGIOS_LINE_MAX 200 /* text of the first line, before the perfdata */
 #define NAGIOS_ITEM_MAX 512 /* one "name (CODE)" item */
-#define ELLIPSIS "\xe2\x80\xa6"     /* U+2026 */
+#define ELLIPSIS "..."
 
-enum { NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL };
+enum { NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN };
+
+/* No source could be read and no vault was seen failing: nothing to go by. */
+static bool
+nothing_read(const struct kv_report *r)
+{
+	if (r->n_sources == 0)
+		return false;
+	for (size_t i = 0; i < r->n_sources; i++)
+		if (r->sources[i].up)
+			return false;
+	for (size_t i = 0; i < r->n_results; i++)
+		if (r->results[i].status == KV_ST_FAIL)
+			return false;
+	return true;
+}
 
 int
 report_nagios_state(const struct kv_report *r)
 {
 	int state = NAGIOS_OK;
 
+	if (nothing_read(r))
+		return NAGIOS_UNKNOWN;
 	/* A partial run (a source not read) is never OK: not everything was
 	 * checked, and the vaults of that source may be anything. */
 	if (report_partial(r))
@@ -40,8 +59,7 @@ report_nagios_state(const struct kv_report *r)
 			enum kv_severity sev = finding_severity(x->findings[k].code);
 			if (sev == KV_SEV_HIGH)
 				return NAGIOS_CRITICAL;
-			if (sev == KV_SEV_MEDIUM)
-				state = NAGIOS_WARNING;
+			state = NAGIOS_WARNING; /* medium or low (conventions R1) */
 		}
 	}
 	return state;
@@ -55,6 +73,8 @@ state_name(int state)
 		return "OK";
 	case NAGIOS_WARNING:
 		return "WARNING";
+	case NAGIOS_UNKNOWN:
+		return "UNKNOWN";
 	default:
 		return "CRITICAL";
 	}
@@ -62,9 +82,10 @@ state_name(int state)
 
 /* Copies s as plugin-output text: '|' would start perfdata and a newline a
  * new line of output, so '|' becomes '/' and control characters a space;
- * invalid UTF-8 becomes U+FFFD (Icinga's API carries the output as JSON). */
+ * invalid UTF-8 becomes U+FFFD (Icinga's API carries the output as JSON),
+ * and in the status line (`ascii`) every byte past ASCII becomes '?'. */
 static enum kv_err
-put_text(struct kv_buf *b, const char *s)
+put_text(struct kv_buf *b, const char *s, bool ascii)
 {
 	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
 	enum kv_err rc = KV_OK;
@@ -77,6 +98,10 @@ put_text(struct kv_buf *b, const char *s)
 		} else if (*p < 0x20 || *p == 0x7f) {
 			rc = kv_buf_putc(b, ' ');
 			p++;
+		} else if (ascii && *p >= 0x80) {
+			ul = kv_utf8_len(p);
+			rc = kv_buf_putc(b, '?');
+			p += ul > 0 ? ul : 1;
 		} else if ((ul = kv_utf8_len(p)) == 0) {
 			rc = kv_buf_puts(b, "\xef\xbf\xbd");
 			p++;
@@ -132,20 +157,18 @@ status_line(struct kv_buf *out, const struct kv_report *r, int state, size_t unr
 {
 	struct report_summary s;
 	struct kv_buf item;
-	char perf[200], tail[64], more[48];
+	char perf[200], tail[64];
 	size_t budget, start = out->len, listed = 0, bad, used;
 	enum kv_err rc;
 
 	report_summarize(r, &s);
 	bad = s.failed + s.errors;
-	tail[0] = more[0] = '\0';
-	if (unread > 0) {
+	tail[0] = '\0';
+	if (unread > 0)
 		snprintf(tail, sizeof(tail), "; %zu source%s not read", unread, unread == 1 ? "" : "s");
-		snprintf(more, sizeof(more), " sources_unread=%zu;;;0", unread);
-	}
-	snprintf(perf, sizeof(perf), " | vaults=%zu;;;0 passed=%zu;;;0 failed=%zu;;;0 errors=%zu;;;0%s", s.vaults,
-	    s.passed, s.failed, s.errors, more);
-	used = strlen(perf) + strlen(tail);
+	snprintf(perf, sizeof(perf), " | vaults=%zu;;;0 passed=%zu;;;0 failed=%zu;;;0 errors=%zu;;;0 sources_unread=%zu;;;0",
+	    s.vaults, s.passed, s.failed, s.errors, unread);
+	used = strlen(tail);
 	budget = NAGIOS_LINE_MAX > used ? NAGIOS_LINE_MAX - used : 0;
 	rc = kv_buf_printf(out, "KVPE %s - ", state_name(state));
 	if (rc == KV_OK)
@@ -160,7 +183,7 @@ status_line(struct kv_buf *out, const struct kv_report *r, int state, size_t unr
 		kv_buf_reset(&item);
 		irc = kv_buf_puts(&item, listed == 0 ? ": " : ", ");
 		if (irc == KV_OK)
-			irc = put_text(&item, x->t->name);
+			irc = put_text(&item, x->t->name, true);
 		if (irc == KV_OK)
 			irc = kv_buf_printf(&item, " (%s)", primary_code(x));
 		if (irc == KV_ENOMEM) {
@@ -202,11 +225,11 @@ report_nagios(const struct kv_report *r, const struct report_opts *o, struct kv_
 		size_t more = x->n_findings - (f != NULL ? 1 : 0);
 		if (x->status == KV_ST_PASS)
 			continue;
-		rc = put_text(out, x->t->name);
+		rc = put_text(out, x->t->name, false);
 		if (rc == KV_OK)
 			rc = kv_buf_printf(out, ": %s: ", primary_code(x));
 		if (rc == KV_OK)
-			rc = put_text(out, f != NULL ? f->message : x->t->incomplete);
+			rc = put_text(out, f != NULL ? f->message : x->t->incomplete, false);
 		if (rc == KV_OK && more > 0) {
 			rc = kv_buf_printf(out, " (+%zu more:", more);
 			for (size_t k = 0; k < x->n_findings && rc == KV_OK; k++)
@@ -223,14 +246,32 @@ report_nagios(const struct kv_report *r, const struct report_opts *o, struct kv_
 		bool first = report_scope_first(ev, i);
 		rc = kv_buf_puts(out, first ? "not read: " : "; ");
 		if (rc == KV_OK && first)
-			rc = put_text(out, ev[i]->scope);
+			rc = put_text(out, ev[i]->scope, false);
 		if (rc == KV_OK && first)
 			rc = kv_buf_puts(out, ": ");
 		if (rc == KV_OK)
-			rc = put_text(out, ev[i]->message);
+			rc = put_text(out, ev[i]->message, false);
 		if (rc == KV_OK && (i + 1 == r->n_errors || report_scope_first(ev, i + 1)))
 			rc = kv_buf_putc(out, '\n');
 	}
 	free(ev);
+	return rc;
+}
+
+enum kv_err
+report_nagios_unknown(const char *reason, struct kv_buf *out)
+{
+	size_t start = out->len;
+	enum kv_err rc = kv_buf_puts(out, "KVPE UNKNOWN - ");
+
+	if (rc == KV_OK)
+		rc = put_text(out, reason != NULL && reason[0] != '\0' ? reason : "the check could not run", true);
+	/* One line of at most NAGIOS_LINE_MAX bytes, cut whole. */
+	if (rc == KV_OK && out->len - start > NAGIOS_LINE_MAX) {
+		out->len = start + NAGIOS_LINE_MAX - 3;
+		rc = kv_buf_puts(out, "...");
+	}
+	if (rc == KV_OK)
+		rc = kv_buf_putc(out, '\n');
 	return rc;
 }

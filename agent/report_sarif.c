@@ -1,13 +1,19 @@
 /* report_sarif.c — SARIF 2.1.0 for code-scanning readers (GitHub code
- * scanning, Azure DevOps' SARIF tab, Defender for DevOps).  One rule per
- * finding code, in KV_FINDING_LIST order so ruleIndex is the enum value; one
- * result per finding, located at the vault's ARM ID as an artifact under
- * uriBaseId "ARM" (originalUriBaseIds.ARM = the cloud's ARM endpoint), with
- * a stable partialFingerprint so a reader tracks the same finding across
- * runs.  Severities follow Trivy: security-severity 8.0 / 5.5 / 2.0. */
+ * scanning, GitHub Advanced Security for Azure DevOps, Defender for DevOps).
+ * One rule per finding code, in KV_FINDING_LIST order so ruleIndex is the
+ * enum value, with the cause and fix texts of finding.c as its description
+ * and help; one result per finding, located at the vault's ARM ID as an
+ * artifact under its own cloud's ARM endpoint (uriBaseId ARM, ARM_CN or
+ * ARM_USGOV), with a stable partialFingerprint so a reader tracks the same
+ * finding across runs.  Severities follow Trivy: security-severity 8.0 /
+ * 5.5 / 2.0.  The run's automationDetails.id is the category code scanning
+ * keeps alerts apart by: one per host and VNet, or the Azure Pipelines
+ * identity GHAzDO ingestion reads (sarif-multitool's Gh and Ado rules). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -16,8 +22,8 @@
 
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 #define SARIF_INFO_URI "https://github.com/kvpe/kvpe"
-#define SARIF_DEFAULT_ARM "https://management.azure.com/"
-#define SARIF_STR_MAX (64u * 1024) /* one built string (URI, fingerprint input) */
+#define SARIF_STR_MAX (64u * 1024) /* one built string (URI, fingerprint input, help) */
+#define SARIF_PIPE_PREFIX "azuredevops/pipeline/build/"
 #define SARIF_ERRORS_JOINED 8 /* messages of one unread source in its notification */
 
 static const char *
@@ -73,8 +79,55 @@ pascal_name(const char *code, char *buf, size_t size)
 	buf[o] = '\0';
 }
 
+/* Keeps the first failure of a string built on the side. */
 static void
-rule_json(struct jw *w, enum kv_finding_code c)
+sticky(struct jw *w, enum kv_err rc)
+{
+	if (w->err == KV_OK && rc != KV_OK)
+		w->err = rc;
+}
+
+/* Markdown of finding.c as plain text: the backticks around commands go. */
+static enum kv_err
+put_plain(struct kv_buf *b, const char *md)
+{
+	enum kv_err rc = KV_OK;
+
+	for (const char *p = md; *p != '\0' && rc == KV_OK; p++)
+		if (*p != '`')
+			rc = kv_buf_putc(b, *p);
+	return rc;
+}
+
+/* A multiformatMessageString's "text" and "markdown": the cause, then (for
+ * the help) the fix and where the README says more. */
+static void
+message_texts(struct jw *w, struct kv_buf *s, const char *cause, const char *fix, const char *uri)
+{
+	enum kv_err rc;
+
+	kv_buf_reset(s);
+	rc = put_plain(s, cause);
+	if (rc == KV_OK && fix != NULL)
+		rc = kv_buf_puts(s, "\n\nFix: ");
+	if (rc == KV_OK && fix != NULL)
+		rc = put_plain(s, fix);
+	if (rc == KV_OK && uri != NULL)
+		rc = kv_buf_printf(s, "\n\nMore: %s", uri);
+	sticky(w, rc);
+	jw_kstr(w, "text", rc == KV_OK ? s->data : "");
+	kv_buf_reset(s);
+	rc = kv_buf_printf(s, "%s%s", fix != NULL ? "**Cause:** " : "", cause);
+	if (rc == KV_OK && fix != NULL)
+		rc = kv_buf_printf(s, "\n\n**Fix:** %s", fix);
+	if (rc == KV_OK && uri != NULL)
+		rc = kv_buf_printf(s, "\n\nSee [the README](%s).", uri);
+	sticky(w, rc);
+	jw_kstr(w, "markdown", rc == KV_OK ? s->data : "");
+}
+
+static void
+rule_json(struct jw *w, struct kv_buf *s, enum kv_finding_code c)
 {
 	const char *code = finding_name(c);
 	enum kv_severity sev = finding_severity(c);
@@ -93,6 +146,14 @@ rule_json(struct jw *w, enum kv_finding_code c)
 	jw_key(w, "shortDescription");
 	jw_obj(w);
 	jw_kstr(w, "text", finding_cause(c));
+	jw_obj_end(w);
+	jw_key(w, "fullDescription");
+	jw_obj(w);
+	message_texts(w, s, finding_help_cause(c), NULL, NULL);
+	jw_obj_end(w);
+	jw_key(w, "help");
+	jw_obj(w);
+	message_texts(w, s, finding_help_cause(c), finding_help_fix(c), uri);
 	jw_obj_end(w);
 	jw_kstr(w, "helpUri", uri);
 	jw_key(w, "defaultConfiguration");
@@ -173,6 +234,23 @@ fingerprint(const char *code, const char *where, char hex[65])
 	return rc;
 }
 
+/* The uriBaseId of a cloud's ARM endpoint: each vault's location sits under
+ * its own cloud, also in a run that mixes clouds. */
+static const char *
+base_id(enum kv_cloud_id c)
+{
+	switch (c) {
+	case KV_CLOUD_CHINA:
+		return "ARM_CN";
+	case KV_CLOUD_USGOV:
+		return "ARM_USGOV";
+	case KV_CLOUD_PUBLIC:
+	case KV_CLOUD_COUNT:
+		break;
+	}
+	return "ARM";
+}
+
 /* The artifact URI of a vault, relative to the ARM base: its resource ID
  * without the leading slash, or "vaults/<name>" ("managedHSMs/<name>") for
  * a vault known only by name. */
@@ -184,14 +262,6 @@ artifact_uri(const struct kv_target *t, struct kv_buf *b)
 	enum kv_err rc = kv_buf_puts(b, t->kind == KV_KIND_HSM ? "managedHSMs/" : "vaults/");
 
 	return rc == KV_OK ? uri_escape(b, t->name) : rc;
-}
-
-/* Keeps the first failure of a string built on the side. */
-static void
-sticky(struct jw *w, enum kv_err rc)
-{
-	if (w->err == KV_OK && rc != KV_OK)
-		w->err = rc;
 }
 
 static void
@@ -228,7 +298,7 @@ result_json(struct jw *w, const struct kv_result *x, const struct kv_finding *f)
 	kv_buf_reset(&s);
 	sticky(w, artifact_uri(t, &s));
 	jw_kstr(w, "uri", s.data != NULL ? s.data : "");
-	jw_kstr(w, "uriBaseId", "ARM");
+	jw_kstr(w, "uriBaseId", base_id(t->cloud));
 	jw_obj_end(w);
 	jw_key(w, "region");
 	jw_obj(w);
@@ -347,25 +417,241 @@ invocation(struct jw *w, const struct kv_report *r, const struct report_opts *o)
 	jw_arr_end(w);
 }
 
+/* The ARM endpoints the results sit under: the run's own (--arm-endpoint
+ * when given) for its cloud, each other cloud's from the cloud table, for
+ * the clouds the run has vaults in.  A base URI ends with a slash (SARIF
+ * 3.14.14), or resolving a relative URI against it would drop its last
+ * segment. */
+static void
+base_uris(struct jw *w, struct kv_buf *s, const struct kv_report *r)
+{
+	enum kv_cloud_id run = KV_CLOUD_PUBLIC;
+	bool used[KV_CLOUD_COUNT] = {false};
+
+	if (r->cloud != NULL)
+		(void)cloud_parse(r->cloud, &run);
+	used[run] = true;
+	for (size_t i = 0; i < r->n_results; i++)
+		if (r->results[i].t->cloud < KV_CLOUD_COUNT)
+			used[r->results[i].t->cloud] = true;
+	jw_key(w, "originalUriBaseIds");
+	jw_obj(w);
+	for (int c = 0; c < KV_CLOUD_COUNT; c++) {
+		const char *arm = cloud_get((enum kv_cloud_id)c)->arm_endpoint;
+		enum kv_err rc;
+		if (!used[c])
+			continue;
+		if (c == (int)run && r->arm_endpoint != NULL && r->arm_endpoint[0] != '\0')
+			arm = r->arm_endpoint;
+		kv_buf_reset(s);
+		rc = kv_buf_puts(s, arm);
+		if (rc == KV_OK && arm[strlen(arm) - 1] != '/')
+			rc = kv_buf_putc(s, '/');
+		sticky(w, rc);
+		jw_key(w, base_id((enum kv_cloud_id)c));
+		jw_obj(w);
+		jw_kstr(w, "uri", rc == KV_OK ? s->data : "");
+		jw_key(w, "description");
+		jw_obj(w);
+		kv_buf_reset(s);
+		rc = kv_buf_printf(s, "Azure Resource Manager, %s", cloud_get((enum kv_cloud_id)c)->name);
+		sticky(w, rc);
+		jw_kstr(w, "text", rc == KV_OK ? s->data : "");
+		jw_obj_end(w);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
+/* "kvpe/<host>/<VNet name or default>/": stable per host and VNet, so
+ * that uploads from agents in several VNets do not close each other's
+ * alerts; the trailing slash makes all of it the category (GitHub reads
+ * what follows the last slash as a run id). */
+static enum kv_err
+default_category(struct kv_buf *s, const struct kv_report *r, const char *vnet_id)
+{
+	const char *vnet = "default";
+	size_t n = strlen("default");
+
+	if (vnet_id != NULL && vnet_id[0] != '\0') {
+		const char *end = vnet_id + strlen(vnet_id);
+		while (end > vnet_id && end[-1] == '/')
+			end--;
+		vnet = end;
+		while (vnet > vnet_id && vnet[-1] != '/')
+			vnet--;
+		n = (size_t)(end - vnet);
+		if (n == 0) {
+			vnet = "default";
+			n = strlen("default");
+		}
+	}
+	return kv_buf_printf(s, "kvpe/%s/%.*s/", r->host != NULL && r->host[0] != '\0' ? r->host : "unknown",
+	    (int)n, vnet);
+}
+
+/* The run's automationDetails: --sarif-category, else the Azure Pipelines
+ * identity GHAzDO attaches the run by (its id and the four
+ * azuredevops/pipeline/build/ properties), else the host/VNet category.
+ * Inside a pipeline the host/VNet category is kept as a property. */
+static void
+automation(struct jw *w, struct kv_buf *s, const struct kv_report *r, const struct report_opts *o)
+{
+	const struct report_pipeline *p = o->pipeline;
+	enum kv_err rc = KV_OK;
+
+	kv_buf_reset(s);
+	if (o->sarif_category != NULL && o->sarif_category[0] != '\0')
+		rc = kv_buf_puts(s, o->sarif_category);
+	else if (p != NULL)
+		rc = kv_buf_printf(s, SARIF_PIPE_PREFIX "%s/%s/%s/%s/%s/%s", p->org, p->project_id, p->definition_id,
+		    p->phase_id, p->branch, p->build_id);
+	else
+		rc = default_category(s, r, o->vnet_id);
+	sticky(w, rc);
+	jw_key(w, "automationDetails");
+	jw_obj(w);
+	jw_kstr(w, "id", rc == KV_OK ? s->data : "kvpe/");
+	if (p != NULL) {
+		jw_key(w, "properties");
+		jw_obj(w);
+		jw_kstr(w, SARIF_PIPE_PREFIX "buildDefinitionId", p->definition_id);
+		jw_kstr(w, SARIF_PIPE_PREFIX "buildDefinitionName", p->definition_name);
+		jw_kstr(w, SARIF_PIPE_PREFIX "phaseId", p->phase_id);
+		jw_kstr(w, SARIF_PIPE_PREFIX "phaseName", p->phase_name);
+		kv_buf_reset(s);
+		rc = default_category(s, r, o->vnet_id);
+		sticky(w, rc);
+		jw_kstr(w, "kvpe/category", rc == KV_OK ? s->data : "");
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
+/* ---- Azure Pipelines ---- */
+
+static const char *
+env_first(char *(*get)(const char *), const char *a, const char *b)
+{
+	const char *v = get(a);
+
+	if ((v == NULL || v[0] == '\0') && b != NULL)
+		v = get(b);
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+static bool
+is_guid(const char *s)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	bool zero = true;
+
+	if (strlen(s) != sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; shape[i] != '\0'; i++) {
+		if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+		zero = zero && (s[i] == '-' || s[i] == '0');
+	}
+	return !zero;
+}
+
+static bool
+is_positive(const char *s)
+{
+	long v;
+
+	return kv_parse_long(s, 1, INT32_MAX, &v) == KV_OK;
+}
+
+/* The organization of SYSTEM_COLLECTIONURI: https://dev.azure.com/<org>/
+ * or https://<org>.visualstudio.com/ (vsrm. forms too). */
+static bool
+collection_org(const char *uri, char *org, size_t size)
+{
+	const char *host, *end, *o;
+	size_t n;
+
+	if (strncasecmp(uri, "https://", 8) != 0 && strncasecmp(uri, "http://", 7) != 0)
+		return false;
+	host = strstr(uri, "://") + 3;
+	end = host + strcspn(host, "/");
+	if ((size_t)(end - host) == strlen("dev.azure.com") && strncasecmp(host, "dev.azure.com", 13) == 0)
+		o = end;
+	else if ((size_t)(end - host) == strlen("vsrm.dev.azure.com") && strncasecmp(host, "vsrm.dev.azure.com", 18) == 0)
+		o = end;
+	else
+		o = NULL;
+	if (o != NULL) {
+		o += *o == '/';
+		n = strcspn(o, "/");
+	} else {
+		static const char vs[] = ".visualstudio.com";
+		size_t hl = (size_t)(end - host);
+		if (hl <= sizeof(vs) - 1 || strncasecmp(end - (sizeof(vs) - 1), vs, sizeof(vs) - 1) != 0)
+			return false;
+		o = host;
+		n = hl - (sizeof(vs) - 1);
+		if (n > 5 && strncasecmp(o + n - 5, ".vsrm", 5) == 0)
+			n -= 5;
+	}
+	if (n == 0 || n >= size)
+		return false;
+	memcpy(org, o, n);
+	org[n] = '\0';
+	return true;
+}
+
+enum kv_err
+report_sarif_pipeline(char *(*get)(const char *), struct report_pipeline *out, char *why, size_t size)
+{
+	struct report_pipeline p;
+	const char *tf = get("TF_BUILD"), *uri;
+
+	why[0] = '\0';
+	if (tf == NULL || !(kv_streq_ci(tf, "true") || strcmp(tf, "1") == 0))
+		return KV_ENOTFOUND;
+	memset(&p, 0, sizeof(p));
+	uri = env_first(get, "SYSTEM_COLLECTIONURI", NULL);
+	p.project_id = env_first(get, "SYSTEM_TEAMPROJECTID", NULL);
+	p.definition_id = env_first(get, "BUILD_DEFINITIONID", "SYSTEM_DEFINITIONID");
+	p.definition_name = env_first(get, "BUILD_DEFINITIONNAME", NULL);
+	p.build_id = env_first(get, "BUILD_BUILDID", NULL);
+	p.phase_id = env_first(get, "SYSTEM_PHASEID", "SYSTEM_JOBID");
+	p.phase_name = env_first(get, "SYSTEM_PHASENAME", "SYSTEM_JOBNAME");
+	p.branch = env_first(get, "BUILD_SOURCEBRANCH", NULL);
+	if (uri == NULL && p.project_id == NULL && p.definition_id == NULL && p.definition_name == NULL &&
+	    p.build_id == NULL && p.phase_id == NULL && p.phase_name == NULL && p.branch == NULL)
+		return KV_ENOTFOUND; /* TF_BUILD alone: not a pipeline agent */
+	if (uri == NULL || !collection_org(uri, p.org, sizeof(p.org)))
+		snprintf(why, size, "SYSTEM_COLLECTIONURI is not https://dev.azure.com/<org>/ or https://<org>.visualstudio.com/");
+	else if (p.project_id == NULL || !is_guid(p.project_id))
+		snprintf(why, size, "SYSTEM_TEAMPROJECTID is not a GUID");
+	else if (p.definition_id == NULL || !is_positive(p.definition_id))
+		snprintf(why, size, "BUILD_DEFINITIONID is not a positive number");
+	else if (p.definition_name == NULL)
+		snprintf(why, size, "BUILD_DEFINITIONNAME is not set");
+	else if (p.build_id == NULL || !is_positive(p.build_id))
+		snprintf(why, size, "BUILD_BUILDID is not a positive number");
+	else if (p.phase_id == NULL || !is_guid(p.phase_id))
+		snprintf(why, size, "SYSTEM_PHASEID (or SYSTEM_JOBID) is not a GUID");
+	else if (p.phase_name == NULL)
+		snprintf(why, size, "SYSTEM_PHASENAME (or SYSTEM_JOBNAME) is not set");
+	else if (p.branch == NULL)
+		snprintf(why, size, "BUILD_SOURCEBRANCH is not set");
+	if (why[0] != '\0')
+		return KV_EPARSE;
+	*out = p;
+	return KV_OK;
+}
+
 enum kv_err
 report_sarif(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out)
 {
-	struct kv_buf base;
+	struct kv_buf s;
 	struct jw w;
-	const char *arm = r->arm_endpoint != NULL && r->arm_endpoint[0] != '\0' ? r->arm_endpoint : SARIF_DEFAULT_ARM;
-	enum kv_err rc;
 
-	kv_buf_init(&base, SARIF_STR_MAX);
-	/* A base URI must end with a slash (SARIF 3.14.14), or resolving the
-	 * relative artifact URI against it would drop its last segment. */
-	rc = kv_buf_puts(&base, arm);
-	if (rc == KV_OK && arm[strlen(arm) - 1] != '/')
-		rc = kv_buf_putc(&base, '/');
-	if (rc != KV_OK) {
-		kv_buf_free(&base);
-		return rc;
-	}
-
+	kv_buf_init(&s, SARIF_STR_MAX);
 	jw_init(&w, out, o->pretty);
 	jw_obj(&w);
 	jw_kstr(&w, "$schema", SARIF_SCHEMA);
@@ -379,24 +665,22 @@ report_sarif(const struct kv_report *r, const struct report_opts *o, struct kv_b
 	jw_key(&w, "driver");
 	jw_obj(&w);
 	jw_kstr(&w, "name", "kvpe");
+	kv_buf_reset(&s);
+	sticky(&w, kv_buf_printf(&s, "kvpe %s, Key Vault private endpoint checker", r->version));
+	jw_kstr(&w, "fullName", s.data != NULL ? s.data : "kvpe");
 	jw_kstr(&w, "version", r->version);
+	jw_kstr(&w, "semanticVersion", r->version);
 	jw_kstr(&w, "informationUri", SARIF_INFO_URI);
 	jw_key(&w, "rules");
 	jw_arr(&w);
 	for (unsigned c = 0; c < KV_F_COUNT; c++)
-		rule_json(&w, (enum kv_finding_code)c);
+		rule_json(&w, &s, (enum kv_finding_code)c);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 
-	jw_key(&w, "originalUriBaseIds");
-	jw_obj(&w);
-	jw_key(&w, "ARM");
-	jw_obj(&w);
-	jw_kstr(&w, "uri", base.data);
-	jw_obj_end(&w);
-	jw_obj_end(&w);
-
+	automation(&w, &s, r, o);
+	base_uris(&w, &s, r);
 	invocation(&w, r, o);
 
 	jw_key(&w, "results");
@@ -423,6 +707,6 @@ report_sarif(const struct kv_report *r, const struct report_opts *o, struct kv_b
 	jw_obj_end(&w);
 	if (w.err == KV_OK)
 		w.err = kv_buf_putc(out, '\n');
-	kv_buf_free(&base);
+	kv_buf_free(&s);
 	return w.err;
 }

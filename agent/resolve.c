@@ -156,11 +156,7 @@ resolve_main(const struct kv_cfg *cfg)
 	file.fd = -1;
 	if (a == NULL)
 		goto out;
-	if (cfg->format_set && cfg->format != REPORT_JSON && cfg->format != REPORT_TABLE) {
-		fprintf(stderr, "kvpe: resolve: --format must be table or json\n");
-		said = true;
-		goto out;
-	}
+	/* Other formats were refused by cli_parse (CLI_FORMAT_LIST). */
 	/* Before any query: an output that cannot be written stops here. */
 	if (report_file_open(&file, cfg->output ? cfg->output : "-", REPORT_FILE_REPLACE, err, sizeof(err)) != KV_OK) {
 		fprintf(stderr, "kvpe: cannot write report: %s\n", err);

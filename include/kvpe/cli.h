@@ -25,11 +25,13 @@ enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_
 #define CLI_A 2u /* agent */
 #define CLI_R 4u /* resolve */
 
-/* id, long name, short, argument (NULL = flag), commands, repeatable, help */
+/* id, long name, short, argument (NULL = flag), commands, repeatable, help.
+ * In help, {formats} stands for the report formats the command takes
+ * (CLI_FORMAT_LIST) and {log-format} for its default log format. */
 #define CLI_OPT_LIST(X)                                                                                 \
 	X(VAULT, "vault", 0, "NAME[=IP,...]", CLI_C | CLI_A, true,                                   \
-	    "check this vault by name, DNS only (hsm:NAME for a Managed HSM, or a full FQDN; "      \
-	    "a trailing dot is ignored); "                                                            \
+	    "check this vault by name, without ARM: its DNS, then the --probe connection "          \
+	    "(hsm:NAME for a Managed HSM, or a full FQDN; a trailing dot is ignored); "               \
 	    "IPs are the endpoint's own addresses")                                                 \
 	X(INVENTORY, "inventory", 0, "FILE", CLI_C | CLI_A, true,                                    \
 	    "read ARM JSON saved earlier (az rest / az ... -o json output; every document "         \
@@ -54,18 +56,22 @@ enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_
 	X(CA_FILE, "ca-file", 0, "FILE", CLI_C | CLI_A, false,                                       \
 	    "trust these CAs too (PEM), for ARM, token endpoints and probes")                         \
 	X(FORMAT, "format", 0, "FMT", CLI_C | CLI_R, false,                                          \
-	    "table, json, jsonl, junit, sarif, prometheus or nagios (default: table on a terminal, json otherwise)") \
+	    "{formats} (default: table on a terminal, json otherwise)")                               \
 	X(OUTPUT, "output", 'o', "FILE", CLI_C | CLI_R, false,                                      \
 	    "write the report here (atomically: temp file, then rename; jsonl is appended)")          \
 	X(REPORT, "report", 0, "FORMAT=PATH", CLI_C, true,                                            \
-	    "also write FORMAT to PATH from the same run (repeatable)")                               \
+	    "also write FORMAT ({formats}) to PATH from the same run")                                 \
+	X(SARIF_CATEGORY, "sarif-category", 0, "ID", CLI_C, false,                                    \
+	    "the SARIF run's automationDetails.id (default: the Azure Pipelines build inside one, "  \
+	    "else kvpe/<host>/<--vnet name or default>/)")                                           \
 	X(NO_COLOR, "no-color", 0, NULL, CLI_C | CLI_R, false, "no colour in the table (also NO_COLOR)") \
 	X(CONFIG, "config", 'c', "FILE", CLI_C | CLI_A | CLI_R, false,                               \
 	    "read options from this JSON file (keys are the long option names)")                      \
 	X(CONCURRENCY, "concurrency", 0, "N", CLI_C | CLI_A | CLI_R, false,                          \
 	    "DNS queries and probes in flight at most (default 200)")                                  \
-	X(TIMEOUT, "timeout", 0, "MS", CLI_C | CLI_A | CLI_R, false,                                 \
-	    "time budget per name and per probe, in milliseconds, 100 to 600000 (default 5000)")     \
+	X(TIMEOUT, "timeout", 0, "DURATION", CLI_C | CLI_A | CLI_R, false,                           \
+	    "time budget per name and per probe, 100ms to 10m (default 5s; a bare number is "        \
+	    "milliseconds)")                                                                           \
 	X(WAIT, "wait", 0, "DURATION", CLI_C, false,                                                  \
 	    "re-check failing vaults (no faster than their TTLs) until all pass or DURATION ends")    \
 	X(INTERVAL, "interval", 0, "DURATION", CLI_A, false, "agent: time between checks (default 5m)") \
@@ -77,9 +83,11 @@ enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_
 	X(TEXTFILE, "textfile", 0, "FILE", CLI_A, false,                                               \
 	    "agent: also write the metrics to FILE (.prom) for node_exporter")                         \
 	X(ONCE, "once", 0, NULL, CLI_A, false, "agent: run one cycle, write outputs, exit")              \
-	X(LOG_FORMAT, "log-format", 0, "FMT", CLI_C | CLI_A | CLI_R, false, "text (default) or logfmt") \
+	X(LOG_FORMAT, "log-format", 0, "FMT", CLI_C | CLI_A | CLI_R, false,                          \
+	    "text or logfmt (default: {log-format}; the journal's own format when stderr is the journal)") \
 	X(VERBOSE, "verbose", 'v', NULL, CLI_C | CLI_A | CLI_R, false, "log more (debug)")               \
 	X(QUIET, "quiet", 'q', NULL, CLI_C | CLI_A | CLI_R, false, "log warnings and errors only")       \
+	X(VERSION, "version", 'V', NULL, CLI_C | CLI_A | CLI_R, false, "show the version")           \
 	X(HELP, "help", 'h', NULL, CLI_C | CLI_A | CLI_R, false, "show this help")
 
 enum cli_opt_id {
@@ -98,14 +106,20 @@ struct cli_opt_info {
 	const char *help;
 };
 
+/* id, --format name, commands that write it */
+#define CLI_FORMAT_LIST(X)                        \
+	X(REPORT_TABLE, "table", CLI_C | CLI_R)   \
+	X(REPORT_JSON, "json", CLI_C | CLI_R)     \
+	X(REPORT_JSONL, "jsonl", CLI_C)           \
+	X(REPORT_JUNIT, "junit", CLI_C)           \
+	X(REPORT_SARIF, "sarif", CLI_C)           \
+	X(REPORT_PROMETHEUS, "prometheus", CLI_C) \
+	X(REPORT_NAGIOS, "nagios", CLI_C)
+
 enum report_format {
-	REPORT_TABLE,
-	REPORT_JSON,
-	REPORT_JSONL,
-	REPORT_JUNIT,
-	REPORT_SARIF,
-	REPORT_PROMETHEUS,
-	REPORT_NAGIOS
+#define CLI_FORMAT_ENUM(id, name, cmds) id,
+	CLI_FORMAT_LIST(CLI_FORMAT_ENUM)
+#undef CLI_FORMAT_ENUM
 };
 
 struct cli_vault {
@@ -125,7 +139,8 @@ struct cli_report_spec {
 struct kv_cfg {
 	struct kv_arena *arena; /* owns every pointer below */
 	enum cli_cmd cmd;
-	bool help; /* --help after a command */
+	bool help;    /* --help after a command */
+	bool version; /* --version after a command */
 	const char *config_path;
 
 	struct cli_vault *vaults;
@@ -153,6 +168,7 @@ struct kv_cfg {
 	struct cli_report_spec *reports;
 	size_t n_reports;
 	bool color;
+	const char *sarif_category;
 
 	unsigned concurrency;
 	unsigned timeout_ms;
@@ -192,6 +208,8 @@ void cli_usage(FILE *f, enum cli_cmd cmd);
  * KV_EUSAGE *why (when not NULL) is a static one-line reason. */
 enum kv_err cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out, const char **why);
 enum kv_err cli_parse_format(const char *s, enum report_format *out);
+/* Does `cmd` write format f (CLI_FORMAT_LIST)? */
+bool cli_format_for(enum report_format f, enum cli_cmd cmd);
 const char *cli_format_name(enum report_format f);
 
 #endif

@@ -50,6 +50,10 @@ const char *finding_name(enum kv_finding_code code);
 enum kv_severity finding_severity(enum kv_finding_code code);
 bool finding_is_error(enum kv_finding_code code);
 const char *finding_cause(enum kv_finding_code code);
+/* The longer texts of a code, in Markdown (commands in backticks), as the
+ * README's finding table has them: its cause, and how to fix it. */
+const char *finding_help_cause(enum kv_finding_code code);
+const char *finding_help_fix(enum kv_finding_code code);
 const char *finding_severity_name(enum kv_severity sev);
 /* KV_OK and *out set when `name` is a known code. */
 enum kv_err finding_parse(const char *name, enum kv_finding_code *out);

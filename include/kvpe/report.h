@@ -23,12 +23,28 @@ struct report_summary {
 	size_t n_findings;
 };
 
+/* The Azure Pipelines build a report is made in, from its predefined
+ * variables: GHAzDO ingestion attaches a SARIF run to its pipeline by
+ * these (automationDetails.id and properties).  Pointers into the
+ * environment. */
+struct report_pipeline {
+	char org[128];
+	const char *project_id, *definition_id, *definition_name, *build_id;
+	const char *phase_id, *phase_name, *branch;
+};
+
 struct report_opts {
 	bool color;
 	bool pretty;
 	int exit_code;       /* for SARIF's invocation */
 	const char *run_id;  /* JSONL: $INVOCATION_ID when set */
 	const struct prom_state *prev; /* Prometheus: counters of the file replaced */
+	/* SARIF's automationDetails.id: sarif_category when set (--sarif-category),
+	 * else the pipeline's identity, else "kvpe/<host>/<name of vnet_id, or
+	 * default>/". */
+	const char *sarif_category;
+	const char *vnet_id;
+	const struct report_pipeline *pipeline; /* NULL outside Azure Pipelines */
 };
 
 /* Allocates an empty report with its own arena. */
@@ -118,6 +134,13 @@ struct jw;
  * a lookup that did not fail. */
 void report_json_lookup_failure(struct jw *w, const struct kv_dns_lookup *l);
 
+/* Reads Azure Pipelines' predefined variables through `get` (getenv):
+ * KV_OK with *out when TF_BUILD is true and every one kvpe needs is there
+ * and well-formed; KV_ENOTFOUND outside a pipeline; KV_EPARSE, with `why`
+ * naming the variable, when a pipeline's variables are missing or
+ * malformed. */
+enum kv_err report_sarif_pipeline(char *(*get)(const char *), struct report_pipeline *out, char *why, size_t size);
+
 /* Per-format writers (report_*.c). */
 enum kv_err report_json(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
 enum kv_err report_table(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
@@ -126,9 +149,13 @@ enum kv_err report_sarif(const struct kv_report *r, const struct report_opts *o,
 enum kv_err report_jsonl(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
 enum kv_err report_nagios(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
 /* The Nagios plugin state of a report, for `check --format nagios`'s exit
- * code: 0 OK (every vault passed, no medium or high finding), 1 WARNING (only
- * medium/low findings), 2 CRITICAL (a high finding, a vault in error, or a
- * source that could not be read).  3 UNKNOWN (no report) is main's. */
+ * code: 0 OK (every vault passed without a finding), 1 WARNING (only medium
+ * or low findings), 2 CRITICAL (a high finding, a vault in error, or a
+ * source that could not be read), 3 UNKNOWN (no source could be read and no
+ * vault was seen failing). */
 int report_nagios_state(const struct kv_report *r);
+/* "KVPE UNKNOWN - <reason>\n", ASCII, one line: what a plugin prints when
+ * it cannot tell (bad usage, no credential, --help). */
+enum kv_err report_nagios_unknown(const char *reason, struct kv_buf *out);
 
 #endif

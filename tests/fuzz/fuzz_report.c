@@ -347,7 +347,10 @@ check_nagios(const char *s, size_t len)
 		bars += c == '|';
 	}
 	FZ_CHECK(bars == 1 && nl != NULL && memchr(s, '|', (size_t)(nl - s)) != NULL);
-	FZ_CHECK((size_t)(nl - s) <= 200);
+	/* The status text (before the perfdata) is short, the line ASCII. */
+	FZ_CHECK((size_t)((const char *)memchr(s, '|', (size_t)(nl - s)) - s) <= 201);
+	for (const char *p = s; p < nl; p++)
+		FZ_CHECK((unsigned char)*p < 0x80);
 }
 
 /* ---- made-up observations ---- */

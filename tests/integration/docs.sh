@@ -19,6 +19,32 @@ for c in $codes; do
 	if grep -q "<a id=\"$lc\"></a>\`$c\`" "$README"; then ok "README documents $c"; else not_ok "README lacks $c (with anchor)"; fi
 done
 if [ "$n" -ge 19 ]; then ok "finding table has every spec code ($n)"; else not_ok "finding table: only $n codes"; fi
+# The README's cause and fix of each code are finding.c's, which the SARIF
+# rules carry as fullDescription and help (a resolver refusing the
+# connection makes a report without a server).
+RC=0
+"$KVPE" check --vault kv-docs --dns-server "127.0.0.1:$(free_port)" --probe off --timeout 200 --format sarif \
+	>"$T/rules.sarif" 2>/dev/null || RC=$?
+validate_skip "$T/rules.sarif" # SARIF validity: report_formats.sh (this run only reads the rules)
+python3 - "$README" "$T/rules.sarif" >"$T/rules.out" <<'PY'
+import json, re, sys
+rules = {r["id"]: r for r in json.load(open(sys.argv[2]))["runs"][0]["tool"]["driver"]["rules"]}
+rows = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    m = re.match(r'^\| <a id="[a-z0-9_]+"></a>`([A-Z0-9_]+)` \| \w+ \| (.*) \| (.*) \|$', line.rstrip("\n"))
+    if m:
+        rows[m.group(1)] = (m.group(2), m.group(3))
+for code, r in rules.items():
+    cause, fix = rows.get(code, (None, None))
+    want = "**Cause:** %s\n\n**Fix:** %s\n\nSee [the README](%s)." % (cause, fix, r["helpUri"])
+    if cause == r["fullDescription"]["markdown"] and want == r["help"]["markdown"]:
+        print("ok README's cause and fix of %s are the SARIF rule's" % code)
+    else:
+        print("not ok README's cause and fix of %s differ from finding.c's: README %r, SARIF %r" %
+              (code, (cause, fix), r["help"]["markdown"]))
+PY
+tap_lines "$T/rules.out"
+expect_eq "README's finding rows checked against the SARIF rules" "$(grep -c . "$T/rules.out")" "$n"
 # Every metric of the writer's table, and every deployment file.
 for m in $(sed -n 's/^\tX(\(kvpe_[a-z_]*\),.*/\1/p' "$TOP/include/kvpe/prom.h"); do
 	if grep -q "| \`$m\`" "$README"; then ok "README documents $m"; else not_ok "README lacks metric $m"; fi

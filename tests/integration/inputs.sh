@@ -195,11 +195,15 @@ expect_eq "resolve NAME.: the vault's names, private" \
 	"kv-a1.vault.azure.net vault true,kv-a1.vault.azure.net vault true"
 refused "resolve ." "kvpe: resolve: '.' is not a DNS name" resolve --dns-server "$LAB_VNET" .
 full && refused "resolve .." "kvpe: resolve: '..' is not a DNS name" resolve --dns-server "$LAB_VNET" ..
+refused "resolve --format sarif" "kvpe: --format 'sarif': expected table or json" \
+	resolve --dns-server "$LAB_VNET" --format sarif kv-a1
 
 # ---- option values ----
-refused "--timeout -1" "kvpe: --timeout: '-1' is not a number from 100 to 600000 (milliseconds)" \
+refused "--timeout -1" "kvpe: --timeout '-1': expected a duration from 100ms to 10m, such as 5s (a bare number is milliseconds: 100 to 600000)" \
 	"${RUN[@]}" --vault kv-a1 --timeout -1
-full && refused "--timeout 0" "kvpe: --timeout: '0' is not a number from 100 to 600000" "${RUN[@]}" --vault kv-a1 --timeout 0
+full && refused "--timeout 0" "kvpe: --timeout '0': expected a duration from 100ms to 10m" "${RUN[@]}" --vault kv-a1 --timeout 0
+full && refused "--timeout 11m" "kvpe: --timeout '11m': expected a duration from 100ms to 10m" "${RUN[@]}" --vault kv-a1 --timeout 11m
+full && refused "--concurrency 0" "kvpe: --concurrency: '0' is not a number from 1 to 100000" "${RUN[@]}" --vault kv-a1 --concurrency 0
 
 # ---- ARM pages and token answers: one whole document each ----
 arm_up "$LAB_DIR/arm.json" || { not_ok "ARM server did not start"; finish; exit 1; }

@@ -3,8 +3,11 @@
 # pipeline against the DNS lab (tests/lab/tenant.json): one run writes every
 # format (--format junit --output + repeated --report), and each file is read
 # the way its consumer reads it — python3's standard library only
-# (xml.etree.ElementTree for JUnit, json for SARIF and JSONL).  A saved
-# inventory whose resource group holds &<>"' checks the escaping end to end.
+# (xml.etree.ElementTree for JUnit, json for SARIF and JSONL); the consumers'
+# own validators run over every file at the end (tests/lib/validate.py).  A
+# saved inventory whose resource group holds &<>"' checks the escaping end to
+# end; one with vaults of three clouds the SARIF locations; Azure Pipelines
+# variables the SARIF category GHAzDO reads.
 . "$(dirname "$0")/../lib/common.sh"
 
 lab_up "$TOP/tests/lab/tenant.json" || { not_ok "lab did not start"; finish; exit 1; }
@@ -44,6 +47,7 @@ def junit(path, report_path, tag):
         out(False, tag + ": well-formed", str(e))
         return
     out(True, tag + ": well-formed")
+    out("skipped" not in root.attrib, tag + ": no skipped on <testsuites> (junit-10.xsd)", root.attrib)
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
     expect(tag + ": one testsuite", len(suites), 1)
     s = suites[0]
@@ -108,6 +112,12 @@ def sarif(path, report_path, tag):
             and r["properties"]["security-severity"] in ("8.0", "5.5", "2.0")
             and r["defaultConfiguration"]["level"] in ("error", "warning", "note") for r in rules),
         tag + ": rule fields")
+    out(all(r["fullDescription"]["text"] and r["fullDescription"]["markdown"] and "\n\nFix: " in r["help"]["text"]
+            and "**Fix:** " in r["help"]["markdown"] and r["helpUri"] in r["help"]["markdown"] for r in rules),
+        tag + ": every rule has fullDescription and help (text, markdown: cause and fix)")
+    expect(tag + ": driver fullName", drv.get("fullName"), "kvpe %s, Key Vault private endpoint checker" % drv["version"])
+    expect(tag + ": automationDetails.id: host and VNet", run.get("automationDetails"),
+           {"id": "kvpe/%s/default/" % rep["agent"]["host"]})
     base = run["originalUriBaseIds"]["ARM"]["uri"]
     out(base.startswith("https://") and base.endswith("/"), tag + ": ARM base URI ends with /", base)
     inv = run["invocations"]
@@ -176,11 +186,12 @@ def nagios(path, report_path, tag):
     st = rep["summary"]
     bad = [v for v in rep["vaults"] if v["status"] != "pass"]
     sev = {f["severity"] for v in rep["vaults"] for f in v["findings"]}
-    state = "CRITICAL" if ("high" in sev or st["errors"]) else "WARNING" if "medium" in sev else "OK"
+    state = "CRITICAL" if ("high" in sev or st["errors"]) else "WARNING" if sev else "OK"
     out(first.startswith("KVPE %s - " % state), tag + ": state", first)
-    out(len(first) <= 200, tag + ": first line short", len(first))
     text, _, perf = first.partition(" | ")
-    expect(tag + ": perfdata", perf, "vaults=%d;;;0 passed=%d;;;0 failed=%d;;;0 errors=%d;;;0" %
+    out(len(text) <= 200, tag + ": status text short", len(text))
+    out(all(32 <= ord(ch) < 127 for ch in first), tag + ": status line is ASCII", repr(first))
+    expect(tag + ": perfdata", perf, "vaults=%d;;;0 passed=%d;;;0 failed=%d;;;0 errors=%d;;;0 sources_unread=0;;;0" %
            (st["vaults"], st["passed"], st["failed"], st["errors"]))
     for v in bad:
         out("%s (%s)" % (v["name"], primary(v)) in text, tag + ": lists " + v["name"], text)
@@ -211,6 +222,30 @@ def odd(junit_path, sarif_path, jsonl_path, arm_id):
     objs = [json.loads(l) for l in open(jsonl_path, encoding="utf-8")]
     expect("odd: jsonl ids", {o["id"] for o in objs}, {arm_id})
 
+BASES = {"AzureCloud": ("ARM", "https://management.azure.com/"),
+         "AzureChinaCloud": ("ARM_CN", "https://management.chinacloudapi.cn/"),
+         "AzureUSGovernment": ("ARM_USGOV", "https://management.usgovcloudapi.net/")}
+SUFFIX = {"vault.azure.net": "AzureCloud", "vault.azure.cn": "AzureChinaCloud",
+          "vault.usgovcloudapi.net": "AzureUSGovernment"}
+
+def clouds(sarif_path, report_path):
+    """Each location under its own vault's cloud's ARM endpoint."""
+    rep = json.load(open(report_path))
+    run = json.load(open(sarif_path))["runs"][0]
+    want = {BASES[c][0]: {"uri": BASES[c][1], "description": {"text": "Azure Resource Manager, " + c}}
+            for c in BASES}
+    expect("clouds: originalUriBaseIds per cloud", run["originalUriBaseIds"], want)
+    by_name = {v["name"]: v for v in rep["vaults"]}
+    seen = set()
+    for r in run["results"]:
+        v = by_name[r["properties"]["vault"]]
+        cloud = SUFFIX[v["fqdn"].split(".", 1)[1]]
+        art = r["locations"][0]["physicalLocation"]["artifactLocation"]
+        expect("clouds: %s %s under %s" % (v["name"], r["ruleId"], BASES[cloud][0]), (art["uriBaseId"], art["uri"]),
+               (BASES[cloud][0], v["id"][1:]))
+        seen.add(cloud)
+    expect("clouds: results in all three clouds", sorted(seen), sorted(BASES))
+
 cmd = sys.argv[1]
 if cmd == "junit":
     junit(*sys.argv[2:5])
@@ -222,19 +257,15 @@ elif cmd == "nagios":
     nagios(*sys.argv[2:5])
 elif cmd == "odd":
     odd(*sys.argv[2:6])
+elif cmd == "clouds":
+    clouds(*sys.argv[2:4])
 PY
 
 # pycheck ARGS...: runs check.py and turns its lines into ok/not_ok.
 pycheck() {
-	local rc=0 line
+	local rc=0
 	python3 "$T/check.py" "$@" >"$T/py.out" 2>&1 || rc=$?
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*) ok "${line#ok }" ;;
-		"not ok "*) not_ok "${line#not ok }" ;;
-		*) echo "# $line" ;;
-		esac
-	done <"$T/py.out"
+	tap_lines "$T/py.out"
 	[ "$rc" -eq 0 ] || not_ok "check.py $1 exited $rc"
 }
 
@@ -260,7 +291,7 @@ pycheck sarif "$T/kvpe.sarif" "$T/kvpe.json" sarif
 pycheck jsonl "$T/kvpe.jsonl" "$T/kvpe.json" jsonl 0123456789abcdef0123456789abcdef
 pycheck nagios "$T/nagios.txt" "$T/kvpe.json" nagios
 expect_eq "nagios: first line" "$(head -1 "$T/nagios.txt")" \
-	"KVPE CRITICAL - 3 of 4 vaults failing (1 not checked): kv-missing (DNS_NXDOMAIN), kv-nopep (DNS_PUBLIC_ADDRESS), kv-servfail (DNS_SERVFAIL) | vaults=4;;;0 passed=1;;;0 failed=2;;;0 errors=1;;;0"
+	"KVPE CRITICAL - 3 of 4 vaults failing (1 not checked): kv-missing (DNS_NXDOMAIN), kv-nopep (DNS_PUBLIC_ADDRESS), kv-servfail (DNS_SERVFAIL) | vaults=4;;;0 passed=1;;;0 failed=2;;;0 errors=1;;;0 sources_unread=0;;;0"
 
 # Formats on stdout too, and a passing run (exit 0, JUnit without failures).
 run_kvpe "$T/pass.xml" "${V[@]}" --vault kv-healthy=10.1.0.4 --format junit
@@ -269,7 +300,7 @@ expect_eq "junit on stdout: counts" \
 	"$(python3 -c 'import sys,xml.etree.ElementTree as E; s=E.parse(sys.argv[1]).getroot().find("testsuite"); print(s.get("tests"),s.get("failures"),s.get("errors"))' "$T/pass.xml")" "1 0 0"
 run_kvpe "$T/pass.nagios" "${V[@]}" --vault kv-healthy=10.1.0.4 --format nagios
 expect_eq "nagios on stdout, all passing" "$(head -1 "$T/pass.nagios")" \
-	"KVPE OK - 1 of 1 vaults passing | vaults=1;;;0 passed=1;;;0 failed=0;;;0 errors=0;;;0"
+	"KVPE OK - 1 of 1 vaults passing | vaults=1;;;0 passed=1;;;0 failed=0;;;0 errors=0;;;0 sources_unread=0;;;0"
 run_kvpe "$T/pass.sarif" "${V[@]}" --vault kv-healthy=10.1.0.4 --format sarif
 expect_eq "sarif on stdout, no findings: empty results, exit code 0" \
 	"$(jq -c '[.runs[0].results, .runs[0].invocations[0].exitCode]' "$T/pass.sarif")" "[[],0]"
@@ -293,6 +324,56 @@ expect_eq "odd names: the vault was checked" "$(jq -r '.vaults[0].id' "$T/odd.js
 pycheck junit "$T/TEST-odd.xml" "$T/odd.json" odd-junit
 pycheck sarif "$T/odd.sarif" "$T/odd.json" odd-sarif
 pycheck odd "$T/TEST-odd.xml" "$T/odd.sarif" "$T/odd.jsonl" "$ODD_ID"
+
+# Three clouds in one run: a saved inventory with a public, a China and a
+# US Government vault (ARM IDs; the cloud comes from each vaultUri).  Each
+# SARIF location sits under its own cloud's ARM endpoint.
+python3 - "$T/clouds-inventory.json" <<'PY'
+import json, sys
+vaults = []
+for name, host in (("kv-pub", "vault.azure.net"), ("kv-cn", "vault.azure.cn"), ("kv-gov", "vault.usgovcloudapi.net")):
+    vaults.append({"id": "/subscriptions/5c1ab000-0000-4000-8000-00000000000c/resourceGroups/rg-%s/providers/"
+                         "Microsoft.KeyVault/vaults/%s" % (name, name),
+                   "name": name, "type": "Microsoft.KeyVault/vaults", "location": "x",
+                   "properties": {"vaultUri": "https://%s.%s/" % (name, host)}})
+json.dump({"value": vaults}, open(sys.argv[1], "w"))
+PY
+run_kvpe "$T/clouds.out" "${V[@]}" --inventory "$T/clouds-inventory.json" --format sarif --output "$T/clouds.sarif" \
+	--report json="$T/clouds.json"
+expect_rc "three clouds" 1
+expect_eq "three clouds: the vaults" "$(jq -c '[.vaults[].fqdn]' "$T/clouds.json")" \
+	'["kv-cn.vault.azure.cn","kv-gov.vault.usgovcloudapi.net","kv-pub.vault.azure.net"]'
+pycheck clouds "$T/clouds.sarif" "$T/clouds.json"
+
+# The SARIF category: --vnet names it, --sarif-category (or the config
+# key) replaces it; inside Azure Pipelines it is the pipeline's identity,
+# which GHAzDO ingestion reads (the global validator holds such a file to
+# every Ado rule, GHAzDO1019 and GHAzDO1020 included).
+VNET=/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-hub-weu
+run_kvpe "$T/cat-vnet.sarif" "${V[@]}" --vault kv-healthy=10.1.0.4 --format sarif --vnet "$VNET"
+expect_eq "sarif category: host and --vnet" "$(jq -r '.runs[0].automationDetails.id' "$T/cat-vnet.sarif")" \
+	"kvpe/$(jq -r .agent.host "$T/kvpe.json")/vnet-hub-weu/"
+run_kvpe "$T/cat-flag.sarif" "${V[@]}" --vault kv-healthy=10.1.0.4 --format sarif --sarif-category prod/weu/
+expect_eq "sarif category: --sarif-category" "$(jq -c '.runs[0].automationDetails' "$T/cat-flag.sarif")" '{"id":"prod/weu/"}'
+echo '{"sarif-category": "from-config/"}' >"$T/cat.conf"
+run_kvpe "$T/cat-conf.sarif" "${V[@]}" --config "$T/cat.conf" --vault kv-healthy=10.1.0.4 --format sarif
+expect_eq "sarif category: config key" "$(jq -r '.runs[0].automationDetails.id' "$T/cat-conf.sarif")" "from-config/"
+PIPE=(TF_BUILD=True SYSTEM_COLLECTIONURI=https://dev.azure.com/contoso/
+	SYSTEM_TEAMPROJECTID=0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b BUILD_DEFINITIONID=42 "BUILD_DEFINITIONNAME=kvpe nightly"
+	BUILD_BUILDID=1234 SYSTEM_JOBID=9a8b7c6d-5e4f-4321-8fed-cba987654321 SYSTEM_JOBNAME=Job_1
+	BUILD_SOURCEBRANCH=refs/heads/main)
+RC=0
+env "${PIPE[@]}" "$KVPE" "${V[@]}" --vault kv-missing=10.1.0.5 --format sarif --vnet "$VNET" \
+	>"$T/pipeline.sarif" 2>"$T/pipeline.err" || RC=$?
+expect_rc "sarif in Azure Pipelines" 1
+expect_eq "sarif in Azure Pipelines: automationDetails" "$(jq -c '.runs[0].automationDetails' "$T/pipeline.sarif")" \
+	"{\"id\":\"azuredevops/pipeline/build/contoso/0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b/42/9a8b7c6d-5e4f-4321-8fed-cba987654321/refs/heads/main/1234\",\"properties\":{\"azuredevops/pipeline/build/buildDefinitionId\":\"42\",\"azuredevops/pipeline/build/buildDefinitionName\":\"kvpe nightly\",\"azuredevops/pipeline/build/phaseId\":\"9a8b7c6d-5e4f-4321-8fed-cba987654321\",\"azuredevops/pipeline/build/phaseName\":\"Job_1\",\"kvpe/category\":\"kvpe/$(jq -r .agent.host "$T/kvpe.json")/vnet-hub-weu/\"}}"
+RC=0
+env "${PIPE[@]}" SYSTEM_JOBID=not-a-guid "$KVPE" "${V[@]}" --vault kv-healthy=10.1.0.4 --format sarif \
+	>"$T/pipeline-bad.sarif" 2>"$T/pipeline-bad.err" || RC=$?
+expect_eq "sarif, pipeline variables malformed: host category, and a warning naming the variable" \
+	"$RC $(jq -r '.runs[0].automationDetails.id' "$T/pipeline-bad.sarif") $(grep -c 'SYSTEM_PHASEID (or SYSTEM_JOBID) is not a GUID' "$T/pipeline-bad.err")" \
+	"0 kvpe/$(jq -r .agent.host "$T/kvpe.json")/default/ 1"
 
 # No run above left a sanitizer report (when this runs the ASan build).
 cat "$T"/*.err >"$T/all-stderr.txt"

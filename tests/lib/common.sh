@@ -51,9 +51,97 @@ ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
 not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
 skip() { SKIPPED=$((SKIPPED + 1)); echo "skip - $*"; }
 
+# tap_lines FILE: the "ok NAME", "not ok NAME: why" and "skip NAME: why"
+# lines a helper script printed, counted as this test's; other lines are
+# shown as comments.
+tap_lines() {
+	local line
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) ok "${line#ok }" ;;
+		"not ok "*) not_ok "${line#not ok }" ;;
+		"skip "*) skip "${line#skip }" ;;
+		*) echo "# $line" ;;
+		esac
+	done <"$1"
+}
+
 finish() {
+	validate_artifacts
 	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" -eq 0 ]
+}
+
+# ---- the reports a test made, through their consumers' validators ----
+# At finish, every file under $T that is a kvpe report (by its content: JSON
+# and JSONL against agent/schema/, JUnit against Jenkins' junit-10.xsd,
+# SARIF through sarif-multitool's Sarif, Gh and Ado rules, Prometheus text
+# through promtool) is validated, and each failure is a failed test with the
+# validator's message (tests/lib/validate.py).  run_kvpe also keeps a copy of
+# the outputs it names, so a later run writing the same path does not hide
+# an earlier report.  A validator that is not installed is a skip that says
+# so.  Off with KVPE_VALIDATE=0; under valgrind (KVPE_VALGRIND) off unless
+# KVPE_VALIDATE=1: the reports are the normal build's, byte for byte.
+VALIDATE_DIR=$T/.validate
+VALIDATE_N=0
+
+# validate_skip FILE...: files a test made invalid on purpose.
+validate_skip() {
+	mkdir -p "$VALIDATE_DIR"
+	local f
+	for f in "$@"; do echo "$f" >>"$VALIDATE_DIR/skip"; done
+}
+
+validate_on() {
+	case "${KVPE_VALIDATE:-}" in
+	0) return 1 ;;
+	1) return 0 ;;
+	esac
+	[ -z "${KVPE_VALGRIND:-}" ]
+}
+
+# validate_keep FILE...: a copy of each regular file, validated at finish.
+validate_keep() {
+	local f
+	validate_on || return 0
+	mkdir -p "$VALIDATE_DIR/kept"
+	for f in "$@"; do
+		[ -f "$f" ] && [ ! -L "$f" ] || continue
+		VALIDATE_N=$((VALIDATE_N + 1))
+		cp -p "$f" "$VALIDATE_DIR/kept/$VALIDATE_N.$(basename "$f")" 2>/dev/null
+	done
+}
+
+# The output files named by a kvpe command line.
+validate_keep_args() {
+	local a prev=""
+	for a in "$@"; do
+		case "$prev" in
+		-o | --output | --textfile) validate_keep "$a" ;;
+		--report) validate_keep "${a#*=}" ;;
+		esac
+		case "$a" in
+		--output=*) validate_keep "${a#--output=}" ;;
+		--report=*) validate_keep "${a#--report=*=}" ;;
+		esac
+		prev=$a
+	done
+}
+
+validate_artifacts() {
+	local py=/usr/bin/python3 t0 list
+	validate_on || return 0
+	[ -x "$py" ] || py=python3
+	mkdir -p "$VALIDATE_DIR"
+	list=$VALIDATE_DIR/files
+	find "$T" -type f ! -path "$VALIDATE_DIR/multitool.sarif" ! -path "$VALIDATE_DIR/sarif-batch-*" \
+		! -path "$VALIDATE_DIR/files" ! -path "$VALIDATE_DIR/out" ! -path "$VALIDATE_DIR/skip" ! -name '*.pid' \
+		-print0 >"$list"
+	t0=$(date +%s%N)
+	xargs -0 "$py" "$TOP/tests/lib/validate.py" "$VALIDATE_DIR" <"$list" >"$VALIDATE_DIR/out" 2>&1 ||
+		echo "not ok validate: tests/lib/validate.py failed" >>"$VALIDATE_DIR/out"
+	tap_lines "$VALIDATE_DIR/out"
+	echo "# validate: $((($(date +%s%N) - t0) / 1000000)) ms"
 }
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
@@ -171,6 +259,8 @@ run_kvpe() {
 	shift
 	RC=0
 	"$KVPE" "$@" >"$out" 2>"$out.err" || RC=$?
+	validate_keep "$out"
+	validate_keep_args "$@"
 }
 
 # codes FILE VAULT: the finding codes of one vault in a JSON report, sorted, comma-joined.

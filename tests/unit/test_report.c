@@ -470,6 +470,9 @@ test_sarif(void **state)
 	assert_string_equal(str(run, "tool.driver.version"), KV_VERSION);
 	assert_non_null(str(run, "tool.driver.informationUri"));
 	assert_string_equal(str(run, "originalUriBaseIds.ARM.uri"), "https://management.azure.com/");
+	assert_null(get(run, "originalUriBaseIds.ARM_CN")); /* only the clouds in use */
+	assert_string_equal(str(run, "tool.driver.fullName"), "kvpe " KV_VERSION ", Key Vault private endpoint checker");
+	assert_string_equal(str(run, "automationDetails.id"), "kvpe/host" NASTY "/default/");
 	assert_true(cJSON_IsTrue(get(run, "invocations.0.executionSuccessful")));
 	assert_int_equal(get(run, "invocations.0.exitCode")->valueint, 1);
 
@@ -482,6 +485,13 @@ test_sarif(void **state)
 		char anchor[80];
 		assert_string_equal(str(rule, "id"), finding_name(c));
 		assert_string_equal(str(rule, "shortDescription.text"), finding_cause(c));
+		/* GitHub (GH2012) and GHAzDO want fullDescription and help: cause and fix */
+		assert_string_equal(str(rule, "fullDescription.markdown"), finding_help_cause(c));
+		assert_true(strlen(finding_help_fix(c)) > 10);
+		assert_null(strchr(str(rule, "fullDescription.text"), '`'));
+		assert_non_null(strstr(str(rule, "help.markdown"), finding_help_fix(c)));
+		assert_non_null(strstr(str(rule, "help.text"), "\n\nFix: "));
+		assert_true(strlen(str(rule, "name")) > 0);
 		snprintf(anchor, sizeof(anchor), "#%s", finding_name(c));
 		kv_lower_inplace(anchor);
 		assert_non_null(strstr(str(rule, "helpUri"), anchor));
@@ -542,6 +552,122 @@ test_sarif(void **state)
 	cJSON_Delete(doc);
 	free(x);
 	report_free(r);
+}
+
+/* The SARIF of r with these options, parsed. */
+static cJSON *
+sarif_doc(const struct kv_report *r, const struct report_opts *o)
+{
+	struct kv_buf b;
+	cJSON *doc;
+
+	kv_buf_init(&b, REPORT_MAX);
+	assert_int_equal(report_write(r, REPORT_SARIF, o, &b), KV_OK);
+	doc = cJSON_Parse(b.data);
+	kv_buf_free(&b);
+	assert_non_null(doc);
+	return doc;
+}
+
+/* Vaults of three clouds: each location under its own cloud's ARM
+ * endpoint; the run's own cloud under --arm-endpoint when given.  The
+ * category: --vnet's name, --sarif-category, or the pipeline's identity. */
+static void
+test_sarif_clouds_category(void **state)
+{
+	struct kv_report *r = make_report(3);
+	struct report_opts o;
+	struct report_pipeline p;
+	cJSON *doc;
+
+	KV_UNUSED(state);
+	r->arm_endpoint = "https://127.0.0.1:8443"; /* a stand-in for the run's cloud */
+	((struct kv_target *)r->results[0].t)->cloud = KV_CLOUD_CHINA;
+	((struct kv_target *)r->results[2].t)->cloud = KV_CLOUD_USGOV;
+	memset(&o, 0, sizeof(o));
+	o.vnet_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-a/";
+	doc = sarif_doc(r, &o);
+	assert_string_equal(str(doc, "runs.0.originalUriBaseIds.ARM.uri"), "https://127.0.0.1:8443/");
+	assert_string_equal(str(doc, "runs.0.originalUriBaseIds.ARM_CN.uri"), "https://management.chinacloudapi.cn/");
+	assert_string_equal(str(doc, "runs.0.originalUriBaseIds.ARM_USGOV.uri"), "https://management.usgovcloudapi.net/");
+	assert_string_equal(str(doc, "runs.0.results.0.locations.0.physicalLocation.artifactLocation.uriBaseId"), "ARM_CN");
+	assert_string_equal(str(doc, "runs.0.results.1.locations.0.physicalLocation.artifactLocation.uriBaseId"), "ARM");
+	assert_string_equal(str(doc, "runs.0.results.3.locations.0.physicalLocation.artifactLocation.uriBaseId"), "ARM_USGOV");
+	assert_string_equal(str(doc, "runs.0.automationDetails.id"), "kvpe/host" NASTY "/vnet-a/");
+	cJSON_Delete(doc);
+
+	o.sarif_category = "mine";
+	doc = sarif_doc(r, &o);
+	assert_string_equal(str(doc, "runs.0.automationDetails.id"), "mine");
+	assert_null(get(doc, "runs.0.automationDetails.properties"));
+	cJSON_Delete(doc);
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.org, sizeof(p.org), "contoso");
+	p.project_id = "p";
+	p.definition_id = "7";
+	p.definition_name = "nightly";
+	p.build_id = "99";
+	p.phase_id = "ph";
+	p.phase_name = "Job";
+	p.branch = "refs/heads/main";
+	o.sarif_category = NULL;
+	o.pipeline = &p;
+	doc = sarif_doc(r, &o);
+	assert_string_equal(str(doc, "runs.0.automationDetails.id"), "azuredevops/pipeline/build/contoso/p/7/ph/refs/heads/main/99");
+	assert_string_equal(str(doc, "runs.0.automationDetails.properties.azuredevops/pipeline/build/buildDefinitionId"), "7");
+	assert_string_equal(str(doc, "runs.0.automationDetails.properties.azuredevops/pipeline/build/phaseName"), "Job");
+	assert_string_equal(str(doc, "runs.0.automationDetails.properties.kvpe/category"), "kvpe/host" NASTY "/vnet-a/");
+	cJSON_Delete(doc);
+	report_free(r);
+}
+
+/* A fake environment for report_sarif_pipeline. */
+static const char *const *fake_env;
+
+static char *
+fake_getenv(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *const *e = fake_env; *e != NULL; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return (char *)(*e + n + 1);
+	return NULL;
+}
+
+static void
+test_sarif_pipeline_env(void **state)
+{
+	static const char *const full[] = {"TF_BUILD=True", "SYSTEM_COLLECTIONURI=https://contoso.visualstudio.com/",
+	    "SYSTEM_TEAMPROJECTID=0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b", "SYSTEM_DEFINITIONID=42",
+	    "BUILD_DEFINITIONNAME=n", "BUILD_BUILDID=5", "SYSTEM_PHASEID=9a8b7c6d-5e4f-4321-8fed-cba987654321",
+	    "SYSTEM_JOBNAME=J", "BUILD_SOURCEBRANCH=refs/pull/1/merge", NULL};
+	static const char *const none[] = {"TF_BUILD=True", NULL};
+	static const char *const off[] = {"SYSTEM_COLLECTIONURI=https://dev.azure.com/x/", NULL};
+	static const char *const zero_guid[] = {"TF_BUILD=1", "SYSTEM_COLLECTIONURI=https://dev.azure.com/x/",
+	    "SYSTEM_TEAMPROJECTID=00000000-0000-0000-0000-000000000000", NULL};
+	static const char *const bad_host[] = {"TF_BUILD=true", "SYSTEM_COLLECTIONURI=https://example.com/x/", NULL};
+	struct report_pipeline p;
+	char why[160];
+
+	KV_UNUSED(state);
+	fake_env = full;
+	assert_int_equal(report_sarif_pipeline(fake_getenv, &p, why, sizeof(why)), KV_OK);
+	assert_string_equal(p.org, "contoso");
+	assert_string_equal(p.definition_id, "42");
+	assert_string_equal(p.phase_name, "J");
+	assert_string_equal(p.branch, "refs/pull/1/merge");
+	fake_env = none;
+	assert_int_equal(report_sarif_pipeline(fake_getenv, &p, why, sizeof(why)), KV_ENOTFOUND);
+	fake_env = off;
+	assert_int_equal(report_sarif_pipeline(fake_getenv, &p, why, sizeof(why)), KV_ENOTFOUND);
+	fake_env = zero_guid;
+	assert_int_equal(report_sarif_pipeline(fake_getenv, &p, why, sizeof(why)), KV_EPARSE);
+	assert_string_equal(why, "SYSTEM_TEAMPROJECTID is not a GUID");
+	fake_env = bad_host;
+	assert_int_equal(report_sarif_pipeline(fake_getenv, &p, why, sizeof(why)), KV_EPARSE);
+	assert_non_null(strstr(why, "SYSTEM_COLLECTIONURI"));
 }
 
 /* ---- JSONL ---- */
@@ -647,6 +773,15 @@ first_line_len(const char *x)
 	return nl ? (size_t)(nl - x) : strlen(x);
 }
 
+/* The status text: the first line before its perfdata. */
+static size_t
+status_text_len(const char *x)
+{
+	const char *bar = strstr(x, " | ");
+
+	return bar != NULL && bar < x + first_line_len(x) ? (size_t)(bar - x) : first_line_len(x);
+}
+
 static void
 test_nagios(void **state)
 {
@@ -658,10 +793,10 @@ test_nagios(void **state)
 	assert_true(utf8_valid(x));
 	assert_int_equal(strncmp(x, "KVPE CRITICAL - 2 of 3 vaults failing (1 not checked): kv-error" NASTY
 				    " (DNS_TIMEOUT), kv-fail (DNS_PUBLIC_ADDRESS) | vaults=3;;;0 passed=1;;;0 "
-				    "failed=1;;;0 errors=1;;;0\n",
+				    "failed=1;;;0 errors=1;;;0 sources_unread=0;;;0\n",
 			     first_line_len(x) + 1),
 	    0);
-	assert_true(first_line_len(x) <= 200);
+	assert_true(status_text_len(x) <= 200);
 	assert_int_equal(count_of(x, "\n"), 3);
 	assert_int_equal(count_of(x, "|"), 1); /* only the perfdata separator */
 	assert_non_null(strstr(x, "\nkv-error" NASTY ": DNS_TIMEOUT: no answer from 10.0.0.4:53 within 1500 ms\n"));
@@ -679,15 +814,73 @@ test_nagios(void **state)
 	assert_true(starts_with(x, "KVPE WARNING - 1 of 3 vaults failing: kv-fail (DNS_NO_PRIVATELINK_CNAME) | "));
 	free(x);
 
-	/* only a low finding: OK */
+	/* only a low finding: WARNING (conventions R1, README) */
 	r->results[1].status = KV_ST_PASS;
 	r->results[1].n_findings = 0;
-	assert_int_equal(report_nagios_state(r), 0);
+	assert_int_equal(report_nagios_state(r), 1);
 	x = render(r, REPORT_NAGIOS, 0, NULL);
-	assert_string_equal(x, "KVPE OK - 3 of 3 vaults passing (1 low finding) | vaults=3;;;0 passed=3;;;0 "
-			       "failed=0;;;0 errors=0;;;0\n");
+	assert_string_equal(x, "KVPE WARNING - 3 of 3 vaults passing (1 low finding) | vaults=3;;;0 passed=3;;;0 "
+			       "failed=0;;;0 errors=0;;;0 sources_unread=0;;;0\n");
 	free(x);
+
+	/* no finding at all: OK */
+	for (size_t i = 0; i < r->n_results; i++)
+		r->results[i].n_findings = 0;
+	assert_int_equal(report_nagios_state(r), 0);
 	report_free(r);
+}
+
+/* The status line is ASCII whatever a name holds (long output keeps it);
+ * a run that read no source is UNKNOWN; main's UNKNOWN line is one line. */
+static void
+test_nagios_ascii_unknown(void **state)
+{
+	struct kv_report *r = make_report(3);
+	struct kv_buf b;
+	char *x;
+
+	KV_UNUSED(state);
+	r->results[1].t = target(r->arena, "kv-f\xc3\xa4il", NULL, NULL, NULL, "manual");
+	x = render(r, REPORT_NAGIOS, 0, NULL);
+	assert_non_null(strstr(x, ", kv-f?il (DNS_PUBLIC_ADDRESS) | "));
+	assert_non_null(strstr(x, "\nkv-f\xc3\xa4il: DNS_PUBLIC_ADDRESS: "));
+	for (size_t i = 0; i < first_line_len(x); i++)
+		assert_true(x[i] >= 0x20 && x[i] < 0x7f);
+	free(x);
+
+	/* every source down, no vault seen failing: UNKNOWN */
+	r->sources = kv_arena_calloc(r->arena, 2, sizeof(*r->sources));
+	r->sources[0].name = "subscription/a";
+	r->sources[1].name = "subscription/b";
+	r->n_sources = 2;
+	r->results[1].status = KV_ST_ERROR;
+	assert_int_equal(report_nagios_state(r), 3);
+	x = render(r, REPORT_NAGIOS, 0, NULL);
+	assert_true(starts_with(x, "KVPE UNKNOWN - "));
+	free(x);
+	r->sources[1].up = true; /* one read: a partial run, CRITICAL */
+	assert_int_equal(report_nagios_state(r), 2);
+	r->sources[1].up = false;
+	r->results[1].status = KV_ST_FAIL; /* a vault seen failing: CRITICAL */
+	assert_int_equal(report_nagios_state(r), 2);
+	report_free(r);
+
+	kv_buf_init(&b, 4096);
+	assert_int_equal(report_nagios_unknown("--vault 'k\xc3\xa4\nx|y': bad", &b), KV_OK);
+	assert_string_equal(b.data, "KVPE UNKNOWN - --vault 'k? x/y': bad\n");
+	kv_buf_reset(&b);
+	assert_int_equal(report_nagios_unknown(NULL, &b), KV_OK);
+	assert_string_equal(b.data, "KVPE UNKNOWN - the check could not run\n");
+	kv_buf_reset(&b);
+	{
+		char long_reason[600];
+		memset(long_reason, 'a', sizeof(long_reason) - 1);
+		long_reason[sizeof(long_reason) - 1] = '\0';
+		assert_int_equal(report_nagios_unknown(long_reason, &b), KV_OK);
+		assert_int_equal(b.len, 201);
+		assert_string_equal(b.data + 197, "...\n");
+	}
+	kv_buf_free(&b);
 }
 
 /* Many failing vaults: the first line stays short and says how many were cut. */
@@ -709,10 +902,10 @@ test_nagios_cut(void **state)
 		v->status = KV_ST_FAIL;
 	}
 	x = render(r, REPORT_NAGIOS, 1, NULL);
-	assert_true(first_line_len(x) <= 200);
+	assert_true(status_text_len(x) <= 200);
 	listed = count_of(x, " (NO_PRIVATE_ENDPOINT)");
 	assert_true(listed >= 1 && listed < n);
-	snprintf(want, sizeof(want), " \xe2\x80\xa6" "and %zu more | vaults=40;;;0", n - listed);
+	snprintf(want, sizeof(want), " ...and %zu more | vaults=40;;;0", n - listed);
 	assert_non_null(strstr(x, want));
 	assert_int_equal(count_of(x, "\n"), n + 1);
 	free(x);
@@ -1128,7 +1321,8 @@ test_empty(void **state)
 
 	assert_int_equal(report_nagios_state(r), 0);
 	x = render(r, REPORT_NAGIOS, 0, NULL);
-	assert_string_equal(x, "KVPE OK - 0 vaults checked | vaults=0;;;0 passed=0;;;0 failed=0;;;0 errors=0;;;0\n");
+	assert_string_equal(x, "KVPE OK - 0 vaults checked | vaults=0;;;0 passed=0;;;0 failed=0;;;0 errors=0;;;0 "
+			       "sources_unread=0;;;0\n");
 	free(x);
 	report_free(r);
 }
@@ -1330,7 +1524,8 @@ main(void)
 		cmocka_unit_test(test_sarif),
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_nagios),
-		cmocka_unit_test(test_nagios_cut),
+		cmocka_unit_test(test_nagios_cut), cmocka_unit_test(test_nagios_ascii_unknown),
+		cmocka_unit_test(test_sarif_clouds_category), cmocka_unit_test(test_sarif_pipeline_env),
 		cmocka_unit_test(test_incomplete_and_run_error),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_partial_run),
