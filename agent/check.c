@@ -589,6 +589,7 @@ check_run(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **ou
 	struct kv_inv *inv = NULL;
 	struct kv_target *targets = NULL;
 	struct kv_result **todo = NULL;
+	const struct expect_cfg ecfg = {cfg->cloud, cfg->vnet_id, cfg->vaults, cfg->n_vaults};
 	size_t n_targets = 0;
 	int64_t t0 = kv_now_ms();
 	enum kv_err rc;
@@ -598,7 +599,7 @@ check_run(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **ou
 		goto out;
 	if ((rc = stage_sources(ctx, cfg, inv, rep, err, size)) != KV_OK)
 		goto out;
-	if ((rc = expect_targets(cfg, inv, rep->arena, &targets, &n_targets)) != KV_OK)
+	if ((rc = expect_targets(&ecfg, inv, rep->arena, &targets, &n_targets)) != KV_OK)
 		goto out;
 	/* The targets hold all they need (strings in the report's arena): the
 	 * inventory's tables and indexes go before the DNS stage's memory comes. */

@@ -53,88 +53,6 @@ fail(char *err, size_t size, const char *fmt, ...)
 	return KV_EUSAGE;
 }
 
-enum kv_err
-cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out, const char **why)
-{
-	static const char usage[] = "expected NAME, hsm:NAME or a vault FQDN, optionally =IP[,IP...] "
-				    "(names: 3-24 letters, digits, hyphens)";
-	struct cli_vault v;
-	const char *eq = strchr(spec, '=');
-	size_t nlen = eq ? (size_t)(eq - spec) : strlen(spec);
-	char name[256], label[64];
-	const char *n = name;
-	bool pl = false;
-
-	memset(&v, 0, sizeof(v));
-	if (why != NULL)
-		*why = usage;
-	/* Names compare without their trailing dot, in every form (contoso.,
-	 * contoso.vault.azure.net., hsm:name.); one dot only. */
-	if (nlen > 0 && spec[nlen - 1] == '.')
-		nlen--;
-	if (nlen == 0 || nlen >= sizeof(name) || spec[nlen - 1] == '.')
-		return KV_EUSAGE;
-	memcpy(name, spec, nlen);
-	name[nlen] = '\0';
-	if (strncasecmp(n, "hsm:", 4) == 0) {
-		v.kind = KV_KIND_HSM;
-		n += 4;
-	}
-	if (strchr(n, '.') != NULL) {
-		enum kv_kind kind;
-		if (!cloud_match_fqdn(n, label, sizeof(label), &kind, &v.cloud, &pl))
-			return KV_EUSAGE;
-		if (pl) {
-			if (why != NULL)
-				*why = "a private link name: give the vault's name or its FQDN (NAME.vault.azure.net)";
-			return KV_EUSAGE;
-		}
-		/* hsm: with a Key Vault FQDN is a contradiction, not a vault. */
-		if (v.kind == KV_KIND_HSM && kind != KV_KIND_HSM) {
-			if (why != NULL)
-				*why = "hsm: takes a Managed HSM name or a *.managedhsm.* FQDN, not a Key Vault FQDN";
-			return KV_EUSAGE;
-		}
-		v.kind = kind; /* NAME.managedhsm.azure.net is an HSM without hsm: too */
-		v.cloud_from_name = true;
-		n = label;
-	}
-	if (!cloud_valid_name(n, v.kind))
-		return KV_EUSAGE;
-	v.name = kv_arena_lower(a, n);
-	if (v.name == NULL)
-		return KV_ENOMEM;
-	if (eq != NULL) {
-		const char *p = eq + 1;
-		size_t cap = 1;
-		for (const char *q = p; *q; q++)
-			cap += *q == ',';
-		v.addrs = kv_arena_calloc(a, cap, sizeof(*v.addrs));
-		if (v.addrs == NULL)
-			return KV_ENOMEM;
-		while (*p != '\0') {
-			const char *comma = strchr(p, ',');
-			size_t len = comma ? (size_t)(comma - p) : strlen(p);
-			char ip[KV_ADDR_STRLEN];
-			if (len == 0 || len >= sizeof(ip))
-				return KV_EUSAGE;
-			memcpy(ip, p, len);
-			ip[len] = '\0';
-			if (kv_addr_parse(ip, &v.addrs[v.n_addrs]) != KV_OK)
-				return KV_EUSAGE;
-			v.n_addrs++;
-			p += len + (comma ? 1 : 0);
-			if (comma && *p == '\0')
-				return KV_EUSAGE;
-		}
-		if (v.n_addrs == 0)
-			return KV_EUSAGE;
-		kv_addr_sort_unique(v.addrs, &v.n_addrs);
-	}
-	*out = v;
-	return KV_OK;
-}
-
 /* ---- applying one option value ---- */
 
 /* Appends to an arena array; capacities are powers of two, so a full array
@@ -175,9 +93,9 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 
 	switch (id) {
 	case CLI_OPT_VAULT: {
-		struct cli_vault cv;
+		struct expect_vault cv;
 		const char *why = NULL;
-		rc = cli_parse_vault(a, v, &cv, &why);
+		rc = expect_parse_vault(a, v, &cv, &why);
 		if (rc == KV_ENOMEM)
 			return rc;
 		if (rc != KV_OK)

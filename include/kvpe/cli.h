@@ -16,6 +16,7 @@
 #include "kvpe/arena.h"
 #include "kvpe/cloud.h"
 #include "kvpe/common.h"
+#include "kvpe/expect.h"
 #include "kvpe/log.h"
 #include "kvpe/types.h"
 
@@ -108,15 +109,6 @@ enum report_format {
 	REPORT_NAGIOS
 };
 
-struct cli_vault {
-	const char *name; /* lower-case short name */
-	enum kv_kind kind;
-	bool cloud_from_name; /* the name was a full FQDN */
-	enum kv_cloud_id cloud;
-	struct kv_addr *addrs; /* expected endpoint addresses, sorted */
-	size_t n_addrs;
-};
-
 struct cli_report_spec {
 	enum report_format format;
 	const char *path;
@@ -128,7 +120,7 @@ struct kv_cfg {
 	bool help; /* --help after a command */
 	const char *config_path;
 
-	struct cli_vault *vaults;
+	struct expect_vault *vaults;
 	size_t n_vaults;
 	const char **inventories;
 	size_t n_inventories;
@@ -188,9 +180,6 @@ int64_t cli_stale_after_ms(const struct kv_cfg *cfg);
 void cli_usage(FILE *f, enum cli_cmd cmd);
 
 /* Parsers shared with the config loader and the fuzzers. */
-/* NAME, hsm:NAME or an FQDN (one trailing dot allowed), =IP[,IP...]; on
- * KV_EUSAGE *why (when not NULL) is a static one-line reason. */
-enum kv_err cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out, const char **why);
 enum kv_err cli_parse_format(const char *s, enum report_format *out);
 const char *cli_format_name(enum report_format f);
 

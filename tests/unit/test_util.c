@@ -21,6 +21,7 @@
 #include "kvpe/buf.h"
 #include "kvpe/cli.h"
 #include "kvpe/cloud.h"
+#include "kvpe/expect.h"
 #include "kvpe/jsonr.h"
 #include "kvpe/jsonw.h"
 #include "kvpe/log.h"
@@ -213,53 +214,53 @@ static void
 test_vault_spec(void **state)
 {
 	struct kv_arena *a = kv_arena_new(4096);
-	struct cli_vault v;
+	struct expect_vault v;
 	char buf[64];
 
 	(void)state;
-	assert_int_equal(cli_parse_vault(a, "Contoso=10.1.0.5,10.1.0.4", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "Contoso=10.1.0.5,10.1.0.4", &v, NULL), KV_OK);
 	assert_string_equal(v.name, "contoso");
 	assert_int_equal(v.n_addrs, 2);
 	kv_addr_format(&v.addrs[0], buf, sizeof(buf));
 	assert_string_equal(buf, "10.1.0.4");
-	assert_int_equal(cli_parse_vault(a, "hsm:hsm1", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "hsm:hsm1", &v, NULL), KV_OK);
 	assert_int_equal(v.kind, KV_KIND_HSM);
-	assert_int_equal(cli_parse_vault(a, "kv1.vault.azure.cn", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "kv1.vault.azure.cn", &v, NULL), KV_OK);
 	assert_true(v.cloud_from_name);
 	assert_int_equal(v.cloud, KV_CLOUD_CHINA);
-	assert_int_equal(cli_parse_vault(a, "hsm1.managedhsm.azure.net=10.0.0.1", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "hsm1.managedhsm.azure.net=10.0.0.1", &v, NULL), KV_OK);
 	assert_int_equal(v.kind, KV_KIND_HSM);
-	assert_int_not_equal(cli_parse_vault(a, "kv1=", &v, NULL), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "kv1=10.0.0.1,", &v, NULL), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "kv1=10.0.0.300", &v, NULL), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "kv1.privatelink.vaultcore.azure.net", &v, NULL), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "kv1.example.com", &v, NULL), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "=10.0.0.1", &v, NULL), KV_OK);
+	assert_int_not_equal(expect_parse_vault(a, "kv1=", &v, NULL), KV_OK);
+	assert_int_not_equal(expect_parse_vault(a, "kv1=10.0.0.1,", &v, NULL), KV_OK);
+	assert_int_not_equal(expect_parse_vault(a, "kv1=10.0.0.300", &v, NULL), KV_OK);
+	assert_int_not_equal(expect_parse_vault(a, "kv1.privatelink.vaultcore.azure.net", &v, NULL), KV_OK);
+	assert_int_not_equal(expect_parse_vault(a, "kv1.example.com", &v, NULL), KV_OK);
+	assert_int_not_equal(expect_parse_vault(a, "=10.0.0.1", &v, NULL), KV_OK);
 	/* One trailing dot in every form; names compare without it. */
-	assert_int_equal(cli_parse_vault(a, "Contoso.", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "Contoso.", &v, NULL), KV_OK);
 	assert_string_equal(v.name, "contoso");
 	assert_false(v.cloud_from_name);
-	assert_int_equal(cli_parse_vault(a, "contoso.vault.azure.net.", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "contoso.vault.azure.net.", &v, NULL), KV_OK);
 	assert_true(v.cloud_from_name);
-	assert_int_equal(cli_parse_vault(a, "hsm:hsm1.", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "hsm:hsm1.", &v, NULL), KV_OK);
 	assert_int_equal(v.kind, KV_KIND_HSM);
-	assert_int_equal(cli_parse_vault(a, "contoso.=10.0.0.1", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "contoso.=10.0.0.1", &v, NULL), KV_OK);
 	assert_int_equal(v.n_addrs, 1);
 	for (size_t i = 0; i < 5; i++) {
 		static const char *const bad[] = {".", "..", "contoso..", "contoso.vault.azure.net..", "hsm:."};
-		assert_int_equal(cli_parse_vault(a, bad[i], &v, NULL), KV_EUSAGE);
+		assert_int_equal(expect_parse_vault(a, bad[i], &v, NULL), KV_EUSAGE);
 	}
 	/* hsm: with a Key Vault FQDN is refused with its own reason; an HSM
 	 * FQDN is an HSM with or without hsm: */
 	{
 		const char *why = NULL;
-		assert_int_equal(cli_parse_vault(a, "hsm:kv1.vault.azure.net", &v, &why), KV_EUSAGE);
+		assert_int_equal(expect_parse_vault(a, "hsm:kv1.vault.azure.net", &v, &why), KV_EUSAGE);
 		assert_non_null(strstr(why, "hsm: takes a Managed HSM name or a *.managedhsm.* FQDN"));
-		assert_int_equal(cli_parse_vault(a, "kv1.privatelink.vaultcore.azure.net", &v, &why), KV_EUSAGE);
+		assert_int_equal(expect_parse_vault(a, "kv1.privatelink.vaultcore.azure.net", &v, &why), KV_EUSAGE);
 		assert_non_null(strstr(why, "private link name"));
-		assert_int_equal(cli_parse_vault(a, "kv1", &v, &why), KV_OK);
+		assert_int_equal(expect_parse_vault(a, "kv1", &v, &why), KV_OK);
 	}
-	assert_int_equal(cli_parse_vault(a, "hsm:hsm01.managedhsm.azure.cn.", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "hsm:hsm01.managedhsm.azure.cn.", &v, NULL), KV_OK);
 	assert_int_equal(v.kind, KV_KIND_HSM);
 	assert_int_equal(v.cloud, KV_CLOUD_CHINA);
 	kv_arena_free(a);
