@@ -48,7 +48,7 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(PKG_C
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 LIBS_ALL    = $(PKG_LIBS) -lm -lpthread
 
-CORE_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard probes/*.c)
+CORE_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard agent/report/*.c) $(wildcard probes/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 MAIN_OBJ := $(B)/agent/main.o
 LIB      := $(B)/libkvpe.a

@@ -19,26 +19,6 @@ static const struct cli_opt_info opt_table[] = {
 #undef CLI_OPT_ROW
 };
 
-static const char *const format_names[] = {"table", "json", "jsonl", "junit", "sarif", "prometheus", "nagios"};
-
-const char *
-cli_format_name(enum report_format f)
-{
-	return (size_t)f < KV_ARRAY_LEN(format_names) ? format_names[f] : "json";
-}
-
-enum kv_err
-cli_parse_format(const char *s, enum report_format *out)
-{
-	for (size_t i = 0; i < KV_ARRAY_LEN(format_names); i++) {
-		if (strcmp(s, format_names[i]) == 0) {
-			*out = (enum report_format)i;
-			return KV_OK;
-		}
-	}
-	return KV_EUSAGE;
-}
-
 static enum kv_err
 fail(char *err, size_t size, const char *fmt, ...) KV_PRINTF(3, 4);
 
@@ -172,7 +152,7 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 	case CLI_OPT_CA_FILE:
 		return kv_arena_strdup_to(a, v, &cfg->ca_file);
 	case CLI_OPT_FORMAT:
-		if (cli_parse_format(v, &cfg->format) != KV_OK)
+		if (report_format_parse(v, &cfg->format) != KV_OK)
 			return fail(err, size, "--format '%s': expected table, json, jsonl, junit, sarif, prometheus or nagios", v);
 		cfg->format_set = true;
 		return KV_OK;
@@ -188,7 +168,7 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 			return fail(err, size, "--report '%s': expected FORMAT=PATH", v);
 		memcpy(fmt, v, (size_t)(eq - v));
 		fmt[eq - v] = '\0';
-		if (cli_parse_format(fmt, &rs.format) != KV_OK)
+		if (report_format_parse(fmt, &rs.format) != KV_OK)
 			return fail(err, size, "--report '%s': unknown format '%s'", v, fmt);
 		if ((rc = kv_arena_strdup_to(a, eq + 1, &rs.path)) != KV_OK)
 			return rc;

@@ -18,7 +18,6 @@
 #include "kvpe/check.h"
 #include "kvpe/cli.h"
 #include "kvpe/log.h"
-#include "kvpe/prom.h"
 #include "kvpe/report.h"
 #include "kvpe/resolve.h"
 #include "kvpe/sched.h"
@@ -82,15 +81,15 @@ outputs_open(const struct kv_cfg *cfg, struct outputs *o)
 
 /* The run counters a Prometheus file replaced by this run held, carried on
  * (conventions R3: counters never go back on a timer host). */
-static const struct prom_state *
-prom_previous(const struct output *x, struct prom_state *prev)
+static const struct report_prom_state *
+prom_previous(const struct output *x, struct report_prom_state *prev)
 {
 	char err[256];
 	enum kv_err rc;
 
 	if (x->format != REPORT_PROMETHEUS || x->file.tmp == NULL)
 		return NULL; /* stdout, a device, a pipe: this run's counts only */
-	rc = prom_state_read(x->file.path, prev, err, sizeof(err));
+	rc = report_prom_state_read(x->file.path, prev, err, sizeof(err));
 	if (rc == KV_ENOTFOUND)
 		return NULL;
 	if (rc != KV_OK) {
@@ -109,7 +108,7 @@ write_reports(const struct kv_cfg *cfg, struct outputs *outs, const struct kv_re
 {
 	struct report_opts o;
 	struct kv_buf b;
-	struct prom_state prev;
+	struct report_prom_state prev;
 	char err[512];
 	enum kv_err rc = KV_OK;
 
@@ -138,7 +137,7 @@ write_reports(const struct kv_cfg *cfg, struct outputs *outs, const struct kv_re
 				if (x->file.err[0] != '\0')
 					fprintf(stderr, "kvpe: cannot write report: %s\n", x->file.err);
 				else
-					fprintf(stderr, "kvpe: cannot render %s report: %s\n", cli_format_name(x->format),
+					fprintf(stderr, "kvpe: cannot render %s report: %s\n", report_format_name(x->format),
 					    kv_strerror(rc));
 			}
 		}

@@ -1,5 +1,6 @@
 /* resolve.c — `kvpe resolve`: A, AAAA and, for vault names, the private link
- * name, with chains, TTLs, server and timing, plus a one-line diagnosis. */
+ * name, with chains, TTLs, server and timing, plus a one-line diagnosis;
+ * written by the report writers (report_write_resolve). */
 #include "kvpe/resolve.h"
 
 #include <stdio.h>
@@ -8,8 +9,6 @@
 
 #include "kvpe/check.h"
 #include "kvpe/dns.h"
-#include "kvpe/expect.h"
-#include "kvpe/jsonw.h"
 #include "kvpe/log.h"
 #include "kvpe/report.h"
 #include "kvpe/verdict.h"
@@ -33,77 +32,6 @@ on_a(struct dns_batch *b, void *arg, struct kv_dns_lookup *a)
 		return;
 	}
 	(void)dns_batch_add(b, it->t.pl_fqdn, DNS_QA, &it->r.dns.pl, NULL, NULL);
-}
-
-static void
-lookup_json(struct jw *w, const char *key, const struct kv_dns_lookup *l, const char *const *servers, size_t ns)
-{
-	char buf[KV_ADDR_STRLEN];
-
-	jw_key(w, key);
-	if (l->rcode == KV_RC_NONE) {
-		jw_null(w);
-		return;
-	}
-	jw_obj(w);
-	jw_kstr(w, "name", l->qname);
-	jw_kstr(w, "rcode", kv_rcode_name(l->rcode));
-	jw_key(w, "chain");
-	jw_arr(w);
-	for (size_t i = 0; i < l->n_chain; i++)
-		jw_str(w, l->chain[i]);
-	jw_arr_end(w);
-	/* As in the check report: present only when true. */
-	if (l->chain_loop)
-		jw_kbool(w, "chain_loop", true);
-	if (l->chain_truncated)
-		jw_kbool(w, "chain_truncated", true);
-	report_json_lookup_failure(w, l);
-	jw_key(w, "addresses");
-	jw_arr(w);
-	for (size_t i = 0; i < l->n_addrs; i++) {
-		kv_addr_format(&l->addrs[i], buf, sizeof(buf));
-		jw_str(w, buf);
-	}
-	jw_arr_end(w);
-	jw_kint(w, "ttl", l->ttl);
-	jw_kstr(w, "server", l->server >= 0 && (size_t)l->server < ns ? servers[l->server] : NULL);
-	jw_kint(w, "ms", l->ms);
-	jw_kint(w, "attempts", l->attempts);
-	jw_obj_end(w);
-}
-
-static enum kv_err
-lookup_table(struct kv_buf *o, struct kv_arena *a, const char *label, const struct kv_dns_lookup *l,
-    const char *const *servers, size_t ns)
-{
-	char buf[KV_ADDR_STRLEN];
-	const char *why;
-	enum kv_err rc;
-
-	if (l->rcode == KV_RC_NONE)
-		return KV_OK;
-	why = kv_lookup_rcode_text(a, l);
-	rc = kv_buf_printf(o, "  %-12s %-9s", label, kv_rcode_name(l->rcode));
-	if (rc == KV_OK && strcmp(why, kv_rcode_name(l->rcode)) != 0)
-		rc = kv_buf_printf(o, " (%s)", why);
-	if (rc == KV_OK && l->error != NULL)
-		rc = kv_buf_printf(o, " (%s)", l->error);
-	for (size_t i = 0; i < l->n_addrs && rc == KV_OK; i++) {
-		kv_addr_format(&l->addrs[i], buf, sizeof(buf));
-		rc = kv_buf_printf(o, "%s%s", i ? "," : " ", buf);
-	}
-	if (rc == KV_OK)
-		rc = kv_buf_printf(o, "  ttl %u  via %s  %u ms\n", l->ttl,
-		    l->server >= 0 && (size_t)l->server < ns ? servers[l->server] : "-", l->ms);
-	if (rc == KV_OK && l->n_chain > 1) {
-		rc = kv_buf_puts(o, "               chain ");
-		for (size_t i = 0; i < l->n_chain && rc == KV_OK; i++)
-			rc = kv_buf_printf(o, "%s%s", i ? " -> " : "", l->chain[i]);
-		if (rc == KV_OK)
-			rc = kv_buf_puts(o, l->chain_loop ? " (loop)\n" : l->chain_truncated ? " -> ...\n" : "\n");
-	}
-	return rc;
 }
 
 /* Private only when read whole: a cut chain or a failed AAAA query beside
@@ -140,6 +68,9 @@ resolve_main(const struct kv_cfg *cfg)
 	struct dns_batch *b = NULL;
 	struct kv_arena *a = kv_arena_new(64 * 1024);
 	struct resolve_item *items = NULL;
+	struct report_name *names = NULL;
+	struct report_resolve rs;
+	struct report_opts o;
 	const char **servers = NULL;
 	struct verdict_cfg vc;
 	struct kv_buf out;
@@ -175,7 +106,8 @@ resolve_main(const struct kv_cfg *cfg)
 	ns = dns_server_count(dns);
 	servers = kv_arena_calloc(a, ns, sizeof(*servers));
 	items = kv_arena_calloc(a, cfg->n_names, sizeof(*items));
-	if (servers == NULL || items == NULL || dns_batch_new(dns, a, &b) != KV_OK)
+	names = kv_arena_calloc(a, cfg->n_names, sizeof(*names));
+	if (servers == NULL || items == NULL || names == NULL || dns_batch_new(dns, a, &b) != KV_OK)
 		goto out;
 	for (size_t i = 0; i < ns; i++) {
 		char buf[64];
@@ -222,65 +154,28 @@ resolve_main(const struct kv_cfg *cfg)
 	vc.resolvers = servers;
 	vc.n_resolvers = ns;
 	for (size_t i = 0; i < cfg->n_names; i++) {
-		if (items[i].vault && verdict_vault(&vc, a, &items[i].r) != KV_OK)
+		struct resolve_item *it = &items[i];
+		struct report_name *n = &names[i];
+		if (it->vault && verdict_vault(&vc, a, &it->r) != KV_OK)
 			goto out;
-		if (!all_private(&vc, a, &items[i]) || (items[i].vault && items[i].r.status != KV_ST_PASS))
+		n->name = it->name;
+		n->vault = it->vault;
+		n->r = &it->r;
+		n->is_private = all_private(&vc, a, it);
+		n->diagnosis = it->vault ? verdict_dns_summary(&vc, a, &it->r) : name_diagnosis(&vc, a, it);
+		if (n->diagnosis == NULL)
+			goto out;
+		if (!n->is_private || (it->vault && it->r.status != KV_ST_PASS))
 			code = 1;
 	}
-	if (json) {
-		struct jw w;
-		jw_init(&w, &out, true);
-		jw_obj(&w);
-		jw_kstr(&w, "schema", "kvpe.resolve/v1");
-		jw_key(&w, "resolvers");
-		jw_arr(&w);
-		for (size_t i = 0; i < ns; i++)
-			jw_str(&w, servers[i]);
-		jw_arr_end(&w);
-		jw_key(&w, "names");
-		jw_arr(&w);
-		for (size_t i = 0; i < cfg->n_names; i++) {
-			const struct resolve_item *it = &items[i];
-			jw_obj(&w);
-			jw_kstr(&w, "name", it->name);
-			jw_kstr(&w, "kind", it->vault ? cloud_kind_name(it->t.kind) : NULL);
-			lookup_json(&w, "a", &it->r.dns.a, servers, ns);
-			lookup_json(&w, "aaaa", &it->r.dns.aaaa, servers, ns);
-			lookup_json(&w, "privatelink", &it->r.dns.pl, servers, ns);
-			jw_kbool(&w, "private", all_private(&vc, a, it));
-			jw_kstr(&w, "diagnosis", it->vault ? verdict_dns_summary(&vc, a, &it->r) : name_diagnosis(&vc, a, it));
-			jw_key(&w, "findings");
-			jw_arr(&w);
-			for (size_t k = 0; it->vault && k < it->r.n_findings; k++)
-				jw_str(&w, finding_name(it->r.findings[k].code));
-			jw_arr_end(&w);
-			jw_obj_end(&w);
-		}
-		jw_arr_end(&w);
-		jw_obj_end(&w);
-		if (w.err != KV_OK || kv_buf_putc(&out, '\n') != KV_OK)
-			goto out;
-	} else {
-		for (size_t i = 0; i < cfg->n_names; i++) {
-			const struct resolve_item *it = &items[i];
-			if (kv_buf_printf(&out, "%s%s%s\n", i ? "\n" : "", it->name,
-				it->vault ? (it->t.kind == KV_KIND_HSM ? "  (managed HSM)" : "  (key vault)") : "") != KV_OK ||
-			    lookup_table(&out, a, "A", &it->r.dns.a, servers, ns) != KV_OK ||
-			    lookup_table(&out, a, "AAAA", &it->r.dns.aaaa, servers, ns) != KV_OK ||
-			    (it->vault && lookup_table(&out, a, "privatelink", &it->r.dns.pl, servers, ns) != KV_OK))
-				goto out;
-			if (it->vault) {
-				if (kv_buf_printf(&out, "  diagnosis    %s\n", verdict_dns_summary(&vc, a, &it->r)) != KV_OK)
-					goto out;
-				for (size_t k = 0; k < it->r.n_findings; k++)
-					if (kv_buf_printf(&out, "  finding      %s: %s\n", finding_name(it->r.findings[k].code),
-						it->r.findings[k].message) != KV_OK)
-						goto out;
-			} else if (kv_buf_printf(&out, "  diagnosis    %s\n", name_diagnosis(&vc, a, it)) != KV_OK) {
-				goto out;
-			}
-		}
-	}
+	rs.resolvers = servers;
+	rs.n_resolvers = ns;
+	rs.names = names;
+	rs.n_names = cfg->n_names;
+	memset(&o, 0, sizeof(o));
+	o.pretty = true;
+	if (report_write_resolve(&rs, json ? REPORT_JSON : REPORT_TABLE, &o, &out) != KV_OK)
+		goto out;
 	if (report_file_sink(&file, out.data, out.len) != KV_OK) {
 		fprintf(stderr, "kvpe: cannot write report: %s\n", file.err);
 		said = true;

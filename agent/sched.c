@@ -14,7 +14,6 @@
 #include "kvpe/httpd.h"
 #include "kvpe/log.h"
 #include "kvpe/notify.h"
-#include "kvpe/prom.h"
 #include "kvpe/report.h"
 
 /* sig_stop: the number of the signal that stops us; non-zero, it is also
@@ -83,7 +82,7 @@ struct agent {
 	struct check_ctx *ctx;
 	struct httpd *httpd;
 	struct kv_report *good; /* the last report of a completed cycle */
-	struct prom_state st;
+	struct report_prom_state st;
 	uint64_t rng;
 	int64_t wd_ms;   /* how often to send WATCHDOG=1 (half systemd's interval); 0 = no watchdog */
 	int64_t wd_next; /* monotonic ms of the next one due */
@@ -134,7 +133,7 @@ publish(struct agent *ag, bool new_report)
 
 	kv_buf_init(&m, REPORT_MAX);
 	kv_buf_init(&r, REPORT_MAX);
-	if (prom_write(ag->good, &ag->st, &m) != KV_OK) {
+	if (report_prom(ag->good, &ag->st, &m) != KV_OK) {
 		kv_log_error("cannot render the metrics", NULL);
 		goto out;
 	}

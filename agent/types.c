@@ -2,6 +2,7 @@
  * the target helpers. */
 #include "kvpe/types.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "kvpe/arena.h"
@@ -49,13 +50,25 @@ kv_wire_rcode_name(int rcode)
 }
 
 const char *
-kv_lookup_rcode_text(struct kv_arena *a, const struct kv_dns_lookup *lk)
+kv_lookup_rcode_fmt(const struct kv_dns_lookup *lk, char *buf, size_t size)
 {
-	const char *name = kv_wire_rcode_name(lk->wire_rcode), *text;
+	const char *name = kv_wire_rcode_name(lk->wire_rcode);
 
 	if (lk->rcode != KV_RC_SERVFAIL || lk->wire_rcode <= 0 || lk->wire_rcode == 2 /* SERVFAIL */)
 		return kv_rcode_name(lk->rcode);
-	text = kv_arena_printf(a, "rcode %d %s", lk->wire_rcode, name != NULL ? name : "(unassigned)");
+	snprintf(buf, size, "rcode %d %s", lk->wire_rcode, name != NULL ? name : "(unassigned)");
+	return buf;
+}
+
+const char *
+kv_lookup_rcode_text(struct kv_arena *a, const struct kv_dns_lookup *lk)
+{
+	char buf[48];
+	const char *s = kv_lookup_rcode_fmt(lk, buf, sizeof(buf)), *text;
+
+	if (s != buf)
+		return s;
+	text = kv_arena_strdup(a, buf);
 	return text != NULL ? text : kv_rcode_name(lk->rcode);
 }
 

@@ -18,6 +18,7 @@
 #include "kvpe/common.h"
 #include "kvpe/expect.h"
 #include "kvpe/log.h"
+#include "kvpe/report.h"
 #include "kvpe/types.h"
 
 enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_CMD_HELP, CLI_CMD_VERSION };
@@ -99,16 +100,6 @@ struct cli_opt_info {
 	const char *help;
 };
 
-enum report_format {
-	REPORT_TABLE,
-	REPORT_JSON,
-	REPORT_JSONL,
-	REPORT_JUNIT,
-	REPORT_SARIF,
-	REPORT_PROMETHEUS,
-	REPORT_NAGIOS
-};
-
 struct cli_report_spec {
 	enum report_format format;
 	const char *path;
@@ -179,8 +170,5 @@ int64_t cli_stale_after_ms(const struct kv_cfg *cfg);
 /* `kvpe --help` / `kvpe check --help` text. */
 void cli_usage(FILE *f, enum cli_cmd cmd);
 
-/* Parsers shared with the config loader and the fuzzers. */
-enum kv_err cli_parse_format(const char *s, enum report_format *out);
-const char *cli_format_name(enum report_format f);
 
 #endif

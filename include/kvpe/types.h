@@ -230,6 +230,9 @@ const char *kv_wire_rcode_name(int rcode);
 /* A lookup's rcode as messages say it: kv_rcode_name, or for a server
  * failure that came with another reply code, "rcode 9 NOTAUTH". */
 const char *kv_lookup_rcode_text(struct kv_arena *a, const struct kv_dns_lookup *lk);
+/* The same into buf (at least 48 bytes) when it must be formatted, else
+ * the static name: for writers, which allocate nothing. */
+const char *kv_lookup_rcode_fmt(const struct kv_dns_lookup *lk, char *buf, size_t size);
 const char *kv_status_name(enum kv_status st);
 const char *kv_pe_state_name(enum kv_pe_state st);
 const char *kv_probe_level_name(enum kv_probe_level lv);

@@ -6,7 +6,7 @@
  *   1 kv_parse_long          --timeout, --dns-qps    6 expect_parse_vault  --vault
  *   2 kv_cidr_parse          --private-cidr          7 cloud_match_fqdn    vault FQDNs
  *   3 kv_addr_parse          addresses               8 cloud_parse         --cloud
- *   4 kv_addr_parse_loose    ARM's "10.1.2.3/28"     9 cli_parse_format, cloud_from_host,
+ *   4 kv_addr_parse_loose    ARM's "10.1.2.3/28"     9 report_format_parse, cloud_from_host,
  *                                                      cloud_valid_name
  *
  * Property: whatever parses, formatted back (kv_addr_format,
@@ -20,10 +20,10 @@
 #include "harness.h"
 #include "kvpe/addr.h"
 #include "kvpe/arena.h"
-#include "kvpe/cli.h"
 #include "kvpe/cloud.h"
-#include "kvpe/expect.h"
 #include "kvpe/common.h"
+#include "kvpe/expect.h"
+#include "kvpe/report.h"
 
 static void
 do_duration(const char *s)
@@ -188,8 +188,8 @@ do_misc(const char *s)
 	enum report_format f, again;
 	enum kv_cloud_id cloud;
 
-	if (cli_parse_format(s, &f) == KV_OK)
-		FZ_CHECK(cli_parse_format(cli_format_name(f), &again) == KV_OK && again == f);
+	if (report_format_parse(s, &f) == KV_OK)
+		FZ_CHECK(report_format_parse(report_format_name(f), &again) == KV_OK && again == f);
 	for (int k = 0; k < 2; k++)
 		if (cloud_from_host(s, k ? KV_KIND_HSM : KV_KIND_VAULT, &cloud))
 			FZ_CHECK(cloud < KV_CLOUD_COUNT);

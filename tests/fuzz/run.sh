@@ -46,7 +46,7 @@ BIN_FLAGS="$COMMON $WARN -fsanitize=fuzzer,address,undefined $EXTRA"
 # ---- build ----
 
 mkdir -p "$OUT/obj" "$OUT/logs" "$OUT/work"
-lib_src=$(ls agent/*.c probes/*.c | grep -v '^agent/main\.c$')
+lib_src=$(ls agent/*.c agent/report/*.c probes/*.c | grep -v "^agent/main\.c$")
 newest_header=$(ls -t include/kvpe/*.h | head -1)
 
 compile_one() { # src -> obj, when out of date

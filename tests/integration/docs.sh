@@ -20,7 +20,7 @@ for c in $codes; do
 done
 if [ "$n" -ge 19 ]; then ok "finding table has every spec code ($n)"; else not_ok "finding table: only $n codes"; fi
 # Every metric of the writer's table, and every deployment file.
-for m in $(sed -n 's/^\tX(\(kvpe_[a-z_]*\),.*/\1/p' "$TOP/include/kvpe/prom.h"); do
+for m in $(sed -n 's/^\tX(\(kvpe_[a-z_]*\),.*/\1/p' "$TOP/include/kvpe/report.h"); do
 	if grep -q "| \`$m\`" "$README"; then ok "README documents $m"; else not_ok "README lacks metric $m"; fi
 done
 for f in "$TOP"/agent/deploy/*; do

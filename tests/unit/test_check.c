@@ -29,7 +29,6 @@
 #include "kvpe/check.h"
 #include "kvpe/cli.h"
 #include "kvpe/net.h"
-#include "kvpe/prom.h"
 #include "kvpe/report.h"
 
 #define N_RESULTS 4
@@ -241,7 +240,7 @@ test_report_outlives_config(void **state)
 	struct kv_cfg *cfg = NULL;
 	struct check_ctx *ctx = NULL;
 	struct kv_report *rep = NULL;
-	struct prom_state st;
+	struct report_prom_state st;
 	struct report_opts o;
 	struct kv_buf b;
 	int fd;
@@ -287,7 +286,7 @@ test_report_outlives_config(void **state)
 	}
 	kv_buf_init(&b, 4 * 1024 * 1024);
 	memset(&st, 0, sizeof(st));
-	assert_int_equal(prom_write(rep, &st, &b), KV_OK);
+	assert_int_equal(report_prom(rep, &st, &b), KV_OK);
 	assert_non_null(strstr(b.data, "kvpe_vault_up{vault=\"kv-manual\"}"));
 	kv_buf_free(&b);
 	kv_buf_init(&b, 4 * 1024 * 1024);

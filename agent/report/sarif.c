@@ -1,4 +1,4 @@
-/* report_sarif.c — SARIF 2.1.0 for code-scanning readers (GitHub code
+/* sarif.c — SARIF 2.1.0 for code-scanning readers (GitHub code
  * scanning, Azure DevOps' SARIF tab, Defender for DevOps).  One rule per
  * finding code, in KV_FINDING_LIST order so ruleIndex is the enum value; one
  * result per finding, located at the vault's ARM ID as an artifact under
