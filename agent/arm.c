@@ -58,25 +58,16 @@ struct arm_run {
 	uint64_t rng;
 };
 
-static unsigned
-jitter_pct(struct arm_run *r)
-{
-	/* xorshift64: jitter only needs to decorrelate clients, not be secret. */
-	r->rng ^= r->rng << 13;
-	r->rng ^= r->rng >> 7;
-	r->rng ^= r->rng << 17;
-	return (unsigned)(r->rng % 101); /* 0..100 */
-}
-
 /* Exponential backoff after `n` tries, capped, with jitter (50%..150%). */
 static int64_t
 backoff_ms(struct arm_run *r, unsigned n)
 {
 	int64_t delay = (int64_t)r->cfg->backoff_base_ms << (n < 16 ? n : 16);
+	unsigned pct = (unsigned)(kv_xorshift64(&r->rng) % 101); /* 0..100 */
 
 	if (delay > ARM_BACKOFF_MAX_MS)
 		delay = ARM_BACKOFF_MAX_MS;
-	return delay / 2 + delay * jitter_pct(r) / 100;
+	return delay / 2 + delay * pct / 100;
 }
 
 /* An error that cannot be recorded must not vanish: the run fails instead. */
@@ -270,13 +261,10 @@ describe(const struct http_resp *resp, char *buf, size_t size)
 	const char *code = cJSON_IsObject(e) ? cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")) : NULL;
 	const char *msg = cJSON_IsObject(e) ? cJSON_GetStringValue(cJSON_GetObjectItem(e, "message")) : NULL;
 	char clean[256];
-	size_t o = 0;
 
-	for (const char *p = msg; p != NULL && *p && o + 1 < sizeof(clean); p++)
-		clean[o++] = (unsigned char)*p < 0x20 ? ' ' : *p;
-	clean[o] = '\0';
+	kv_sanitize(clean, sizeof(clean), msg);
 	snprintf(buf, size, "HTTP %ld%s%s%s%s (x-ms-request-id: %s, correlation: %s)", resp->status,
-	    code ? " " : "", code ? code : "", o ? ": " : "", clean,
+	    code ? " " : "", code ? code : "", clean[0] ? ": " : "", clean,
 	    resp->request_id[0] ? resp->request_id : "none", resp->correlation_id[0] ? resp->correlation_id : "none");
 	cJSON_Delete(root);
 }
@@ -604,9 +592,7 @@ arm_load(const struct arm_cfg *cfg, struct kv_inv *inv, struct kv_arena *a, stru
 	r.base[el] = '\0';
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		memset(rnd, 0x5a, sizeof(rnd));
-	snprintf(r.correlation, sizeof(r.correlation), "%02x%02x%02x%02x-%02x%02x-4%x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6] & 0xf, rnd[7], (rnd[8] & 0x3f) | 0x80, rnd[9], rnd[10],
-	    rnd[11], rnd[12], rnd[13], rnd[14], rnd[15]);
+	kv_uuid4(rnd, r.correlation, sizeof(r.correlation));
 	memcpy(&r.rng, rnd, sizeof(r.rng));
 	r.rng |= 1;
 	if (cfg->n_subscriptions == 0) {

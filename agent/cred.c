@@ -273,17 +273,6 @@ json_epoch(const cJSON *v, int64_t *out)
 	return false;
 }
 
-/* Printable, single-line, capped copy of server text for error messages. */
-static void
-sanitize(char *dst, size_t size, const char *src)
-{
-	size_t o = 0;
-
-	for (; src != NULL && *src != '\0' && o + 1 < size; src++)
-		dst[o++] = ((unsigned char)*src < 0x20 || (unsigned char)*src == 0x7f) ? ' ' : *src;
-	dst[o] = '\0';
-}
-
 enum kv_err
 cred_parse_token(const char *body, size_t len, int64_t now_s, char **token, int64_t *expires_s, char *err, size_t size)
 {
@@ -318,7 +307,7 @@ cred_parse_token(const char *body, size_t len, int64_t now_s, char **token, int6
 			d = cJSON_GetObjectItemCaseSensitive(e, "message");
 			e = cJSON_GetObjectItemCaseSensitive(e, "code");
 		}
-		sanitize(desc, sizeof(desc), cJSON_IsString(d) ? d->valuestring : "");
+		kv_sanitize(desc, sizeof(desc), cJSON_IsString(d) ? d->valuestring : "");
 		snprintf(err, size, "%s%s%s", cJSON_IsString(e) ? e->valuestring : "error", desc[0] ? ": " : "", desc);
 		rc = KV_EAUTH;
 		goto out;
@@ -687,7 +676,7 @@ token_cli(struct cred *c, char *err, size_t size)
 		const char *nl = errb.data ? strchr(errb.data, '\n') : NULL;
 		if (nl != NULL)
 			*(char *)(uintptr_t)nl = '\0';
-		sanitize(line, sizeof(line), errb.data ? errb.data : "");
+		kv_sanitize(line, sizeof(line), errb.data ? errb.data : "");
 		snprintf(err, size, "Azure CLI: az account get-access-token failed%s%s", line[0] ? ": " : "", line);
 		rc = KV_EAUTH;
 		goto out;

@@ -258,11 +258,9 @@ static int64_t
 next_delay(struct agent *ag)
 {
 	int64_t iv = ag->cfg->interval_ms, spread = iv / 5;
+	uint64_t x = kv_xorshift64(&ag->rng);
 
-	ag->rng ^= ag->rng << 13;
-	ag->rng ^= ag->rng >> 7;
-	ag->rng ^= ag->rng << 17;
-	return spread > 0 ? iv - spread / 2 + (int64_t)(ag->rng % (uint64_t)(spread + 1)) : iv;
+	return spread > 0 ? iv - spread / 2 + (int64_t)(x % (uint64_t)(spread + 1)) : iv;
 }
 
 int

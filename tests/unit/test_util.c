@@ -621,6 +621,30 @@ test_log_escape(void **state)
 	free(text);
 }
 
+/* The small shared helpers: server text made printable and cut, a UUIDv4's
+ * version and variant, xorshift64 from a known seed. */
+static void
+test_helpers(void **state)
+{
+	static const unsigned char rnd[16] = {0xde, 0xad, 0xbe, 0xef, 0x01, 0x23, 0xff, 0x67, 0xff, 0xab, 0xcd, 0xef,
+	    0x01, 0x23, 0x45, 0x67};
+	char buf[64], tiny[4];
+	uint64_t st = 1;
+
+	(void)state;
+	kv_sanitize(buf, sizeof(buf), "bad\r\nline\t\x7f" "end");
+	assert_string_equal(buf, "bad  line  end");
+	kv_sanitize(tiny, sizeof(tiny), "abcdef");
+	assert_string_equal(tiny, "abc");
+	kv_sanitize(buf, sizeof(buf), NULL);
+	assert_string_equal(buf, "");
+	kv_uuid4(rnd, buf, sizeof(buf));
+	assert_string_equal(buf, "deadbeef-0123-4f67-bfab-cdef01234567");
+	assert_int_equal(kv_xorshift64(&st), 1082269761ull);
+	assert_int_equal(st, 1082269761ull);
+	assert_int_equal(kv_xorshift64(&st), 1152992998833853505ull);
+}
+
 int
 main(void)
 {
@@ -632,7 +656,7 @@ main(void)
 	    cmocka_unit_test(test_buf_cap),    cmocka_unit_test(test_buf_stream),
 	    cmocka_unit_test(test_arena),      cmocka_unit_test(test_jsonr),
 	    cmocka_unit_test(test_jsonr_one),  cmocka_unit_test(test_read_file),
-	    cmocka_unit_test(test_log_escape),
+	    cmocka_unit_test(test_log_escape), cmocka_unit_test(test_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
