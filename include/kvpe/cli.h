@@ -14,6 +14,7 @@
 
 #include "kvpe/addr.h"
 #include "kvpe/arena.h"
+#include "kvpe/check.h"
 #include "kvpe/cloud.h"
 #include "kvpe/common.h"
 #include "kvpe/expect.h"
@@ -163,6 +164,10 @@ void cli_free(struct kv_cfg *cfg);
  * for the fuzzer and tests.  No file is read. */
 enum kv_err cli_parse_config_text(enum cli_cmd cmd, const char *text, size_t len, struct kv_cfg **out, char *err,
     size_t size);
+
+/* The library's view of cfg for one cycle (check_run) or the resolver
+ * (check_dns_new); it points into cfg. */
+void cli_check_cfg(const struct kv_cfg *cfg, struct check_cfg *out);
 
 /* --stale-after, or its default: 3 intervals. */
 int64_t cli_stale_after_ms(const struct kv_cfg *cfg);

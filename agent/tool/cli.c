@@ -669,6 +669,31 @@ cli_free(struct kv_cfg *cfg)
 	free(cfg);
 }
 
+void
+cli_check_cfg(const struct kv_cfg *cfg, struct check_cfg *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->inventories = cfg->inventories;
+	out->n_inventories = cfg->n_inventories;
+	out->subscriptions = cfg->subscriptions;
+	out->n_subscriptions = cfg->n_subscriptions;
+	out->expect.cloud = cfg->cloud;
+	out->expect.vnet_id = cfg->vnet_id;
+	out->expect.vaults = cfg->vaults;
+	out->expect.n_vaults = cfg->n_vaults;
+	out->arm_endpoint = cfg->arm_endpoint;
+	out->arm_timeout_ms = cfg->arm_timeout_ms;
+	out->dns_servers = cfg->dns_servers;
+	out->n_dns_servers = cfg->n_dns_servers;
+	out->dns_qps = cfg->dns_qps;
+	out->concurrency = cfg->concurrency;
+	out->timeout_ms = cfg->timeout_ms;
+	out->probe = cfg->probe;
+	out->ca_file = cfg->ca_file;
+	out->private_cidrs = cfg->private_cidrs;
+	out->n_private_cidrs = cfg->n_private_cidrs;
+}
+
 int64_t
 cli_stale_after_ms(const struct kv_cfg *cfg)
 {

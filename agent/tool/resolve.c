@@ -71,6 +71,7 @@ resolve_main(const struct kv_cfg *cfg)
 	struct report_name *names = NULL;
 	struct report_resolve rs;
 	struct report_opts o;
+	struct check_cfg cc;
 	const char **servers = NULL;
 	struct verdict_cfg vc;
 	struct kv_buf out;
@@ -98,7 +99,8 @@ resolve_main(const struct kv_cfg *cfg)
 		said = true;
 		goto out;
 	}
-	if (check_dns_new(cfg, &dns, err, sizeof(err)) != KV_OK) {
+	cli_check_cfg(cfg, &cc);
+	if (check_dns_new(&cc, &dns, err, sizeof(err)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", err);
 		said = true;
 		goto out;

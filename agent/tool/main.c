@@ -154,7 +154,8 @@ write_reports(const struct kv_cfg *cfg, struct outputs *outs, const struct kv_re
 /* --wait: check again (no faster than the DNS TTLs allow) until every vault
  * passes or the time is up; *rep becomes the last round's report. */
 static enum kv_err
-wait_for_pass(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **rep, char *err, size_t size)
+wait_for_pass(struct check_ctx *ctx, const struct kv_cfg *cfg, const struct check_cfg *cc, struct kv_report **rep,
+    char *err, size_t size)
 {
 	int64_t end = kv_now_ms() + cfg->wait_ms;
 	unsigned round = 1;
@@ -178,7 +179,7 @@ wait_for_pass(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report 
 		struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
 		while (nanosleep(&ts, &ts) != 0)
 			;
-		if ((rc = check_run(ctx, cfg, &next, err, size)) != KV_OK)
+		if ((rc = check_run(ctx, cc, &next, err, size)) != KV_OK)
 			return rc;
 		report_free(*rep);
 		*rep = next;
@@ -200,21 +201,23 @@ cmd_check(const struct kv_cfg *cfg)
 	struct check_ctx *ctx = NULL;
 	struct kv_report *rep = NULL;
 	struct outputs outs = {0, NULL};
+	struct check_cfg cc;
 	char err[512];
 	int code = 2;
 
+	cli_check_cfg(cfg, &cc);
 	if (outputs_open(cfg, &outs) != KV_OK)
 		goto out;
-	if (check_ctx_new(cfg, &ctx, err, sizeof(err)) != KV_OK) {
+	if (check_ctx_new(&cc, &ctx, err, sizeof(err)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", err);
 		goto out;
 	}
-	if (check_run(ctx, cfg, &rep, err, sizeof(err)) != KV_OK) {
+	if (check_run(ctx, &cc, &rep, err, sizeof(err)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", err);
 		goto out;
 	}
 	code = report_exit_code(rep);
-	if (cfg->wait_ms > 0 && code != 0 && wait_for_pass(ctx, cfg, &rep, err, sizeof(err)) != KV_OK) {
+	if (cfg->wait_ms > 0 && code != 0 && wait_for_pass(ctx, cfg, &cc, &rep, err, sizeof(err)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", err);
 		code = 2;
 		goto out;

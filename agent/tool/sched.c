@@ -164,13 +164,15 @@ cycle(struct agent *ag)
 {
 	struct kv_report *rep = NULL;
 	struct report_summary s;
+	struct check_cfg cc;
 	char err[512], status[256];
 	int64_t t0 = kv_now_ms();
 	enum kv_err rc;
 	bool ok;
 
 	ag->st.runs_total++;
-	rc = check_run(ag->ctx, ag->cfg, &rep, err, sizeof(err));
+	cli_check_cfg(ag->cfg, &cc);
+	rc = check_run(ag->ctx, &cc, &rep, err, sizeof(err));
 	ok = rc == KV_OK && !check_dns_down(rep);
 	/* A source that could not be read: its vaults keep their last verdict,
 	 * marked stale, so that no alert resolves because of the outage. */
@@ -224,13 +226,16 @@ reload(struct agent *ag, int argc, char **argv)
 {
 	struct kv_cfg *ncfg = NULL;
 	struct check_ctx *nctx = NULL;
+	struct check_cfg cc;
 	char err[512];
 	enum kv_err rc;
 
 	notify_send("RELOADING=1");
 	rc = cli_parse(argc, argv, &ncfg, err, sizeof(err));
-	if (rc == KV_OK && (rc = check_textfile(ncfg, err, sizeof(err))) == KV_OK)
-		rc = check_ctx_new(ncfg, &nctx, err, sizeof(err));
+	if (rc == KV_OK && (rc = check_textfile(ncfg, err, sizeof(err))) == KV_OK) {
+		cli_check_cfg(ncfg, &cc);
+		rc = check_ctx_new(&cc, &nctx, err, sizeof(err));
+	}
 	if (rc != KV_OK) {
 		ag->st.reload_ok = false;
 		kv_log_error("reload failed; keeping the previous configuration", "error=\"%s\"",
@@ -267,6 +272,7 @@ int
 sched_run(int argc, char **argv, struct kv_cfg *cfg)
 {
 	struct agent ag;
+	struct check_cfg cc;
 	char err[512];
 	int code = 1;
 	bool last_ok = false;
@@ -282,7 +288,8 @@ sched_run(int argc, char **argv, struct kv_cfg *cfg)
 		code = 2;
 		goto out;
 	}
-	if (check_ctx_new(cfg, &ag.ctx, err, sizeof(err)) != KV_OK) {
+	cli_check_cfg(cfg, &cc);
+	if (check_ctx_new(&cc, &ag.ctx, err, sizeof(err)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", err);
 		goto out;
 	}
