@@ -342,65 +342,75 @@ handle_subs(struct arm_run *r, const struct http_resp *resp, const char **next, 
 	return rc;
 }
 
-static void
-on_done(void *arg, struct http_resp *resp)
-{
-	struct arm_req *q = arg;
-	struct arm_run *r = q->run;
-	const char *next = NULL;
-	char msg[512], perr[200];
-	size_t n = 0;
-	enum kv_err rc;
+/* What became of an answer: a page to read, a request queued again (or
+ * given up by schedule_retry), or a failure that `msg` describes. */
+enum arm_answer { ARM_PAGE, ARM_AGAIN, ARM_FAILED };
 
-	r->inflight--;
-	if (r->closing) {
-		req_free(q);
-		return;
-	}
+/* Retries: 5xx, 408 and network errors with backoff up to ARM_MAX_ATTEMPTS;
+ * 429 after the server's Retry-After (or our backoff) up to
+ * ARM_MAX_THROTTLED, within the run's budget.  Any other status but 200
+ * fails the request. */
+static enum arm_answer
+classify(struct arm_run *r, struct arm_req *q, const struct http_resp *resp, char *msg, size_t size)
+{
 	if (resp->err == KV_ELIMIT) {
-		snprintf(msg, sizeof(msg), "response larger than %u bytes", ARM_BODY_MAX);
-		goto fail;
+		snprintf(msg, size, "response larger than %u bytes", ARM_BODY_MAX);
+		return ARM_FAILED;
 	}
 	if (resp->err != KV_OK || resp->status >= 500 || resp->status == 408) {
 		int64_t delay;
 		if (resp->err != KV_OK)
-			snprintf(msg, sizeof(msg), "%s", resp->error);
+			snprintf(msg, size, "%s", resp->error);
 		else
-			describe(resp, msg, sizeof(msg));
+			describe(resp, msg, size);
 		if (q->attempts >= ARM_MAX_ATTEMPTS)
-			goto fail;
+			return ARM_FAILED;
 		delay = backoff_ms(r, q->attempts);
 		kv_log_debug("ARM retry", "what=\"%s\" attempt=%u delay_ms=%lld reason=\"%s\"", q->what, q->attempts,
 		    (long long)delay, resp->err != KV_OK ? "network" : "5xx");
 		schedule_retry(r, q, delay);
-		return;
+		return ARM_AGAIN;
 	}
 	if (resp->status == 429) {
 		int64_t budget = throttle_budget_ms(r), delay = resp->retry_after_ms;
 		r->st.throttled++;
 		if (++q->throttled > ARM_MAX_THROTTLED) {
-			describe(resp, msg, sizeof(msg));
-			goto fail;
+			describe(resp, msg, size);
+			return ARM_FAILED;
 		}
 		q->attempts--; /* throttling is not a failed attempt */
 		if (delay > budget) {
 			/* Waiting would only hang the run: this one is throttled. */
-			snprintf(msg, sizeof(msg),
+			snprintf(msg, size,
 			    "throttled: Retry-After %lld s exceeds the run's budget (%lld s); try later or raise --arm-timeout",
 			    (long long)((delay + 999) / 1000), (long long)(budget / 1000));
-			goto fail;
+			return ARM_FAILED;
 		}
 		if (delay < 0)
 			delay = backoff_ms(r, q->throttled - 1); /* absent or unusable: our own backoff */
 		kv_log_info("ARM throttled", "what=\"%s\" retry_after_ms=%lld wait_ms=%lld", q->what,
 		    (long long)resp->retry_after_ms, (long long)delay);
 		schedule_retry(r, q, delay);
-		return;
+		return ARM_AGAIN;
 	}
 	if (resp->status != 200) {
-		describe(resp, msg, sizeof(msg));
-		goto fail;
+		describe(resp, msg, size);
+		return ARM_FAILED;
 	}
+	return ARM_PAGE;
+}
+
+/* A page: into the inventory (or the subscription list), then its
+ * nextLink, followed only to the ARM host, or what the page starts (the
+ * zones' records and links). */
+static void
+on_page(struct arm_run *r, struct arm_req *q, const struct http_resp *resp)
+{
+	const char *next = NULL;
+	char msg[512], perr[200];
+	size_t n = 0;
+	enum kv_err rc;
+
 	r->st.pages++;
 	if (q->kind == AK_SUBS)
 		rc = handle_subs(r, resp, &next, perr, sizeof(perr));
@@ -445,6 +455,31 @@ on_done(void *arg, struct http_resp *resp)
 fail:
 	fail_req(r, q, msg);
 	req_free(q);
+}
+
+static void
+on_done(void *arg, struct http_resp *resp)
+{
+	struct arm_req *q = arg;
+	struct arm_run *r = q->run;
+	char msg[512];
+
+	r->inflight--;
+	if (r->closing) {
+		req_free(q);
+		return;
+	}
+	switch (classify(r, q, resp, msg, sizeof(msg))) {
+	case ARM_PAGE:
+		on_page(r, q, resp);
+		break;
+	case ARM_AGAIN:
+		break;
+	case ARM_FAILED:
+		fail_req(r, q, msg);
+		req_free(q);
+		break;
+	}
 }
 
 static enum kv_err

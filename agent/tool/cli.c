@@ -487,33 +487,20 @@ check_stdin(const struct kv_cfg *cfg, char *err, size_t size)
 	return KV_OK;
 }
 
+/* An option of the command line, applied after the config file. */
 struct pending {
 	enum cli_opt_id id;
 	const char *value;
 };
 
-enum kv_err
-cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
+/* The command, argv[1]: *stop when it is --help or --version (nothing
+ * follows). */
+static enum kv_err
+scan_command(struct kv_cfg *cfg, int argc, char **argv, bool *stop, char *err, size_t size)
 {
-	struct kv_cfg *cfg = NULL;
-	struct pending *pend = NULL;
-	size_t n_pend = 0;
-	bool seen[CLI_OPT_COUNT] = {false};
-	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
-	const char *env_sub = getenv("AZURE_SUBSCRIPTION_ID");
-	enum kv_err rc = KV_OK;
-	int i = 2;
-
-	err[0] = '\0';
-	if ((cfg = cfg_new()) == NULL || (pend = calloc((size_t)argc + 1, sizeof(*pend))) == NULL) {
-		rc = KV_ENOMEM;
-		goto out;
-	}
-
-	if (argc < 2) {
-		rc = fail(err, size, "missing command: expected check, agent or resolve (see kvpe --help)");
-		goto out;
-	}
+	*stop = false;
+	if (argc < 2)
+		return fail(err, size, "missing command: expected check, agent or resolve (see kvpe --help)");
 	if (strcmp(argv[1], "check") == 0) {
 		cfg->cmd = CLI_CMD_CHECK;
 	} else if (strcmp(argv[1], "agent") == 0) {
@@ -522,26 +509,35 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 		cfg->cmd = CLI_CMD_RESOLVE;
 	} else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		cfg->cmd = CLI_CMD_HELP;
-		goto done;
+		*stop = true;
 	} else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "version") == 0) {
 		cfg->cmd = CLI_CMD_VERSION;
-		goto done;
+		*stop = true;
 	} else {
-		rc = fail(err, size, "unknown command '%s': expected check, agent or resolve (see kvpe --help)", argv[1]);
-		goto out;
+		return fail(err, size, "unknown command '%s': expected check, agent or resolve (see kvpe --help)", argv[1]);
 	}
+	return KV_OK;
+}
 
-	for (; i < argc; i++) {
+/* The options after the command into pend[] (applied later, over the
+ * config file), resolve's names into cfg; --config is noted at once.
+ * *stop at --help after the command: nothing else is read. */
+static enum kv_err
+scan_argv(struct kv_cfg *cfg, int argc, char **argv, struct pending *pend, size_t *n_pend, bool *stop, char *err,
+    size_t size)
+{
+	enum kv_err rc;
+
+	*stop = false;
+	for (int i = 2; i < argc; i++) {
 		const char *arg = argv[i], *val = NULL;
 		int id;
 		if (strcmp(arg, "--") == 0) {
 			for (i++; i < argc; i++) {
-				if (cfg->cmd != CLI_CMD_RESOLVE) {
-					rc = fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), argv[i]);
-					goto out;
-				}
+				if (cfg->cmd != CLI_CMD_RESOLVE)
+					return fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), argv[i]);
 				if ((rc = add_name(cfg, argv[i], err, size)) != KV_OK)
-					goto out;
+					return rc;
 			}
 			break;
 		}
@@ -549,62 +545,67 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 			const char *eq = strchr(arg + 2, '=');
 			size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
 			id = find_long(arg + 2, len);
-			if (id < 0) {
-				rc = fail(err, size, "%s: unknown option '%.*s' (see kvpe %s --help)", cmd_name(cfg->cmd),
+			if (id < 0)
+				return fail(err, size, "%s: unknown option '%.*s' (see kvpe %s --help)", cmd_name(cfg->cmd),
 				    (int)(len + 2), arg, cmd_name(cfg->cmd));
-				goto out;
-			}
 			if (eq != NULL)
 				val = eq + 1;
 		} else if (arg[0] == '-' && arg[1] != '\0' && arg[2] == '\0') {
 			id = find_short(arg[1]);
-			if (id < 0) {
-				rc = fail(err, size, "%s: unknown option '%s' (see kvpe %s --help)", cmd_name(cfg->cmd), arg,
+			if (id < 0)
+				return fail(err, size, "%s: unknown option '%s' (see kvpe %s --help)", cmd_name(cfg->cmd), arg,
 				    cmd_name(cfg->cmd));
-				goto out;
-			}
 		} else {
-			if (cfg->cmd != CLI_CMD_RESOLVE) {
-				rc = fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), arg);
-				goto out;
-			}
+			if (cfg->cmd != CLI_CMD_RESOLVE)
+				return fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), arg);
 			if ((rc = add_name(cfg, arg, err, size)) != KV_OK)
-				goto out;
+				return rc;
 			continue;
 		}
-		if (!(opt_table[id].cmds & cmd_mask(cfg->cmd))) {
-			rc = fail(err, size, "%s: option --%s does not apply to this command", cmd_name(cfg->cmd),
+		if (!(opt_table[id].cmds & cmd_mask(cfg->cmd)))
+			return fail(err, size, "%s: option --%s does not apply to this command", cmd_name(cfg->cmd),
 			    opt_table[id].name);
-			goto out;
-		}
 		if (opt_table[id].arg != NULL && val == NULL) {
-			if (i + 1 >= argc) {
-				rc = fail(err, size, "--%s needs a value: %s", opt_table[id].name, opt_table[id].arg);
-				goto out;
-			}
+			if (i + 1 >= argc)
+				return fail(err, size, "--%s needs a value: %s", opt_table[id].name, opt_table[id].arg);
 			val = argv[++i];
 		} else if (opt_table[id].arg == NULL && val != NULL) {
-			rc = fail(err, size, "--%s takes no value", opt_table[id].name);
-			goto out;
+			return fail(err, size, "--%s takes no value", opt_table[id].name);
 		}
 		if (id == CLI_OPT_HELP) {
 			cfg->help = true; /* `kvpe check --help`: that command's options */
-			goto done;
+			*stop = true;
+			return KV_OK;
 		}
 		if (id == CLI_OPT_CONFIG && (rc = kv_arena_strdup_to(cfg->arena, val, &cfg->config_path)) != KV_OK)
-			goto out;
-		pend[n_pend].id = (enum cli_opt_id)id;
-		pend[n_pend].value = val ? val : "";
-		n_pend++;
+			return rc;
+		pend[*n_pend].id = (enum cli_opt_id)id;
+		pend[*n_pend].value = val ? val : "";
+		(*n_pend)++;
 	}
+	return KV_OK;
+}
+
+/* Precedence: the config file (--config, else the first default one that
+ * exists; resolve reads only --config), then the environment, then the
+ * flags, a list on the command line replacing the file's; then what holds
+ * only for the whole (stdin once, AZURE_SUBSCRIPTION_ID as the fallback
+ * source, the agent's logfmt, resolve's names). */
+static enum kv_err
+merge(struct kv_cfg *cfg, const struct pending *pend, size_t n_pend, char *err, size_t size)
+{
+	bool seen[CLI_OPT_COUNT] = {false};
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+	const char *env_sub = getenv("AZURE_SUBSCRIPTION_ID");
+	enum kv_err rc;
 
 	if (cfg->config_path == NULL && cfg->cmd != CLI_CMD_RESOLVE &&
 	    (rc = default_config_path(cfg->arena, &cfg->config_path)) != KV_OK)
-		goto out;
+		return rc;
 	if (cfg->config_path != NULL) {
 		if ((rc = kv_arena_strdup_to(cfg->arena, cfg->config_path, &cfg->config_path)) != KV_OK ||
 		    (rc = config_load(cfg, cfg->config_path, err, size)) != KV_OK)
-			goto out;
+			return rc;
 	}
 	/* Environment, between the config file and the flags. */
 	if ((no_color != NULL && no_color[0] != '\0') || (term != NULL && strcmp(term, "dumb") == 0))
@@ -614,21 +615,40 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 			clear_list(cfg, pend[k].id); /* flags replace the config file's list */
 		seen[pend[k].id] = true;
 		if ((rc = apply(cfg, pend[k].id, pend[k].value, err, size)) != KV_OK)
-			goto out;
+			return rc;
 	}
 	if ((rc = check_stdin(cfg, err, size)) != KV_OK)
-		goto out;
+		return rc;
 	if (cfg->n_subscriptions == 0 && env_sub != NULL && env_sub[0] != '\0' && cfg->n_inventories == 0 &&
 	    cfg->n_vaults == 0 && (rc = apply(cfg, CLI_OPT_SUBSCRIPTION, env_sub, err, size)) != KV_OK)
-		goto out;
+		return rc;
 	/* The agent logs logfmt lines unless told otherwise (log collectors). */
 	if (cfg->cmd == CLI_CMD_AGENT && !cfg->log_format_set)
 		cfg->log_format = KV_LOG_LOGFMT;
-	if (cfg->cmd == CLI_CMD_RESOLVE && cfg->n_names == 0) {
-		rc = fail(err, size, "resolve: expected at least one NAME");
+	if (cfg->cmd == CLI_CMD_RESOLVE && cfg->n_names == 0)
+		return fail(err, size, "resolve: expected at least one NAME");
+	return KV_OK;
+}
+
+enum kv_err
+cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
+{
+	struct kv_cfg *cfg = NULL;
+	struct pending *pend = NULL;
+	size_t n_pend = 0;
+	bool stop = false;
+	enum kv_err rc = KV_OK;
+
+	err[0] = '\0';
+	if ((cfg = cfg_new()) == NULL || (pend = calloc((size_t)argc + 1, sizeof(*pend))) == NULL) {
+		rc = KV_ENOMEM;
 		goto out;
 	}
-done:
+	if ((rc = scan_command(cfg, argc, argv, &stop, err, size)) != KV_OK || stop)
+		goto out;
+	if ((rc = scan_argv(cfg, argc, argv, pend, &n_pend, &stop, err, size)) != KV_OK || stop)
+		goto out;
+	rc = merge(cfg, pend, n_pend, err, size);
 out:
 	free(pend);
 	if (rc != KV_OK) {

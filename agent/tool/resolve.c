@@ -61,6 +61,92 @@ name_diagnosis(const struct verdict_cfg *vc, struct kv_arena *a, const struct re
 	return unchecked != NULL ? unchecked : "not private (or not resolved)";
 }
 
+/* "ip:port" of each of the resolver's servers, in `a`; NULL when out of
+ * memory. */
+static const char **
+server_names(struct dns_resolver *dns, struct kv_arena *a, size_t *n)
+{
+	size_t ns = dns_server_count(dns);
+	const char **v = kv_arena_calloc(a, ns, sizeof(*v));
+
+	for (size_t i = 0; v != NULL && i < ns; i++) {
+		char buf[64];
+		dns_server_name(dns, i, buf, sizeof(buf));
+		if ((v[i] = kv_arena_strdup(a, buf)) == NULL)
+			return NULL;
+	}
+	*n = ns;
+	return v;
+}
+
+/* Each name into items[] and asked for A and AAAA (on_a adds a vault's
+ * private link name): a short vault name in --cloud, or a vault or Managed
+ * HSM FQDN, gets its target; any other name stands for itself. */
+static enum kv_err
+ask(const struct kv_cfg *cfg, struct kv_arena *a, struct dns_batch *b, struct resolve_item *items)
+{
+	for (size_t i = 0; i < cfg->n_names; i++) {
+		struct resolve_item *it = &items[i];
+		char label[64];
+		bool pl = false;
+		it->name = kv_arena_dnsname(a, cfg->names[i]);
+		if (it->name == NULL)
+			return KV_ENOMEM;
+		it->r.t = &it->t;
+		it->t.cloud = cfg->cloud;
+		if (strchr(it->name, '.') == NULL && cloud_valid_name(it->name, KV_KIND_VAULT)) {
+			it->vault = true; /* a short vault name, in --cloud */
+			it->t.name = it->name;
+		} else if (cloud_match_fqdn(it->name, label, sizeof(label), &it->t.kind, &it->t.cloud, &pl)) {
+			it->vault = true;
+			if (kv_arena_strdup_to(a, label, &it->t.name) != KV_OK)
+				return KV_ENOMEM;
+		}
+		if (it->vault) {
+			if (kv_target_names(a, &it->t) != KV_OK)
+				return KV_ENOMEM;
+			it->name = it->t.fqdn;
+		} else {
+			it->t.name = it->t.fqdn = it->t.pl_fqdn = it->name;
+		}
+		if (dns_batch_add(b, it->name, DNS_QA, &it->r.dns.a, on_a, it) != KV_OK ||
+		    dns_batch_add(b, it->name, DNS_QAAAA, &it->r.dns.aaaa, NULL, NULL) != KV_OK)
+			return KV_ENOMEM;
+	}
+	return KV_OK;
+}
+
+/* The verdict on each name and its entry for the writers; *code becomes 1
+ * when a name is not private only, or a vault did not pass. */
+static enum kv_err
+judge(const struct kv_cfg *cfg, struct kv_arena *a, const char *const *servers, size_t ns,
+    struct resolve_item *items, struct report_name *names, int *code)
+{
+	struct verdict_cfg vc;
+
+	memset(&vc, 0, sizeof(vc));
+	vc.private_cidrs = cfg->private_cidrs;
+	vc.n_private_cidrs = cfg->n_private_cidrs;
+	vc.resolvers = servers;
+	vc.n_resolvers = ns;
+	for (size_t i = 0; i < cfg->n_names; i++) {
+		struct resolve_item *it = &items[i];
+		struct report_name *n = &names[i];
+		if (it->vault && verdict_vault(&vc, a, &it->r) != KV_OK)
+			return KV_ENOMEM;
+		n->name = it->name;
+		n->vault = it->vault;
+		n->r = &it->r;
+		n->is_private = all_private(&vc, a, it);
+		n->diagnosis = it->vault ? verdict_dns_summary(&vc, a, &it->r) : name_diagnosis(&vc, a, it);
+		if (n->diagnosis == NULL)
+			return KV_ENOMEM;
+		if (!n->is_private || (it->vault && it->r.status != KV_ST_PASS))
+			*code = 1;
+	}
+	return KV_OK;
+}
+
 int
 resolve_main(const struct kv_cfg *cfg)
 {
@@ -73,7 +159,6 @@ resolve_main(const struct kv_cfg *cfg)
 	struct report_opts o;
 	struct check_cfg cc;
 	const char **servers = NULL;
-	struct verdict_cfg vc;
 	struct kv_buf out;
 	struct report_file file;
 	char err[256];
@@ -105,71 +190,19 @@ resolve_main(const struct kv_cfg *cfg)
 		said = true;
 		goto out;
 	}
-	ns = dns_server_count(dns);
-	servers = kv_arena_calloc(a, ns, sizeof(*servers));
+	servers = server_names(dns, a, &ns);
 	items = kv_arena_calloc(a, cfg->n_names, sizeof(*items));
 	names = kv_arena_calloc(a, cfg->n_names, sizeof(*names));
-	if (servers == NULL || items == NULL || names == NULL || dns_batch_new(dns, a, &b) != KV_OK)
+	if (servers == NULL || items == NULL || names == NULL || dns_batch_new(dns, a, &b) != KV_OK ||
+	    ask(cfg, a, b, items) != KV_OK)
 		goto out;
-	for (size_t i = 0; i < ns; i++) {
-		char buf[64];
-		dns_server_name(dns, i, buf, sizeof(buf));
-		if ((servers[i] = kv_arena_strdup(a, buf)) == NULL)
-			goto out;
-	}
-	for (size_t i = 0; i < cfg->n_names; i++) {
-		struct resolve_item *it = &items[i];
-		char label[64];
-		bool pl = false;
-		it->name = kv_arena_dnsname(a, cfg->names[i]);
-		if (it->name == NULL)
-			goto out;
-		it->r.t = &it->t;
-		it->t.cloud = cfg->cloud;
-		if (strchr(it->name, '.') == NULL && cloud_valid_name(it->name, KV_KIND_VAULT)) {
-			it->vault = true; /* a short vault name, in --cloud */
-			it->t.name = it->name;
-		} else if (cloud_match_fqdn(it->name, label, sizeof(label), &it->t.kind, &it->t.cloud, &pl)) {
-			it->vault = true;
-			if (kv_arena_strdup_to(a, label, &it->t.name) != KV_OK)
-				goto out;
-		}
-		if (it->vault) {
-			if (kv_target_names(a, &it->t) != KV_OK)
-				goto out;
-			it->name = it->t.fqdn;
-		} else {
-			it->t.name = it->t.fqdn = it->t.pl_fqdn = it->name;
-		}
-		if (dns_batch_add(b, it->name, DNS_QA, &it->r.dns.a, on_a, it) != KV_OK ||
-		    dns_batch_add(b, it->name, DNS_QAAAA, &it->r.dns.aaaa, NULL, NULL) != KV_OK)
-			goto out;
-	}
 	if ((rc = dns_batch_run(b)) != KV_OK) {
 		fprintf(stderr, "kvpe: resolve failed: %s\n", kv_strerror(rc));
 		said = true;
 		goto out;
 	}
-	memset(&vc, 0, sizeof(vc));
-	vc.private_cidrs = cfg->private_cidrs;
-	vc.n_private_cidrs = cfg->n_private_cidrs;
-	vc.resolvers = servers;
-	vc.n_resolvers = ns;
-	for (size_t i = 0; i < cfg->n_names; i++) {
-		struct resolve_item *it = &items[i];
-		struct report_name *n = &names[i];
-		if (it->vault && verdict_vault(&vc, a, &it->r) != KV_OK)
-			goto out;
-		n->name = it->name;
-		n->vault = it->vault;
-		n->r = &it->r;
-		n->is_private = all_private(&vc, a, it);
-		n->diagnosis = it->vault ? verdict_dns_summary(&vc, a, &it->r) : name_diagnosis(&vc, a, it);
-		if (n->diagnosis == NULL)
-			goto out;
-		if (!n->is_private || (it->vault && it->r.status != KV_ST_PASS))
-			code = 1;
-	}
+	if (judge(cfg, a, servers, ns, items, names, &code) != KV_OK)
+		goto out;
 	rs.resolvers = servers;
 	rs.n_resolvers = ns;
 	rs.names = names;
