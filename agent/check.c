@@ -517,7 +517,7 @@ stage_sources(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_inv 
 /* The report copies what it shows from the configuration and the context:
  * the agent keeps its last good report after SIGHUP has freed both. */
 static enum kv_err
-report_start(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report **out)
+start_report(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report **out)
 {
 	struct kv_report *rep = NULL;
 	const char **res;
@@ -594,7 +594,7 @@ check_run(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *
 	enum kv_err rc;
 
 	err[0] = '\0';
-	if ((rc = report_start(ctx, cfg, &rep)) != KV_OK || (rc = inv_new(rep->arena, &inv)) != KV_OK)
+	if ((rc = start_report(ctx, cfg, &rep)) != KV_OK || (rc = inv_new(rep->arena, &inv)) != KV_OK)
 		goto out;
 	if ((rc = stage_sources(ctx, cfg, inv, rep, err, size)) != KV_OK)
 		goto out;

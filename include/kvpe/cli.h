@@ -1,9 +1,10 @@
-/* cli.h — commands, options and the JSON config file.
+/* cli.h — the tool's commands, options and JSON config file (agent/tool/).
  *
  * One table (CLI_OPT_LIST) feeds the argv parser, `--help`, the `--config`
  * loader and the man-page/README tests.  Precedence: flags > environment >
  * config file > defaults.  A struct kv_cfg owns everything it points to
- * (one arena); a reload parses a fresh one and swaps only on success. */
+ * (one arena); a reload parses a fresh one and swaps only on success.  The
+ * library never sees a kv_cfg: cli_check_cfg gives it a struct check_cfg. */
 #ifndef KVPE_CLI_H
 #define KVPE_CLI_H
 
