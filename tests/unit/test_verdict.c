@@ -226,6 +226,22 @@ codes_of(struct kv_arena *a, const struct kv_result *r)
 	return s;
 }
 
+/* Judges r and fails the test unless its codes and status are the case's. */
+static void
+judge(struct kv_arena *a, const struct verdict_cfg *vc, struct kv_result *r, const char *label, const char *want,
+    enum kv_status status)
+{
+	const char *got;
+
+	assert_int_equal(verdict_vault(vc, a, r), KV_OK);
+	got = codes_of(a, r);
+	if (strcmp(got, want) != 0 || r->status != status) {
+		print_error("case '%s': got [%s] status %s, want [%s] status %s\n", label, got, kv_status_name(r->status),
+		    want, kv_status_name(status));
+		fail();
+	}
+}
+
 /* Judges one case; `edge` adds the AAAA outcome and the chain's end. */
 static void
 run_case(const struct dns_case *c, const struct dns_edge *edge)
@@ -235,7 +251,6 @@ run_case(const struct dns_case *c, const struct dns_edge *edge)
 	struct kv_result r;
 	struct verdict_cfg vc;
 	struct kv_cidr cidrs[8];
-	const char *got;
 
 	build(a, c, &t, &r, &vc, cidrs);
 	if (edge != NULL) {
@@ -243,13 +258,7 @@ run_case(const struct dns_case *c, const struct dns_edge *edge)
 			r.dns.aaaa.rcode = edge->aaaa_rc;
 		r.dns.a.chain_incomplete = edge->incomplete;
 	}
-	assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
-	got = codes_of(a, &r);
-	if (strcmp(got, c->want) != 0 || r.status != c->status) {
-		print_error("case '%s': got [%s] status %s, want [%s] status %s\n", c->label, got,
-		    kv_status_name(r.status), c->want, kv_status_name(c->status));
-		fail();
-	}
+	judge(a, &vc, &r, c->label, c->want, c->status);
 	for (size_t k = 0; k < r.n_findings; k++) {
 		assert_non_null(r.findings[k].message);
 		assert_true(strlen(r.findings[k].message) > 10);
@@ -546,17 +555,10 @@ test_arm_rules(void **state)
 		struct kv_target t;
 		struct kv_result r;
 		struct verdict_cfg vc;
-		const char *got;
 
 		memset(&vc, 0, sizeof(vc));
 		build_arm(a, c, &t, &r);
-		assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
-		got = codes_of(a, &r);
-		if (strcmp(got, c->want) != 0 || r.status != c->status) {
-			print_error("case '%s': got [%s] status %s, want [%s] status %s\n", c->label, got,
-			    kv_status_name(r.status), c->want, kv_status_name(c->status));
-			fail();
-		}
+		judge(a, &vc, &r, c->label, c->want, c->status);
 		kv_arena_free(a);
 	}
 }
@@ -671,7 +673,6 @@ test_probe_rules(void **state)
 		struct kv_result r;
 		struct verdict_cfg vc;
 		struct kv_cidr cidrs[2];
-		const char *got;
 
 		build(a, &d, &t, &r, &vc, cidrs);
 		r.probe.level = c->level;
@@ -685,13 +686,7 @@ test_probe_rules(void **state)
 		assert_int_equal(kv_addr_parse("10.1.0.4", &r.probe.address), KV_OK);
 		if (c->local != NULL)
 			assert_int_equal(kv_addr_parse(c->local, &r.probe.local), KV_OK);
-		assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
-		got = codes_of(a, &r);
-		if (strcmp(got, c->want) != 0 || r.status != c->status) {
-			print_error("case '%s': got [%s] status %s, want [%s] status %s\n", c->label, got,
-			    kv_status_name(r.status), c->want, kv_status_name(c->status));
-			fail();
-		}
+		judge(a, &vc, &r, c->label, c->want, c->status);
 		for (size_t k = 0; k < r.n_findings; k++) {
 			/* Messages name the address probed and the vault; fixes are commands. */
 			assert_non_null(strstr(r.findings[k].message, "10.1.0.4"));
