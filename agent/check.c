@@ -194,18 +194,24 @@ on_soa(struct dns_batch *b, void *arg, struct kv_dns_lookup *soa)
 		a->neg_ttl = soa->ttl;
 }
 
+enum kv_err
+check_privatelink(struct dns_batch *b, struct kv_result *x, const struct kv_dns_lookup *a)
+{
+	if (a->rcode == KV_RC_TIMEOUT)
+		return KV_OK; /* the private link name would only time out as well */
+	if (dns_lookup_from(a, x->t->pl_fqdn, &x->dns.pl)) {
+		x->dns.pl_from_chain = true;
+		return KV_OK;
+	}
+	return dns_batch_add(b, x->t->pl_fqdn, DNS_QA, &x->dns.pl, NULL, NULL);
+}
+
 static void
 on_vault_a(struct dns_batch *b, void *arg, struct kv_dns_lookup *a)
 {
 	struct kv_result *x = arg;
 
-	if (a->rcode == KV_RC_TIMEOUT)
-		return; /* the private link name would only time out as well */
-	if (dns_lookup_from(a, x->t->pl_fqdn, &x->dns.pl)) {
-		x->dns.pl_from_chain = true;
-		return;
-	}
-	if (dns_batch_add(b, x->t->pl_fqdn, DNS_QA, &x->dns.pl, NULL, NULL) != KV_OK)
+	if (check_privatelink(b, x, a) != KV_OK)
 		kv_log_warn("cannot queue the private link lookup", "vault=%s", x->t->name);
 }
 

@@ -16,6 +16,15 @@ kv_target_names(struct kv_arena *a, struct kv_target *t)
 	return (t->fqdn && t->pl_fqdn) ? KV_OK : KV_ENOMEM;
 }
 
+bool
+kv_target_approved(const struct kv_target *t)
+{
+	for (size_t i = 0; i < t->n_endpoints; i++)
+		if (t->endpoints[i].state == KV_PE_APPROVED)
+			return true;
+	return false;
+}
+
 const char *
 kv_rcode_name(enum kv_rcode rc)
 {

@@ -186,15 +186,6 @@ zone_sub_flag(struct kv_arena *a, const struct kv_target *t)
 	return sub_flag(a, z ? z->subscription : NULL);
 }
 
-static bool
-has_approved(const struct kv_target *t)
-{
-	for (size_t i = 0; i < t->n_endpoints; i++)
-		if (t->endpoints[i].state == KV_PE_APPROVED)
-			return true;
-	return false;
-}
-
 /* The VNet to link: the agent's, else the VNet of an approved endpoint's subnet. */
 static const char *
 vnet_for_link(struct kv_arena *a, const struct kv_target *t)
@@ -428,7 +419,7 @@ rules_arm(struct vctx *v)
 
 	if (!t->arm_known)
 		return;
-	approved = has_approved(t);
+	approved = kv_target_approved(t);
 	rules_arm_endpoint(v, approved);
 	rules_arm_address(v);
 	if (approved && t->zones_known) {
@@ -530,7 +521,7 @@ rules_dns_answers(struct vctx *v, const struct kv_dns_lookup *lk)
 		    ? "; the chain has no privatelink alias, so public DNS knows no approved endpoint"
 		    : "; the private zone is not linked to this VNet or a forwarder is missing";
 		const char *fix;
-		if (!via_pl && !pl_unknown && !has_approved(t))
+		if (!via_pl && !pl_unknown && !kv_target_approved(t))
 			fix = fix_create_endpoint(v);
 		else if (t->arm_known && t->n_zones == 0 && t->zones_known)
 			fix = kv_arena_printf(a, "az network private-dns zone create --resource-group %s --name %s && %s && %s",

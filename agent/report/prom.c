@@ -209,15 +209,6 @@ all_expected(const struct kv_result *x)
 	return true;
 }
 
-static bool
-any_approved(const struct kv_target *t)
-{
-	for (size_t i = 0; i < t->n_endpoints; i++)
-		if (t->endpoints[i].state == KV_PE_APPROVED)
-			return true;
-	return false;
-}
-
 /* The samples of one per-vault family. */
 static void
 vault_family(struct pw *w, enum prom_id id)
@@ -295,7 +286,7 @@ vault_family(struct pw *w, enum prom_id id)
 			break;
 		case PROM_kvpe_private_endpoint_approved:
 			if (x->t->arm_known)
-				sample(w, i, NULL, NULL, NULL, NULL, any_approved(x->t));
+				sample(w, i, NULL, NULL, NULL, NULL, kv_target_approved(x->t));
 			break;
 		case PROM_kvpe_public_network_access_enabled:
 			if (x->t->arm_known)

@@ -25,13 +25,8 @@ on_a(struct dns_batch *b, void *arg, struct kv_dns_lookup *a)
 {
 	struct resolve_item *it = arg;
 
-	if (!it->vault || a->rcode == KV_RC_TIMEOUT)
-		return;
-	if (dns_lookup_from(a, it->t.pl_fqdn, &it->r.dns.pl)) {
-		it->r.dns.pl_from_chain = true;
-		return;
-	}
-	(void)dns_batch_add(b, it->t.pl_fqdn, DNS_QA, &it->r.dns.pl, NULL, NULL);
+	if (it->vault)
+		(void)check_privatelink(b, &it->r, a); /* not queued (out of memory): shown as not asked */
 }
 
 /* Private only when read whole: a cut chain or a failed AAAA query beside

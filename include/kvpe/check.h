@@ -14,6 +14,7 @@
 #include "kvpe/types.h"
 
 struct check_ctx;
+struct dns_batch;
 struct dns_resolver;
 struct kv_arena;
 struct net_target;
@@ -61,6 +62,12 @@ void check_ctx_free(struct check_ctx *ctx);
  * the run itself could not proceed (exit code 2) and `err` says why. */
 enum kv_err check_run(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report **out, char *err,
     size_t size);
+
+/* After a vault name's A answer `a`: its private link name (x->dns.pl)
+ * read off the answer's chain when the chain passes it, else asked in the
+ * same batch; nothing after a timeout.  KV_ENOMEM when it could not be
+ * queued.  (check's DNS stage and `kvpe resolve`.) */
+enum kv_err check_privatelink(struct dns_batch *b, struct kv_result *x, const struct kv_dns_lookup *a);
 
 /* The probe stage's work list: a target (calloc'd; the caller frees it)
  * for each result DNS gave an address to, in order; the others get

@@ -228,6 +228,8 @@ struct kv_report {
 enum kv_err kv_target_names(struct kv_arena *a, struct kv_target *t);
 /* The order of a report's vaults: name, then kind, then cloud. */
 int kv_target_cmp(const struct kv_target *a, const struct kv_target *b);
+/* At least one of the vault's private endpoint connections is Approved. */
+bool kv_target_approved(const struct kv_target *t);
 
 const char *kv_rcode_name(enum kv_rcode rc);
 /* The mnemonic of a DNS header RCODE (RFC 6895): "NOTAUTH" for 9; NULL for
