@@ -51,15 +51,26 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(PKG_C
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 LIBS_ALL    = $(PKG_LIBS) -lm -lpthread
 
-CORE_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard probes/*.c)
-CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
-MAIN_OBJ := $(B)/agent/main.o
+# As curl splits lib/ from src/: the library (sources, expectations, probes,
+# verdict, report: agent/*.c, agent/report/, probes/) is libkvpe.a; the tool
+# (options and config, the commands, the agent loop: agent/tool/) is a second
+# archive that only ./kvpe and the tests of the command line link.
+LIB_SRC  := $(wildcard agent/*.c) $(wildcard agent/report/*.c) $(wildcard probes/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+TOOL_SRC := $(filter-out agent/tool/main.c,$(wildcard agent/tool/*.c))
+TOOL_OBJ := $(TOOL_SRC:%.c=$(B)/%.o)
+MAIN_OBJ := $(B)/agent/tool/main.o
 LIB      := $(B)/libkvpe.a
+TOOL     := $(B)/libkvpe-tool.a
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/replay_%)
+# The tests of argv and --config parsing link the tool too; every other test
+# links the library alone, so a library module that reaches into the tool
+# fails to link.
+TOOL_TESTS := $(B)/tests/test_cli $(B)/tests/replay_fuzz_config
 
 ifeq ($(V),1)
 Q :=
@@ -82,11 +93,15 @@ endif
 
 build: $(B)/kvpe $(UNIT_BIN) $(FUZZ_REPLAY)
 
-$(B)/kvpe: $(MAIN_OBJ) $(LIB)
+$(B)/kvpe: $(MAIN_OBJ) $(TOOL) $(LIB)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(MAIN_OBJ) $(LIB) $(LIBS_ALL)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(MAIN_OBJ) $(TOOL) $(LIB) $(LIBS_ALL)
 
-$(LIB): $(CORE_OBJ)
+$(LIB): $(LIB_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(TOOL): $(TOOL_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -95,21 +110,24 @@ $(B)/%.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
+$(TOOL_TESTS): TOOL_LINK := $(TOOL)
+$(TOOL_TESTS): $(TOOL)
+
 $(B)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes $(if $(ANALYZE),-include tests/unit/analyze.h) -o $@ $< $(LIB) $(LIBS_ALL) -lcmocka
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes $(if $(ANALYZE),-include tests/unit/analyze.h) -o $@ $< $(TOOL_LINK) $(LIB) $(LIBS_ALL) -lcmocka
 
 # Fuzz targets replayed over their corpora by a standalone driver under gcc.
 $(B)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LIB) $(LIBS_ALL)
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(TOOL_LINK) $(LIB) $(LIBS_ALL)
 
 deps:
 	@tests/deps.sh
 
-# Both analyzers over the library, main, the unit tests and the fuzz
+# Both analyzers over the library, the tool, the unit tests and the fuzz
 # harnesses (everything `build` compiles).  Findings fail the target:
 # GCC's through -Werror, Clang's through scan-build --status-bugs (its HTML
 # report is kept in build/analyze-report/).  The Clang build starts from
@@ -202,4 +220,4 @@ deb-test:
 	@tests/deps.sh
 	@tests/run.sh --one release tests/integration/package.sh
 
--include $(CORE_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -58,25 +58,16 @@ struct arm_run {
 	uint64_t rng;
 };
 
-static unsigned
-jitter_pct(struct arm_run *r)
-{
-	/* xorshift64: jitter only needs to decorrelate clients, not be secret. */
-	r->rng ^= r->rng << 13;
-	r->rng ^= r->rng >> 7;
-	r->rng ^= r->rng << 17;
-	return (unsigned)(r->rng % 101); /* 0..100 */
-}
-
 /* Exponential backoff after `n` tries, capped, with jitter (50%..150%). */
 static int64_t
 backoff_ms(struct arm_run *r, unsigned n)
 {
 	int64_t delay = (int64_t)r->cfg->backoff_base_ms << (n < 16 ? n : 16);
+	unsigned pct = (unsigned)(kv_xorshift64(&r->rng) % 101); /* 0..100 */
 
 	if (delay > ARM_BACKOFF_MAX_MS)
 		delay = ARM_BACKOFF_MAX_MS;
-	return delay / 2 + delay * jitter_pct(r) / 100;
+	return delay / 2 + delay * pct / 100;
 }
 
 /* An error that cannot be recorded must not vanish: the run fails instead. */
@@ -270,13 +261,10 @@ describe(const struct http_resp *resp, char *buf, size_t size)
 	const char *code = cJSON_IsObject(e) ? cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")) : NULL;
 	const char *msg = cJSON_IsObject(e) ? cJSON_GetStringValue(cJSON_GetObjectItem(e, "message")) : NULL;
 	char clean[256];
-	size_t o = 0;
 
-	for (const char *p = msg; p != NULL && *p && o + 1 < sizeof(clean); p++)
-		clean[o++] = (unsigned char)*p < 0x20 ? ' ' : *p;
-	clean[o] = '\0';
+	kv_sanitize(clean, sizeof(clean), msg);
 	snprintf(buf, size, "HTTP %ld%s%s%s%s (x-ms-request-id: %s, correlation: %s)", resp->status,
-	    code ? " " : "", code ? code : "", o ? ": " : "", clean,
+	    code ? " " : "", code ? code : "", clean[0] ? ": " : "", clean,
 	    resp->request_id[0] ? resp->request_id : "none", resp->correlation_id[0] ? resp->correlation_id : "none");
 	cJSON_Delete(root);
 }
@@ -354,65 +342,75 @@ handle_subs(struct arm_run *r, const struct http_resp *resp, const char **next, 
 	return rc;
 }
 
-static void
-on_done(void *arg, struct http_resp *resp)
-{
-	struct arm_req *q = arg;
-	struct arm_run *r = q->run;
-	const char *next = NULL;
-	char msg[512], perr[200];
-	size_t n = 0;
-	enum kv_err rc;
+/* What became of an answer: a page to read, a request queued again (or
+ * given up by schedule_retry), or a failure that `msg` describes. */
+enum arm_answer { ARM_PAGE, ARM_AGAIN, ARM_FAILED };
 
-	r->inflight--;
-	if (r->closing) {
-		req_free(q);
-		return;
-	}
+/* Retries: 5xx, 408 and network errors with backoff up to ARM_MAX_ATTEMPTS;
+ * 429 after the server's Retry-After (or our backoff) up to
+ * ARM_MAX_THROTTLED, within the run's budget.  Any other status but 200
+ * fails the request. */
+static enum arm_answer
+classify(struct arm_run *r, struct arm_req *q, const struct http_resp *resp, char *msg, size_t size)
+{
 	if (resp->err == KV_ELIMIT) {
-		snprintf(msg, sizeof(msg), "response larger than %u bytes", ARM_BODY_MAX);
-		goto fail;
+		snprintf(msg, size, "response larger than %u bytes", ARM_BODY_MAX);
+		return ARM_FAILED;
 	}
 	if (resp->err != KV_OK || resp->status >= 500 || resp->status == 408) {
 		int64_t delay;
 		if (resp->err != KV_OK)
-			snprintf(msg, sizeof(msg), "%s", resp->error);
+			snprintf(msg, size, "%s", resp->error);
 		else
-			describe(resp, msg, sizeof(msg));
+			describe(resp, msg, size);
 		if (q->attempts >= ARM_MAX_ATTEMPTS)
-			goto fail;
+			return ARM_FAILED;
 		delay = backoff_ms(r, q->attempts);
 		kv_log_debug("ARM retry", "what=\"%s\" attempt=%u delay_ms=%lld reason=\"%s\"", q->what, q->attempts,
 		    (long long)delay, resp->err != KV_OK ? "network" : "5xx");
 		schedule_retry(r, q, delay);
-		return;
+		return ARM_AGAIN;
 	}
 	if (resp->status == 429) {
 		int64_t budget = throttle_budget_ms(r), delay = resp->retry_after_ms;
 		r->st.throttled++;
 		if (++q->throttled > ARM_MAX_THROTTLED) {
-			describe(resp, msg, sizeof(msg));
-			goto fail;
+			describe(resp, msg, size);
+			return ARM_FAILED;
 		}
 		q->attempts--; /* throttling is not a failed attempt */
 		if (delay > budget) {
 			/* Waiting would only hang the run: this one is throttled. */
-			snprintf(msg, sizeof(msg),
+			snprintf(msg, size,
 			    "throttled: Retry-After %lld s exceeds the run's budget (%lld s); try later or raise --arm-timeout",
 			    (long long)((delay + 999) / 1000), (long long)(budget / 1000));
-			goto fail;
+			return ARM_FAILED;
 		}
 		if (delay < 0)
 			delay = backoff_ms(r, q->throttled - 1); /* absent or unusable: our own backoff */
 		kv_log_info("ARM throttled", "what=\"%s\" retry_after_ms=%lld wait_ms=%lld", q->what,
 		    (long long)resp->retry_after_ms, (long long)delay);
 		schedule_retry(r, q, delay);
-		return;
+		return ARM_AGAIN;
 	}
 	if (resp->status != 200) {
-		describe(resp, msg, sizeof(msg));
-		goto fail;
+		describe(resp, msg, size);
+		return ARM_FAILED;
 	}
+	return ARM_PAGE;
+}
+
+/* A page: into the inventory (or the subscription list), then its
+ * nextLink, followed only to the ARM host, or what the page starts (the
+ * zones' records and links). */
+static void
+on_page(struct arm_run *r, struct arm_req *q, const struct http_resp *resp)
+{
+	const char *next = NULL;
+	char msg[512], perr[200];
+	size_t n = 0;
+	enum kv_err rc;
+
 	r->st.pages++;
 	if (q->kind == AK_SUBS)
 		rc = handle_subs(r, resp, &next, perr, sizeof(perr));
@@ -457,6 +455,31 @@ on_done(void *arg, struct http_resp *resp)
 fail:
 	fail_req(r, q, msg);
 	req_free(q);
+}
+
+static void
+on_done(void *arg, struct http_resp *resp)
+{
+	struct arm_req *q = arg;
+	struct arm_run *r = q->run;
+	char msg[512];
+
+	r->inflight--;
+	if (r->closing) {
+		req_free(q);
+		return;
+	}
+	switch (classify(r, q, resp, msg, sizeof(msg))) {
+	case ARM_PAGE:
+		on_page(r, q, resp);
+		break;
+	case ARM_AGAIN:
+		break;
+	case ARM_FAILED:
+		fail_req(r, q, msg);
+		req_free(q);
+		break;
+	}
 }
 
 static enum kv_err
@@ -604,9 +627,7 @@ arm_load(const struct arm_cfg *cfg, struct kv_inv *inv, struct kv_arena *a, stru
 	r.base[el] = '\0';
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		memset(rnd, 0x5a, sizeof(rnd));
-	snprintf(r.correlation, sizeof(r.correlation), "%02x%02x%02x%02x-%02x%02x-4%x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6] & 0xf, rnd[7], (rnd[8] & 0x3f) | 0x80, rnd[9], rnd[10],
-	    rnd[11], rnd[12], rnd[13], rnd[14], rnd[15]);
+	kv_uuid4(rnd, r.correlation, sizeof(r.correlation));
 	memcpy(&r.rng, rnd, sizeof(r.rng));
 	r.rng |= 1;
 	if (cfg->n_subscriptions == 0) {

@@ -67,7 +67,7 @@ probe_allow(struct check_ctx *ctx, char *err, size_t size)
 }
 
 enum kv_err
-check_dns_new(const struct kv_cfg *cfg, struct dns_resolver **out, char *err, size_t size)
+check_dns_new(const struct check_cfg *cfg, struct dns_resolver **out, char *err, size_t size)
 {
 	struct dns_cfg dc;
 	enum kv_err rc;
@@ -88,7 +88,7 @@ check_dns_new(const struct kv_cfg *cfg, struct dns_resolver **out, char *err, si
 }
 
 enum kv_err
-check_ctx_new(const struct kv_cfg *cfg, struct check_ctx **out, char *err, size_t size)
+check_ctx_new(const struct check_cfg *cfg, struct check_ctx **out, char *err, size_t size)
 {
 	struct check_ctx *ctx = calloc(1, sizeof(*ctx));
 	enum kv_err rc;
@@ -194,18 +194,24 @@ on_soa(struct dns_batch *b, void *arg, struct kv_dns_lookup *soa)
 		a->neg_ttl = soa->ttl;
 }
 
+enum kv_err
+check_privatelink(struct dns_batch *b, struct kv_result *x, const struct kv_dns_lookup *a)
+{
+	if (a->rcode == KV_RC_TIMEOUT)
+		return KV_OK; /* the private link name would only time out as well */
+	if (dns_lookup_from(a, x->t->pl_fqdn, &x->dns.pl)) {
+		x->dns.pl_from_chain = true;
+		return KV_OK;
+	}
+	return dns_batch_add(b, x->t->pl_fqdn, DNS_QA, &x->dns.pl, NULL, NULL);
+}
+
 static void
 on_vault_a(struct dns_batch *b, void *arg, struct kv_dns_lookup *a)
 {
 	struct kv_result *x = arg;
 
-	if (a->rcode == KV_RC_TIMEOUT)
-		return; /* the private link name would only time out as well */
-	if (dns_lookup_from(a, x->t->pl_fqdn, &x->dns.pl)) {
-		x->dns.pl_from_chain = true;
-		return;
-	}
-	if (dns_batch_add(b, x->t->pl_fqdn, DNS_QA, &x->dns.pl, NULL, NULL) != KV_OK)
+	if (check_privatelink(b, x, a) != KV_OK)
 		kv_log_warn("cannot queue the private link lookup", "vault=%s", x->t->name);
 }
 
@@ -291,7 +297,7 @@ check_probe_targets(enum kv_probe_level level, struct kv_arena *a, struct kv_res
 }
 
 static enum kv_err
-stage_probe(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *rep, struct kv_result **todo,
+stage_probe(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *rep, struct kv_result **todo,
     size_t n)
 {
 	struct net_target *t = NULL;
@@ -326,10 +332,10 @@ stage_probe(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *r
 /* ---- sources ---- */
 
 static bool
-wants_arm(const struct kv_cfg *cfg)
+wants_arm(const struct check_cfg *cfg)
 {
 	/* With no source at all, the live ARM source is used (spec). */
-	return cfg->n_subscriptions > 0 || (cfg->n_vaults == 0 && cfg->n_inventories == 0);
+	return cfg->n_subscriptions > 0 || (cfg->expect.n_vaults == 0 && cfg->n_inventories == 0);
 }
 
 /* Sources of this run, for kvpe_source_up and the report's "sources". */
@@ -368,7 +374,7 @@ source_cmp(const void *x, const void *y)
 }
 
 static enum kv_err
-stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, struct kv_report *rep, char *err,
+stage_arm(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_inv *inv, struct kv_report *rep, char *err,
     size_t size)
 {
 	struct arm_cfg ac;
@@ -377,13 +383,13 @@ stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, s
 	struct kv_source *srcs = NULL;
 	size_t n_errs = 0, n_srcs = 0;
 	int64_t t0 = kv_now_ms();
-	const struct kv_cloud *cl = cloud_get(cfg->cloud);
+	const struct kv_cloud *cl = cloud_get(cfg->expect.cloud);
 	enum kv_err rc;
 
 	if (ctx->cred == NULL) {
 		struct cred_cfg cc;
 		memset(&cc, 0, sizeof(cc));
-		cc.cloud = cfg->cloud;
+		cc.cloud = cfg->expect.cloud;
 		cc.http = ctx->http;
 		cc.resource = cl->arm_endpoint;
 		cc.timeout_ms = (long)cfg->arm_timeout_ms;
@@ -436,7 +442,7 @@ stage_arm(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, s
 /* The --inventory files.  Standard input can be read once only: its text
  * is kept in the context for the cycles that follow (agent, --wait). */
 static enum kv_err
-stage_inventories(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, struct kv_report *rep,
+stage_inventories(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_inv *inv, struct kv_report *rep,
     char *err, size_t size)
 {
 	size_t used = 0, skipped = 0;
@@ -475,7 +481,7 @@ stage_inventories(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv
 			return rc;
 	}
 	/* Only skipped types and nothing else to check: say so, not "0 vaults, pass". */
-	if (cfg->n_inventories > 0 && used == 0 && cfg->n_vaults == 0 && !wants_arm(cfg)) {
+	if (cfg->n_inventories > 0 && used == 0 && cfg->expect.n_vaults == 0 && !wants_arm(cfg)) {
 		snprintf(err, size, "--inventory %s: no Key Vault, Managed HSM, private endpoint, NIC or private DNS resource "
 		    "(%zu of other types skipped, such as %s)", cfg->n_inventories == 1 ? cfg->inventories[0] : "files",
 		    skipped, skipped_type ? skipped_type : "none");
@@ -485,7 +491,7 @@ stage_inventories(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv
 }
 
 static enum kv_err
-stage_sources(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *inv, struct kv_report *rep,
+stage_sources(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_inv *inv, struct kv_report *rep,
     char *err, size_t size)
 {
 	enum kv_err rc;
@@ -493,7 +499,7 @@ stage_sources(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *in
 	/* A file that does not parse stops the run: it is never partial. */
 	if ((rc = stage_inventories(ctx, cfg, inv, rep, err, size)) != KV_OK)
 		return rc;
-	if (cfg->n_vaults > 0 && (rc = add_source(rep, "manual")) != KV_OK)
+	if (cfg->expect.n_vaults > 0 && (rc = add_source(rep, "manual")) != KV_OK)
 		return rc;
 	if (wants_arm(cfg) && (rc = stage_arm(ctx, cfg, inv, rep, err, size)) != KV_OK)
 		return rc;
@@ -517,7 +523,7 @@ stage_sources(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_inv *in
 /* The report copies what it shows from the configuration and the context:
  * the agent keeps its last good report after SIGHUP has freed both. */
 static enum kv_err
-report_start(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **out)
+start_report(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report **out)
 {
 	struct kv_report *rep = NULL;
 	const char **res;
@@ -530,7 +536,7 @@ report_start(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
-	rep->cloud = cloud_get(cfg->cloud)->name;
+	rep->cloud = cloud_get(cfg->expect.cloud)->name;
 	res = kv_arena_calloc(rep->arena, ctx->n_resolvers ? ctx->n_resolvers : 1, sizeof(*res));
 	for (size_t i = 0; res != NULL && i < ctx->n_resolvers; i++)
 		if ((res[i] = kv_arena_strdup(rep->arena, ctx->resolvers[i])) == NULL)
@@ -539,7 +545,7 @@ report_start(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *
 	rep->n_resolvers = ctx->n_resolvers;
 	rep->host = kv_arena_strdup(rep->arena, host);
 	rep->arm_endpoint = kv_arena_strdup(rep->arena,
-	    cfg->arm_endpoint ? cfg->arm_endpoint : cloud_get(cfg->cloud)->arm_endpoint);
+	    cfg->arm_endpoint ? cfg->arm_endpoint : cloud_get(cfg->expect.cloud)->arm_endpoint);
 	if (res == NULL || rep->host == NULL || rep->arm_endpoint == NULL) {
 		report_free(rep);
 		return KV_ENOMEM;
@@ -549,7 +555,7 @@ report_start(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *
 }
 
 static enum kv_err
-stage_verdict(const struct kv_cfg *cfg, struct kv_report *rep, struct kv_result **todo, size_t n)
+stage_verdict(const struct check_cfg *cfg, struct kv_report *rep, struct kv_result **todo, size_t n)
 {
 	struct verdict_cfg vc;
 	enum kv_err rc = KV_OK;
@@ -566,7 +572,7 @@ stage_verdict(const struct kv_cfg *cfg, struct kv_report *rep, struct kv_result 
 }
 
 static enum kv_err
-observe(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *rep, struct kv_result **todo, size_t n)
+observe(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *rep, struct kv_result **todo, size_t n)
 {
 	enum kv_err rc = KV_OK;
 
@@ -583,7 +589,7 @@ observe(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report *rep, 
 }
 
 enum kv_err
-check_run(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **out, char *err, size_t size)
+check_run(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report **out, char *err, size_t size)
 {
 	struct kv_report *rep = NULL;
 	struct kv_inv *inv = NULL;
@@ -594,11 +600,11 @@ check_run(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **ou
 	enum kv_err rc;
 
 	err[0] = '\0';
-	if ((rc = report_start(ctx, cfg, &rep)) != KV_OK || (rc = inv_new(rep->arena, &inv)) != KV_OK)
+	if ((rc = start_report(ctx, cfg, &rep)) != KV_OK || (rc = inv_new(rep->arena, &inv)) != KV_OK)
 		goto out;
 	if ((rc = stage_sources(ctx, cfg, inv, rep, err, size)) != KV_OK)
 		goto out;
-	if ((rc = expect_targets(cfg, inv, rep->arena, &targets, &n_targets)) != KV_OK)
+	if ((rc = expect_targets(&cfg->expect, inv, rep->arena, &targets, &n_targets)) != KV_OK)
 		goto out;
 	/* The targets hold all they need (strings in the report's arena): the
 	 * inventory's tables and indexes go before the DNS stage's memory comes. */

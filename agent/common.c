@@ -1,5 +1,5 @@
 /* common.c — kv_strerror, clocks, ASCII case helpers, number and duration
- * parsing, whole-file reads. */
+ * parsing, server text made printable, UUIDs, jitter, whole-file reads. */
 #include "kvpe/common.h"
 
 #include <ctype.h>
@@ -189,6 +189,35 @@ kv_utf8_len(const unsigned char *p)
 		return 4;
 	}
 	return 0;
+}
+
+void
+kv_sanitize(char *dst, size_t size, const char *src)
+{
+	size_t o = 0;
+
+	if (size == 0)
+		return;
+	for (; src != NULL && *src != '\0' && o + 1 < size; src++)
+		dst[o++] = ((unsigned char)*src < 0x20 || (unsigned char)*src == 0x7f) ? ' ' : *src;
+	dst[o] = '\0';
+}
+
+void
+kv_uuid4(const unsigned char rnd[16], char *buf, size_t size)
+{
+	snprintf(buf, size, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
+	    rnd[2], rnd[3], rnd[4], rnd[5], (rnd[6] & 0x0f) | 0x40 /* version 4 */, rnd[7],
+	    (rnd[8] & 0x3f) | 0x80 /* variant 10 */, rnd[9], rnd[10], rnd[11], rnd[12], rnd[13], rnd[14], rnd[15]);
+}
+
+uint64_t
+kv_xorshift64(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
 }
 
 enum kv_err

@@ -273,17 +273,6 @@ json_epoch(const cJSON *v, int64_t *out)
 	return false;
 }
 
-/* Printable, single-line, capped copy of server text for error messages. */
-static void
-sanitize(char *dst, size_t size, const char *src)
-{
-	size_t o = 0;
-
-	for (; src != NULL && *src != '\0' && o + 1 < size; src++)
-		dst[o++] = ((unsigned char)*src < 0x20 || (unsigned char)*src == 0x7f) ? ' ' : *src;
-	dst[o] = '\0';
-}
-
 enum kv_err
 cred_parse_token(const char *body, size_t len, int64_t now_s, char **token, int64_t *expires_s, char *err, size_t size)
 {
@@ -318,7 +307,7 @@ cred_parse_token(const char *body, size_t len, int64_t now_s, char **token, int6
 			d = cJSON_GetObjectItemCaseSensitive(e, "message");
 			e = cJSON_GetObjectItemCaseSensitive(e, "code");
 		}
-		sanitize(desc, sizeof(desc), cJSON_IsString(d) ? d->valuestring : "");
+		kv_sanitize(desc, sizeof(desc), cJSON_IsString(d) ? d->valuestring : "");
 		snprintf(err, size, "%s%s%s", cJSON_IsString(e) ? e->valuestring : "error", desc[0] ? ": " : "", desc);
 		rc = KV_EAUTH;
 		goto out;
@@ -600,25 +589,24 @@ out:
 	return rc;
 }
 
-/* `az account get-access-token --resource R -o json`, spawned without a shell. */
+/* Runs argv[0] from PATH, without a shell, standard input /dev/null, and
+ * gathers its standard output and error into `out` and `errb` until it
+ * exits (*status: its wait status).  A child that writes past either cap
+ * is killed (its output cannot be what we asked for); one still running
+ * at `deadline` (monotonic) or when *cancel is set is killed too:
+ * KV_ETIMEOUT or KV_ECANCELED.  KV_ENOTFOUND: it could not be started;
+ * KV_EIO: no pipe, or poll failed. */
 static enum kv_err
-token_cli(struct cred *c, char *err, size_t size)
+spawn_capture(char *const argv[], int64_t deadline, const volatile int *cancel, struct kv_buf *out,
+    struct kv_buf *errb, int *status)
 {
-	char *argv[] = {"az", "account", "get-access-token", "--resource", (char *)(uintptr_t)c->cfg.resource,
-	    "--output", "json", NULL};
 	posix_spawn_file_actions_t fa;
-	int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, status = 0;
-	struct kv_buf out, errb;
+	int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
 	pid_t pid = -1;
-	int64_t deadline = kv_now_ms() + CRED_CLI_TIMEOUT_MS;
-	char perr[256], line[240];
-	char *tok = NULL;
-	int64_t exp = 0;
 	enum kv_err rc = KV_OK;
 	int sp;
 
-	kv_buf_init(&out, CRED_BODY_MAX);
-	kv_buf_init(&errb, 16 * 1024);
+	*status = 0;
 	if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
 		rc = KV_EIO;
 		goto out;
@@ -627,14 +615,12 @@ token_cli(struct cred *c, char *err, size_t size)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-	sp = posix_spawnp(&pid, "az", &fa, NULL, argv, environ);
+	sp = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(out_pipe[1]);
 	close(err_pipe[1]);
 	out_pipe[1] = err_pipe[1] = -1;
-	c->requests++;
 	if (sp != 0) {
-		snprintf(err, size, "Azure CLI: az not found on PATH");
 		rc = KV_ENOTFOUND;
 		goto out;
 	}
@@ -642,13 +628,9 @@ token_cli(struct cred *c, char *err, size_t size)
 		struct pollfd p[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
 		int64_t left = deadline - kv_now_ms();
 		char buf[4096];
-		if (left <= 0 || (c->cfg.cancel != NULL && *c->cfg.cancel)) {
+		if (left <= 0 || (cancel != NULL && *cancel)) {
 			kill(pid, SIGKILL);
-			if (left <= 0)
-				snprintf(err, size, "Azure CLI: az did not answer within %d s", CRED_CLI_TIMEOUT_MS / 1000);
-			else
-				snprintf(err, size, "stopped by a signal");
-			rc = left <= 0 ? KV_EAUTH : KV_ECANCELED;
+			rc = left <= 0 ? KV_ETIMEOUT : KV_ECANCELED;
 			break;
 		}
 		if (poll(p, 2, left < 200 ? (int)left : 200) < 0 && errno != EINTR) {
@@ -667,15 +649,56 @@ token_cli(struct cred *c, char *err, size_t size)
 				else
 					err_pipe[0] = -1;
 				open_fds--;
-			} else if (kv_buf_append(i == 0 ? &out : &errb, buf, (size_t)n) != KV_OK) {
-				kill(pid, SIGKILL); /* more output than a token answer can be */
+			} else if (kv_buf_append(i == 0 ? out : errb, buf, (size_t)n) != KV_OK) {
+				kill(pid, SIGKILL); /* more output than it can mean */
 			}
 		}
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 		;
-	if (rc != KV_OK)
+out:
+	for (int i = 0; i < 2; i++) {
+		if (out_pipe[i] >= 0)
+			close(out_pipe[i]);
+		if (err_pipe[i] >= 0)
+			close(err_pipe[i]);
+	}
+	return rc;
+}
+
+/* `az account get-access-token --resource R -o json`, spawned without a shell. */
+static enum kv_err
+token_cli(struct cred *c, char *err, size_t size)
+{
+	char *argv[] = {"az", "account", "get-access-token", "--resource", (char *)(uintptr_t)c->cfg.resource,
+	    "--output", "json", NULL};
+	struct kv_buf out, errb;
+	char perr[256], line[240];
+	char *tok = NULL;
+	int64_t exp = 0;
+	int status = 0;
+	enum kv_err rc;
+
+	kv_buf_init(&out, CRED_BODY_MAX); /* a token answer is far smaller */
+	kv_buf_init(&errb, 16 * 1024);
+	c->requests++;
+	rc = spawn_capture(argv, kv_now_ms() + CRED_CLI_TIMEOUT_MS, c->cfg.cancel, &out, &errb, &status);
+	switch (rc) {
+	case KV_OK:
+		break;
+	case KV_ENOTFOUND:
+		snprintf(err, size, "Azure CLI: az not found on PATH");
 		goto out;
+	case KV_ETIMEOUT:
+		snprintf(err, size, "Azure CLI: az did not answer within %d s", CRED_CLI_TIMEOUT_MS / 1000);
+		rc = KV_EAUTH;
+		goto out;
+	case KV_ECANCELED:
+		snprintf(err, size, "stopped by a signal");
+		goto out;
+	default:
+		goto out;
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && out.len == 0) {
 		/* The exec failed in the child (posix_spawn cannot always say so,
 		 * e.g. under valgrind), or a wrapper could not find az. */
@@ -687,7 +710,7 @@ token_cli(struct cred *c, char *err, size_t size)
 		const char *nl = errb.data ? strchr(errb.data, '\n') : NULL;
 		if (nl != NULL)
 			*(char *)(uintptr_t)nl = '\0';
-		sanitize(line, sizeof(line), errb.data ? errb.data : "");
+		kv_sanitize(line, sizeof(line), errb.data ? errb.data : "");
 		snprintf(err, size, "Azure CLI: az account get-access-token failed%s%s", line[0] ? ": " : "", line);
 		rc = KV_EAUTH;
 		goto out;
@@ -703,12 +726,6 @@ token_cli(struct cred *c, char *err, size_t size)
 	c->expires_s = exp;
 	c->issued_s = kv_wall_ms() / 1000;
 out:
-	for (int i = 0; i < 2; i++) {
-		if (out_pipe[i] >= 0)
-			close(out_pipe[i]);
-		if (err_pipe[i] >= 0)
-			close(err_pipe[i]);
-	}
 	if (out.data != NULL)
 		OPENSSL_cleanse(out.data, out.len);
 	kv_buf_free(&out);

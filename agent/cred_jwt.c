@@ -295,11 +295,7 @@ cred_jwt_assertion(const struct cred_jwt_cert *c, const char *client_id, const c
 		rc = KV_EAUTH;
 		goto out;
 	}
-	rnd[6] = (unsigned char)((rnd[6] & 0x0f) | 0x40); /* UUID v4 */
-	rnd[8] = (unsigned char)((rnd[8] & 0x3f) | 0x80);
-	snprintf(jti, sizeof(jti), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
-	    rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], rnd[8], rnd[9], rnd[10], rnd[11], rnd[12], rnd[13], rnd[14],
-	    rnd[15]);
+	kv_uuid4(rnd, jti, sizeof(jti));
 	if ((rc = header_json(c, rs256, send_chain, &hdr)) != KV_OK)
 		goto out;
 	jw_init(&w, &claims, false);

@@ -3,15 +3,13 @@
  * handle for synchronous token requests. */
 #include "kvpe/http.h"
 
-#include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "kvpe/log.h"
-#include "kvpe/tls.h"
+#include "kvpe/curlx.h"
 
 struct http_xfer {
 	struct http_xfer *next;
@@ -21,9 +19,9 @@ struct http_xfer {
 	char *url, *body;
 	size_t body_len;
 	struct http_resp resp;
+	struct curlx_sink sink; /* into resp.body, which aborts at its cap */
 	http_done_fn done;
 	void *arg;
-	bool capped;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -68,14 +66,6 @@ void
 http_resp_free(struct http_resp *r)
 {
 	kv_buf_free(&r->body);
-}
-
-static CURLcode
-ssl_ctx_cb(CURL *curl, void *ssl_ctx, void *userptr)
-{
-	KV_UNUSED(curl);
-	tls_cas_apply(userptr, ssl_ctx);
-	return CURLE_OK;
 }
 
 enum kv_err
@@ -127,34 +117,6 @@ http_client_free(struct http_client *c)
 	if (c->easy != NULL)
 		curl_easy_cleanup(c->easy);
 	free(c);
-}
-
-static size_t
-write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct http_xfer *x = userdata;
-	size_t n = size * nmemb;
-
-	if (kv_buf_append(&x->resp.body, ptr, n) != KV_OK) {
-		x->capped = true;
-		return 0; /* aborts the transfer: the body is over its cap */
-	}
-	return n;
-}
-
-static void
-copy_header(CURL *easy, const char *name, char *dst, size_t size)
-{
-	struct curl_header *h = NULL;
-
-	dst[0] = '\0';
-	if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h != NULL) {
-		size_t n = strlen(h->value);
-		if (n >= size)
-			n = size - 1;
-		memcpy(dst, h->value, n);
-		dst[n] = '\0';
-	}
 }
 
 /* Optional whitespace (RFC 9110 5.6.3) trimmed from both ends: [*b, *e). */
@@ -226,16 +188,6 @@ http_parse_retry_after_ms(const char *value, int64_t *out_ms)
 	return parse_digits(b, e, HTTP_RETRY_AFTER_MAX_S * 1000, out_ms);
 }
 
-enum kv_err
-http_setopt_result(const struct http_setopt *st, const char *what)
-{
-	if (st->cc == CURLE_OK)
-		return KV_OK;
-	kv_log_error("libcurl refused an option", "what=\"%s\" option=%s error=\"%s\"", what, st->name,
-	    curl_easy_strerror((CURLcode)st->cc));
-	return st->cc == CURLE_OUT_OF_MEMORY ? KV_ENOMEM : KV_EINTERNAL;
-}
-
 /* The server's wait, as Azure's SDKs read it: retry-after-ms, then
  * x-ms-retry-after-ms, then Retry-After. */
 static int64_t
@@ -246,11 +198,11 @@ retry_after_ms(CURL *easy)
 	int64_t n;
 
 	for (size_t i = 0; i < KV_ARRAY_LEN(ms_names); i++) {
-		copy_header(easy, ms_names[i], v, sizeof(v));
+		curlx_header_copy(easy, ms_names[i], v, sizeof(v));
 		if (http_parse_retry_after_ms(v, &n))
 			return n;
 	}
-	copy_header(easy, "retry-after", v, sizeof(v));
+	curlx_header_copy(easy, "retry-after", v, sizeof(v));
 	if (http_parse_retry_after(v, kv_wall_ms() / 1000, &n))
 		return n * 1000; /* n <= HTTP_RETRY_AFTER_MAX_S: no overflow */
 	return -1;
@@ -269,9 +221,9 @@ finish_resp(struct http_xfer *x, CURLcode cc)
 	r->http_version = ver == CURL_HTTP_VERSION_2_0 ? 2 : 1;
 	r->conn_id = port;
 	if (r->status > 0) {
-		copy_header(x->easy, "x-ms-request-id", r->request_id, sizeof(r->request_id));
-		copy_header(x->easy, "x-ms-correlation-request-id", r->correlation_id, sizeof(r->correlation_id));
-		copy_header(x->easy, "content-type", r->content_type, sizeof(r->content_type));
+		curlx_header_copy(x->easy, "x-ms-request-id", r->request_id, sizeof(r->request_id));
+		curlx_header_copy(x->easy, "x-ms-correlation-request-id", r->correlation_id, sizeof(r->correlation_id));
+		curlx_header_copy(x->easy, "content-type", r->content_type, sizeof(r->content_type));
 		r->retry_after_ms = retry_after_ms(x->easy);
 	}
 	switch (cc) {
@@ -285,14 +237,14 @@ finish_resp(struct http_xfer *x, CURLcode cc)
 		r->err = KV_ECANCELED;
 		break;
 	case CURLE_WRITE_ERROR:
-		r->err = x->capped ? KV_ELIMIT : KV_ENET;
+		r->err = x->sink.capped ? KV_ELIMIT : KV_ENET;
 		break;
 	default:
 		r->err = KV_ENET;
 		break;
 	}
 	if (cc != CURLE_OK) {
-		if (x->capped)
+		if (x->sink.capped)
 			snprintf(r->error, sizeof(r->error), "response body larger than %zu bytes", r->body.max);
 		else
 			snprintf(r->error, sizeof(r->error), "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
@@ -303,7 +255,7 @@ static enum kv_err
 setup(struct http_client *c, CURL *easy, struct http_xfer *x, const struct http_req *req)
 {
 	long timeout = req->timeout_ms ? req->timeout_ms : c->timeout_ms;
-	struct http_setopt so = {0, NULL};
+	struct curlx_setopt so = {CURLE_OK, NULL};
 
 	if (strncmp(req->url, "https://", 8) != 0 && !(req->allow_http && strncmp(req->url, "http://", 7) == 0))
 		return KV_EUSAGE;
@@ -325,48 +277,41 @@ setup(struct http_client *c, CURL *easy, struct http_xfer *x, const struct http_
 		x->hdrs = n;
 	}
 	http_resp_init(&x->resp, req->max_body ? req->max_body : 4 * 1024 * 1024);
+	x->sink.buf = &x->resp.body;
 	x->easy = easy;
-	HTTP_SETOPT(&so, easy, CURLOPT_URL, x->url);
-	HTTP_SETOPT(&so, easy, CURLOPT_PROTOCOLS_STR, req->allow_http ? "http,https" : "https");
-	HTTP_SETOPT(&so, easy, CURLOPT_FOLLOWLOCATION, 0L);
-	HTTP_SETOPT(&so, easy, CURLOPT_NOSIGNAL, 1L);
+	CURLX_SETOPT(&so, easy, CURLOPT_URL, x->url);
+	CURLX_SETOPT(&so, easy, CURLOPT_PROTOCOLS_STR, req->allow_http ? "http,https" : "https");
+	CURLX_SETOPT(&so, easy, CURLOPT_FOLLOWLOCATION, 0L);
+	CURLX_SETOPT(&so, easy, CURLOPT_NOSIGNAL, 1L);
 	/* An aborted transfer (a stop) leaves a resolver thread stuck in
 	 * getaddrinfo (the system resolver down) to finish on its own instead
 	 * of joining it: that took the resolver's whole timeout, ~10 s. */
-	HTTP_SETOPT(&so, easy, CURLOPT_QUICK_EXIT, 1L);
-	HTTP_SETOPT(&so, easy, CURLOPT_USERAGENT, "kvpe/" KV_VERSION);
-	HTTP_SETOPT(&so, easy, CURLOPT_HTTPHEADER, x->hdrs);
-	HTTP_SETOPT(&so, easy, CURLOPT_WRITEFUNCTION, write_cb);
-	HTTP_SETOPT(&so, easy, CURLOPT_WRITEDATA, x);
-	HTTP_SETOPT(&so, easy, CURLOPT_ERRORBUFFER, x->errbuf);
-	HTTP_SETOPT(&so, easy, CURLOPT_TIMEOUT_MS, timeout);
-	HTTP_SETOPT(&so, easy, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms < timeout ? c->connect_timeout_ms : timeout);
-	HTTP_SETOPT(&so, easy, CURLOPT_LOW_SPEED_LIMIT, 64L);
-	HTTP_SETOPT(&so, easy, CURLOPT_LOW_SPEED_TIME, timeout / 1000 < HTTP_LOW_SPEED_S ? (timeout + 999) / 1000
+	CURLX_SETOPT(&so, easy, CURLOPT_QUICK_EXIT, 1L);
+	CURLX_SETOPT(&so, easy, CURLOPT_USERAGENT, "kvpe/" KV_VERSION);
+	CURLX_SETOPT(&so, easy, CURLOPT_HTTPHEADER, x->hdrs);
+	CURLX_SETOPT(&so, easy, CURLOPT_WRITEFUNCTION, curlx_write_cb);
+	CURLX_SETOPT(&so, easy, CURLOPT_WRITEDATA, &x->sink);
+	CURLX_SETOPT(&so, easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	CURLX_SETOPT(&so, easy, CURLOPT_TIMEOUT_MS, timeout);
+	CURLX_SETOPT(&so, easy, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms < timeout ? c->connect_timeout_ms : timeout);
+	CURLX_SETOPT(&so, easy, CURLOPT_LOW_SPEED_LIMIT, 64L);
+	CURLX_SETOPT(&so, easy, CURLOPT_LOW_SPEED_TIME, timeout / 1000 < HTTP_LOW_SPEED_S ? (timeout + 999) / 1000
 										  : HTTP_LOW_SPEED_S);
-	HTTP_SETOPT(&so, easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	HTTP_SETOPT(&so, easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	HTTP_SETOPT(&so, easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	HTTP_SETOPT(&so, easy, CURLOPT_PIPEWAIT, 1L);
-	HTTP_SETOPT(&so, easy, CURLOPT_ACCEPT_ENCODING, "");
-	HTTP_SETOPT(&so, easy, CURLOPT_NOPROGRESS, 0L);
-	HTTP_SETOPT(&so, easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
-	HTTP_SETOPT(&so, easy, CURLOPT_XFERINFODATA, c);
-	if (c->extra_cas != NULL) {
-		/* Our shared store replaces the bundle curl would parse per connection. */
-		HTTP_SETOPT(&so, easy, CURLOPT_CAINFO, NULL);
-		HTTP_SETOPT(&so, easy, CURLOPT_CAPATH, NULL);
-		HTTP_SETOPT(&so, easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-		HTTP_SETOPT(&so, easy, CURLOPT_SSL_CTX_DATA, c->extra_cas);
-	}
+	curlx_verify(&so, easy, c->extra_cas);
+	CURLX_SETOPT(&so, easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	CURLX_SETOPT(&so, easy, CURLOPT_PIPEWAIT, 1L);
+	CURLX_SETOPT(&so, easy, CURLOPT_ACCEPT_ENCODING, "");
+	CURLX_SETOPT(&so, easy, CURLOPT_NOPROGRESS, 0L);
+	CURLX_SETOPT(&so, easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	CURLX_SETOPT(&so, easy, CURLOPT_XFERINFODATA, c);
 	if (strcmp(req->method, "POST") == 0) {
-		HTTP_SETOPT(&so, easy, CURLOPT_POST, 1L);
-		HTTP_SETOPT(&so, easy, CURLOPT_POSTFIELDS, x->body ? x->body : "");
-		HTTP_SETOPT(&so, easy, CURLOPT_POSTFIELDSIZE, (long)x->body_len);
+		CURLX_SETOPT(&so, easy, CURLOPT_POST, 1L);
+		CURLX_SETOPT(&so, easy, CURLOPT_POSTFIELDS, x->body ? x->body : "");
+		CURLX_SETOPT(&so, easy, CURLOPT_POSTFIELDSIZE, (long)x->body_len);
 	} else {
-		HTTP_SETOPT(&so, easy, CURLOPT_HTTPGET, 1L);
+		CURLX_SETOPT(&so, easy, CURLOPT_HTTPGET, 1L);
 	}
-	return http_setopt_result(&so, "HTTPS request");
+	return curlx_setopt_result(&so, "HTTPS request");
 }
 
 static void
@@ -479,24 +424,22 @@ complete(struct http_client *c, struct http_xfer *x, CURLcode cc, bool timed_out
 	xfer_free(x);
 }
 
+static enum kv_err
+xfer_done(void *arg, void *priv, CURLcode cc)
+{
+	complete(arg, priv, cc, false); /* may submit more */
+	return KV_OK;
+}
+
 enum kv_err
 http_run(struct http_client *c, int64_t until_ms)
 {
-	int running = 0;
-	CURLMsg *msg;
-	int left;
+	enum kv_err rc;
 
 	while (c->n_active > 0) {
 		int timeout = 200;
-		if (curl_multi_perform(c->multi, &running) != CURLM_OK)
-			return KV_ENET;
-		while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
-			struct http_xfer *x = NULL;
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-			complete(c, x, msg->data.result, false); /* may submit more */
-		}
+		if ((rc = curlx_multi_step(c->multi, xfer_done, c)) != KV_OK)
+			return rc;
 		if (c->n_active == 0)
 			break;
 		if (until_ms > 0) {
@@ -506,8 +449,8 @@ http_run(struct http_client *c, int64_t until_ms)
 			if (left_ms < timeout)
 				timeout = (int)left_ms;
 		}
-		if (curl_multi_poll(c->multi, NULL, 0, timeout, NULL) != CURLM_OK)
-			return KV_ENET;
+		if ((rc = curlx_multi_wait(c->multi, timeout)) != KV_OK)
+			return rc;
 	}
 	return KV_OK;
 }

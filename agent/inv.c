@@ -1,9 +1,10 @@
-/* inv.c — the inventory model and its joins (see inv.h).
+/* inv.c — the inventory model (see inv.h).
  *
- * Every lookup is by lower-cased ARM ID through a hash map, so building the
- * targets of N vaults is O(N), not O(N x endpoints). */
+ * Every lookup is by ARM ID through a hash map, so the joins that build the
+ * targets of N vaults (expect.c) are O(N), not O(N x endpoints). */
 #include "kvpe/inv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -450,252 +451,66 @@ inv_missing_nics(const struct kv_inv *inv, struct kv_arena *a, const char ***ids
 	return missing_ids(inv, a, true, ids, n);
 }
 
-/* ---- the join ---- */
+/* ---- readers (expect.c joins through these) ---- */
 
-static bool
-name_matches(const char *fqdn, const struct kv_target *t)
+const struct inv_vault *
+inv_vault_at(const struct kv_inv *inv, size_t i)
 {
-	return fqdn != NULL && (kv_streq_ci(fqdn, t->fqdn) || kv_streq_ci(fqdn, t->pl_fqdn));
+	return &inv->vaults[i];
 }
 
-/* The endpoint's addresses for this vault: NIC IPs (those whose private link
- * FQDNs name the vault, or all when the NIC does not say), DNS configs for
- * the vault's names, and static IP configurations. */
-static enum kv_err
-pe_addrs(const struct kv_inv *inv, struct kv_arena *a, const struct inv_pe *pe, const struct kv_target *t,
-    struct kv_endpoint_view *e)
+const struct inv_pe *
+inv_pe_find(const struct kv_inv *inv, const char *id)
 {
-	size_t cap = pe->n_static, n = 0, idx;
-	struct kv_addr *v;
+	size_t i;
 
-	for (size_t i = 0; i < pe->n_dns; i++)
-		cap += pe->dns[i].n_addrs;
-	for (size_t i = 0; i < pe->n_nics; i++)
-		if (kv_map_get(inv->nic_by_id, pe->nic_ids[i], &idx))
-			cap += inv->nics[idx].n_ips;
-	v = kv_arena_calloc(a, cap ? cap : 1, sizeof(*v));
-	if (v == NULL)
-		return KV_ENOMEM;
-	for (size_t i = 0; i < pe->n_nics; i++) {
-		const struct inv_nic *nic;
-		if (!kv_map_get(inv->nic_by_id, pe->nic_ids[i], &idx))
-			continue;
-		nic = &inv->nics[idx];
-		for (size_t k = 0; k < nic->n_ips; k++) {
-			bool take = nic->ips[k].n_fqdns == 0;
-			for (size_t f = 0; f < nic->ips[k].n_fqdns && !take; f++)
-				take = name_matches(nic->ips[k].fqdns[f], t);
-			if (take)
-				v[n++] = nic->ips[k].addr;
-		}
-	}
-	for (size_t i = 0; i < pe->n_dns; i++)
-		if (name_matches(pe->dns[i].fqdn, t))
-			for (size_t k = 0; k < pe->dns[i].n_addrs; k++)
-				v[n++] = pe->dns[i].addrs[k];
-	for (size_t i = 0; i < pe->n_static; i++)
-		v[n++] = pe->static_addrs[i];
-	kv_addr_sort_unique(v, &n);
-	e->addrs = v;
-	e->n_addrs = n;
-	return KV_OK;
+	return kv_map_get(inv->pe_by_id, id, &i) ? &inv->pes[i] : NULL;
 }
 
-static enum kv_err
-endpoint_view(const struct kv_inv *inv, struct kv_arena *a, const struct kv_target *t, const char *pe_id,
-    const char *conn_name, enum kv_pe_state state, struct kv_endpoint_view *e)
+const struct inv_nic *
+inv_nic_find(const struct kv_inv *inv, const char *id)
 {
-	size_t idx;
+	size_t i;
 
-	memset(e, 0, sizeof(*e));
-	e->pe_id = pe_id;
-	e->conn_name = conn_name;
-	e->state = state;
-	if (kv_map_get(inv->pe_by_id, pe_id, &idx)) {
-		const struct inv_pe *pe = &inv->pes[idx];
-		e->pe_found = true;
-		e->subnet_id = pe->subnet_id;
-		e->pe_subscription = pe->subscription;
-		e->pe_resource_group = pe->resource_group;
-		e->pe_name = pe->name != NULL ? pe->name : inv_id_segment(a, pe_id, "privateEndpoints");
-		return pe_addrs(inv, a, pe, t, e);
-	}
-	e->pe_name = inv_id_segment(a, pe_id, "privateEndpoints");
-	e->pe_subscription = inv_id_segment(a, pe_id, "subscriptions");
-	e->pe_resource_group = inv_id_segment(a, pe_id, "resourceGroups");
-	return KV_OK;
+	return kv_map_get(inv->nic_by_id, id, &i) ? &inv->nics[i] : NULL;
 }
 
-static bool
-listed_by_vault(const struct inv_vault *v, const char *pe_id)
+const struct inv_record *
+inv_record_find(const struct kv_inv *inv, const char *zone_id, const char *name)
 {
-	for (size_t k = 0; k < v->n_conns; k++)
-		if (v->conns[k].pe_id != NULL && kv_streq_ci(v->conns[k].pe_id, pe_id))
+	char key[1024];
+	size_t i;
+
+	if (!record_key(key, sizeof(key), zone_id, name) || !kv_map_get(inv->record_by_key, key, &i))
+		return NULL;
+	return &inv->records[i];
+}
+
+size_t
+inv_ref_first(const struct kv_inv *inv, const char *target_id)
+{
+	size_t head;
+
+	return kv_map_get(inv->refs_by_target, target_id, &head) ? head : SIZE_MAX;
+}
+
+size_t
+inv_ref_next(const struct kv_inv *inv, size_t ref)
+{
+	return inv->refs[ref].next;
+}
+
+const struct inv_pe *
+inv_ref_pe(const struct kv_inv *inv, size_t ref)
+{
+	return &inv->pes[inv->refs[ref].pe];
+}
+
+bool
+inv_zone_linked(const struct kv_inv *inv, const char *zone_id, const char *vnet_id)
+{
+	for (size_t l = 0; l < inv->n_links; l++)
+		if (kv_streq_ci(inv->links[l].zone_id, zone_id) && kv_streq_ci(inv->links[l].vnet_id, vnet_id))
 			return true;
 	return false;
-}
-
-static enum kv_err
-join_endpoints(const struct kv_inv *inv, const struct inv_vault *v, struct kv_arena *a, struct kv_target *t)
-{
-	size_t cap = v->n_conns, head, n = 0;
-	const char *vkey = v->id;
-	enum kv_err rc;
-
-	/* Exact size: an endpoint usually appears both in the vault's list and
-	 * as a link to it, and is counted once. */
-	if (kv_map_get(inv->refs_by_target, vkey, &head))
-		for (size_t r = head; r != SIZE_MAX; r = inv->refs[r].next)
-			cap += !listed_by_vault(v, inv->pes[inv->refs[r].pe].id);
-	t->endpoints = kv_arena_calloc(a, cap ? cap : 1, sizeof(*t->endpoints));
-	if (t->endpoints == NULL)
-		return KV_ENOMEM;
-	for (size_t k = 0; k < v->n_conns; k++) {
-		if (v->conns[k].pe_id == NULL)
-			continue;
-		if ((rc = endpoint_view(inv, a, t, v->conns[k].pe_id, v->conns[k].name, v->conns[k].state,
-			 &t->endpoints[n])) != KV_OK)
-			return rc;
-		n++;
-	}
-	/* Endpoints whose own connection targets this vault, when the vault's
-	 * list does not name them (e.g. a manual request still pending). */
-	if (kv_map_get(inv->refs_by_target, vkey, &head)) {
-		for (size_t r = head; r != SIZE_MAX; r = inv->refs[r].next) {
-			const struct inv_pe *pe = &inv->pes[inv->refs[r].pe];
-			bool dup = false;
-			for (size_t k = 0; k < n && !dup; k++)
-				dup = kv_streq_ci(t->endpoints[k].pe_id, pe->id);
-			if (dup)
-				continue;
-			for (size_t l = 0; l < pe->n_links; l++) {
-				if (pe->links[l].target_id == NULL || !kv_streq_ci(pe->links[l].target_id, v->id))
-					continue;
-				if ((rc = endpoint_view(inv, a, t, pe->id, pe->links[l].name, pe->links[l].state,
-					 &t->endpoints[n])) != KV_OK)
-					return rc;
-				n++;
-				break;
-			}
-		}
-	}
-	t->n_endpoints = n;
-	return KV_OK;
-}
-
-static enum kv_err
-join_expected(struct kv_arena *a, struct kv_target *t)
-{
-	size_t cap = 0, n = 0;
-
-	for (size_t i = 0; i < t->n_endpoints; i++)
-		if (t->endpoints[i].state == KV_PE_APPROVED)
-			cap += t->endpoints[i].n_addrs;
-	t->expected = kv_arena_calloc(a, cap ? cap : 1, sizeof(*t->expected));
-	if (t->expected == NULL)
-		return KV_ENOMEM;
-	for (size_t i = 0; i < t->n_endpoints; i++) {
-		const struct kv_endpoint_view *e = &t->endpoints[i];
-		if (e->state != KV_PE_APPROVED)
-			continue;
-		if (e->pe_found && e->n_addrs > 0)
-			t->expected_known = true;
-		for (size_t k = 0; k < e->n_addrs; k++)
-			t->expected[n++] = e->addrs[k];
-	}
-	kv_addr_sort_unique(t->expected, &n);
-	t->n_expected = n;
-	return KV_OK;
-}
-
-static enum kv_err
-join_zones(const struct kv_inv *inv, struct kv_arena *a, struct kv_target *t)
-{
-	size_t cap = 0, n = 0, linked = 0;
-
-	for (size_t z = 0; z < inv->n_zones; z++)
-		if (kv_streq_ci(inv->zones[z].name, t->pl_zone))
-			cap++;
-	if (cap == 0)
-		return KV_OK; /* the zone may live outside the subscriptions read: unknown, not missing */
-	t->zones = kv_arena_calloc(a, cap, sizeof(*t->zones));
-	if (t->zones == NULL)
-		return KV_ENOMEM;
-	for (size_t z = 0; z < inv->n_zones; z++) {
-		const struct inv_zone *zone = &inv->zones[z];
-		struct kv_zone_view *zv;
-		char key[1024];
-		size_t ri;
-		if (!kv_streq_ci(zone->name, t->pl_zone))
-			continue;
-		zv = &t->zones[n++];
-		zv->id = zone->id;
-		zv->name = zone->name;
-		zv->subscription = zone->subscription;
-		zv->resource_group = zone->resource_group;
-		if (record_key(key, sizeof(key), zone->id, t->name) && kv_map_get(inv->record_by_key, key, &ri)) {
-			const struct inv_record *r = &inv->records[ri];
-			zv->has_record = true;
-			zv->addrs = r->addrs;
-			zv->n_addrs = r->n_addrs;
-			zv->ttl = r->ttl;
-		}
-		for (size_t l = 0; l < inv->n_links && t->vnet_id != NULL; l++)
-			if (kv_streq_ci(inv->links[l].zone_id, zone->id) && kv_streq_ci(inv->links[l].vnet_id, t->vnet_id))
-				zv->linked = true;
-		linked += zv->linked;
-	}
-	/* With the VNet known, only the zones linked to it answer its clients. */
-	if (t->vnet_known && linked > 0) {
-		size_t o = 0;
-		for (size_t i = 0; i < n; i++)
-			if (t->zones[i].linked)
-				t->zones[o++] = t->zones[i];
-		n = o;
-	}
-	t->n_zones = n;
-	t->zones_known = true;
-	return KV_OK;
-}
-
-enum kv_err
-inv_target(const struct kv_inv *inv, size_t i, const struct kv_cfg *cfg, struct kv_arena *a, struct kv_target *t)
-{
-	const struct inv_vault *v = &inv->vaults[i];
-	enum kv_err rc;
-
-	memset(t, 0, sizeof(*t));
-	t->name = v->name;
-	t->kind = v->kind;
-	t->cloud = v->cloud_known ? v->cloud : cfg->cloud;
-	t->id = v->id;
-	t->subscription = v->subscription;
-	t->resource_group = v->resource_group;
-	t->location = v->location;
-	t->source = (v->origin && strcmp(v->origin, "arm") == 0) ? "arm" : "inventory";
-	t->vnet_known = cfg->vnet_id != NULL;
-	t->vnet_id = t->vnet_known ? kv_arena_strdup(a, cfg->vnet_id) : NULL; /* cfg may go first (SIGHUP) */
-	if (t->vnet_known && t->vnet_id == NULL)
-		return KV_ENOMEM;
-	if ((rc = kv_target_names(a, t)) != KV_OK)
-		return rc;
-	if (v->error != NULL) {
-		t->incomplete = kv_arena_strdup(a, v->error);
-		return t->incomplete ? KV_OK : KV_ENOMEM;
-	}
-	if (!v->has_properties) {
-		t->incomplete = kv_arena_printf(a,
-		    "the inventory entry for %s has no properties (the shape `az keyvault list` prints), so its private "
-		    "endpoints are unknown; save `az %s show %s %s` or the ARM list `az rest --url "
-		    "/subscriptions/%s/providers/Microsoft.KeyVault/%s?api-version=2024-11-01` instead",
-		    v->name, "keyvault", v->kind == KV_KIND_HSM ? "--hsm-name" : "--name", v->name,
-		    v->subscription ? v->subscription : "<subscription>", v->kind == KV_KIND_HSM ? "managedHSMs" : "vaults");
-		return t->incomplete ? KV_OK : KV_ENOMEM;
-	}
-	t->arm_known = true;
-	t->public_access = v->public_access;
-	t->acl_default_allow = v->acl_default_allow;
-	if ((rc = join_endpoints(inv, v, a, t)) != KV_OK || (rc = join_expected(a, t)) != KV_OK)
-		return rc;
-	return join_zones(inv, a, t);
 }

@@ -2,6 +2,7 @@
  * the target helpers. */
 #include "kvpe/types.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "kvpe/arena.h"
@@ -13,6 +14,15 @@ kv_target_names(struct kv_arena *a, struct kv_target *t)
 	t->fqdn = kv_arena_printf(a, "%s.%s", t->name, cloud_suffix(t->cloud, t->kind));
 	t->pl_fqdn = kv_arena_printf(a, "%s.%s", t->name, t->pl_zone);
 	return (t->fqdn && t->pl_fqdn) ? KV_OK : KV_ENOMEM;
+}
+
+bool
+kv_target_approved(const struct kv_target *t)
+{
+	for (size_t i = 0; i < t->n_endpoints; i++)
+		if (t->endpoints[i].state == KV_PE_APPROVED)
+			return true;
+	return false;
 }
 
 const char *
@@ -49,13 +59,25 @@ kv_wire_rcode_name(int rcode)
 }
 
 const char *
-kv_lookup_rcode_text(struct kv_arena *a, const struct kv_dns_lookup *lk)
+kv_lookup_rcode_fmt(const struct kv_dns_lookup *lk, char *buf, size_t size)
 {
-	const char *name = kv_wire_rcode_name(lk->wire_rcode), *text;
+	const char *name = kv_wire_rcode_name(lk->wire_rcode);
 
 	if (lk->rcode != KV_RC_SERVFAIL || lk->wire_rcode <= 0 || lk->wire_rcode == 2 /* SERVFAIL */)
 		return kv_rcode_name(lk->rcode);
-	text = kv_arena_printf(a, "rcode %d %s", lk->wire_rcode, name != NULL ? name : "(unassigned)");
+	snprintf(buf, size, "rcode %d %s", lk->wire_rcode, name != NULL ? name : "(unassigned)");
+	return buf;
+}
+
+const char *
+kv_lookup_rcode_text(struct kv_arena *a, const struct kv_dns_lookup *lk)
+{
+	char buf[48];
+	const char *s = kv_lookup_rcode_fmt(lk, buf, sizeof(buf)), *text;
+
+	if (s != buf)
+		return s;
+	text = kv_arena_strdup(a, buf);
 	return text != NULL ? text : kv_rcode_name(lk->rcode);
 }
 

@@ -186,15 +186,6 @@ zone_sub_flag(struct kv_arena *a, const struct kv_target *t)
 	return sub_flag(a, z ? z->subscription : NULL);
 }
 
-static bool
-has_approved(const struct kv_target *t)
-{
-	for (size_t i = 0; i < t->n_endpoints; i++)
-		if (t->endpoints[i].state == KV_PE_APPROVED)
-			return true;
-	return false;
-}
-
 /* The VNet to link: the agent's, else the VNet of an approved endpoint's subnet. */
 static const char *
 vnet_for_link(struct kv_arena *a, const struct kv_target *t)
@@ -281,15 +272,13 @@ fix_resolver(struct vctx *v, int server)
 
 /* ---- ARM rules ---- */
 
+/* No private endpoint connection at all, or none of them Approved. */
 static void
-rules_arm(struct vctx *v)
+rules_arm_endpoint(struct vctx *v, bool approved)
 {
 	const struct kv_target *t = v->t;
 	struct kv_arena *a = v->a;
-	bool approved = has_approved(t);
 
-	if (!t->arm_known)
-		return;
 	if (t->n_endpoints == 0) {
 		add(v, KV_F_NO_PRIVATE_ENDPOINT,
 		    kv_arena_printf(a, "%s %s has no private endpoint connection; expected at least one Approved",
@@ -305,6 +294,15 @@ rules_arm(struct vctx *v)
 			sh(a, or_ph(t->resource_group, PH_RG)), t->kind == KV_KIND_HSM ? "--hsm-name" : "--vault-name",
 			sh(a, t->name), sh(a, or_ph(e->conn_name, "<connection-name>")), sub_flag(a, t->subscription)));
 	}
+}
+
+/* An approved endpoint of the inventory that shows no private address. */
+static void
+rules_arm_address(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+	struct kv_arena *a = v->a;
+
 	for (size_t i = 0; i < t->n_endpoints; i++) {
 		const struct kv_endpoint_view *e = &t->endpoints[i];
 		if (e->state != KV_PE_APPROVED || !e->pe_found || e->n_addrs > 0)
@@ -316,69 +314,120 @@ rules_arm(struct vctx *v)
 			"az network private-endpoint show --ids %s --query \"{nics:networkInterfaces[].id, dns:customDnsConfigs}\"; "
 			"if empty, recreate it: az network private-endpoint delete --ids %s",
 			sh(a, or_ph(e->pe_id, "<endpoint-id>")), sh(a, or_ph(e->pe_id, "<endpoint-id>"))));
-		break;
+		return;
 	}
+}
+
+/* No private DNS zone of the inventory holds an A record for the vault. */
+static void
+rules_arm_zone_record(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+	struct kv_arena *a = v->a;
+	const char *msg, *fix;
+
+	for (size_t i = 0; i < t->n_zones; i++)
+		if (t->zones[i].has_record && t->zones[i].n_addrs > 0)
+			return;
+	msg = t->n_zones == 0
+	    ? kv_arena_printf(a, "no private DNS zone %s in the inventory; expected one with an A record %s -> %s",
+		  t->pl_zone, t->name, expected_addr(a, t))
+	    : kv_arena_printf(a, "private DNS zone %s has no A record for %s; expected %s",
+		  t->pl_zone, t->name, expected_addr(a, t));
+	fix = t->n_zones == 0
+	    ? kv_arena_printf(a, "az network private-dns zone create --resource-group %s --name %s && %s && %s",
+		  sh(a, or_ph(t->resource_group, PH_ZONE_RG)), t->pl_zone, fix_link(v), fix_add_record(v))
+	    : fix_add_record(v);
+	add(v, KV_F_ZONE_RECORD_MISSING, msg, fix);
+}
+
+/* A zone record holding an address the endpoint does not own (the first). */
+static void
+rules_arm_zone_stale(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+	struct kv_arena *a = v->a;
+
+	if (!t->expected_known || t->n_expected == 0)
+		return;
+	for (size_t i = 0; i < t->n_zones; i++) {
+		const struct kv_zone_view *z = &t->zones[i];
+		for (size_t j = 0; j < z->n_addrs; j++) {
+			char stale[KV_ADDR_STRLEN];
+			if (kv_addr_in_list(&z->addrs[j], t->expected, t->n_expected))
+				continue;
+			kv_addr_format(&z->addrs[j], stale, sizeof(stale));
+			add(v, KV_F_ZONE_RECORD_STALE,
+			    kv_arena_printf(a, "zone %s record %s holds %s; the endpoint owns %s",
+				z->name ? z->name : t->pl_zone, t->name, fmt_addrs(a, z->addrs, z->n_addrs),
+				fmt_addrs(a, t->expected, t->n_expected)),
+			    kv_arena_printf(a,
+				"az network private-dns record-set a remove-record --resource-group %s "
+				"--zone-name %s --record-set-name %s --ipv4-address %s%s && %s",
+				sh(a, or_ph(z->resource_group, PH_ZONE_RG)), t->pl_zone, sh(a, t->name), stale,
+				sub_flag(a, z->subscription), fix_add_record(v)));
+			return;
+		}
+	}
+}
+
+/* With the agent's VNet known: no zone of the vault is linked to it. */
+static void
+rules_arm_zone_link(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+
+	if (!t->vnet_known)
+		return;
+	for (size_t i = 0; i < t->n_zones; i++)
+		if (t->zones[i].linked)
+			return;
+	add(v, KV_F_ZONE_NOT_LINKED,
+	    kv_arena_printf(v->a, "no private DNS zone %s is linked to VNet %s", t->pl_zone,
+		or_ph(t->vnet_id, "(this VNet)")),
+	    fix_link(v));
+}
+
+/* Public network access on, with the firewall's default action Allow. */
+static void
+rules_arm_public(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+	struct kv_arena *a = v->a;
+
+	if (t->public_access == KV_TRI_NO || t->acl_default_allow == KV_TRI_NO)
+		return;
+	add(v, KV_F_PUBLIC_NETWORK_ENABLED,
+	    kv_arena_printf(a, "public network access on %s is %s with default action Allow; expected Disabled",
+		t->name, t->public_access == KV_TRI_UNKNOWN ? "enabled (not set)" : "Enabled"),
+	    t->kind == KV_KIND_HSM
+		? kv_arena_printf(a,
+		      "az keyvault update-hsm --resource-group %s --hsm-name %s --public-network-access Disabled%s",
+		      sh(a, or_ph(t->resource_group, PH_RG)), sh(a, t->name), sub_flag(a, t->subscription))
+		: kv_arena_printf(a,
+		      "az keyvault update --resource-group %s --name %s --public-network-access Disabled%s",
+		      sh(a, or_ph(t->resource_group, PH_RG)), sh(a, t->name), sub_flag(a, t->subscription)));
+}
+
+/* What ARM says of the vault; the zone rules concern approved endpoints
+ * and zones the inventory holds. */
+static void
+rules_arm(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+	bool approved;
+
+	if (!t->arm_known)
+		return;
+	approved = kv_target_approved(t);
+	rules_arm_endpoint(v, approved);
+	rules_arm_address(v);
 	if (approved && t->zones_known) {
-		bool any_record = false, any_linked = false;
-		for (size_t i = 0; i < t->n_zones; i++) {
-			const struct kv_zone_view *z = &t->zones[i];
-			any_record |= z->has_record && z->n_addrs > 0;
-			any_linked |= z->linked;
-		}
-		if (!any_record) {
-			const char *msg = t->n_zones == 0
-			    ? kv_arena_printf(a, "no private DNS zone %s in the inventory; expected one with an A record %s -> %s",
-				  t->pl_zone, t->name, expected_addr(a, t))
-			    : kv_arena_printf(a, "private DNS zone %s has no A record for %s; expected %s",
-				  t->pl_zone, t->name, expected_addr(a, t));
-			const char *fix = t->n_zones == 0
-			    ? kv_arena_printf(a, "az network private-dns zone create --resource-group %s --name %s && %s && %s",
-				  sh(a, or_ph(t->resource_group, PH_ZONE_RG)), t->pl_zone, fix_link(v), fix_add_record(v))
-			    : fix_add_record(v);
-			add(v, KV_F_ZONE_RECORD_MISSING, msg, fix);
-		}
-		if (t->expected_known && t->n_expected > 0) {
-			for (size_t i = 0; i < t->n_zones; i++) {
-				const struct kv_zone_view *z = &t->zones[i];
-				for (size_t j = 0; j < z->n_addrs; j++) {
-					char stale[KV_ADDR_STRLEN];
-					if (kv_addr_in_list(&z->addrs[j], t->expected, t->n_expected))
-						continue;
-					kv_addr_format(&z->addrs[j], stale, sizeof(stale));
-					add(v, KV_F_ZONE_RECORD_STALE,
-					    kv_arena_printf(a,
-						"zone %s record %s holds %s; the endpoint owns %s",
-						z->name ? z->name : t->pl_zone, t->name, fmt_addrs(a, z->addrs, z->n_addrs),
-						fmt_addrs(a, t->expected, t->n_expected)),
-					    kv_arena_printf(a,
-						"az network private-dns record-set a remove-record --resource-group %s "
-						"--zone-name %s --record-set-name %s --ipv4-address %s%s && %s",
-						sh(a, or_ph(z->resource_group, PH_ZONE_RG)), t->pl_zone, sh(a, t->name), stale,
-						sub_flag(a, z->subscription), fix_add_record(v)));
-					goto stale_done;
-				}
-			}
-		stale_done:;
-		}
-		if (t->vnet_known && !any_linked) {
-			add(v, KV_F_ZONE_NOT_LINKED,
-			    kv_arena_printf(a, "no private DNS zone %s is linked to VNet %s", t->pl_zone,
-				or_ph(t->vnet_id, "(this VNet)")),
-			    fix_link(v));
-		}
+		rules_arm_zone_record(v);
+		rules_arm_zone_stale(v);
+		rules_arm_zone_link(v);
 	}
-	if (t->public_access != KV_TRI_NO && t->acl_default_allow != KV_TRI_NO) {
-		add(v, KV_F_PUBLIC_NETWORK_ENABLED,
-		    kv_arena_printf(a, "public network access on %s is %s with default action Allow; expected Disabled",
-			t->name, t->public_access == KV_TRI_UNKNOWN ? "enabled (not set)" : "Enabled"),
-		    t->kind == KV_KIND_HSM
-			? kv_arena_printf(a,
-			      "az keyvault update-hsm --resource-group %s --hsm-name %s --public-network-access Disabled%s",
-			      sh(a, or_ph(t->resource_group, PH_RG)), sh(a, t->name), sub_flag(a, t->subscription))
-			: kv_arena_printf(a,
-			      "az keyvault update --resource-group %s --name %s --public-network-access Disabled%s",
-			      sh(a, or_ph(t->resource_group, PH_RG)), sh(a, t->name), sub_flag(a, t->subscription)));
-	}
+	rules_arm_public(v);
 }
 
 /* ---- DNS rules ---- */
@@ -472,7 +521,7 @@ rules_dns_answers(struct vctx *v, const struct kv_dns_lookup *lk)
 		    ? "; the chain has no privatelink alias, so public DNS knows no approved endpoint"
 		    : "; the private zone is not linked to this VNet or a forwarder is missing";
 		const char *fix;
-		if (!via_pl && !pl_unknown && !has_approved(t))
+		if (!via_pl && !pl_unknown && !kv_target_approved(t))
 			fix = fix_create_endpoint(v);
 		else if (t->arm_known && t->n_zones == 0 && t->zones_known)
 			fix = kv_arena_printf(a, "az network private-dns zone create --resource-group %s --name %s && %s && %s",

@@ -1107,6 +1107,28 @@ handle_due(struct dns_batch *b, struct dns_job *j, int64_t now)
 	}
 }
 
+/* How long one poll() may wait: until the first query in flight is due,
+ * or, with names waiting and room in the window, until the pacing lets the
+ * next one go; at most 200 ms, so the cancel flag is looked at 5 times a
+ * second. */
+static int
+poll_timeout(const struct dns_batch *b, int64_t now)
+{
+	const struct dns_resolver *r = b->r;
+	int timeout = -1;
+
+	if (b->inflight.head != NULL) {
+		int64_t due = b->inflight.head->due_ms - now;
+		timeout = due < 0 ? 0 : due > 200 ? 200 : (int)due;
+	}
+	if (waiting(b) > 0 && (double)b->inflight.n < b->window && r->qps) {
+		int wait = (int)(1000.0 * (1.0 - b->tokens) / r->qps) + 1;
+		if (timeout < 0 || wait < timeout)
+			timeout = wait;
+	}
+	return timeout < 0 || timeout > 200 ? 200 : timeout;
+}
+
 enum kv_err
 dns_batch_run(struct dns_batch *b)
 {
@@ -1117,7 +1139,7 @@ dns_batch_run(struct dns_batch *b)
 
 	while (b->err == KV_OK && (waiting(b) || b->inflight.n || b->completed.n)) {
 		int64_t now = kv_now_ms();
-		int timeout = -1, n;
+		int n;
 		size_t np;
 		struct dns_job *done;
 
@@ -1144,15 +1166,6 @@ dns_batch_run(struct dns_batch *b)
 			continue; /* a send failed at once */
 		if (b->inflight.n == 0 && waiting(b) == 0)
 			break;
-		if (b->inflight.head != NULL) {
-			int64_t due = b->inflight.head->due_ms - now;
-			timeout = due < 0 ? 0 : due > 200 ? 200 : (int)due;
-		}
-		if (waiting(b) > 0 && (double)b->inflight.n < b->window && r->qps) {
-			int wait = (int)(1000.0 * (1.0 - b->tokens) / r->qps) + 1;
-			if (timeout < 0 || wait < timeout)
-				timeout = wait;
-		}
 		if ((rc = kv_grow((void **)&pfd, &cap_pfd, sizeof(*pfd), r->n_socks + 1)) != KV_OK)
 			goto out;
 		np = r->n_socks;
@@ -1161,9 +1174,7 @@ dns_batch_run(struct dns_batch *b)
 			pfd[i].events = (short)((r->socks[i].rd ? POLLIN : 0) | (r->socks[i].wr ? POLLOUT : 0));
 			pfd[i].revents = 0;
 		}
-		if (timeout < 0 || timeout > 200)
-			timeout = 200; /* look at the cancel flag at least 5 times a second */
-		n = poll(pfd, (nfds_t)np, timeout);
+		n = poll(pfd, (nfds_t)np, poll_timeout(b, now));
 		if (n < 0 && errno != EINTR) {
 			rc = KV_EIO;
 			goto out;

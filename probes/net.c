@@ -5,17 +5,14 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "kvpe/buf.h"
+#include "kvpe/curlx.h"
 #include "kvpe/jsonr.h"
-#include "kvpe/http.h"
-#include "kvpe/log.h"
-#include "kvpe/tls.h"
 
 #define NET_BODY_MAX (64 * 1024) /* enough for a 403 body; the rest is not read */
 
@@ -24,8 +21,8 @@ struct probe {
 	CURL *easy;
 	struct curl_slist *connect_to;
 	struct kv_buf body;
+	struct curlx_sink sink; /* into body; keeps the start, drops the rest */
 	char url[600], errbuf[CURL_ERROR_SIZE];
-	bool capped;
 };
 
 /* ---- header and body readers ---- */
@@ -173,31 +170,12 @@ net_parse_error_code(const char *body, size_t len, char *code, size_t size)
 
 /* ---- probes ---- */
 
-static size_t
-write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct probe *p = userdata;
-	size_t n = size * nmemb;
-
-	if (!p->capped && kv_buf_append(&p->body, ptr, n) != KV_OK)
-		p->capped = true; /* keep what we have; the verdict needs only the start */
-	return n;
-}
-
-static CURLcode
-ssl_ctx_cb(CURL *curl, void *ssl_ctx, void *userptr)
-{
-	KV_UNUSED(curl);
-	tls_cas_apply(userptr, ssl_ctx);
-	return CURLE_OK;
-}
-
 static enum kv_err
 probe_setup(const struct net_cfg *cfg, struct probe *p)
 {
 	char addr[KV_ADDR_STRLEN], ct[700];
 	const struct net_target *t = p->t;
-	struct http_setopt so = {0, NULL};
+	struct curlx_setopt so = {CURLE_OK, NULL};
 
 	kv_addr_format(&t->addr, addr, sizeof(addr));
 	/* CONNECT_TO pins the connection to the DNS answer, keeping the FQDN for
@@ -213,35 +191,30 @@ probe_setup(const struct net_cfg *cfg, struct probe *p)
 	else
 		snprintf(p->url, sizeof(p->url), "https://%s%s", t->fqdn, cfg->level == KV_PROBE_HTTPS ? NET_PROBE_PATH : "/");
 	kv_buf_init(&p->body, NET_BODY_MAX);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_URL, p->url);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_CONNECT_TO, p->connect_to);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_PROXY, "");   /* a proxy would resolve the name itself */
-	HTTP_SETOPT(&so, p->easy, CURLOPT_NOPROXY, "*");
-	HTTP_SETOPT(&so, p->easy, CURLOPT_FRESH_CONNECT, 1L);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_FORBID_REUSE, 1L);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_FOLLOWLOCATION, 0L);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_NOSIGNAL, 1L);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_CONNECTTIMEOUT_MS, cfg->timeout_ms);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	HTTP_SETOPT(&so, p->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_CERTINFO, 1L);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_USERAGENT, "kvpe/" KV_VERSION " (private endpoint probe)");
-	HTTP_SETOPT(&so, p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_WRITEFUNCTION, write_cb);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_WRITEDATA, p);
-	HTTP_SETOPT(&so, p->easy, CURLOPT_PRIVATE, p);
+	p->sink.buf = &p->body;
+	p->sink.truncate = true; /* the verdict needs only the start */
+	CURLX_SETOPT(&so, p->easy, CURLOPT_URL, p->url);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_CONNECT_TO, p->connect_to);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_PROXY, "");   /* a proxy would resolve the name itself */
+	CURLX_SETOPT(&so, p->easy, CURLOPT_NOPROXY, "*");
+	CURLX_SETOPT(&so, p->easy, CURLOPT_FRESH_CONNECT, 1L);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_FORBID_REUSE, 1L);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_NOSIGNAL, 1L);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_CONNECTTIMEOUT_MS, cfg->timeout_ms);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curlx_verify(&so, p->easy, cfg->cas);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_CERTINFO, 1L);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_USERAGENT, "kvpe/" KV_VERSION " (private endpoint probe)");
+	CURLX_SETOPT(&so, p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_WRITEFUNCTION, curlx_write_cb);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_WRITEDATA, &p->sink);
+	CURLX_SETOPT(&so, p->easy, CURLOPT_PRIVATE, p);
 	if (cfg->level != KV_PROBE_HTTPS)
-		HTTP_SETOPT(&so, p->easy, CURLOPT_CONNECT_ONLY, 1L);
-	if (cfg->cas != NULL) {
-		HTTP_SETOPT(&so, p->easy, CURLOPT_CAINFO, NULL);
-		HTTP_SETOPT(&so, p->easy, CURLOPT_CAPATH, NULL);
-		HTTP_SETOPT(&so, p->easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-		HTTP_SETOPT(&so, p->easy, CURLOPT_SSL_CTX_DATA, cfg->cas);
-	}
-	return http_setopt_result(&so, "probe");
+		CURLX_SETOPT(&so, p->easy, CURLOPT_CONNECT_ONLY, 1L);
+	return curlx_setopt_result(&so, "probe");
 }
 
 static void
@@ -270,16 +243,6 @@ cert_not_after(CURL *easy)
 		}
 	}
 	return 0;
-}
-
-static const char *
-header(CURL *easy, const char *name)
-{
-	struct curl_header *h = NULL;
-
-	if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h != NULL)
-		return h->value;
-	return NULL;
 }
 
 /* The observation from a finished transfer; KV_ENOMEM when its text could
@@ -334,8 +297,8 @@ classify(const struct net_cfg *cfg, struct probe *p, CURLcode cc, struct kv_aren
 		return KV_OK;
 	}
 	o->http_status = (int)status;
-	ni = header(p->easy, "x-ms-keyvault-network-info");
-	auth = header(p->easy, "www-authenticate");
+	ni = curlx_header(p->easy, "x-ms-keyvault-network-info");
+	auth = curlx_header(p->easy, "www-authenticate");
 	if (ni != NULL && net_parse_network_info(ni, buf, sizeof(buf))) {
 		o->network_info = true;
 		if (kv_arena_strdup_to(a, buf, &o->seen_addr) != KV_OK)
@@ -354,7 +317,7 @@ classify(const struct net_cfg *cfg, struct probe *p, CURLcode cc, struct kv_aren
 	} else if (o->network_info || o->bearer) {
 		o->result = KV_PR_VAULT;
 	} else {
-		const char *server = header(p->easy, "server");
+		const char *server = curlx_header(p->easy, "server");
 		o->result = KV_PR_NOT_VAULT;
 		snprintf(buf, sizeof(buf), "HTTP %ld without x-ms-keyvault-network-info or a Bearer challenge%s%s", status,
 		    server ? ", Server: " : "", server ? server : "");
@@ -374,33 +337,51 @@ allowed(const struct net_cfg *cfg, const struct kv_addr *addr)
 	return false;
 }
 
+/* One probe run: what the end of a transfer needs. */
+struct net_run {
+	const struct net_cfg *cfg;
+	struct kv_arena *a;
+	CURLM *multi;
+	size_t active;
+};
+
+static enum kv_err
+probe_done(void *arg, void *priv, CURLcode cc)
+{
+	struct net_run *run = arg;
+	struct probe *p = priv;
+	enum kv_err rc = classify(run->cfg, p, cc, run->a);
+
+	curl_multi_remove_handle(run->multi, p->easy);
+	probe_free(p);
+	run->active--;
+	return rc;
+}
+
 enum kv_err
 net_probe(const struct net_cfg *cfg, struct net_target *t, size_t n, struct kv_arena *a, struct net_stats *st)
 {
-	CURLM *multi = curl_multi_init();
+	struct net_run run = {cfg, a, curl_multi_init(), 0};
 	struct probe *pr = calloc(n ? n : 1, sizeof(*pr));
-	size_t next = 0, active = 0;
+	size_t next = 0;
 	unsigned max = cfg->max_inflight ? cfg->max_inflight : 64;
 	enum kv_err rc = KV_OK;
 
 	memset(st, 0, sizeof(*st));
-	if (multi == NULL || pr == NULL) {
+	if (run.multi == NULL || pr == NULL) {
 		rc = KV_ENOMEM;
 		goto out;
 	}
-	if (curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)max) != CURLM_OK) {
+	if (curl_multi_setopt(run.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)max) != CURLM_OK) {
 		rc = KV_EINTERNAL;
 		goto out;
 	}
-	while (next < n || active > 0) {
-		int running, left;
-		CURLMsg *msg;
-
+	while (next < n || run.active > 0) {
 		if (cfg->cancel != NULL && *cfg->cancel) {
 			rc = KV_ECANCELED;
 			goto out;
 		}
-		while (next < n && active < max) {
+		while (next < n && run.active < max) {
 			struct probe *p = &pr[next];
 			p->t = &t[next++];
 			p->t->out->level = cfg->level;
@@ -409,45 +390,29 @@ net_probe(const struct net_cfg *cfg, struct net_target *t, size_t n, struct kv_a
 				p->t->out->skipped = "the address is outside KVPE_PROBE_ALLOW";
 				continue;
 			}
-			if ((rc = probe_setup(cfg, p)) != KV_OK || curl_multi_add_handle(multi, p->easy) != CURLM_OK) {
+			if ((rc = probe_setup(cfg, p)) != KV_OK || curl_multi_add_handle(run.multi, p->easy) != CURLM_OK) {
 				rc = rc ? rc : KV_ENOMEM;
 				goto out;
 			}
-			active++;
+			run.active++;
 			st->probes++;
-			if (active > st->peak_inflight)
-				st->peak_inflight = active;
+			if (run.active > st->peak_inflight)
+				st->peak_inflight = run.active;
 		}
-		if (curl_multi_perform(multi, &running) != CURLM_OK) {
-			rc = KV_ENET;
+		if ((rc = curlx_multi_step(run.multi, probe_done, &run)) != KV_OK)
 			goto out;
-		}
-		while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
-			struct probe *p = NULL;
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
-			rc = classify(cfg, p, msg->data.result, a);
-			curl_multi_remove_handle(multi, p->easy);
-			probe_free(p);
-			active--;
-			if (rc != KV_OK)
-				goto out;
-		}
-		if (active > 0 && curl_multi_poll(multi, NULL, 0, 200, NULL) != CURLM_OK) {
-			rc = KV_ENET;
+		if (run.active > 0 && (rc = curlx_multi_wait(run.multi, 200)) != KV_OK)
 			goto out;
-		}
 	}
 out:
 	for (size_t i = 0; pr != NULL && i < n; i++) {
 		if (pr[i].easy != NULL) {
-			curl_multi_remove_handle(multi, pr[i].easy);
+			curl_multi_remove_handle(run.multi, pr[i].easy);
 			probe_free(&pr[i]);
 		}
 	}
 	free(pr);
-	if (multi != NULL)
-		curl_multi_cleanup(multi);
+	if (run.multi != NULL)
+		curl_multi_cleanup(run.multi);
 	return rc;
 }

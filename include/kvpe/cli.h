@@ -1,9 +1,10 @@
-/* cli.h — commands, options and the JSON config file.
+/* cli.h — the tool's commands, options and JSON config file (agent/tool/).
  *
  * One table (CLI_OPT_LIST) feeds the argv parser, `--help`, the `--config`
  * loader and the man-page/README tests.  Precedence: flags > environment >
  * config file > defaults.  A struct kv_cfg owns everything it points to
- * (one arena); a reload parses a fresh one and swaps only on success. */
+ * (one arena); a reload parses a fresh one and swaps only on success.  The
+ * library never sees a kv_cfg: cli_check_cfg gives it a struct check_cfg. */
 #ifndef KVPE_CLI_H
 #define KVPE_CLI_H
 
@@ -14,9 +15,12 @@
 
 #include "kvpe/addr.h"
 #include "kvpe/arena.h"
+#include "kvpe/check.h"
 #include "kvpe/cloud.h"
 #include "kvpe/common.h"
+#include "kvpe/expect.h"
 #include "kvpe/log.h"
+#include "kvpe/report.h"
 #include "kvpe/types.h"
 
 enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_CMD_HELP, CLI_CMD_VERSION };
@@ -106,31 +110,6 @@ struct cli_opt_info {
 	const char *help;
 };
 
-/* id, --format name, commands that write it */
-#define CLI_FORMAT_LIST(X)                        \
-	X(REPORT_TABLE, "table", CLI_C | CLI_R)   \
-	X(REPORT_JSON, "json", CLI_C | CLI_R)     \
-	X(REPORT_JSONL, "jsonl", CLI_C)           \
-	X(REPORT_JUNIT, "junit", CLI_C)           \
-	X(REPORT_SARIF, "sarif", CLI_C)           \
-	X(REPORT_PROMETHEUS, "prometheus", CLI_C) \
-	X(REPORT_NAGIOS, "nagios", CLI_C)
-
-enum report_format {
-#define CLI_FORMAT_ENUM(id, name, cmds) id,
-	CLI_FORMAT_LIST(CLI_FORMAT_ENUM)
-#undef CLI_FORMAT_ENUM
-};
-
-struct cli_vault {
-	const char *name; /* lower-case short name */
-	enum kv_kind kind;
-	bool cloud_from_name; /* the name was a full FQDN */
-	enum kv_cloud_id cloud;
-	struct kv_addr *addrs; /* expected endpoint addresses, sorted */
-	size_t n_addrs;
-};
-
 struct cli_report_spec {
 	enum report_format format;
 	const char *path;
@@ -143,7 +122,7 @@ struct kv_cfg {
 	bool version; /* --version after a command */
 	const char *config_path;
 
-	struct cli_vault *vaults;
+	struct expect_vault *vaults;
 	size_t n_vaults;
 	const char **inventories;
 	size_t n_inventories;
@@ -197,19 +176,17 @@ void cli_free(struct kv_cfg *cfg);
 enum kv_err cli_parse_config_text(enum cli_cmd cmd, const char *text, size_t len, struct kv_cfg **out, char *err,
     size_t size);
 
+/* The library's view of cfg for one cycle (check_run) or the resolver
+ * (check_dns_new); it points into cfg. */
+void cli_check_cfg(const struct kv_cfg *cfg, struct check_cfg *out);
+
 /* --stale-after, or its default: 3 intervals. */
 int64_t cli_stale_after_ms(const struct kv_cfg *cfg);
 
 /* `kvpe --help` / `kvpe check --help` text. */
 void cli_usage(FILE *f, enum cli_cmd cmd);
 
-/* Parsers shared with the config loader and the fuzzers. */
-/* NAME, hsm:NAME or an FQDN (one trailing dot allowed), =IP[,IP...]; on
- * KV_EUSAGE *why (when not NULL) is a static one-line reason. */
-enum kv_err cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out, const char **why);
-enum kv_err cli_parse_format(const char *s, enum report_format *out);
-/* Does `cmd` write format f (CLI_FORMAT_LIST)? */
+/* Does `cmd` write format f?  (resolve: table and json only.) */
 bool cli_format_for(enum report_format f, enum cli_cmd cmd);
-const char *cli_format_name(enum report_format f);
 
 #endif

@@ -65,6 +65,19 @@ void kv_lower_inplace(char *s);
  * (overlong forms and surrogates included); p must be NUL-terminated. */
 size_t kv_utf8_len(const unsigned char *p);
 
+/* A server's text (an error message) made fit for one of ours: control
+ * bytes and DEL become spaces, cut to size (always NUL-terminated).  src
+ * may be NULL. */
+void kv_sanitize(char *dst, size_t size, const char *src);
+
+/* A version 4 UUID (RFC 9562) in its text form from 16 random bytes, into
+ * buf (at least 37 bytes). */
+void kv_uuid4(const unsigned char rnd[16], char *buf, size_t size);
+
+/* xorshift64 (Marsaglia): the next value of *state, which must not be 0.
+ * For jitter that decorrelates clients, never for anything secret. */
+uint64_t kv_xorshift64(uint64_t *state);
+
 /* Growable array helper: makes room for `need` elements of `elem` bytes.
  * Returns KV_ENOMEM and leaves *v untouched on failure. */
 enum kv_err kv_grow(void **v, size_t *cap, size_t elem, size_t need);

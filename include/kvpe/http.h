@@ -4,7 +4,8 @@
  * (it does not replace it).  Redirects are never followed (a bearer token
  * must not follow a Location header to another host).  Every body has a cap.
  * Retries are the caller's decision: this layer reports what happened.
- * CURL handles stay inside http.c. */
+ * CURL handles stay inside http.c (and the plumbing it shares with the
+ * probes, curlx.c). */
 #ifndef KVPE_HTTP_H
 #define KVPE_HTTP_H
 
@@ -89,24 +90,6 @@ bool http_parse_retry_after(const char *value, int64_t now_s, int64_t *out_s);
 /* retry-after-ms / x-ms-retry-after-ms (Azure): milliseconds, digits only,
  * saturating at HTTP_RETRY_AFTER_MAX_S * 1000. */
 bool http_parse_retry_after_ms(const char *value, int64_t *out_ms);
-
-/* curl_easy_setopt() with its result kept, as curl's own tool does
- * (src/tool_setopt.h): the first failure is remembered and later calls are
- * skipped; http_setopt_result() turns it into the request's error.  The
- * caller includes <curl/curl.h>. */
-struct http_setopt {
-	int cc;           /* CURLcode of the first failure, 0 while all succeeded */
-	const char *name; /* the option that failed */
-};
-#define HTTP_SETOPT(st, easy, opt, val)                                            \
-	do {                                                                       \
-		if ((st)->cc == 0 && ((st)->cc = (int)curl_easy_setopt((easy), (opt), (val))) != 0) \
-			(st)->name = #opt;                                         \
-	} while (0)
-/* KV_OK, KV_ENOMEM (curl out of memory) or KV_EINTERNAL (libcurl refused an
- * option: built without a feature we need), logged once with the option's
- * name; `what` says whose request it was. */
-enum kv_err http_setopt_result(const struct http_setopt *st, const char *what);
 
 /* "application/x-www-form-urlencoded" encoding of one value into b. */
 enum kv_err http_form_add(struct kv_buf *b, const char *key, const char *value);

@@ -1,4 +1,5 @@
-/* httpd.h — the agent's HTTP endpoint on libmicrohttpd (its own thread):
+/* httpd.h — the agent's HTTP endpoint (the tool) on libmicrohttpd (its own
+ * thread):
  *   GET /metrics     Prometheus text format 0.0.4
  *   GET /healthz     200 "ok" while the last successful cycle is younger than
  *                    3 x interval, else 503 with its age

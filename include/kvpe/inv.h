@@ -1,8 +1,9 @@
 /* inv.h — the inventory: vaults, private endpoints, NICs, private DNS zones,
  * their A records and VNet links, as plain structs indexed by lower-cased
  * ARM resource ID (ARM echoes IDs in varying case).  Filled by inv_json.c
- * from ARM pages or saved files; read by the joins that build targets.
- * Strings live in the inventory's arena; inv_free() releases everything. */
+ * from ARM pages or saved files; read through the finders below by the
+ * joins that build targets (expect.c).  Strings live in the inventory's
+ * arena; inv_free() releases everything. */
 #ifndef KVPE_INV_H
 #define KVPE_INV_H
 
@@ -11,7 +12,7 @@
 #include <stdint.h>
 
 #include "kvpe/arena.h"
-#include "kvpe/cli.h"
+#include "kvpe/cloud.h"
 #include "kvpe/types.h"
 
 struct inv_conn {
@@ -119,12 +120,23 @@ const struct inv_zone *inv_zone_at(const struct kv_inv *inv, size_t i);
 enum kv_err inv_missing_endpoints(const struct kv_inv *inv, struct kv_arena *a, const char ***ids, size_t *n);
 enum kv_err inv_missing_nics(const struct kv_inv *inv, struct kv_arena *a, const char ***ids, size_t *n);
 
-/* Joins vault i with its endpoints, NICs, zone records and links into `t`
- * (allocated in `a`), names included.  `t` shares the inventory's strings,
- * so `a` must be inv_arena(inv) for `t` to own them (check_run builds its
- * inventory in the report's arena); what it takes from cfg is copied. */
-enum kv_err inv_target(const struct kv_inv *inv, size_t i, const struct kv_cfg *cfg, struct kv_arena *a,
-    struct kv_target *t);
+/* Readers for the joins (expect.c).  The pointers stay valid until the
+ * next adder call or inv_free; the finders return NULL for an ID (or zone
+ * and record name) the inventory lacks, comparing IDs without case. */
+const struct inv_vault *inv_vault_at(const struct kv_inv *inv, size_t i);
+const struct inv_pe *inv_pe_find(const struct kv_inv *inv, const char *id);
+const struct inv_nic *inv_nic_find(const struct kv_inv *inv, const char *id);
+/* The A record set `name` (relative, lower-case) of zone `zone_id`. */
+const struct inv_record *inv_record_find(const struct kv_inv *inv, const char *zone_id, const char *name);
+/* The endpoints whose own connections target `target_id` (a vault's ID),
+ * newest first:
+ *   for (size_t r = inv_ref_first(inv, id); r != SIZE_MAX; r = inv_ref_next(inv, r))
+ *           pe = inv_ref_pe(inv, r); */
+size_t inv_ref_first(const struct kv_inv *inv, const char *target_id);
+size_t inv_ref_next(const struct kv_inv *inv, size_t ref);
+const struct inv_pe *inv_ref_pe(const struct kv_inv *inv, size_t ref);
+/* True when a VNet link of zone `zone_id` names `vnet_id`. */
+bool inv_zone_linked(const struct kv_inv *inv, const char *zone_id, const char *vnet_id);
 
 /* ---- inv_json.c: ARM JSON into the inventory ---- */
 

@@ -5,7 +5,8 @@
  * go only to the observed address — never to a second lookup's answer, never
  * through a proxy.  Many probes run at once (curl multi), each with its own
  * timeout; nothing but the URL's path is sent: no credentials, no cookies.
- * Library types stay inside net.c. */
+ * Library types stay inside net.c (and the libcurl plumbing it shares with
+ * http.c, curlx.c). */
 #ifndef KVPE_NET_H
 #define KVPE_NET_H
 

@@ -1,5 +1,6 @@
-/* notify.h — systemd's sd_notify protocol in a few lines (no libsystemd):
- * a datagram to $NOTIFY_SOCKET.  A no-op when the variable is unset. */
+/* notify.h — the agent's side of systemd's sd_notify protocol (the tool), in
+ * a few lines (no libsystemd): a datagram to $NOTIFY_SOCKET.  A no-op when
+ * the variable is unset. */
 #ifndef KVPE_NOTIFY_H
 #define KVPE_NOTIFY_H
 

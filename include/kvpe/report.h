@@ -1,26 +1,57 @@
-/* report.h — the report writers (table, JSON, JSONL, JUnit, SARIF,
- * Prometheus, Nagios) over one struct kv_report, and the atomic file write.
- * Writers are pure: data in, text out; `now` and the exit code are passed. */
+/* report.h — the report module (agent/report/): a run's struct kv_report,
+ * its writers (table, JSON, JSONL, JUnit, SARIF, Prometheus, Nagios; table
+ * and JSON also for `kvpe resolve`), and the atomic file write.
+ *
+ * Dependencies go one way: the dispatcher (report.c: report_write) calls
+ * the writers (table.c, json.c, jsonl.c, junit.c, sarif.c, nagios.c,
+ * prom.c), which call the summary helpers (summary.c), which call nothing
+ * of the module.  Writers are pure: data in, text out; `now` and the exit
+ * code are passed.  Every name starts with report_; a writer's entry point
+ * is named after its file (report/json.c: report_json). */
 #ifndef KVPE_REPORT_H
 #define KVPE_REPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "kvpe/buf.h"
-#include "kvpe/cli.h"
 #include "kvpe/types.h"
-
-struct prom_state;
 
 #define REPORT_MAX (256u * 1024 * 1024) /* cap on one rendered report */
 
-struct report_summary {
-	size_t vaults, passed, failed, errors;
-	size_t stale; /* agent: verdicts kept from an earlier cycle (kv_result.origin) */
-	size_t findings[KV_F_COUNT];
-	size_t n_findings;
+/* id, --format name (which commands write which format is the tool's:
+ * cli_format_for) */
+#define REPORT_FORMAT_LIST(X)                  \
+	X(REPORT_TABLE, "table")               \
+	X(REPORT_JSON, "json")                 \
+	X(REPORT_JSONL, "jsonl")               \
+	X(REPORT_JUNIT, "junit")               \
+	X(REPORT_SARIF, "sarif")               \
+	X(REPORT_PROMETHEUS, "prometheus")     \
+	X(REPORT_NAGIOS, "nagios")
+
+enum report_format {
+#define REPORT_FORMAT_ENUM(id, name) id,
+	REPORT_FORMAT_LIST(REPORT_FORMAT_ENUM)
+#undef REPORT_FORMAT_ENUM
+};
+
+/* "table", "json", "jsonl", "junit", "sarif", "prometheus", "nagios". */
+const char *report_format_name(enum report_format f);
+enum kv_err report_format_parse(const char *s, enum report_format *out);
+
+/* The run counters of the Prometheus exposition: the agent keeps them
+ * across cycles; a one-shot check fills them from its single run. */
+struct report_prom_state {
+	unsigned long runs_total, run_failures_total;
+	unsigned long arm_requests_total, arm_failures_total, arm_throttled_total;
+	int64_t last_run_ms, last_success_ms; /* wall clock; 0 = never */
+	bool last_run_success;
+	double run_duration_s;
+	bool reload_ok;
+	int64_t reload_ms;
 };
 
 /* The Azure Pipelines build a report is made in, from its predefined
@@ -38,7 +69,7 @@ struct report_opts {
 	bool pretty;
 	int exit_code;       /* for SARIF's invocation */
 	const char *run_id;  /* JSONL: $INVOCATION_ID when set */
-	const struct prom_state *prev; /* Prometheus: counters of the file replaced */
+	const struct report_prom_state *prev; /* Prometheus: counters of the file replaced */
 	/* SARIF's automationDetails.id: sarif_category when set (--sarif-category),
 	 * else the pipeline's identity, else "kvpe/<host>/<name of vnet_id, or
 	 * default>/". */
@@ -47,11 +78,60 @@ struct report_opts {
 	const struct report_pipeline *pipeline; /* NULL outside Azure Pipelines */
 };
 
+/* ---- report.c: lifecycle, agent-mode carry, dispatch ---- */
+
 /* Allocates an empty report with its own arena. */
 enum kv_err report_new(struct kv_report **out);
 /* Frees r, or only drops one reference while a later report holds it (the
  * stale verdicts it shows were made in r: report_carry_stale). */
 void report_free(struct kv_report *r);
+
+/* Agent mode.  `cur` is this cycle's report, `prev` the one published
+ * before (NULL at the first cycle).  Each source of cur that is down gets
+ * down_since_ms (carried over from prev while it stays down); each vault
+ * of a down subscription takes its verdict from prev instead, marked stale
+ * (kv_result.origin, a reference cur holds), also when this cycle did not
+ * list it at all.  Once the source has been down for stale_after_ms, such a
+ * vault says so in its target's `incomplete` ("not checked since …") and a
+ * pass becomes error: kvpe no longer vouches for it, while a fail keeps
+ * failing so that no alert resolves before a cycle sees the vault fixed. */
+enum kv_err report_carry_stale(struct kv_report *cur, struct kv_report *prev, int64_t now_ms,
+    int64_t stale_after_ms);
+
+/* `r` in format `f` into `out` (the writers below). */
+enum kv_err report_write(const struct kv_report *r, enum report_format f, const struct report_opts *o,
+    struct kv_buf *out);
+
+/* `kvpe resolve`: the names asked and what their DNS said.  A name that is
+ * a vault's carries the verdict on its target (r->t, r->findings). */
+struct report_name {
+	const char *name;          /* canonical: lower case, no trailing dot */
+	bool vault;                /* a vault or Managed HSM name */
+	const struct kv_result *r; /* dns.a, dns.aaaa and, for a vault, dns.pl */
+	bool is_private;           /* every answer private, the DNS read whole */
+	const char *diagnosis;     /* one line */
+};
+
+struct report_resolve {
+	const char *const *resolvers; /* "ip:port" by kv_dns_lookup.server index */
+	size_t n_resolvers;
+	const struct report_name *names;
+	size_t n_names;
+};
+
+/* The resolve result in `f`: table or JSON (kvpe.resolve/v1); any other
+ * format is KV_EUSAGE. */
+enum kv_err report_write_resolve(const struct report_resolve *rs, enum report_format f, const struct report_opts *o,
+    struct kv_buf *out);
+
+/* ---- summary.c: what writers and callers read off a whole report ---- */
+
+struct report_summary {
+	size_t vaults, passed, failed, errors;
+	size_t stale; /* agent: verdicts kept from an earlier cycle (kv_result.origin) */
+	size_t findings[KV_F_COUNT];
+	size_t n_findings;
+};
 
 void report_summarize(const struct kv_report *r, struct report_summary *s);
 /* The finding that names a vault's state: for an error the first
@@ -75,20 +155,101 @@ bool report_scope_first(const struct kv_run_error *const *v, size_t i);
 /* One line for stderr: how many sources were not read, the first one and why. */
 enum kv_err report_partial_reason(const struct kv_report *r, char *buf, size_t size);
 
-/* Agent mode.  `cur` is this cycle's report, `prev` the one published
- * before (NULL at the first cycle).  Each source of cur that is down gets
- * down_since_ms (carried over from prev while it stays down); each vault
- * of a down subscription takes its verdict from prev instead, marked stale
- * (kv_result.origin, a reference cur holds), also when this cycle did not
- * list it at all.  Once the source has been down for stale_after_ms, such a
- * vault says so in its target's `incomplete` ("not checked since …") and a
- * pass becomes error: kvpe no longer vouches for it, while a fail keeps
- * failing so that no alert resolves before a cycle sees the vault fixed. */
-enum kv_err report_carry_stale(struct kv_report *cur, struct kv_report *prev, int64_t now_ms,
-    int64_t stale_after_ms);
+/* ---- the writers, one file each ---- */
 
-enum kv_err report_write(const struct kv_report *r, enum report_format f, const struct report_opts *o,
-    struct kv_buf *out);
+enum kv_err report_table(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
+enum kv_err report_table_resolve(const struct report_resolve *rs, const struct report_opts *o, struct kv_buf *out);
+enum kv_err report_json(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
+enum kv_err report_json_resolve(const struct report_resolve *rs, const struct report_opts *o, struct kv_buf *out);
+enum kv_err report_jsonl(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
+enum kv_err report_junit(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
+enum kv_err report_sarif(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
+enum kv_err report_nagios(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
+/* The Nagios plugin state of a report, for `check --format nagios`'s exit
+ * code: 0 OK (every vault passed without a finding), 1 WARNING (only medium
+ * or low findings), 2 CRITICAL (a high finding, a vault in error, or a
+ * source that could not be read), 3 UNKNOWN (no source could be read and no
+ * vault was seen failing). */
+int report_nagios_state(const struct kv_report *r);
+/* "KVPE UNKNOWN - <reason>\n", ASCII, one line: what a plugin prints when
+ * it cannot tell (bad usage, no credential, --help). */
+enum kv_err report_nagios_unknown(const char *reason, struct kv_buf *out);
+/* Reads Azure Pipelines' predefined variables through `get` (getenv):
+ * KV_OK with *out when TF_BUILD is true and every one kvpe needs is there
+ * and well-formed; KV_ENOTFOUND outside a pipeline; KV_EPARSE, with `why`
+ * naming the variable, when a pipeline's variables are missing or
+ * malformed. */
+enum kv_err report_sarif_pipeline(char *(*get)(const char *), struct report_pipeline *out, char *why, size_t size);
+
+/* ---- prom.c: the Prometheus text exposition (format 0.0.4) ----
+ *
+ * Of a report and of the run counters.  Metric names follow
+ * blackbox_exporter's precedent; one table (REPORT_PROM_METRICS) drives the
+ * writer, its HELP and TYPE lines, and the README test.  Families are sorted
+ * by name, HELP and TYPE come before the samples, label values are escaped,
+ * no timestamps. */
+
+/* name, type, help — sorted by name. */
+#define REPORT_PROM_METRICS(X)                                                                                     \
+	X(kvpe_arm_request_failures_total, counter, "ARM requests that failed after retries.")                         \
+	X(kvpe_arm_requests_total, counter, "ARM and token requests sent.")                                             \
+	X(kvpe_arm_throttled_total, counter, "ARM requests answered 429 Too Many Requests.")                           \
+	X(kvpe_build_info, gauge, "Always 1; the labels name the kvpe build.")                                         \
+	X(kvpe_config_last_reload_success_timestamp_seconds, gauge, "When the configuration was last loaded.")        \
+	X(kvpe_config_last_reload_successful, gauge, "1 if the last configuration reload (SIGHUP) succeeded.")        \
+	X(kvpe_dns_address_match, gauge, "1 if every A answer is one of the endpoint's addresses (only when known).") \
+	X(kvpe_dns_answer_private, gauge, "1 if every A and AAAA answer is private.")                                   \
+	X(kvpe_dns_answer_rrs, gauge, "Number of A answers for the vault name.")                                       \
+	X(kvpe_dns_lookup_seconds, gauge, "Time to resolve the vault name (A).")                                       \
+	X(kvpe_dns_privatelink_cname, gauge, "1 if the CNAME chain passes the private link name.")                     \
+	X(kvpe_dns_ttl_seconds, gauge, "TTL of the vault name's answer (private zone records are 10 s).")            \
+	X(kvpe_findings, gauge, "Current findings per code over all vaults; every code, 0 included.")                 \
+	X(kvpe_ip_addr_hash, gauge, "Hash of the vault name's answers: changes when the endpoint address does.")      \
+	X(kvpe_last_run_success, gauge, "1 if the last cycle completed and read every source, else 0.")             \
+	X(kvpe_last_run_timestamp_seconds, gauge, "End of the last cycle.")                                            \
+	X(kvpe_last_success_timestamp_seconds, gauge, "End of the last cycle that completed.")                        \
+	X(kvpe_private_endpoint_approved, gauge, "1 if the vault has at least one Approved private endpoint (ARM).")  \
+	X(kvpe_probe_duration_seconds, gauge, "Duration of each probe phase (connect, tls, http).")                    \
+	X(kvpe_probe_http_status_code, gauge, "HTTP status of the probe's request (Key Vault answers 401 or 200).")  \
+	X(kvpe_public_network_access_enabled, gauge, "1 if public network access is enabled (ARM).")                  \
+	X(kvpe_run_duration_seconds, gauge, "Duration of the last cycle.")                                             \
+	X(kvpe_run_failures_total, counter, "Cycles that could not complete.")                                         \
+	X(kvpe_runs_total, counter, "Cycles started.")                                                                 \
+	X(kvpe_source_up, gauge, "1 if the source (subscription, inventory file, manual) was read completely.")     \
+	X(kvpe_tls_cert_not_after_timestamp_seconds, gauge, "Expiry of the vault's TLS leaf certificate.")           \
+	X(kvpe_vault_findings, gauge, "Current findings of each code for the vault (present codes only).")           \
+	X(kvpe_vault_stale, gauge, "1 while the vault's verdict is an earlier cycle's: its source is down (agent).")  \
+	X(kvpe_vault_status, gauge, "1 for the vault's current status (pass, fail or error), 0 for the others.")      \
+	X(kvpe_vault_up, gauge, "1 if the vault passed the last cycle.")                                               \
+	X(kvpe_vaults, gauge, "Vaults checked in the last cycle.")
+
+/* The exposition of `r` (may be NULL: run metrics only) and `st`. */
+enum kv_err report_prom(const struct kv_report *r, const struct report_prom_state *st, struct kv_buf *out);
+/* Prometheus label-value escaping (\\, \", \n) into out. */
+enum kv_err report_prom_escape(struct kv_buf *out, const char *value);
+/* A one-run state for `kvpe check --format prometheus`. */
+void report_prom_state_from_report(const struct kv_report *r, struct report_prom_state *st);
+
+/* One-shot runs (a timer writing node_exporter's textfile) carry the run
+ * counters on from the file they replace, so `_total` never goes back and
+ * rate() sees every run.  report_prom_state_read takes the counters (and
+ * the last success time) from `path` only when it is whole kvpe exposition:
+ * a regular file under 256 MB ending in a newline, with kvpe_build_info,
+ * each counter once, after its TYPE line, as a plain decimal below 2^53.
+ * KV_ENOTFOUND: no such file; KV_EPARSE: something else (`err` says what),
+ * to be ignored. */
+enum kv_err report_prom_state_read(const char *path, struct report_prom_state *out, char *err, size_t size);
+/* Adds `prev`'s counters to st's; a run that did not complete keeps prev's
+ * last success time. */
+void report_prom_state_carry(struct report_prom_state *st, const struct report_prom_state *prev);
+
+/* A sample value as the exposition writes it: whole numbers exactly, others
+ * in the fewest digits that read back the same; report_prom_format_ms
+ * writes milliseconds as exact seconds ("1796401770.123"). */
+enum kv_err report_prom_format_value(double value, char *buf, size_t size);
+enum kv_err report_prom_format_ms(int64_t ms, char *buf, size_t size);
+
+/* ---- report.c: report files ---- */
 
 /* A report file being written: the bytes go to a temp file in the same
  * directory and appear under `path` only at report_file_commit (fsync,
@@ -126,36 +287,5 @@ void report_file_abort(struct report_file *f);
 
 /* report_file_open + one write + commit, for text already rendered. */
 enum kv_err report_write_file(const char *path, const char *data, size_t len, char *err, size_t size);
-
-struct jw;
-/* A lookup's failure in JSON, beside its "rcode": "rcode_num" (the reply
- * code a server failure came with, e.g. 9 for NOTAUTH), "error" (what went
- * wrong without an answer), and "chain_incomplete" when true.  Nothing for
- * a lookup that did not fail. */
-void report_json_lookup_failure(struct jw *w, const struct kv_dns_lookup *l);
-
-/* Reads Azure Pipelines' predefined variables through `get` (getenv):
- * KV_OK with *out when TF_BUILD is true and every one kvpe needs is there
- * and well-formed; KV_ENOTFOUND outside a pipeline; KV_EPARSE, with `why`
- * naming the variable, when a pipeline's variables are missing or
- * malformed. */
-enum kv_err report_sarif_pipeline(char *(*get)(const char *), struct report_pipeline *out, char *why, size_t size);
-
-/* Per-format writers (report_*.c). */
-enum kv_err report_json(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
-enum kv_err report_table(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
-enum kv_err report_junit(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
-enum kv_err report_sarif(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
-enum kv_err report_jsonl(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
-enum kv_err report_nagios(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out);
-/* The Nagios plugin state of a report, for `check --format nagios`'s exit
- * code: 0 OK (every vault passed without a finding), 1 WARNING (only medium
- * or low findings), 2 CRITICAL (a high finding, a vault in error, or a
- * source that could not be read), 3 UNKNOWN (no source could be read and no
- * vault was seen failing). */
-int report_nagios_state(const struct kv_report *r);
-/* "KVPE UNKNOWN - <reason>\n", ASCII, one line: what a plugin prints when
- * it cannot tell (bad usage, no credential, --help). */
-enum kv_err report_nagios_unknown(const char *reason, struct kv_buf *out);
 
 #endif

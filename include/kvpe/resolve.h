@@ -1,4 +1,4 @@
-/* resolve.h — `kvpe resolve NAME...`: the DNS of any names, no ARM. */
+/* resolve.h — `kvpe resolve NAME...` (the tool): the DNS of any names, no ARM. */
 #ifndef KVPE_RESOLVE_H
 #define KVPE_RESOLVE_H
 

@@ -1,4 +1,5 @@
-/* sched.h — `kvpe agent`: the check cycle on a schedule, the OpenBSD way.
+/* sched.h — `kvpe agent` (the tool): the check cycle on a schedule, the
+ * OpenBSD way.
  *
  * Signal handlers only set flags; SIGTERM/SIGINT stop within a second (a
  * running cycle is cancelled), SIGHUP re-reads the options and config into a

@@ -1,8 +1,9 @@
 /* tls.h — the trust store every TLS connection kvpe makes verifies against:
  * OpenSSL's default locations (the system store; SSL_CERT_FILE/SSL_CERT_DIR
  * honoured) plus --ca-file, built once per process and shared by reference
- * into each connection's SSL_CTX (libcurl's CURLOPT_SSL_CTX_FUNCTION), so a
- * new connection does not parse the system bundle again. */
+ * into each connection's SSL_CTX (libcurl's CURLOPT_SSL_CTX_FUNCTION, set by
+ * curlx_verify), so a new connection does not parse the system bundle
+ * again. */
 #ifndef KVPE_TLS_H
 #define KVPE_TLS_H
 

@@ -1,17 +1,23 @@
 /* types.h — the plain data that flows between the stages:
  *
- *   sources → inventory (inv.h) → expectations: struct kv_target
+ *   sources → inventory (inv.h) → expectations (expect.h): struct kv_target
  *           → observations: struct kv_dns_obs, struct kv_probe_obs
  *           → verdict: struct kv_finding[] in struct kv_result
  *           → report: struct kv_report
  *
- * A report owns everything reachable from it: each pointer goes into the
- * report's arena (the inventory of a cycle is built in that arena too) or to
- * a string literal or static table (cloud names, enum names, "manual").
- * Nothing points into the configuration, the check context or the
- * inventory's own tables, so a report outlives all three: the agent keeps
- * serving its last good report after SIGHUP has freed the old configuration.
- * Nothing here is freed on its own. */
+ * Nothing here is freed on its own: these structs live in an arena.  In a
+ * check report (check_run), each pointer goes into the report's arena (the
+ * cycle's inventory is built in that arena too, so targets share its
+ * strings), into the arena of an earlier report it holds (agent mode: a
+ * stale result keeps the observations and findings made in the report it
+ * came from, kv_result.origin, held in kv_report.held), or to a string
+ * literal or static table (cloud names, enum names, "manual").  Nothing
+ * points into the configuration (struct check_cfg: what a target takes
+ * from it is copied), the check context, or the inventory's tables and
+ * indexes (freed before the DNS stage), so a report outlives all three:
+ * the agent keeps serving its last good report after SIGHUP has freed the
+ * old configuration.  Outside a report (`kvpe resolve`, the tests) the
+ * same structs live in whatever arena their caller passes. */
 #ifndef KVPE_TYPES_H
 #define KVPE_TYPES_H
 
@@ -222,6 +228,8 @@ struct kv_report {
 enum kv_err kv_target_names(struct kv_arena *a, struct kv_target *t);
 /* The order of a report's vaults: name, then kind, then cloud. */
 int kv_target_cmp(const struct kv_target *a, const struct kv_target *b);
+/* At least one of the vault's private endpoint connections is Approved. */
+bool kv_target_approved(const struct kv_target *t);
 
 const char *kv_rcode_name(enum kv_rcode rc);
 /* The mnemonic of a DNS header RCODE (RFC 6895): "NOTAUTH" for 9; NULL for
@@ -230,6 +238,9 @@ const char *kv_wire_rcode_name(int rcode);
 /* A lookup's rcode as messages say it: kv_rcode_name, or for a server
  * failure that came with another reply code, "rcode 9 NOTAUTH". */
 const char *kv_lookup_rcode_text(struct kv_arena *a, const struct kv_dns_lookup *lk);
+/* The same into buf (at least 48 bytes) when it must be formatted, else
+ * the static name: for writers, which allocate nothing. */
+const char *kv_lookup_rcode_fmt(const struct kv_dns_lookup *lk, char *buf, size_t size);
 const char *kv_status_name(enum kv_status st);
 const char *kv_pe_state_name(enum kv_pe_state st);
 const char *kv_probe_level_name(enum kv_probe_level lv);

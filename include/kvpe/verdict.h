@@ -1,6 +1,7 @@
 /* verdict.h — pure rules from (expectation, observations) to findings.
  *
- * No I/O, no clock, no globals: every rule is tested from tables of cases.
+ * No I/O, no clock, no globals: every rule is tested from tables of cases
+ * (tests/unit/test_verdict.c: the ARM, DNS and probe tables).
  * Messages name the observed and the expected values; remediations are `az`
  * commands with the real names filled in where the target knows them. */
 #ifndef KVPE_VERDICT_H

@@ -3,10 +3,10 @@
  * works, modulo 10), the rest (a NUL-terminated copy) is the argument:
  *
  *   0 kv_parse_duration_ms   --wait, --interval      5 kv_hostport_parse   --dns-server, --listen
- *   1 kv_parse_long          --timeout, --dns-qps    6 cli_parse_vault     --vault
+ *   1 kv_parse_long          --timeout, --dns-qps    6 expect_parse_vault  --vault
  *   2 kv_cidr_parse          --private-cidr          7 cloud_match_fqdn    vault FQDNs
  *   3 kv_addr_parse          addresses               8 cloud_parse         --cloud
- *   4 kv_addr_parse_loose    ARM's "10.1.2.3/28"     9 cli_parse_format, cloud_from_host,
+ *   4 kv_addr_parse_loose    ARM's "10.1.2.3/28"     9 report_format_parse, cloud_from_host,
  *                                                      cloud_valid_name
  *
  * Property: whatever parses, formatted back (kv_addr_format,
@@ -20,9 +20,10 @@
 #include "harness.h"
 #include "kvpe/addr.h"
 #include "kvpe/arena.h"
-#include "kvpe/cli.h"
 #include "kvpe/cloud.h"
 #include "kvpe/common.h"
+#include "kvpe/expect.h"
+#include "kvpe/report.h"
 
 static void
 do_duration(const char *s)
@@ -111,14 +112,14 @@ static void
 do_vault(const char *s)
 {
 	struct kv_arena *a = kv_arena_new(4096);
-	struct cli_vault v, again;
+	struct expect_vault v, again;
 	char buf[1024], addr[KV_ADDR_STRLEN];
 	const char *why = NULL;
 	size_t o;
 
 	if (a == NULL)
 		return;
-	if (cli_parse_vault(a, s, &v, &why) != KV_OK) {
+	if (expect_parse_vault(a, s, &v, &why) != KV_OK) {
 		FZ_CHECK(why != NULL && why[0] != '\0'); /* a refusal says why */
 		goto out;
 	}
@@ -138,7 +139,7 @@ do_vault(const char *s)
 	}
 	if (o >= sizeof(buf))
 		goto out; /* too many addresses to write back here */
-	FZ_CHECK(cli_parse_vault(a, buf, &again, NULL) == KV_OK);
+	FZ_CHECK(expect_parse_vault(a, buf, &again, NULL) == KV_OK);
 	FZ_CHECK(strcmp(again.name, v.name) == 0 && again.kind == v.kind);
 	FZ_CHECK(again.cloud_from_name == v.cloud_from_name);
 	FZ_CHECK(!v.cloud_from_name || again.cloud == v.cloud);
@@ -187,8 +188,8 @@ do_misc(const char *s)
 	enum report_format f, again;
 	enum kv_cloud_id cloud;
 
-	if (cli_parse_format(s, &f) == KV_OK)
-		FZ_CHECK(cli_parse_format(cli_format_name(f), &again) == KV_OK && again == f);
+	if (report_format_parse(s, &f) == KV_OK)
+		FZ_CHECK(report_format_parse(report_format_name(f), &again) == KV_OK && again == f);
 	for (int k = 0; k < 2; k++)
 		if (cloud_from_host(s, k ? KV_KIND_HSM : KV_KIND_VAULT, &cloud))
 			FZ_CHECK(cloud < KV_CLOUD_COUNT);

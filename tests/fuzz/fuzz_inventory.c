@@ -16,11 +16,11 @@
 
 #include "harness.h"
 #include "kvpe/arena.h"
-#include "kvpe/cli.h"
+#include "kvpe/expect.h"
 #include "kvpe/inv.h"
 
 static void
-exercise_targets(const struct kv_inv *inv, const struct kv_cfg *cfg)
+exercise_targets(const struct kv_inv *inv, const struct expect_cfg *cfg)
 {
 	struct kv_arena *a = kv_arena_new(64 * 1024);
 	const char **ids = NULL;
@@ -30,7 +30,7 @@ exercise_targets(const struct kv_inv *inv, const struct kv_cfg *cfg)
 		return;
 	for (size_t i = 0; i < inv_vault_count(inv); i++) {
 		struct kv_target t;
-		if (inv_target(inv, i, cfg, a, &t) != KV_OK)
+		if (expect_target(inv, i, cfg, a, &t) != KV_OK)
 			continue;
 		FZ_CHECK(t.name != NULL && t.fqdn != NULL && t.pl_fqdn != NULL && t.pl_zone != NULL);
 		FZ_CHECK(t.n_endpoints == 0 || t.endpoints != NULL);
@@ -95,7 +95,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kv_inv *inv = NULL;
-	struct kv_cfg cfg;
+	struct expect_cfg cfg;
 	const char *next = NULL;
 	char err[256];
 	char *text = fz_cstr(data, size);

@@ -7,7 +7,7 @@
  *   - unescaping it (\\ -> \, \" -> ", \n -> LF) gives back the input, or
  *     the input with each invalid UTF-8 byte as U+FFFD (what the JSON and
  *     Nagios writers do; Prometheus rejects invalid UTF-8 label values);
- *   - with a cap too small for it, prom_escape fails with KV_ELIMIT and the
+ *   - with a cap too small for it, report_prom_escape fails with KV_ELIMIT and the
  *     buffer holds a NUL-terminated prefix of the full output, within the cap. */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +16,7 @@
 #include "harness.h"
 #include "kvpe/buf.h"
 #include "kvpe/common.h"
-#include "kvpe/prom.h"
+#include "kvpe/report.h"
 
 /* Inverse of the escaping: returns the length written to out (which has
  * room for len bytes), or (size_t)-1 for an escape the format does not
@@ -81,7 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	in_len = strlen(in);
 
-	FZ_CHECK(prom_escape(&full, in) == KV_OK);
+	FZ_CHECK(report_prom_escape(&full, in) == KV_OK);
 	esc = full.data ? full.data : "";
 	esc_len = full.len;
 	FZ_CHECK(strlen(esc) == esc_len);
@@ -114,7 +114,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (cap > esc_len - 1)
 			cap = esc_len - 1;
 		kv_buf_init(&small, cap);
-		FZ_CHECK(prom_escape(&small, in) == KV_ELIMIT);
+		FZ_CHECK(report_prom_escape(&small, in) == KV_ELIMIT);
 		FZ_CHECK(small.len <= cap);
 		FZ_CHECK(small.data == NULL || small.data[small.len] == '\0');
 		FZ_CHECK(small.len == 0 || (small.data != NULL && memcmp(small.data, esc, small.len) == 0));

@@ -31,7 +31,6 @@
 #include "harness.h"
 #include "kvpe/arena.h"
 #include "kvpe/buf.h"
-#include "kvpe/cli.h"
 #include "kvpe/dns.h"
 #include "kvpe/expect.h"
 #include "kvpe/inv.h"
@@ -40,10 +39,13 @@
 
 /* Like a real run: manual vaults to merge with the inventory's, a VNet for
  * the zone-link rules, an extra private range. */
-#define CFG_TEXT                                                                                            \
-	"{\"vault\": [\"kv-manual=10.20.0.5\", \"hsm:hsm-manual\", \"kv-fqdn.vault.azure.cn\"],"             \
-	" \"vnet\": \"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/" \
-	"Microsoft.Network/virtualNetworks/vnet-hub\", \"private_cidr\": [\"203.0.113.0/24\"]}"
+/* What a configuration of --vault, --vnet and --private-cidr gives the joins
+ * and the verdict. */
+static const char *const vault_specs[] = {"kv-manual=10.20.0.5", "hsm:hsm-manual", "kv-fqdn.vault.azure.cn"};
+#define VNET_ID                                                                                          \
+	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/" \
+	"Microsoft.Network/virtualNetworks/vnet-hub"
+#define PRIVATE_CIDR "203.0.113.0/24"
 #define NOW_S 1795000000
 
 static const char *resolvers[] = {"10.0.0.4:53", "[fd00::53]:53"};
@@ -561,7 +563,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kv_report *rep = NULL;
 	struct kv_inv *inv = NULL;
-	struct kv_cfg *cfg = NULL;
+	struct expect_vault vaults[KV_ARRAY_LEN(vault_specs)];
+	struct expect_cfg ec = {KV_CLOUD_PUBLIC, VNET_ID, vaults, KV_ARRAY_LEN(vault_specs)};
+	struct kv_cidr cidr;
 	struct kv_target *targets = NULL;
 	struct verdict_cfg vc;
 	size_t n = 0;
@@ -571,7 +575,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (text == NULL || report_new(&rep) != KV_OK || inv_new(rep->arena, &inv) != KV_OK)
 		goto out;
-	FZ_CHECK(cli_parse_config_text(CLI_CMD_CHECK, CFG_TEXT, strlen(CFG_TEXT), &cfg, err, sizeof(err)) == KV_OK);
+	for (size_t i = 0; i < KV_ARRAY_LEN(vault_specs); i++)
+		FZ_CHECK(expect_parse_vault(rep->arena, vault_specs[i], &vaults[i], NULL) == KV_OK);
+	FZ_CHECK(kv_cidr_parse(PRIVATE_CIDR, &cidr) == KV_OK);
 	rep->started_ms = (int64_t)NOW_S * 1000;
 	rep->duration_ms = 1234;
 	rep->host = "fuzz-host";
@@ -603,7 +609,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (inv_new(rep->arena, &inv) != KV_OK)
 			goto out;
 	}
-	if (expect_targets(cfg, inv, rep->arena, &targets, &n) != KV_OK)
+	if (expect_targets(&ec, inv, rep->arena, &targets, &n) != KV_OK)
 		goto out;
 	inv_free(inv); /* as check_run does before the report is written */
 	inv = NULL;
@@ -613,8 +619,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	rep->n_results = n;
 	memset(&vc, 0, sizeof(vc));
-	vc.private_cidrs = cfg->private_cidrs;
-	vc.n_private_cidrs = cfg->n_private_cidrs;
+	vc.private_cidrs = &cidr;
+	vc.n_private_cidrs = 1;
 	vc.resolvers = resolvers;
 	vc.n_resolvers = 2;
 	vc.now_s = NOW_S;
@@ -631,7 +637,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	render(rep);
 out:
 	inv_free(inv);
-	cli_free(cfg);
 	report_free(rep);
 	free(text);
 	return 0;

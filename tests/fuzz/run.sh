@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # run.sh — `make fuzz`: builds every harness (tests/fuzz/fuzz_*.c) with clang's
 # libFuzzer + AddressSanitizer + UndefinedBehaviorSanitizer against the
-# library sources compiled the same way under build/fuzz/ (not the gcc
-# libkvpe.a), then runs each fuzzer for FUZZ_SECONDS (default 60), two at a
+# library and tool sources compiled the same way under build/fuzz/ (not the
+# gcc archives; as in the Makefile, only `config` needs the tool's), then runs each fuzzer for FUZZ_SECONDS (default 60), two at a
 # time, and prints a table of executions, speed, corpus and coverage.
 #
 #   tests/fuzz/run.sh                   every harness
@@ -46,7 +46,8 @@ BIN_FLAGS="$COMMON $WARN -fsanitize=fuzzer,address,undefined $EXTRA"
 # ---- build ----
 
 mkdir -p "$OUT/obj" "$OUT/logs" "$OUT/work"
-lib_src=$(ls agent/*.c probes/*.c | grep -v '^agent/main\.c$')
+lib_src=$(ls agent/*.c agent/report/*.c probes/*.c)
+tool_src=$(ls agent/tool/*.c | grep -v '^agent/tool/main\.c$')
 newest_header=$(ls -t include/kvpe/*.h | head -1)
 
 compile_one() { # src -> obj, when out of date
@@ -61,17 +62,24 @@ export -f compile_one
 export CC LIB_FLAGS OUT newest_header
 
 echo "fuzz: building the library with $CC ($($CC --version | head -1))${EXTRA:+ and $EXTRA} in $OUT"
-if ! printf '%s\n' $lib_src | xargs -P "$JOBS" -I{} bash -c 'compile_one {}'; then
+if ! printf '%s\n' $lib_src $tool_src | xargs -P "$JOBS" -I{} bash -c 'compile_one {}'; then
 	echo "fuzz: library build failed" >&2
 	exit 2
 fi
-objs=""
-for src in $lib_src; do
-	objs="$objs $OUT/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
-done
-rm -f "$OUT/libkvpe-fuzz.a"
+archive() { # name sources...: the objects of the sources in $OUT/name
+	local a=$OUT/$1 objs="" src
+	shift
+	for src in "$@"; do
+		objs="$objs $OUT/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
+	done
+	rm -f "$a"
+	# shellcheck disable=SC2086
+	ar rcs "$a" $objs
+}
 # shellcheck disable=SC2086
-ar rcs "$OUT/libkvpe-fuzz.a" $objs
+archive libkvpe-fuzz.a $lib_src
+# shellcheck disable=SC2086
+archive libkvpe-tool-fuzz.a $tool_src
 
 if [ $# -gt 0 ]; then
 	names="$*"
@@ -84,9 +92,11 @@ for n in $names; do
 		echo "fuzz: no harness $src" >&2
 		exit 2
 	fi
+	tool=""
+	[ "$n" = config ] && tool=$OUT/libkvpe-tool-fuzz.a
 	echo "  LD      $OUT/fuzz_$n"
 	# shellcheck disable=SC2086
-	if ! $CC $BIN_FLAGS -o "$OUT/fuzz_$n" "$src" "$OUT/libkvpe-fuzz.a" $PKG_LIBS -lm -lpthread; then
+	if ! $CC $BIN_FLAGS -o "$OUT/fuzz_$n" "$src" $tool "$OUT/libkvpe-fuzz.a" $PKG_LIBS -lm -lpthread; then
 		echo "fuzz: building $src failed" >&2
 		exit 2
 	fi

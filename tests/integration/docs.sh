@@ -46,7 +46,7 @@ PY
 tap_lines "$T/rules.out"
 expect_eq "README's finding rows checked against the SARIF rules" "$(grep -c . "$T/rules.out")" "$n"
 # Every metric of the writer's table, and every deployment file.
-for m in $(sed -n 's/^\tX(\(kvpe_[a-z_]*\),.*/\1/p' "$TOP/include/kvpe/prom.h"); do
+for m in $(sed -n 's/^\tX(\(kvpe_[a-z_]*\),.*/\1/p' "$TOP/include/kvpe/report.h"); do
 	if grep -q "| \`$m\`" "$README"; then ok "README documents $m"; else not_ok "README lacks metric $m"; fi
 done
 for f in "$TOP"/agent/deploy/*; do

@@ -27,9 +27,8 @@
 #include "kvpe/arena.h"
 #include "kvpe/buf.h"
 #include "kvpe/check.h"
-#include "kvpe/cli.h"
+#include "kvpe/expect.h"
 #include "kvpe/net.h"
-#include "kvpe/prom.h"
 #include "kvpe/report.h"
 
 #define N_RESULTS 4
@@ -232,16 +231,55 @@ result(const struct kv_report *r, const char *name)
 	return NULL;
 }
 
+/* The configuration of `kvpe check --inventory FILE --vault kv-manual=10.1.0.9
+ * --vault hsm:hsm-manual --vnet VNET --arm-endpoint ARM --dns-server DNS
+ * --timeout 500 --probe off`, every string and array in the arena it
+ * returns (as the tool's kv_cfg keeps them in its own), the rest the
+ * command's defaults. */
+static struct kv_arena *
+config(struct check_cfg *cc, const char *inv_path, const char *dns)
+{
+	struct kv_arena *a = kv_arena_new(4096);
+	const char **inv = kv_arena_calloc(a, 1, sizeof(*inv));
+	struct expect_vault *v = kv_arena_calloc(a, 2, sizeof(*v));
+	struct kv_hostport *hp = kv_arena_calloc(a, 1, sizeof(*hp));
+
+	assert_true(inv != NULL && v != NULL && hp != NULL);
+	memset(cc, 0, sizeof(*cc));
+	inv[0] = kv_arena_strdup(a, inv_path);
+	assert_non_null(inv[0]);
+	cc->inventories = inv;
+	cc->n_inventories = 1;
+	assert_int_equal(expect_parse_vault(a, "kv-manual=10.1.0.9", &v[0], NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "hsm:hsm-manual", &v[1], NULL), KV_OK);
+	cc->expect.cloud = KV_CLOUD_PUBLIC;
+	cc->expect.vaults = v;
+	cc->expect.n_vaults = 2;
+	cc->expect.vnet_id = kv_arena_strdup(a, VNET);
+	cc->arm_endpoint = kv_arena_strdup(a, ARM);
+	assert_true(cc->expect.vnet_id != NULL && cc->arm_endpoint != NULL);
+	cc->arm_timeout_ms = 60 * 1000;
+	assert_int_equal(kv_hostport_parse(dns, 53, hp), KV_OK);
+	cc->dns_servers = hp;
+	cc->n_dns_servers = 1;
+	cc->dns_qps = 900;
+	cc->concurrency = 200;
+	cc->timeout_ms = 500;
+	cc->probe = KV_PROBE_OFF;
+	return a;
+}
+
 static void
 test_report_outlives_config(void **state)
 {
 	char inv_path[] = "/tmp/kvpe-test-inv.XXXXXX", dns[64], err[512];
 	const enum report_format formats[] = {REPORT_TABLE, REPORT_JSON, REPORT_JSONL, REPORT_JUNIT, REPORT_SARIF,
 	    REPORT_PROMETHEUS, REPORT_NAGIOS};
-	struct kv_cfg *cfg = NULL;
+	struct check_cfg cc;
+	struct kv_arena *cfg_arena;
 	struct check_ctx *ctx = NULL;
 	struct kv_report *rep = NULL;
-	struct prom_state st;
+	struct report_prom_state st;
 	struct report_opts o;
 	struct kv_buf b;
 	int fd;
@@ -252,21 +290,15 @@ test_report_outlives_config(void **state)
 	assert_int_equal(write(fd, inventory, sizeof(inventory) - 1), (ssize_t)(sizeof(inventory) - 1));
 	close(fd);
 	snprintf(dns, sizeof(dns), "127.0.0.1:%d", closed_port());
-	{
-		char *argv[] = {"kvpe", "check", "--inventory", inv_path, "--vault", "kv-manual=10.1.0.9", "--vault",
-		    "hsm:hsm-manual", "--vnet", VNET, "--arm-endpoint", ARM, "--dns-server", dns, "--timeout", "500",
-		    "--probe", "off", NULL};
-		int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
-		if (cli_parse(argc, argv, &cfg, err, sizeof(err)) != KV_OK)
-			fail_msg("cli_parse: %s", err);
-	}
-	if (check_ctx_new(cfg, &ctx, err, sizeof(err)) != KV_OK)
+	cfg_arena = config(&cc, inv_path, dns);
+	if (check_ctx_new(&cc, &ctx, err, sizeof(err)) != KV_OK)
 		fail_msg("check_ctx_new: %s", err);
-	if (check_run(ctx, cfg, &rep, err, sizeof(err)) != KV_OK)
+	if (check_run(ctx, &cc, &rep, err, sizeof(err)) != KV_OK)
 		fail_msg("check_run: %s", err);
 	/* What SIGHUP does to the agent's last good report. */
 	check_ctx_free(ctx);
-	cli_free(cfg);
+	kv_arena_free(cfg_arena);
+	memset(&cc, 0, sizeof(cc));
 	unlink(inv_path);
 
 	assert_true(touch_report(rep) > 0);
@@ -287,7 +319,7 @@ test_report_outlives_config(void **state)
 	}
 	kv_buf_init(&b, 4 * 1024 * 1024);
 	memset(&st, 0, sizeof(st));
-	assert_int_equal(prom_write(rep, &st, &b), KV_OK);
+	assert_int_equal(report_prom(rep, &st, &b), KV_OK);
 	assert_non_null(strstr(b.data, "kvpe_vault_up{vault=\"kv-manual\"}"));
 	kv_buf_free(&b);
 	kv_buf_init(&b, 4 * 1024 * 1024);

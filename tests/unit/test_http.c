@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "kvpe/curlx.h"
 #include "kvpe/http.h"
 
 #define NOW 1780000000LL /* 2026-05-28T20:26:40Z */
@@ -95,19 +96,19 @@ static void
 test_setopt(void **state)
 {
 	CURL *easy = curl_easy_init();
-	struct http_setopt so = {0, NULL};
+	struct curlx_setopt so = {CURLE_OK, NULL};
 
 	(void)state;
 	assert_non_null(easy);
-	HTTP_SETOPT(&so, easy, CURLOPT_TIMEOUT_MS, 1000L);
-	assert_int_equal(http_setopt_result(&so, "test"), KV_OK);
-	HTTP_SETOPT(&so, easy, CURLOPT_PROTOCOLS_STR, "no-such-protocol");
-	HTTP_SETOPT(&so, easy, CURLOPT_TIMEOUT_MS, 2000L); /* skipped */
+	CURLX_SETOPT(&so, easy, CURLOPT_TIMEOUT_MS, 1000L);
+	assert_int_equal(curlx_setopt_result(&so, "test"), KV_OK);
+	CURLX_SETOPT(&so, easy, CURLOPT_PROTOCOLS_STR, "no-such-protocol");
+	CURLX_SETOPT(&so, easy, CURLOPT_TIMEOUT_MS, 2000L); /* skipped */
 	assert_int_not_equal(so.cc, 0);
 	assert_string_equal(so.name, "CURLOPT_PROTOCOLS_STR");
-	assert_int_equal(http_setopt_result(&so, "test"), KV_EINTERNAL);
+	assert_int_equal(curlx_setopt_result(&so, "test"), KV_EINTERNAL);
 	so.cc = CURLE_OUT_OF_MEMORY;
-	assert_int_equal(http_setopt_result(&so, "test"), KV_ENOMEM);
+	assert_int_equal(curlx_setopt_result(&so, "test"), KV_ENOMEM);
 	curl_easy_cleanup(easy);
 }
 

@@ -1,4 +1,4 @@
-/* test_inv.c — ARM JSON into the inventory and the joins: both shapes (ARM's
+/* test_inv.c — ARM JSON into the inventory and the joins (expect_target): both shapes (ARM's
  * and az's flattened one), the quirks real ARM data has (IDs echoed in
  * lower case, a NIC address with a prefix, manual connections, free-form
  * publicNetworkAccess, hsmUri with a region label), wrong JSON types, and
@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "kvpe/arena.h"
+#include "kvpe/expect.h"
 #include "kvpe/inv.h"
 
 #define SUB "/subscriptions/0000aaaa-0000-4000-8000-000000000001"
@@ -88,7 +89,7 @@ test_join(void **state)
 	const char *docs[] = {vault_page, pe_az, nic_arm, zone_graph, record, link};
 	struct kv_inv *inv = load(docs, KV_ARRAY_LEN(docs));
 	struct kv_arena *a = kv_arena_new(4096);
-	struct kv_cfg cfg;
+	struct expect_cfg cfg;
 	struct kv_target t;
 	char buf[64];
 
@@ -97,7 +98,7 @@ test_join(void **state)
 	cfg.cloud = KV_CLOUD_PUBLIC;
 	cfg.vnet_id = VNET;
 	assert_int_equal(inv_vault_count(inv), 1);
-	assert_int_equal(inv_target(inv, 0, &cfg, a, &t), KV_OK);
+	assert_int_equal(expect_target(inv, 0, &cfg, a, &t), KV_OK);
 	assert_string_equal(t.name, "contoso");
 	assert_int_equal(t.cloud, KV_CLOUD_CHINA); /* from vaultUri, not --cloud */
 	assert_string_equal(t.fqdn, "contoso.vault.azure.cn");
@@ -130,13 +131,13 @@ test_zone_join(void **state)
 	const char *docs[] = {page, zone_graph, record, link};
 	struct kv_inv *inv = load(docs, KV_ARRAY_LEN(docs));
 	struct kv_arena *a = kv_arena_new(4096);
-	struct kv_cfg cfg;
+	struct expect_cfg cfg;
 	struct kv_target t;
 
 	(void)state;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.vnet_id = VNET;
-	assert_int_equal(inv_target(inv, 0, &cfg, a, &t), KV_OK);
+	assert_int_equal(expect_target(inv, 0, &cfg, a, &t), KV_OK);
 	assert_true(t.zones_known);
 	assert_int_equal(t.n_zones, 1);
 	assert_true(t.zones[0].has_record);
@@ -165,14 +166,14 @@ test_hsm_and_manual(void **state)
 	const char *docs[] = {hsm, pe};
 	struct kv_inv *inv = load(docs, KV_ARRAY_LEN(docs));
 	struct kv_arena *a = kv_arena_new(4096);
-	struct kv_cfg cfg;
+	struct expect_cfg cfg;
 	struct kv_target t;
 	const char **missing;
 	size_t n;
 
 	(void)state;
 	memset(&cfg, 0, sizeof(cfg));
-	assert_int_equal(inv_target(inv, 0, &cfg, a, &t), KV_OK);
+	assert_int_equal(expect_target(inv, 0, &cfg, a, &t), KV_OK);
 	assert_int_equal(t.kind, KV_KIND_HSM);
 	assert_string_equal(t.fqdn, "hsm1.managedhsm.azure.net");
 	assert_int_equal(t.public_access, KV_TRI_NO);
@@ -235,7 +236,7 @@ load_with_failing_arena(long fail_after, char *sig, size_t size, unsigned long *
 	const char *docs[] = {vault_page, pe_az, nic_arm, zone_graph, record, link};
 	struct kv_arena *a = kv_arena_new(1024);
 	struct kv_inv *inv = NULL;
-	struct kv_cfg cfg;
+	struct expect_cfg cfg;
 	struct kv_target t;
 	const char *next = NULL;
 	enum kv_err rc;
@@ -251,7 +252,7 @@ load_with_failing_arena(long fail_after, char *sig, size_t size, unsigned long *
 	for (size_t i = 1; i < KV_ARRAY_LEN(docs) && rc == KV_OK; i++)
 		rc = inv_json_load(inv, docs[i], strlen(docs[i]), "t", NULL, NULL, err, sizeof(err));
 	if (rc == KV_OK)
-		rc = inv_target(inv, 0, &cfg, a, &t);
+		rc = expect_target(inv, 0, &cfg, a, &t);
 	if (rc == KV_OK)
 		target_sig(&t, next, sig, size);
 	if (rc == KV_ENOMEM && strcmp(err, "out of memory") != 0 && err[0] != '\0')
@@ -328,7 +329,7 @@ test_wrong_types(void **state)
 	    "{\"type\": \"Something.Else/entirely\", \"id\": \"/x\"}",
 	};
 	struct kv_arena *a = kv_arena_new(4096);
-	struct kv_cfg cfg;
+	struct expect_cfg cfg;
 	struct kv_target t;
 
 	(void)state;
@@ -340,7 +341,7 @@ test_wrong_types(void **state)
 		assert_int_equal(inv_new(NULL, &inv), KV_OK);
 		assert_int_equal(inv_json_load(inv, docs[i], strlen(docs[i]), "t", NULL, &n, err, sizeof(err)), KV_OK);
 		for (size_t v = 0; v < inv_vault_count(inv); v++)
-			assert_int_equal(inv_target(inv, v, &cfg, a, &t), KV_OK);
+			assert_int_equal(expect_target(inv, v, &cfg, a, &t), KV_OK);
 		inv_free(inv);
 	}
 	kv_arena_free(a);

@@ -18,7 +18,6 @@
 #include <openssl/evp.h>
 
 #include "kvpe/arena.h"
-#include "kvpe/prom.h"
 #include "kvpe/report.h"
 
 #define NASTY "<&\"'>"
@@ -167,7 +166,7 @@ render(const struct kv_report *r, enum report_format f, int exit_code, const cha
 	kv_buf_init(&b, REPORT_MAX);
 	assert_int_equal(report_write(r, f, &o, &b), KV_OK);
 	if (getenv("TEST_REPORT_DUMP") != NULL) /* to look at the outputs */
-		fprintf(stderr, "----- %s\n%s", cli_format_name(f), b.data != NULL ? b.data : "");
+		fprintf(stderr, "----- %s\n%s", report_format_name(f), b.data != NULL ? b.data : "");
 	return kv_buf_steal(&b, NULL);
 }
 
@@ -1352,16 +1351,16 @@ test_prom_numbers(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < KV_ARRAY_LEN(vals); i++) {
-		assert_int_equal(prom_format_value(vals[i].v, buf, sizeof(buf)), KV_OK);
+		assert_int_equal(report_prom_format_value(vals[i].v, buf, sizeof(buf)), KV_OK);
 		assert_string_equal(buf, vals[i].want);
 		assert_true(strtod(buf, NULL) == vals[i].v); /* reads back the same */
 	}
 	for (size_t i = 0; i < KV_ARRAY_LEN(mss); i++) {
-		assert_int_equal(prom_format_ms(mss[i].ms, buf, sizeof(buf)), KV_OK);
+		assert_int_equal(report_prom_format_ms(mss[i].ms, buf, sizeof(buf)), KV_OK);
 		assert_string_equal(buf, mss[i].want);
 	}
-	assert_int_equal(prom_format_ms(1796401770123LL, tiny, sizeof(tiny)), KV_ELIMIT);
-	assert_int_equal(prom_format_value(1796401770.123, tiny, sizeof(tiny)), KV_ELIMIT);
+	assert_int_equal(report_prom_format_ms(1796401770123LL, tiny, sizeof(tiny)), KV_ELIMIT);
+	assert_int_equal(report_prom_format_value(1796401770.123, tiny, sizeof(tiny)), KV_ELIMIT);
 }
 
 /* A report's exposition: times exact to the millisecond (a %.9g once made
@@ -1370,16 +1369,16 @@ static void
 test_prom_times(void **state)
 {
 	struct kv_report *r = make_report(3);
-	struct prom_state st;
+	struct report_prom_state st;
 	struct kv_buf b;
 	char v[64];
 
 	(void)state;
 	r->started_ms = 1796401770123LL;
 	r->duration_ms = 4877;
-	prom_state_from_report(r, &st);
+	report_prom_state_from_report(r, &st);
 	kv_buf_init(&b, REPORT_MAX);
-	assert_int_equal(prom_write(r, &st, &b), KV_OK);
+	assert_int_equal(report_prom(r, &st, &b), KV_OK);
 	assert_string_equal(prom_value(b.data, "kvpe_last_run_timestamp_seconds", v, sizeof(v)), "1796401775");
 	assert_string_equal(prom_value(b.data, "kvpe_last_success_timestamp_seconds", v, sizeof(v)), "1796401775");
 	assert_string_equal(prom_value(b.data, "kvpe_config_last_reload_success_timestamp_seconds", v, sizeof(v)),
@@ -1393,9 +1392,9 @@ test_prom_times(void **state)
 
 	/* An odd end: start + duration not on a whole second. */
 	r->duration_ms = 4878;
-	prom_state_from_report(r, &st);
+	report_prom_state_from_report(r, &st);
 	kv_buf_init(&b, REPORT_MAX);
-	assert_int_equal(prom_write(r, &st, &b), KV_OK);
+	assert_int_equal(report_prom(r, &st, &b), KV_OK);
 	assert_string_equal(prom_value(b.data, "kvpe_last_run_timestamp_seconds", v, sizeof(v)), "1796401775.001");
 	kv_buf_free(&b);
 	report_free(r);
@@ -1420,7 +1419,7 @@ static void
 test_prom_carry(void **state)
 {
 	struct kv_report *r = make_report(3);
-	struct prom_state st, prev, again;
+	struct report_prom_state st, prev, again;
 	struct kv_buf b;
 	char err[256], *path;
 	static const char *bad[] = {
@@ -1433,13 +1432,13 @@ test_prom_carry(void **state)
 	r->arm_requests = 7;
 	r->arm_failures = 1;
 	r->arm_throttled = 3;
-	prom_state_from_report(r, &st);
+	report_prom_state_from_report(r, &st);
 	kv_buf_init(&b, REPORT_MAX);
-	assert_int_equal(prom_write(r, &st, &b), KV_OK);
+	assert_int_equal(report_prom(r, &st, &b), KV_OK);
 
 	/* What kvpe wrote reads back as its counters. */
 	path = temp_file(b.data);
-	assert_int_equal(prom_state_read(path, &prev, err, sizeof(err)), KV_OK);
+	assert_int_equal(report_prom_state_read(path, &prev, err, sizeof(err)), KV_OK);
 	assert_int_equal(prev.runs_total, 1);
 	assert_int_equal(prev.run_failures_total, 0);
 	assert_int_equal(prev.arm_requests_total, 7);
@@ -1452,7 +1451,7 @@ test_prom_carry(void **state)
 	/* Carried on: every counter adds up; a run that did not complete keeps
 	 * the previous success time. */
 	again = st;
-	prom_state_carry(&again, &prev);
+	report_prom_state_carry(&again, &prev);
 	assert_int_equal(again.runs_total, 2);
 	assert_int_equal(again.arm_throttled_total, 6);
 	assert_int_equal(again.arm_requests_total, 14);
@@ -1461,15 +1460,15 @@ test_prom_carry(void **state)
 	again.last_run_success = false;
 	again.last_success_ms = 0;
 	prev.last_success_ms = 1796401000456LL;
-	prom_state_carry(&again, &prev);
+	report_prom_state_carry(&again, &prev);
 	assert_int_equal(again.last_success_ms, 1796401000456LL);
 
 	/* No file: KV_ENOTFOUND.  Garbage, or anything kvpe would not write: KV_EPARSE. */
-	assert_int_equal(prom_state_read("/nonexistent/kvpe.prom", &prev, err, sizeof(err)), KV_ENOTFOUND);
-	assert_int_equal(prom_state_read("/tmp", &prev, err, sizeof(err)), KV_EPARSE);
+	assert_int_equal(report_prom_state_read("/nonexistent/kvpe.prom", &prev, err, sizeof(err)), KV_ENOTFOUND);
+	assert_int_equal(report_prom_state_read("/tmp", &prev, err, sizeof(err)), KV_EPARSE);
 	for (size_t i = 0; i < KV_ARRAY_LEN(bad); i++) {
 		path = temp_file(bad[i]);
-		assert_int_equal(prom_state_read(path, &prev, err, sizeof(err)), KV_EPARSE);
+		assert_int_equal(report_prom_state_read(path, &prev, err, sizeof(err)), KV_EPARSE);
 		unlink(path);
 		free(path);
 	}
@@ -1500,14 +1499,14 @@ test_prom_carry(void **state)
 			memcpy(t + (at - b.data), edits[i].to, tl);
 			strcpy(t + (at - b.data) + tl, at + fl);
 			path = temp_file(t);
-			assert_int_equal(prom_state_read(path, &prev, err, sizeof(err)), KV_EPARSE);
+			assert_int_equal(report_prom_state_read(path, &prev, err, sizeof(err)), KV_EPARSE);
 			unlink(path);
 			free(path);
 			free(t);
 		}
 		b.data[b.len - 1] = '\0'; /* cut short: no final newline */
 		path = temp_file(b.data);
-		assert_int_equal(prom_state_read(path, &prev, err, sizeof(err)), KV_EPARSE);
+		assert_int_equal(report_prom_state_read(path, &prev, err, sizeof(err)), KV_EPARSE);
 		assert_string_equal(err, "the file does not end with a newline");
 		unlink(path);
 		free(path);

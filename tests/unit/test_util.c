@@ -1,8 +1,9 @@
 /* test_util.c — the small parsers and helpers every module leans on:
  * addresses, CIDRs, server addresses, durations, cloud names, --vault specs,
- * argv + config precedence, JSON escaping, the strict JSON reader (every
- * document of a text, byte offsets of what is not JSON), capped buffers,
- * whole-file reads, the arena. */
+ * JSON escaping, the strict JSON reader (every document of a text, byte
+ * offsets of what is not JSON), capped buffers, whole-file reads, the
+ * arena, log escaping, sanitised server text, UUIDs and jitter.  Library
+ * only: argv and --config parsing are the tool's (test_cli.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,8 +20,8 @@
 #include "kvpe/addr.h"
 #include "kvpe/arena.h"
 #include "kvpe/buf.h"
-#include "kvpe/cli.h"
 #include "kvpe/cloud.h"
+#include "kvpe/expect.h"
 #include "kvpe/jsonr.h"
 #include "kvpe/jsonw.h"
 #include "kvpe/log.h"
@@ -213,218 +214,56 @@ static void
 test_vault_spec(void **state)
 {
 	struct kv_arena *a = kv_arena_new(4096);
-	struct cli_vault v;
+	struct expect_vault v;
 	char buf[64];
 
 	(void)state;
-	assert_int_equal(cli_parse_vault(a, "Contoso=10.1.0.5,10.1.0.4", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "Contoso=10.1.0.5,10.1.0.4", &v, NULL), KV_OK);
 	assert_string_equal(v.name, "contoso");
 	assert_int_equal(v.n_addrs, 2);
 	kv_addr_format(&v.addrs[0], buf, sizeof(buf));
 	assert_string_equal(buf, "10.1.0.4");
-	assert_int_equal(cli_parse_vault(a, "hsm:hsm1", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "hsm:hsm1", &v, NULL), KV_OK);
 	assert_int_equal(v.kind, KV_KIND_HSM);
-	assert_int_equal(cli_parse_vault(a, "kv1.vault.azure.cn", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "kv1.vault.azure.cn", &v, NULL), KV_OK);
 	assert_true(v.cloud_from_name);
 	assert_int_equal(v.cloud, KV_CLOUD_CHINA);
-	assert_int_equal(cli_parse_vault(a, "hsm1.managedhsm.azure.net=10.0.0.1", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "hsm1.managedhsm.azure.net=10.0.0.1", &v, NULL), KV_OK);
 	assert_int_equal(v.kind, KV_KIND_HSM);
-	assert_int_not_equal(cli_parse_vault(a, "kv1=", &v, NULL), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "kv1=10.0.0.1,", &v, NULL), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "kv1=10.0.0.300", &v, NULL), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "kv1.privatelink.vaultcore.azure.net", &v, NULL), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "kv1.example.com", &v, NULL), KV_OK);
-	assert_int_not_equal(cli_parse_vault(a, "=10.0.0.1", &v, NULL), KV_OK);
+	assert_int_not_equal(expect_parse_vault(a, "kv1=", &v, NULL), KV_OK);
+	assert_int_not_equal(expect_parse_vault(a, "kv1=10.0.0.1,", &v, NULL), KV_OK);
+	assert_int_not_equal(expect_parse_vault(a, "kv1=10.0.0.300", &v, NULL), KV_OK);
+	assert_int_not_equal(expect_parse_vault(a, "kv1.privatelink.vaultcore.azure.net", &v, NULL), KV_OK);
+	assert_int_not_equal(expect_parse_vault(a, "kv1.example.com", &v, NULL), KV_OK);
+	assert_int_not_equal(expect_parse_vault(a, "=10.0.0.1", &v, NULL), KV_OK);
 	/* One trailing dot in every form; names compare without it. */
-	assert_int_equal(cli_parse_vault(a, "Contoso.", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "Contoso.", &v, NULL), KV_OK);
 	assert_string_equal(v.name, "contoso");
 	assert_false(v.cloud_from_name);
-	assert_int_equal(cli_parse_vault(a, "contoso.vault.azure.net.", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "contoso.vault.azure.net.", &v, NULL), KV_OK);
 	assert_true(v.cloud_from_name);
-	assert_int_equal(cli_parse_vault(a, "hsm:hsm1.", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "hsm:hsm1.", &v, NULL), KV_OK);
 	assert_int_equal(v.kind, KV_KIND_HSM);
-	assert_int_equal(cli_parse_vault(a, "contoso.=10.0.0.1", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "contoso.=10.0.0.1", &v, NULL), KV_OK);
 	assert_int_equal(v.n_addrs, 1);
 	for (size_t i = 0; i < 5; i++) {
 		static const char *const bad[] = {".", "..", "contoso..", "contoso.vault.azure.net..", "hsm:."};
-		assert_int_equal(cli_parse_vault(a, bad[i], &v, NULL), KV_EUSAGE);
+		assert_int_equal(expect_parse_vault(a, bad[i], &v, NULL), KV_EUSAGE);
 	}
 	/* hsm: with a Key Vault FQDN is refused with its own reason; an HSM
 	 * FQDN is an HSM with or without hsm: */
 	{
 		const char *why = NULL;
-		assert_int_equal(cli_parse_vault(a, "hsm:kv1.vault.azure.net", &v, &why), KV_EUSAGE);
+		assert_int_equal(expect_parse_vault(a, "hsm:kv1.vault.azure.net", &v, &why), KV_EUSAGE);
 		assert_non_null(strstr(why, "hsm: takes a Managed HSM name or a *.managedhsm.* FQDN"));
-		assert_int_equal(cli_parse_vault(a, "kv1.privatelink.vaultcore.azure.net", &v, &why), KV_EUSAGE);
+		assert_int_equal(expect_parse_vault(a, "kv1.privatelink.vaultcore.azure.net", &v, &why), KV_EUSAGE);
 		assert_non_null(strstr(why, "private link name"));
-		assert_int_equal(cli_parse_vault(a, "kv1", &v, &why), KV_OK);
+		assert_int_equal(expect_parse_vault(a, "kv1", &v, &why), KV_OK);
 	}
-	assert_int_equal(cli_parse_vault(a, "hsm:hsm01.managedhsm.azure.cn.", &v, NULL), KV_OK);
+	assert_int_equal(expect_parse_vault(a, "hsm:hsm01.managedhsm.azure.cn.", &v, NULL), KV_OK);
 	assert_int_equal(v.kind, KV_KIND_HSM);
 	assert_int_equal(v.cloud, KV_CLOUD_CHINA);
 	kv_arena_free(a);
-}
-
-static void
-test_argv_and_config(void **state)
-{
-	char path[] = "/tmp/kvpe-cfg-XXXXXX";
-	int fd = mkstemp(path);
-	const char *json = "{\"vault\": [\"from-config\"], \"dns_qps\": 50, \"probe\": \"tcp\", \"no-color\": true,"
-			   " \"dns-server\": \"127.0.0.1:5353\"}";
-	char err[256];
-	struct kv_cfg *cfg = NULL;
-	char *argv1[] = {"kvpe", "check", "--config", path, "--vault", "from-flags", "--dns-qps=7", NULL};
-	char *argv2[] = {"kvpe", "check", "--config", path, NULL};
-	char *argv3[] = {"kvpe", "check", "--vault", "kv-1", "--timeout", "50", NULL};
-	char *argv4[] = {"kvpe", "check", "--help", NULL};
-	char *argv5[] = {"kvpe", "check", "--inventory", "-", "--inventory", "-", NULL};
-	char *argv6[] = {"kvpe", "resolve", "contoso.vault.azure.net.", "kv1.", NULL};
-	char *argv7[] = {"kvpe", "resolve", "..", NULL};
-
-	(void)state;
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
-	close(fd);
-	/* flags beat the file; a repeated option on the command line replaces the file's list */
-	assert_int_equal(cli_parse(7, argv1, &cfg, err, sizeof(err)), KV_OK);
-	assert_int_equal(cfg->n_vaults, 1);
-	assert_string_equal(cfg->vaults[0].name, "from-flags");
-	assert_int_equal(cfg->dns_qps, 7);
-	assert_int_equal(cfg->probe, KV_PROBE_TCP);
-	assert_false(cfg->color);
-	assert_int_equal(cfg->n_dns_servers, 1);
-	cli_free(cfg);
-	assert_int_equal(cli_parse(4, argv2, &cfg, err, sizeof(err)), KV_OK);
-	assert_string_equal(cfg->vaults[0].name, "from-config");
-	assert_int_equal(cfg->dns_qps, 50);
-	cli_free(cfg);
-	assert_int_equal(cli_parse(6, argv3, &cfg, err, sizeof(err)), KV_EUSAGE);
-	assert_non_null(strstr(err, "--timeout '50': expected a duration from 100ms to 10m"));
-	assert_int_equal(cli_parse(3, argv4, &cfg, err, sizeof(err)), KV_OK);
-	assert_true(cfg->help);
-	cli_free(cfg);
-	/* standard input can be read once */
-	assert_int_equal(cli_parse(6, argv5, &cfg, err, sizeof(err)), KV_EUSAGE);
-	assert_string_equal(err, "--inventory - given 2 times: standard input can be read only once");
-	assert_int_equal(cli_parse(4, argv6, &cfg, err, sizeof(err)), KV_OK);
-	assert_int_equal(cfg->n_names, 2);
-	cli_free(cfg);
-	assert_int_equal(cli_parse(3, argv7, &cfg, err, sizeof(err)), KV_EUSAGE);
-	assert_non_null(strstr(err, "'..' is not a DNS name"));
-	unlink(path);
-}
-
-/* argv for cli_parse; returns the parse result and frees nothing. */
-static enum kv_err
-parse_args(struct kv_cfg **cfg, char *err, size_t size, int argc, ...)
-{
-	char *argv[16];
-	va_list ap;
-
-	va_start(ap, argc);
-	for (int i = 0; i < argc && i < 16; i++)
-		argv[i] = va_arg(ap, char *);
-	va_end(ap);
-	return cli_parse(argc, argv, cfg, err, size);
-}
-
-/* --timeout: a bare number is milliseconds (as it always was), a duration
- * is a duration; 100ms to 10m either way. */
-static void
-test_timeout_option(void **state)
-{
-	static const struct {
-		const char *arg;
-		unsigned ms; /* 0: refused */
-	} cases[] = {{"5000", 5000}, {"100", 100}, {"600000", 600000}, {"5s", 5000}, {"500ms", 500},
-	    {"1m30s", 90000}, {"10m", 600000}, {"99", 0}, {"99ms", 0}, {"600001", 0}, {"11m", 0}, {"-1", 0},
-	    {"5x", 0}, {"", 0}, {"s", 0}};
-	char err[256];
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct kv_cfg *cfg = NULL;
-		enum kv_err rc = parse_args(&cfg, err, sizeof(err), 6, "kvpe", "check", "--vault", "kv-1", "--timeout",
-		    (char *)cases[i].arg);
-		if (cases[i].ms == 0) {
-			assert_int_equal(rc, KV_EUSAGE);
-			assert_non_null(strstr(err, "expected a duration from 100ms to 10m"));
-		} else {
-			assert_int_equal(rc, KV_OK);
-			assert_int_equal(cfg->timeout_ms, cases[i].ms);
-			cli_free(cfg);
-		}
-	}
-}
-
-/* --format takes what the command writes (one table): resolve table and
- * json only; --report every check format; --version after a command. */
-static void
-test_formats_per_command(void **state)
-{
-	struct kv_cfg *cfg = NULL;
-	char err[256];
-
-	(void)state;
-	assert_int_equal(parse_args(&cfg, err, sizeof(err), 5, "kvpe", "resolve", "--format", "sarif", "x.example"),
-	    KV_EUSAGE);
-	assert_string_equal(err, "--format 'sarif': expected table or json");
-	assert_int_equal(parse_args(&cfg, err, sizeof(err), 5, "kvpe", "check", "--format", "yaml", "--vault=kv-1"),
-	    KV_EUSAGE);
-	assert_string_equal(err, "--format 'yaml': expected table, json, jsonl, junit, sarif, prometheus or nagios");
-	assert_int_equal(parse_args(&cfg, err, sizeof(err), 5, "kvpe", "resolve", "--format", "json", "x.example"),
-	    KV_OK);
-	assert_int_equal(cfg->format, REPORT_JSON);
-	cli_free(cfg);
-	assert_int_equal(parse_args(&cfg, err, sizeof(err), 5, "kvpe", "check", "--report", "nagios=/dev/null",
-			     "--vault=kv-1"),
-	    KV_OK);
-	cli_free(cfg);
-	assert_true(cli_format_for(REPORT_NAGIOS, CLI_CMD_CHECK));
-	assert_false(cli_format_for(REPORT_NAGIOS, CLI_CMD_RESOLVE));
-	assert_false(cli_format_for(REPORT_JSON, CLI_CMD_AGENT));
-	assert_int_equal(parse_args(&cfg, err, sizeof(err), 4, "kvpe", "check", "--version", "--bogus"), KV_OK);
-	assert_true(cfg->version);
-	cli_free(cfg);
-	assert_int_equal(parse_args(&cfg, err, sizeof(err), 4, "kvpe", "check", "--sarif-category", "a/b/"), KV_OK);
-	assert_string_equal(cfg->sarif_category, "a/b/");
-	cli_free(cfg);
-}
-
-/* `kvpe CMD --help`, malloc'd. */
-static char *
-usage_text(enum cli_cmd cmd)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	assert_non_null(f);
-	cli_usage(f, cmd);
-	fclose(f);
-	return text;
-}
-
-/* Help says per command what it takes and what its default is. */
-static void
-test_help_per_command(void **state)
-{
-	char *text = usage_text(CLI_CMD_RESOLVE);
-
-	(void)state;
-	assert_non_null(strstr(text, "--format FMT               table or json (default: table on a terminal"));
-	assert_non_null(strstr(text, "text or logfmt (default: text;"));
-	assert_null(strstr(text, "{"));
-	free(text);
-	text = usage_text(CLI_CMD_AGENT);
-	assert_non_null(strstr(text, "text or logfmt (default: logfmt;"));
-	free(text);
-	text = usage_text(CLI_CMD_CHECK);
-	assert_non_null(strstr(text, "table, json, jsonl, junit, sarif, prometheus or nagios (default"));
-	assert_null(strstr(text, "(repeatable) (repeatable)"));
-	assert_null(strstr(text, "DNS only"));
-	free(text);
 }
 
 static void
@@ -732,6 +571,30 @@ test_log_escape(void **state)
 	free(text);
 }
 
+/* The small shared helpers: server text made printable and cut, a UUIDv4's
+ * version and variant, xorshift64 from a known seed. */
+static void
+test_helpers(void **state)
+{
+	static const unsigned char rnd[16] = {0xde, 0xad, 0xbe, 0xef, 0x01, 0x23, 0xff, 0x67, 0xff, 0xab, 0xcd, 0xef,
+	    0x01, 0x23, 0x45, 0x67};
+	char buf[64], tiny[4];
+	uint64_t st = 1;
+
+	(void)state;
+	kv_sanitize(buf, sizeof(buf), "bad\r\nline\t\x7f" "end");
+	assert_string_equal(buf, "bad  line  end");
+	kv_sanitize(tiny, sizeof(tiny), "abcdef");
+	assert_string_equal(tiny, "abc");
+	kv_sanitize(buf, sizeof(buf), NULL);
+	assert_string_equal(buf, "");
+	kv_uuid4(rnd, buf, sizeof(buf));
+	assert_string_equal(buf, "deadbeef-0123-4f67-bfab-cdef01234567");
+	assert_int_equal(kv_xorshift64(&st), 1082269761ull);
+	assert_int_equal(st, 1082269761ull);
+	assert_int_equal(kv_xorshift64(&st), 1152992998833853505ull);
+}
+
 int
 main(void)
 {
@@ -739,13 +602,11 @@ main(void)
 	    cmocka_unit_test(test_addr),       cmocka_unit_test(test_private),
 	    cmocka_unit_test(test_hostport),   cmocka_unit_test(test_duration),
 	    cmocka_unit_test(test_cloud),      cmocka_unit_test(test_vault_spec),
-	    cmocka_unit_test(test_argv_and_config), cmocka_unit_test(test_json_escape),
-	    cmocka_unit_test(test_timeout_option), cmocka_unit_test(test_formats_per_command),
-	    cmocka_unit_test(test_help_per_command),
+	    cmocka_unit_test(test_json_escape),
 	    cmocka_unit_test(test_buf_cap),    cmocka_unit_test(test_buf_stream),
 	    cmocka_unit_test(test_arena),      cmocka_unit_test(test_jsonr),
 	    cmocka_unit_test(test_jsonr_one),  cmocka_unit_test(test_read_file),
-	    cmocka_unit_test(test_log_escape),
+	    cmocka_unit_test(test_log_escape), cmocka_unit_test(test_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,6 @@
-/* test_verdict.c — every DNS rule from a table of cases (pure functions). */
+/* test_verdict.c — every rule from a table of cases (pure functions): the
+ * DNS rules and their edges, the ARM cross-checks, and the connection probe
+ * rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,6 +226,22 @@ codes_of(struct kv_arena *a, const struct kv_result *r)
 	return s;
 }
 
+/* Judges r and fails the test unless its codes and status are the case's. */
+static void
+judge(struct kv_arena *a, const struct verdict_cfg *vc, struct kv_result *r, const char *label, const char *want,
+    enum kv_status status)
+{
+	const char *got;
+
+	assert_int_equal(verdict_vault(vc, a, r), KV_OK);
+	got = codes_of(a, r);
+	if (strcmp(got, want) != 0 || r->status != status) {
+		print_error("case '%s': got [%s] status %s, want [%s] status %s\n", label, got, kv_status_name(r->status),
+		    want, kv_status_name(status));
+		fail();
+	}
+}
+
 /* Judges one case; `edge` adds the AAAA outcome and the chain's end. */
 static void
 run_case(const struct dns_case *c, const struct dns_edge *edge)
@@ -233,7 +251,6 @@ run_case(const struct dns_case *c, const struct dns_edge *edge)
 	struct kv_result r;
 	struct verdict_cfg vc;
 	struct kv_cidr cidrs[8];
-	const char *got;
 
 	build(a, c, &t, &r, &vc, cidrs);
 	if (edge != NULL) {
@@ -241,13 +258,7 @@ run_case(const struct dns_case *c, const struct dns_edge *edge)
 			r.dns.aaaa.rcode = edge->aaaa_rc;
 		r.dns.a.chain_incomplete = edge->incomplete;
 	}
-	assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
-	got = codes_of(a, &r);
-	if (strcmp(got, c->want) != 0 || r.status != c->status) {
-		print_error("case '%s': got [%s] status %s, want [%s] status %s\n", c->label, got,
-		    kv_status_name(r.status), c->want, kv_status_name(c->status));
-		fail();
-	}
+	judge(a, &vc, &r, c->label, c->want, c->status);
 	for (size_t k = 0; k < r.n_findings; k++) {
 		assert_non_null(r.findings[k].message);
 		assert_true(strlen(r.findings[k].message) > 10);
@@ -544,17 +555,10 @@ test_arm_rules(void **state)
 		struct kv_target t;
 		struct kv_result r;
 		struct verdict_cfg vc;
-		const char *got;
 
 		memset(&vc, 0, sizeof(vc));
 		build_arm(a, c, &t, &r);
-		assert_int_equal(verdict_vault(&vc, a, &r), KV_OK);
-		got = codes_of(a, &r);
-		if (strcmp(got, c->want) != 0 || r.status != c->status) {
-			print_error("case '%s': got [%s] status %s, want [%s] status %s\n", c->label, got,
-			    kv_status_name(r.status), c->want, kv_status_name(c->status));
-			fail();
-		}
+		judge(a, &vc, &r, c->label, c->want, c->status);
 		kv_arena_free(a);
 	}
 }
@@ -598,6 +602,105 @@ test_shell_quoting(void **state)
 	kv_arena_free(a);
 }
 
+/* ---- connection probe rules ---- */
+
+struct probe_case {
+	const char *label;
+	enum kv_probe_level level;
+	enum kv_probe_result result;
+	int http_status;
+	const char *error;      /* connect/TLS/HTTP error text */
+	const char *error_code; /* from a 403 body */
+	const char *seen;       /* x-ms-keyvault-network-info addr= */
+	const char *local;      /* our end of the connection */
+	const char *cidrs;      /* --private-cidr */
+	const char *want;
+	enum kv_status status;
+};
+
+static const struct probe_case probe_cases[] = {
+	{"not run: no probe finding", KV_PROBE_HTTPS, KV_PR_NOT_RUN, 0, NULL, NULL, NULL, NULL, NULL, "", KV_ST_PASS},
+	{"tcp level connected", KV_PROBE_TCP, KV_PR_CONNECTED, 0, NULL, NULL, NULL, "10.1.0.50", NULL, "", KV_ST_PASS},
+	{"tls level connected", KV_PROBE_TLS, KV_PR_CONNECTED, 0, NULL, NULL, NULL, "10.1.0.50", NULL, "", KV_ST_PASS},
+	{"vault saw our private address", KV_PROBE_HTTPS, KV_PR_VAULT, 401, NULL, NULL, "10.1.0.50", "10.1.0.50", NULL,
+	    "", KV_ST_PASS},
+	{"vault saw another private address (NAT inside the VNet)", KV_PROBE_HTTPS, KV_PR_VAULT, 401, NULL, NULL,
+	    "10.9.0.7", "10.1.0.50", NULL, "", KV_ST_PASS},
+	{"vault saw our own public address: the host is public itself", KV_PROBE_HTTPS, KV_PR_VAULT, 401, NULL, NULL,
+	    "52.1.2.9", "52.1.2.9", NULL, "", KV_ST_PASS},
+	{"Bearer challenge without network info", KV_PROBE_HTTPS, KV_PR_VAULT, 401, NULL, NULL, NULL, "10.1.0.50", NULL,
+	    "", KV_ST_PASS},
+	{"network info that is no address", KV_PROBE_HTTPS, KV_PR_VAULT, 401, NULL, NULL, "not-an-ip", "10.1.0.50", NULL,
+	    "", KV_ST_PASS},
+	{"tcp failed", KV_PROBE_HTTPS, KV_PR_TCP_FAILED, 0, "Connection refused", NULL, NULL, NULL, NULL,
+	    "PROBE_TCP_FAILED", KV_ST_FAIL},
+	{"tcp timed out, no error text", KV_PROBE_TCP, KV_PR_TCP_FAILED, 0, NULL, NULL, NULL, NULL, NULL,
+	    "PROBE_TCP_FAILED", KV_ST_FAIL},
+	{"tls failed", KV_PROBE_TLS, KV_PR_TLS_FAILED, 0, "SSL certificate problem: unable to get local issuer", NULL,
+	    NULL, "10.1.0.50", NULL, "PROBE_TLS_FAILED", KV_ST_FAIL},
+	{"vault saw a public address", KV_PROBE_HTTPS, KV_PR_VAULT, 401, NULL, NULL, "52.1.2.9", "10.1.0.50", NULL,
+	    "PROBE_PUBLIC_PATH", KV_ST_FAIL},
+	{"vault saw a public IPv6 address", KV_PROBE_HTTPS, KV_PR_VAULT, 401, NULL, NULL, "2001:db8::9", "fd00::50", NULL,
+	    "PROBE_PUBLIC_PATH", KV_ST_FAIL},
+	{"vault saw a ULA address", KV_PROBE_HTTPS, KV_PR_VAULT, 401, NULL, NULL, "fd00::9", "fd00::50", NULL, "",
+	    KV_ST_PASS},
+	{"--private-cidr covers what the vault saw", KV_PROBE_HTTPS, KV_PR_VAULT, 401, NULL, NULL, "52.1.2.9",
+	    "10.1.0.50", "52.1.0.0/16", "", KV_ST_PASS},
+	{"403 ForbiddenByConnection", KV_PROBE_HTTPS, KV_PR_FORBIDDEN, 403, NULL, "ForbiddenByConnection", "10.1.0.50",
+	    "10.1.0.50", NULL, "PROBE_UNEXPECTED_RESPONSE", KV_ST_FAIL},
+	{"403 without an error code", KV_PROBE_HTTPS, KV_PR_FORBIDDEN, 403, NULL, NULL, "10.1.0.50", "10.1.0.50", NULL,
+	    "PROBE_UNEXPECTED_RESPONSE", KV_ST_FAIL},
+	{"something else answered", KV_PROBE_HTTPS, KV_PR_NOT_VAULT, 200,
+	    "HTTP 200 without x-ms-keyvault-network-info or a Bearer challenge", NULL, NULL, "10.1.0.50", NULL,
+	    "PROBE_UNEXPECTED_RESPONSE", KV_ST_FAIL},
+	{"something else answered, no text", KV_PROBE_HTTPS, KV_PR_NOT_VAULT, 502, NULL, NULL, NULL, "10.1.0.50", NULL,
+	    "PROBE_UNEXPECTED_RESPONSE", KV_ST_FAIL},
+	{"connection broke after TLS", KV_PROBE_HTTPS, KV_PR_HTTP_FAILED, 0, "Operation timed out", NULL, NULL,
+	    "10.1.0.50", NULL, "PROBE_UNEXPECTED_RESPONSE", KV_ST_FAIL},
+};
+
+static void
+test_probe_rules(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < KV_ARRAY_LEN(probe_cases); i++) {
+		const struct probe_case *c = &probe_cases[i];
+		/* A right DNS answer: only the probe can find anything. */
+		const struct dns_case d = {"healthy", "kv", 0, "10.1.0.4", KV_RC_NOERROR, C_OK("kv"), 0, 0, "10.1.0.4",
+		    NULL, c->cidrs, "", KV_ST_PASS};
+		struct kv_arena *a = kv_arena_new(4096);
+		struct kv_target t;
+		struct kv_result r;
+		struct verdict_cfg vc;
+		struct kv_cidr cidrs[2];
+
+		build(a, &d, &t, &r, &vc, cidrs);
+		r.probe.level = c->level;
+		r.probe.result = c->result;
+		r.probe.http_status = c->http_status;
+		r.probe.error = c->error;
+		r.probe.error_code = c->error_code;
+		r.probe.seen_addr = c->seen;
+		r.probe.network_info = c->seen != NULL;
+		r.probe.tcp_ms = r.probe.tls_ms = r.probe.http_ms = -1;
+		assert_int_equal(kv_addr_parse("10.1.0.4", &r.probe.address), KV_OK);
+		if (c->local != NULL)
+			assert_int_equal(kv_addr_parse(c->local, &r.probe.local), KV_OK);
+		judge(a, &vc, &r, c->label, c->want, c->status);
+		for (size_t k = 0; k < r.n_findings; k++) {
+			/* Messages name the address probed and the vault; fixes are commands. */
+			assert_non_null(strstr(r.findings[k].message, "10.1.0.4"));
+			assert_non_null(strstr(r.findings[k].message, t.fqdn));
+			assert_true(strlen(r.findings[k].remediation) > 10);
+			if (c->seen != NULL && r.findings[k].code == KV_F_PROBE_PUBLIC_PATH)
+				assert_non_null(strstr(r.findings[k].message, c->seen));
+			if (c->error != NULL)
+				assert_non_null(strstr(r.findings[k].message, c->error));
+		}
+		kv_arena_free(a);
+	}
+}
+
 int
 main(void)
 {
@@ -611,6 +714,7 @@ main(void)
 	    cmocka_unit_test(test_arm_rules),
 	    cmocka_unit_test(test_incomplete),
 	    cmocka_unit_test(test_shell_quoting),
+	    cmocka_unit_test(test_probe_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,39 +19,23 @@ static const struct cli_opt_info opt_table[] = {
 #undef CLI_OPT_ROW
 };
 
-static const struct {
-	const char *name;
-	unsigned cmds;
-} format_table[] = {
-#define CLI_FORMAT_ROW(id, name, cmds) {name, cmds},
-	CLI_FORMAT_LIST(CLI_FORMAT_ROW)
-#undef CLI_FORMAT_ROW
+/* The commands that write each format (resolve: table and json). */
+static const unsigned format_cmds[] = {
+    [REPORT_TABLE] = CLI_C | CLI_R,
+    [REPORT_JSON] = CLI_C | CLI_R,
+    [REPORT_JSONL] = CLI_C,
+    [REPORT_JUNIT] = CLI_C,
+    [REPORT_SARIF] = CLI_C,
+    [REPORT_PROMETHEUS] = CLI_C,
+    [REPORT_NAGIOS] = CLI_C,
 };
-
-const char *
-cli_format_name(enum report_format f)
-{
-	return (size_t)f < KV_ARRAY_LEN(format_table) ? format_table[f].name : "json";
-}
-
-enum kv_err
-cli_parse_format(const char *s, enum report_format *out)
-{
-	for (size_t i = 0; i < KV_ARRAY_LEN(format_table); i++) {
-		if (strcmp(s, format_table[i].name) == 0) {
-			*out = (enum report_format)i;
-			return KV_OK;
-		}
-	}
-	return KV_EUSAGE;
-}
 
 static unsigned cmd_mask(enum cli_cmd cmd);
 
 bool
 cli_format_for(enum report_format f, enum cli_cmd cmd)
 {
-	return (size_t)f < KV_ARRAY_LEN(format_table) && (format_table[f].cmds & cmd_mask(cmd)) != 0;
+	return (size_t)f < KV_ARRAY_LEN(format_cmds) && (format_cmds[f] & cmd_mask(cmd)) != 0;
 }
 
 /* "table, json, ... or nagios": the formats of `cmd`, for help and errors. */
@@ -61,14 +45,15 @@ format_list(enum cli_cmd cmd, char *buf, size_t size)
 	size_t n = 0, k = 0, o = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < KV_ARRAY_LEN(format_table); i++)
+	for (size_t i = 0; i < KV_ARRAY_LEN(format_cmds); i++)
 		n += cli_format_for((enum report_format)i, cmd);
-	for (size_t i = 0; i < KV_ARRAY_LEN(format_table) && o < size; i++) {
+	for (size_t i = 0; i < KV_ARRAY_LEN(format_cmds) && o < size; i++) {
 		int w;
 		if (!cli_format_for((enum report_format)i, cmd))
 			continue;
 		k++;
-		w = snprintf(buf + o, size - o, "%s%s", k == 1 ? "" : k == n ? " or " : ", ", format_table[i].name);
+		w = snprintf(buf + o, size - o, "%s%s", k == 1 ? "" : k == n ? " or " : ", ",
+		    report_format_name((enum report_format)i));
 		if (w < 0)
 			break;
 		o += (size_t)w;
@@ -87,88 +72,6 @@ fail(char *err, size_t size, const char *fmt, ...)
 	vsnprintf(err, size, fmt, ap);
 	va_end(ap);
 	return KV_EUSAGE;
-}
-
-enum kv_err
-cli_parse_vault(struct kv_arena *a, const char *spec, struct cli_vault *out, const char **why)
-{
-	static const char usage[] = "expected NAME, hsm:NAME or a vault FQDN, optionally =IP[,IP...] "
-				    "(names: 3-24 letters, digits, hyphens)";
-	struct cli_vault v;
-	const char *eq = strchr(spec, '=');
-	size_t nlen = eq ? (size_t)(eq - spec) : strlen(spec);
-	char name[256], label[64];
-	const char *n = name;
-	bool pl = false;
-
-	memset(&v, 0, sizeof(v));
-	if (why != NULL)
-		*why = usage;
-	/* Names compare without their trailing dot, in every form (contoso.,
-	 * contoso.vault.azure.net., hsm:name.); one dot only. */
-	if (nlen > 0 && spec[nlen - 1] == '.')
-		nlen--;
-	if (nlen == 0 || nlen >= sizeof(name) || spec[nlen - 1] == '.')
-		return KV_EUSAGE;
-	memcpy(name, spec, nlen);
-	name[nlen] = '\0';
-	if (strncasecmp(n, "hsm:", 4) == 0) {
-		v.kind = KV_KIND_HSM;
-		n += 4;
-	}
-	if (strchr(n, '.') != NULL) {
-		enum kv_kind kind;
-		if (!cloud_match_fqdn(n, label, sizeof(label), &kind, &v.cloud, &pl))
-			return KV_EUSAGE;
-		if (pl) {
-			if (why != NULL)
-				*why = "a private link name: give the vault's name or its FQDN (NAME.vault.azure.net)";
-			return KV_EUSAGE;
-		}
-		/* hsm: with a Key Vault FQDN is a contradiction, not a vault. */
-		if (v.kind == KV_KIND_HSM && kind != KV_KIND_HSM) {
-			if (why != NULL)
-				*why = "hsm: takes a Managed HSM name or a *.managedhsm.* FQDN, not a Key Vault FQDN";
-			return KV_EUSAGE;
-		}
-		v.kind = kind; /* NAME.managedhsm.azure.net is an HSM without hsm: too */
-		v.cloud_from_name = true;
-		n = label;
-	}
-	if (!cloud_valid_name(n, v.kind))
-		return KV_EUSAGE;
-	v.name = kv_arena_lower(a, n);
-	if (v.name == NULL)
-		return KV_ENOMEM;
-	if (eq != NULL) {
-		const char *p = eq + 1;
-		size_t cap = 1;
-		for (const char *q = p; *q; q++)
-			cap += *q == ',';
-		v.addrs = kv_arena_calloc(a, cap, sizeof(*v.addrs));
-		if (v.addrs == NULL)
-			return KV_ENOMEM;
-		while (*p != '\0') {
-			const char *comma = strchr(p, ',');
-			size_t len = comma ? (size_t)(comma - p) : strlen(p);
-			char ip[KV_ADDR_STRLEN];
-			if (len == 0 || len >= sizeof(ip))
-				return KV_EUSAGE;
-			memcpy(ip, p, len);
-			ip[len] = '\0';
-			if (kv_addr_parse(ip, &v.addrs[v.n_addrs]) != KV_OK)
-				return KV_EUSAGE;
-			v.n_addrs++;
-			p += len + (comma ? 1 : 0);
-			if (comma && *p == '\0')
-				return KV_EUSAGE;
-		}
-		if (v.n_addrs == 0)
-			return KV_EUSAGE;
-		kv_addr_sort_unique(v.addrs, &v.n_addrs);
-	}
-	*out = v;
-	return KV_OK;
 }
 
 /* ---- applying one option value ---- */
@@ -210,9 +113,9 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 
 	switch (id) {
 	case CLI_OPT_VAULT: {
-		struct cli_vault cv;
+		struct expect_vault cv;
 		const char *why = NULL;
-		rc = cli_parse_vault(a, v, &cv, &why);
+		rc = expect_parse_vault(a, v, &cv, &why);
 		if (rc == KV_ENOMEM)
 			return rc;
 		if (rc != KV_OK)
@@ -293,7 +196,7 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		 * not its business.  check and resolve take their own formats. */
 		enum cli_cmd for_cmd = cfg->cmd == CLI_CMD_RESOLVE ? CLI_CMD_RESOLVE : CLI_CMD_CHECK;
 		char list[128];
-		if (cli_parse_format(v, &cfg->format) != KV_OK || !cli_format_for(cfg->format, for_cmd)) {
+		if (report_format_parse(v, &cfg->format) != KV_OK || !cli_format_for(cfg->format, for_cmd)) {
 			format_list(for_cmd, list, sizeof(list));
 			return fail(err, size, "--format '%s': expected %s", v, list);
 		}
@@ -312,7 +215,7 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 			return fail(err, size, "--report '%s': expected FORMAT=PATH", v);
 		memcpy(fmt, v, (size_t)(eq - v));
 		fmt[eq - v] = '\0';
-		if (cli_parse_format(fmt, &rs.format) != KV_OK || !cli_format_for(rs.format, CLI_CMD_CHECK)) {
+		if (report_format_parse(fmt, &rs.format) != KV_OK || !cli_format_for(rs.format, CLI_CMD_CHECK)) {
 			char list[128];
 			format_list(CLI_CMD_CHECK, list, sizeof(list));
 			return fail(err, size, "--report '%s': unknown format '%s' (expected %s)", v, fmt, list);
@@ -653,33 +556,20 @@ check_stdin(const struct kv_cfg *cfg, char *err, size_t size)
 	return KV_OK;
 }
 
+/* An option of the command line, applied after the config file. */
 struct pending {
 	enum cli_opt_id id;
 	const char *value;
 };
 
-enum kv_err
-cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
+/* The command, argv[1]: *stop when it is --help or --version (nothing
+ * follows). */
+static enum kv_err
+scan_command(struct kv_cfg *cfg, int argc, char **argv, bool *stop, char *err, size_t size)
 {
-	struct kv_cfg *cfg = NULL;
-	struct pending *pend = NULL;
-	size_t n_pend = 0;
-	bool seen[CLI_OPT_COUNT] = {false};
-	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
-	const char *env_sub = getenv("AZURE_SUBSCRIPTION_ID");
-	enum kv_err rc = KV_OK;
-	int i = 2;
-
-	err[0] = '\0';
-	if ((cfg = cfg_new()) == NULL || (pend = calloc((size_t)argc + 1, sizeof(*pend))) == NULL) {
-		rc = KV_ENOMEM;
-		goto out;
-	}
-
-	if (argc < 2) {
-		rc = fail(err, size, "missing command: expected check, agent or resolve (see kvpe --help)");
-		goto out;
-	}
+	*stop = false;
+	if (argc < 2)
+		return fail(err, size, "missing command: expected check, agent or resolve (see kvpe --help)");
 	if (strcmp(argv[1], "check") == 0) {
 		cfg->cmd = CLI_CMD_CHECK;
 	} else if (strcmp(argv[1], "agent") == 0) {
@@ -688,26 +578,35 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 		cfg->cmd = CLI_CMD_RESOLVE;
 	} else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		cfg->cmd = CLI_CMD_HELP;
-		goto done;
+		*stop = true;
 	} else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "version") == 0) {
 		cfg->cmd = CLI_CMD_VERSION;
-		goto done;
+		*stop = true;
 	} else {
-		rc = fail(err, size, "unknown command '%s': expected check, agent or resolve (see kvpe --help)", argv[1]);
-		goto out;
+		return fail(err, size, "unknown command '%s': expected check, agent or resolve (see kvpe --help)", argv[1]);
 	}
+	return KV_OK;
+}
 
-	for (; i < argc; i++) {
+/* The options after the command into pend[] (applied later, over the
+ * config file), resolve's names into cfg; --config is noted at once.
+ * *stop at --help after the command: nothing else is read. */
+static enum kv_err
+scan_argv(struct kv_cfg *cfg, int argc, char **argv, struct pending *pend, size_t *n_pend, bool *stop, char *err,
+    size_t size)
+{
+	enum kv_err rc;
+
+	*stop = false;
+	for (int i = 2; i < argc; i++) {
 		const char *arg = argv[i], *val = NULL;
 		int id;
 		if (strcmp(arg, "--") == 0) {
 			for (i++; i < argc; i++) {
-				if (cfg->cmd != CLI_CMD_RESOLVE) {
-					rc = fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), argv[i]);
-					goto out;
-				}
+				if (cfg->cmd != CLI_CMD_RESOLVE)
+					return fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), argv[i]);
 				if ((rc = add_name(cfg, argv[i], err, size)) != KV_OK)
-					goto out;
+					return rc;
 			}
 			break;
 		}
@@ -715,66 +614,72 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 			const char *eq = strchr(arg + 2, '=');
 			size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
 			id = find_long(arg + 2, len);
-			if (id < 0) {
-				rc = fail(err, size, "%s: unknown option '%.*s' (see kvpe %s --help)", cmd_name(cfg->cmd),
+			if (id < 0)
+				return fail(err, size, "%s: unknown option '%.*s' (see kvpe %s --help)", cmd_name(cfg->cmd),
 				    (int)(len + 2), arg, cmd_name(cfg->cmd));
-				goto out;
-			}
 			if (eq != NULL)
 				val = eq + 1;
 		} else if (arg[0] == '-' && arg[1] != '\0' && arg[2] == '\0') {
 			id = find_short(arg[1]);
-			if (id < 0) {
-				rc = fail(err, size, "%s: unknown option '%s' (see kvpe %s --help)", cmd_name(cfg->cmd), arg,
+			if (id < 0)
+				return fail(err, size, "%s: unknown option '%s' (see kvpe %s --help)", cmd_name(cfg->cmd), arg,
 				    cmd_name(cfg->cmd));
-				goto out;
-			}
 		} else {
-			if (cfg->cmd != CLI_CMD_RESOLVE) {
-				rc = fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), arg);
-				goto out;
-			}
+			if (cfg->cmd != CLI_CMD_RESOLVE)
+				return fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), arg);
 			if ((rc = add_name(cfg, arg, err, size)) != KV_OK)
-				goto out;
+				return rc;
 			continue;
 		}
-		if (!(opt_table[id].cmds & cmd_mask(cfg->cmd))) {
-			rc = fail(err, size, "%s: option --%s does not apply to this command", cmd_name(cfg->cmd),
+		if (!(opt_table[id].cmds & cmd_mask(cfg->cmd)))
+			return fail(err, size, "%s: option --%s does not apply to this command", cmd_name(cfg->cmd),
 			    opt_table[id].name);
-			goto out;
-		}
 		if (opt_table[id].arg != NULL && val == NULL) {
-			if (i + 1 >= argc) {
-				rc = fail(err, size, "--%s needs a value: %s", opt_table[id].name, opt_table[id].arg);
-				goto out;
-			}
+			if (i + 1 >= argc)
+				return fail(err, size, "--%s needs a value: %s", opt_table[id].name, opt_table[id].arg);
 			val = argv[++i];
 		} else if (opt_table[id].arg == NULL && val != NULL) {
-			rc = fail(err, size, "--%s takes no value", opt_table[id].name);
-			goto out;
+			return fail(err, size, "--%s takes no value", opt_table[id].name);
 		}
 		if (id == CLI_OPT_HELP) {
 			cfg->help = true; /* `kvpe check --help`: that command's options */
-			goto done;
+			*stop = true;
+			return KV_OK;
 		}
 		if (id == CLI_OPT_VERSION) {
 			cfg->version = true; /* for plugins: `kvpe check --version` */
-			goto done;
+			*stop = true;
+			return KV_OK;
 		}
 		if (id == CLI_OPT_CONFIG && (rc = kv_arena_strdup_to(cfg->arena, val, &cfg->config_path)) != KV_OK)
-			goto out;
-		pend[n_pend].id = (enum cli_opt_id)id;
-		pend[n_pend].value = val ? val : "";
-		n_pend++;
+			return rc;
+		pend[*n_pend].id = (enum cli_opt_id)id;
+		pend[*n_pend].value = val ? val : "";
+		(*n_pend)++;
 	}
+	return KV_OK;
+}
+
+/* Precedence: the config file (--config, else the first default one that
+ * exists; resolve reads only --config), then the environment, then the
+ * flags, a list on the command line replacing the file's; then what holds
+ * only for the whole (stdin once, AZURE_SUBSCRIPTION_ID as the fallback
+ * source, the agent's logfmt, resolve's names). */
+static enum kv_err
+merge(struct kv_cfg *cfg, const struct pending *pend, size_t n_pend, char *err, size_t size)
+{
+	bool seen[CLI_OPT_COUNT] = {false};
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+	const char *env_sub = getenv("AZURE_SUBSCRIPTION_ID");
+	enum kv_err rc;
 
 	if (cfg->config_path == NULL && cfg->cmd != CLI_CMD_RESOLVE &&
 	    (rc = default_config_path(cfg->arena, &cfg->config_path)) != KV_OK)
-		goto out;
+		return rc;
 	if (cfg->config_path != NULL) {
 		if ((rc = kv_arena_strdup_to(cfg->arena, cfg->config_path, &cfg->config_path)) != KV_OK ||
 		    (rc = config_load(cfg, cfg->config_path, err, size)) != KV_OK)
-			goto out;
+			return rc;
 	}
 	/* Environment, between the config file and the flags. */
 	if ((no_color != NULL && no_color[0] != '\0') || (term != NULL && strcmp(term, "dumb") == 0))
@@ -784,21 +689,40 @@ cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
 			clear_list(cfg, pend[k].id); /* flags replace the config file's list */
 		seen[pend[k].id] = true;
 		if ((rc = apply(cfg, pend[k].id, pend[k].value, err, size)) != KV_OK)
-			goto out;
+			return rc;
 	}
 	if ((rc = check_stdin(cfg, err, size)) != KV_OK)
-		goto out;
+		return rc;
 	if (cfg->n_subscriptions == 0 && env_sub != NULL && env_sub[0] != '\0' && cfg->n_inventories == 0 &&
 	    cfg->n_vaults == 0 && (rc = apply(cfg, CLI_OPT_SUBSCRIPTION, env_sub, err, size)) != KV_OK)
-		goto out;
+		return rc;
 	/* The agent logs logfmt lines unless told otherwise (log collectors). */
 	if (cfg->cmd == CLI_CMD_AGENT && !cfg->log_format_set)
 		cfg->log_format = KV_LOG_LOGFMT;
-	if (cfg->cmd == CLI_CMD_RESOLVE && cfg->n_names == 0) {
-		rc = fail(err, size, "resolve: expected at least one NAME");
+	if (cfg->cmd == CLI_CMD_RESOLVE && cfg->n_names == 0)
+		return fail(err, size, "resolve: expected at least one NAME");
+	return KV_OK;
+}
+
+enum kv_err
+cli_parse(int argc, char **argv, struct kv_cfg **out, char *err, size_t size)
+{
+	struct kv_cfg *cfg = NULL;
+	struct pending *pend = NULL;
+	size_t n_pend = 0;
+	bool stop = false;
+	enum kv_err rc = KV_OK;
+
+	err[0] = '\0';
+	if ((cfg = cfg_new()) == NULL || (pend = calloc((size_t)argc + 1, sizeof(*pend))) == NULL) {
+		rc = KV_ENOMEM;
 		goto out;
 	}
-done:
+	if ((rc = scan_command(cfg, argc, argv, &stop, err, size)) != KV_OK || stop)
+		goto out;
+	if ((rc = scan_argv(cfg, argc, argv, pend, &n_pend, &stop, err, size)) != KV_OK || stop)
+		goto out;
+	rc = merge(cfg, pend, n_pend, err, size);
 out:
 	free(pend);
 	if (rc != KV_OK) {
@@ -837,6 +761,31 @@ cli_free(struct kv_cfg *cfg)
 		return;
 	kv_arena_free(cfg->arena);
 	free(cfg);
+}
+
+void
+cli_check_cfg(const struct kv_cfg *cfg, struct check_cfg *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->inventories = cfg->inventories;
+	out->n_inventories = cfg->n_inventories;
+	out->subscriptions = cfg->subscriptions;
+	out->n_subscriptions = cfg->n_subscriptions;
+	out->expect.cloud = cfg->cloud;
+	out->expect.vnet_id = cfg->vnet_id;
+	out->expect.vaults = cfg->vaults;
+	out->expect.n_vaults = cfg->n_vaults;
+	out->arm_endpoint = cfg->arm_endpoint;
+	out->arm_timeout_ms = cfg->arm_timeout_ms;
+	out->dns_servers = cfg->dns_servers;
+	out->n_dns_servers = cfg->n_dns_servers;
+	out->dns_qps = cfg->dns_qps;
+	out->concurrency = cfg->concurrency;
+	out->timeout_ms = cfg->timeout_ms;
+	out->probe = cfg->probe;
+	out->ca_file = cfg->ca_file;
+	out->private_cidrs = cfg->private_cidrs;
+	out->n_private_cidrs = cfg->n_private_cidrs;
 }
 
 int64_t

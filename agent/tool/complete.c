@@ -146,12 +146,12 @@ values(enum cli_opt_id id, unsigned cmd, char *buf, size_t size)
 			ok = add_word(buf, size, &len, "table") && add_word(buf, size, &len, "json");
 			break;
 		}
-		/* Every format the parser reads back to itself: cli_format_name
+		/* Every format the parser reads back to itself: report_format_name
 		 * answers "json" past the last one. */
 		for (int f = 0; ok; f++) {
 			enum report_format back;
-			const char *name = cli_format_name((enum report_format)f);
-			if (cli_parse_format(name, &back) != KV_OK || (int)back != f)
+			const char *name = report_format_name((enum report_format)f);
+			if (report_format_parse(name, &back) != KV_OK || (int)back != f)
 				break;
 			ok = add_word(buf, size, &len, name);
 		}

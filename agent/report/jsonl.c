@@ -1,4 +1,4 @@
-/* report_jsonl.c — JSON Lines for log pipelines: one compact object per
+/* jsonl.c — JSON Lines for log pipelines: one compact object per
  * line, UTF-8, each line ending in "\n", so a run appends to
  * /var/log/kvpe/kvpe-YYYYMMDD.jsonl for Azure Monitor Agent, or posts as-is
  * to the Logs Ingestion API.  First one line per finding (type "finding"),

@@ -22,7 +22,6 @@
 #include "kvpe/cli.h"
 #include "kvpe/complete.h"
 #include "kvpe/log.h"
-#include "kvpe/prom.h"
 #include "kvpe/report.h"
 #include "kvpe/resolve.h"
 #include "kvpe/sched.h"
@@ -86,15 +85,15 @@ outputs_open(const struct kv_cfg *cfg, struct outputs *o, char *err, size_t size
 
 /* The run counters a Prometheus file replaced by this run held, carried on
  * (conventions R3: counters never go back on a timer host). */
-static const struct prom_state *
-prom_previous(const struct output *x, struct prom_state *prev)
+static const struct report_prom_state *
+prom_previous(const struct output *x, struct report_prom_state *prev)
 {
 	char err[256];
 	enum kv_err rc;
 
 	if (x->format != REPORT_PROMETHEUS || x->file.tmp == NULL)
 		return NULL; /* stdout, a device, a pipe: this run's counts only */
-	rc = prom_state_read(x->file.path, prev, err, sizeof(err));
+	rc = report_prom_state_read(x->file.path, prev, err, sizeof(err));
 	if (rc == KV_ENOTFOUND)
 		return NULL;
 	if (rc != KV_OK) {
@@ -136,7 +135,7 @@ write_reports(const struct kv_cfg *cfg, struct outputs *outs, const struct kv_re
 	struct report_opts o;
 	struct report_pipeline pipe;
 	struct kv_buf b;
-	struct prom_state prev;
+	struct report_prom_state prev;
 	enum kv_err rc = KV_OK;
 
 	memset(&o, 0, sizeof(o));
@@ -167,7 +166,7 @@ write_reports(const struct kv_cfg *cfg, struct outputs *outs, const struct kv_re
 				if (x->file.err[0] != '\0')
 					snprintf(err, size, "cannot write report: %s", x->file.err);
 				else
-					snprintf(err, size, "cannot render %s report: %s", cli_format_name(x->format),
+					snprintf(err, size, "cannot render %s report: %s", report_format_name(x->format),
 					    kv_strerror(rc));
 				fprintf(stderr, "kvpe: %s\n", err);
 			}
@@ -188,7 +187,8 @@ write_reports(const struct kv_cfg *cfg, struct outputs *outs, const struct kv_re
 /* --wait: check again (no faster than the DNS TTLs allow) until every vault
  * passes or the time is up; *rep becomes the last round's report. */
 static enum kv_err
-wait_for_pass(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report **rep, char *err, size_t size)
+wait_for_pass(struct check_ctx *ctx, const struct kv_cfg *cfg, const struct check_cfg *cc, struct kv_report **rep,
+    char *err, size_t size)
 {
 	int64_t end = kv_now_ms() + cfg->wait_ms;
 	unsigned round = 1;
@@ -212,7 +212,7 @@ wait_for_pass(struct check_ctx *ctx, const struct kv_cfg *cfg, struct kv_report 
 		struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
 		while (nanosleep(&ts, &ts) != 0)
 			;
-		if ((rc = check_run(ctx, cfg, &next, err, size)) != KV_OK)
+		if ((rc = check_run(ctx, cc, &next, err, size)) != KV_OK)
 			return rc;
 		report_free(*rep);
 		*rep = next;
@@ -250,25 +250,27 @@ cmd_check(const struct kv_cfg *cfg)
 	struct check_ctx *ctx = NULL;
 	struct kv_report *rep = NULL;
 	struct outputs outs = {0, NULL};
+	struct check_cfg cc;
 	char err[512], why[600];
 	int code = 2;
 
 	err[0] = why[0] = '\0';
+	cli_check_cfg(cfg, &cc);
 	if (outputs_open(cfg, &outs, err, sizeof(err)) != KV_OK) {
 		snprintf(why, sizeof(why), "cannot write report: %s", err);
 		fprintf(stderr, "kvpe: %s\n", why);
 		goto out;
 	}
-	if (check_ctx_new(cfg, &ctx, why, sizeof(why)) != KV_OK) {
+	if (check_ctx_new(&cc, &ctx, why, sizeof(why)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", why);
 		goto out;
 	}
-	if (check_run(ctx, cfg, &rep, why, sizeof(why)) != KV_OK) {
+	if (check_run(ctx, &cc, &rep, why, sizeof(why)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", why);
 		goto out;
 	}
 	code = report_exit_code(rep);
-	if (cfg->wait_ms > 0 && code != 0 && wait_for_pass(ctx, cfg, &rep, why, sizeof(why)) != KV_OK) {
+	if (cfg->wait_ms > 0 && code != 0 && wait_for_pass(ctx, cfg, &cc, &rep, why, sizeof(why)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", why);
 		report_free(rep);
 		rep = NULL;

@@ -1,6 +1,7 @@
-/* report_table.c — the human table: one line per vault, then the findings
- * of every vault that did not pass, each with its fix, the run's errors, and
- * a PARTIAL RUN line when a source could not be read. */
+/* table.c — the human table: one line per vault, then the findings of
+ * every vault that did not pass, each with its fix, the run's errors, and
+ * a PARTIAL RUN line when a source could not be read.  For `kvpe resolve`,
+ * each name's lookups, chain and diagnosis. */
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +45,17 @@ addr_cell(char *buf, size_t size, const struct kv_addr *v, size_t n)
 	}
 	if (o >= size - 1 && size > 4)
 		memcpy(buf + size - 4, "...", 4);
+}
+
+/* "a -> b -> c": the names of a CNAME chain. */
+static enum kv_err
+put_chain(struct kv_buf *out, const struct kv_dns_lookup *l)
+{
+	enum kv_err rc = KV_OK;
+
+	for (size_t k = 0; k < l->n_chain && rc == KV_OK; k++)
+		rc = kv_buf_printf(out, "%s%s", k ? " -> " : "", l->chain[k]);
+	return rc;
 }
 
 enum kv_err
@@ -91,8 +103,8 @@ report_table(const struct kv_report *r, const struct report_opts *o, struct kv_b
 			rc = kv_buf_printf(out, "  not checked: %s\n", x->t->incomplete);
 		if (rc == KV_OK && x->dns.a.n_chain > 1) {
 			rc = kv_buf_puts(out, "  chain: ");
-			for (size_t k = 0; k < x->dns.a.n_chain && rc == KV_OK; k++)
-				rc = kv_buf_printf(out, "%s%s", k ? " -> " : "", x->dns.a.chain[k]);
+			if (rc == KV_OK)
+				rc = put_chain(out, &x->dns.a);
 			if (rc == KV_OK)
 				rc = kv_buf_putc(out, '\n');
 		}
@@ -125,5 +137,65 @@ report_table(const struct kv_report *r, const struct report_opts *o, struct kv_b
 	}
 	if (rc == KV_OK)
 		rc = kv_buf_printf(out, "; %lld ms\n", (long long)r->duration_ms);
+	return rc;
+}
+
+/* ---- kvpe resolve ---- */
+
+static enum kv_err
+resolve_lookup(struct kv_buf *o, const char *label, const struct kv_dns_lookup *l, const struct report_resolve *rs)
+{
+	char buf[KV_ADDR_STRLEN], rtext[48];
+	const char *why;
+	enum kv_err rc;
+
+	if (l->rcode == KV_RC_NONE)
+		return KV_OK;
+	why = kv_lookup_rcode_fmt(l, rtext, sizeof(rtext));
+	rc = kv_buf_printf(o, "  %-12s %-9s", label, kv_rcode_name(l->rcode));
+	if (rc == KV_OK && strcmp(why, kv_rcode_name(l->rcode)) != 0)
+		rc = kv_buf_printf(o, " (%s)", why);
+	if (rc == KV_OK && l->error != NULL)
+		rc = kv_buf_printf(o, " (%s)", l->error);
+	for (size_t i = 0; i < l->n_addrs && rc == KV_OK; i++) {
+		kv_addr_format(&l->addrs[i], buf, sizeof(buf));
+		rc = kv_buf_printf(o, "%s%s", i ? "," : " ", buf);
+	}
+	if (rc == KV_OK)
+		rc = kv_buf_printf(o, "  ttl %u  via %s  %u ms\n", l->ttl,
+		    l->server >= 0 && (size_t)l->server < rs->n_resolvers ? rs->resolvers[l->server] : "-", l->ms);
+	if (rc == KV_OK && l->n_chain > 1) {
+		rc = kv_buf_puts(o, "               chain ");
+		if (rc == KV_OK)
+			rc = put_chain(o, l);
+		if (rc == KV_OK)
+			rc = kv_buf_puts(o, l->chain_loop ? " (loop)\n" : l->chain_truncated ? " -> ...\n" : "\n");
+	}
+	return rc;
+}
+
+enum kv_err
+report_table_resolve(const struct report_resolve *rs, const struct report_opts *o, struct kv_buf *out)
+{
+	enum kv_err rc = KV_OK;
+
+	KV_UNUSED(o);
+	for (size_t i = 0; i < rs->n_names && rc == KV_OK; i++) {
+		const struct report_name *n = &rs->names[i];
+		const struct kv_result *x = n->r;
+		rc = kv_buf_printf(out, "%s%s%s\n", i ? "\n" : "", n->name,
+		    n->vault ? (x->t->kind == KV_KIND_HSM ? "  (managed HSM)" : "  (key vault)") : "");
+		if (rc == KV_OK)
+			rc = resolve_lookup(out, "A", &x->dns.a, rs);
+		if (rc == KV_OK)
+			rc = resolve_lookup(out, "AAAA", &x->dns.aaaa, rs);
+		if (rc == KV_OK && n->vault)
+			rc = resolve_lookup(out, "privatelink", &x->dns.pl, rs);
+		if (rc == KV_OK)
+			rc = kv_buf_printf(out, "  diagnosis    %s\n", n->diagnosis);
+		for (size_t k = 0; n->vault && k < x->n_findings && rc == KV_OK; k++)
+			rc = kv_buf_printf(out, "  finding      %s: %s\n", finding_name(x->findings[k].code),
+			    x->findings[k].message);
+	}
 	return rc;
 }

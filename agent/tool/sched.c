@@ -14,7 +14,6 @@
 #include "kvpe/httpd.h"
 #include "kvpe/log.h"
 #include "kvpe/notify.h"
-#include "kvpe/prom.h"
 #include "kvpe/report.h"
 
 /* sig_stop: the number of the signal that stops us; non-zero, it is also
@@ -83,7 +82,7 @@ struct agent {
 	struct check_ctx *ctx;
 	struct httpd *httpd;
 	struct kv_report *good; /* the last report of a completed cycle */
-	struct prom_state st;
+	struct report_prom_state st;
 	uint64_t rng;
 	int64_t wd_ms;   /* how often to send WATCHDOG=1 (half systemd's interval); 0 = no watchdog */
 	int64_t wd_next; /* monotonic ms of the next one due */
@@ -134,7 +133,7 @@ publish(struct agent *ag, bool new_report)
 
 	kv_buf_init(&m, REPORT_MAX);
 	kv_buf_init(&r, REPORT_MAX);
-	if (prom_write(ag->good, &ag->st, &m) != KV_OK) {
+	if (report_prom(ag->good, &ag->st, &m) != KV_OK) {
 		kv_log_error("cannot render the metrics", NULL);
 		goto out;
 	}
@@ -165,13 +164,15 @@ cycle(struct agent *ag)
 {
 	struct kv_report *rep = NULL;
 	struct report_summary s;
+	struct check_cfg cc;
 	char err[512], status[256];
 	int64_t t0 = kv_now_ms();
 	enum kv_err rc;
 	bool ok;
 
 	ag->st.runs_total++;
-	rc = check_run(ag->ctx, ag->cfg, &rep, err, sizeof(err));
+	cli_check_cfg(ag->cfg, &cc);
+	rc = check_run(ag->ctx, &cc, &rep, err, sizeof(err));
 	ok = rc == KV_OK && !check_dns_down(rep);
 	/* A source that could not be read: its vaults keep their last verdict,
 	 * marked stale, so that no alert resolves because of the outage. */
@@ -225,13 +226,16 @@ reload(struct agent *ag, int argc, char **argv)
 {
 	struct kv_cfg *ncfg = NULL;
 	struct check_ctx *nctx = NULL;
+	struct check_cfg cc;
 	char err[512];
 	enum kv_err rc;
 
 	notify_send("RELOADING=1");
 	rc = cli_parse(argc, argv, &ncfg, err, sizeof(err));
-	if (rc == KV_OK && (rc = check_textfile(ncfg, err, sizeof(err))) == KV_OK)
-		rc = check_ctx_new(ncfg, &nctx, err, sizeof(err));
+	if (rc == KV_OK && (rc = check_textfile(ncfg, err, sizeof(err))) == KV_OK) {
+		cli_check_cfg(ncfg, &cc);
+		rc = check_ctx_new(&cc, &nctx, err, sizeof(err));
+	}
 	if (rc != KV_OK) {
 		ag->st.reload_ok = false;
 		kv_log_error("reload failed; keeping the previous configuration", "error=\"%s\"",
@@ -259,17 +263,16 @@ static int64_t
 next_delay(struct agent *ag)
 {
 	int64_t iv = ag->cfg->interval_ms, spread = iv / 5;
+	uint64_t x = kv_xorshift64(&ag->rng);
 
-	ag->rng ^= ag->rng << 13;
-	ag->rng ^= ag->rng >> 7;
-	ag->rng ^= ag->rng << 17;
-	return spread > 0 ? iv - spread / 2 + (int64_t)(ag->rng % (uint64_t)(spread + 1)) : iv;
+	return spread > 0 ? iv - spread / 2 + (int64_t)(x % (uint64_t)(spread + 1)) : iv;
 }
 
 int
 sched_run(int argc, char **argv, struct kv_cfg *cfg)
 {
 	struct agent ag;
+	struct check_cfg cc;
 	char err[512];
 	int code = 1;
 	bool last_ok = false;
@@ -285,7 +288,8 @@ sched_run(int argc, char **argv, struct kv_cfg *cfg)
 		code = 2;
 		goto out;
 	}
-	if (check_ctx_new(cfg, &ag.ctx, err, sizeof(err)) != KV_OK) {
+	cli_check_cfg(cfg, &cc);
+	if (check_ctx_new(&cc, &ag.ctx, err, sizeof(err)) != KV_OK) {
 		fprintf(stderr, "kvpe: %s\n", err);
 		goto out;
 	}

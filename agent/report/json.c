@@ -1,6 +1,6 @@
-/* report_json.c — the kvpe.report/v1 JSON document (see spec.md).
- * Arrays are sorted by the producers (vaults by name, addresses
- * numerically) so two runs diff cleanly. */
+/* json.c — the kvpe.report/v1 JSON document (see spec.md), and `kvpe
+ * resolve`'s kvpe.resolve/v1.  Arrays are sorted by the producers (vaults
+ * by name, addresses numerically) so two runs diff cleanly. */
 #include <string.h>
 
 #include "kvpe/jsonw.h"
@@ -20,14 +20,29 @@ addrs(struct jw *w, const char *key, const struct kv_addr *v, size_t n)
 	jw_arr_end(w);
 }
 
-static const char *
-server_of(const struct kv_report *r, int idx)
+static void
+strings(struct jw *w, const char *key, const char *const *v, size_t n)
 {
-	return idx >= 0 && (size_t)idx < r->n_resolvers ? r->resolvers[idx] : NULL;
+	jw_key(w, key);
+	jw_arr(w);
+	for (size_t i = 0; i < n; i++)
+		jw_str(w, v[i]);
+	jw_arr_end(w);
 }
 
-void
-report_json_lookup_failure(struct jw *w, const struct kv_dns_lookup *l)
+/* The resolver that answered, by its index in `v`; NULL for none. */
+static const char *
+server_of(const char *const *v, size_t n, int idx)
+{
+	return idx >= 0 && (size_t)idx < n ? v[idx] : NULL;
+}
+
+/* A lookup's failure, beside its "rcode": "rcode_num" (the reply code a
+ * server failure came with, e.g. 9 for NOTAUTH), "error" (what went wrong
+ * without an answer), and "chain_incomplete" when true.  Nothing for a
+ * lookup that did not fail. */
+static void
+lookup_failure(struct jw *w, const struct kv_dns_lookup *l)
 {
 	bool failed = l->rcode == KV_RC_SERVFAIL || l->rcode == KV_RC_REFUSED || l->rcode == KV_RC_ERROR;
 
@@ -39,6 +54,19 @@ report_json_lookup_failure(struct jw *w, const struct kv_dns_lookup *l)
 		jw_kbool(w, "chain_incomplete", true);
 }
 
+/* The chain of a lookup (present only when true: its loop, its cut), then
+ * its failure. */
+static void
+chain_json(struct jw *w, const struct kv_dns_lookup *l)
+{
+	strings(w, "chain", l->chain, l->n_chain);
+	if (l->chain_loop)
+		jw_kbool(w, "chain_loop", true);
+	if (l->chain_truncated)
+		jw_kbool(w, "chain_truncated", true);
+	lookup_failure(w, l);
+}
+
 static void
 dns_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 {
@@ -47,31 +75,22 @@ dns_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 	jw_key(w, "dns");
 	jw_obj(w);
 	jw_kstr(w, "rcode", a->rcode == KV_RC_NONE ? NULL : kv_rcode_name(a->rcode));
-	jw_key(w, "chain");
-	jw_arr(w);
-	for (size_t i = 0; i < a->n_chain; i++)
-		jw_str(w, a->chain[i]);
-	jw_arr_end(w);
-	if (a->chain_loop)
-		jw_kbool(w, "chain_loop", true);
-	if (a->chain_truncated)
-		jw_kbool(w, "chain_truncated", true);
-	report_json_lookup_failure(w, a);
+	chain_json(w, a);
 	addrs(w, "addresses", a->addrs, a->n_addrs);
 	jw_kint(w, "ttl", a->ttl);
-	jw_kstr(w, "server", server_of(r, a->server));
+	jw_kstr(w, "server", server_of(r->resolvers, r->n_resolvers, a->server));
 	jw_kint(w, "ms", a->ms);
 	jw_key(w, "privatelink");
 	jw_obj(w);
 	jw_kstr(w, "name", x->t->pl_fqdn);
 	jw_kstr(w, "rcode", pl->rcode == KV_RC_NONE ? NULL : kv_rcode_name(pl->rcode));
-	report_json_lookup_failure(w, pl);
+	lookup_failure(w, pl);
 	addrs(w, "addresses", pl->addrs, pl->n_addrs);
 	jw_obj_end(w);
 	jw_key(w, "ipv6");
 	jw_obj(w);
 	jw_kstr(w, "rcode", l6->rcode == KV_RC_NONE ? NULL : kv_rcode_name(l6->rcode));
-	report_json_lookup_failure(w, l6);
+	lookup_failure(w, l6);
 	addrs(w, "addresses", l6->addrs, l6->n_addrs);
 	jw_obj_end(w);
 	jw_obj_end(w);
@@ -201,11 +220,7 @@ report_json(const struct kv_report *r, const struct report_opts *o, struct kv_bu
 	jw_obj(&w);
 	jw_kstr(&w, "version", r->version);
 	jw_kstr(&w, "host", r->host);
-	jw_key(&w, "resolvers");
-	jw_arr(&w);
-	for (size_t i = 0; i < r->n_resolvers; i++)
-		jw_str(&w, r->resolvers[i]);
-	jw_arr_end(&w);
+	strings(&w, "resolvers", r->resolvers, r->n_resolvers);
 	jw_kstr(&w, "cloud", r->cloud);
 	jw_obj_end(&w);
 	kv_fmt_time(r->started_ms, ts, sizeof(ts));
@@ -252,6 +267,64 @@ report_json(const struct kv_report *r, const struct report_opts *o, struct kv_bu
 		jw_obj(&w);
 		jw_kstr(&w, "scope", r->errors[i].scope);
 		jw_kstr(&w, "message", r->errors[i].message);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (w.err == KV_OK)
+		w.err = kv_buf_putc(out, '\n');
+	return w.err;
+}
+
+/* ---- kvpe resolve ---- */
+
+static void
+resolve_lookup(struct jw *w, const char *key, const struct kv_dns_lookup *l, const struct report_resolve *rs)
+{
+	jw_key(w, key);
+	if (l->rcode == KV_RC_NONE) {
+		jw_null(w);
+		return;
+	}
+	jw_obj(w);
+	jw_kstr(w, "name", l->qname);
+	jw_kstr(w, "rcode", kv_rcode_name(l->rcode));
+	chain_json(w, l); /* as in the check report */
+	addrs(w, "addresses", l->addrs, l->n_addrs);
+	jw_kint(w, "ttl", l->ttl);
+	jw_kstr(w, "server", server_of(rs->resolvers, rs->n_resolvers, l->server));
+	jw_kint(w, "ms", l->ms);
+	jw_kint(w, "attempts", l->attempts);
+	jw_obj_end(w);
+}
+
+enum kv_err
+report_json_resolve(const struct report_resolve *rs, const struct report_opts *o, struct kv_buf *out)
+{
+	struct jw w;
+
+	jw_init(&w, out, o->pretty);
+	jw_obj(&w);
+	jw_kstr(&w, "schema", "kvpe.resolve/v1");
+	strings(&w, "resolvers", rs->resolvers, rs->n_resolvers);
+	jw_key(&w, "names");
+	jw_arr(&w);
+	for (size_t i = 0; i < rs->n_names; i++) {
+		const struct report_name *n = &rs->names[i];
+		const struct kv_result *x = n->r;
+		jw_obj(&w);
+		jw_kstr(&w, "name", n->name);
+		jw_kstr(&w, "kind", n->vault ? cloud_kind_name(x->t->kind) : NULL);
+		resolve_lookup(&w, "a", &x->dns.a, rs);
+		resolve_lookup(&w, "aaaa", &x->dns.aaaa, rs);
+		resolve_lookup(&w, "privatelink", &x->dns.pl, rs);
+		jw_kbool(&w, "private", n->is_private);
+		jw_kstr(&w, "diagnosis", n->diagnosis);
+		jw_key(&w, "findings");
+		jw_arr(&w);
+		for (size_t k = 0; n->vault && k < x->n_findings; k++)
+			jw_str(&w, finding_name(x->findings[k].code));
+		jw_arr_end(&w);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);

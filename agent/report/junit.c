@@ -1,4 +1,4 @@
-/* report_junit.c — JUnit XML for CI test tabs (Azure DevOps PublishTestResults,
+/* junit.c — JUnit XML for CI test tabs (Azure DevOps PublishTestResults,
  * GitLab, Jenkins).  One <testsuite name="kvpe">, one <testcase> per vault:
  * name = vault FQDN (what Azure shows), classname = kvpe.<subscription>.<rg>.
  * A failed vault carries <failure>, a vault that could not be checked

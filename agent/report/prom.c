@@ -1,5 +1,7 @@
-/* prom.c — see prom.h. */
-#include "kvpe/prom.h"
+/* prom.c — the Prometheus writer (see report.h): the exposition of a report
+ * and the run counters, and the counters read back from the file a one-shot
+ * run replaces. */
+#include "kvpe/report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,12 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kvpe/report.h"
 #include "kvpe/verdict.h"
 
 enum prom_id {
 #define PROM_ENUM(name, type, help) PROM_##name,
-	PROM_METRICS(PROM_ENUM)
+	REPORT_PROM_METRICS(PROM_ENUM)
 #undef PROM_ENUM
 	PROM_COUNT
 };
@@ -23,14 +24,14 @@ static const struct {
 	const char *name, *type, *help;
 } prom_table[] = {
 #define PROM_ROW(name, type, help) {#name, #type, help},
-	PROM_METRICS(PROM_ROW)
+	REPORT_PROM_METRICS(PROM_ROW)
 #undef PROM_ROW
 };
 
 /* Label values must be UTF-8 (a scraper rejects the whole page otherwise):
  * bytes that are not become U+FFFD, as in every other writer. */
 enum kv_err
-prom_escape(struct kv_buf *out, const char *value)
+report_prom_escape(struct kv_buf *out, const char *value)
 {
 	const unsigned char *p = (const unsigned char *)value;
 	enum kv_err rc = KV_OK;
@@ -82,7 +83,7 @@ labels(struct pw *w, size_t vault, const char *k, const char *v, const char *k2,
 		if (w->rc == KV_OK)
 			w->rc = kv_buf_puts(w->b, "{vault=\"");
 		if (w->rc == KV_OK)
-			w->rc = prom_escape(w->b, t->name);
+			w->rc = report_prom_escape(w->b, t->name);
 		if (w->rc == KV_OK)
 			w->rc = kv_buf_putc(w->b, '"');
 		/* kind only where a vault and an HSM share the name */
@@ -96,7 +97,7 @@ labels(struct pw *w, size_t vault, const char *k, const char *v, const char *k2,
 			continue;
 		w->rc = kv_buf_printf(w->b, "%s%s=\"", any ? "," : "{", key);
 		if (w->rc == KV_OK)
-			w->rc = prom_escape(w->b, val);
+			w->rc = report_prom_escape(w->b, val);
 		if (w->rc == KV_OK)
 			w->rc = kv_buf_putc(w->b, '"');
 		any = true;
@@ -106,7 +107,7 @@ labels(struct pw *w, size_t vault, const char *k, const char *v, const char *k2,
 }
 
 enum kv_err
-prom_format_value(double value, char *buf, size_t size)
+report_prom_format_value(double value, char *buf, size_t size)
 {
 	int n = 0;
 
@@ -129,7 +130,7 @@ prom_format_value(double value, char *buf, size_t size)
 }
 
 enum kv_err
-prom_format_ms(int64_t ms, char *buf, size_t size)
+report_prom_format_ms(int64_t ms, char *buf, size_t size)
 {
 	/* Seconds with the milliseconds exact: no trip through a double. */
 	uint64_t a = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
@@ -159,7 +160,7 @@ sample(struct pw *w, size_t vault, const char *k, const char *v, const char *k2,
 	char num[64];
 
 	labels(w, vault, k, v, k2, v2);
-	put_value(w, prom_format_value(value, num, sizeof(num)), num);
+	put_value(w, report_prom_format_value(value, num, sizeof(num)), num);
 }
 
 /* One sample of a time or duration kept in milliseconds, in seconds. */
@@ -169,7 +170,7 @@ sample_ms(struct pw *w, size_t vault, const char *k, const char *v, int64_t ms)
 	char num[64];
 
 	labels(w, vault, k, v, NULL, NULL);
-	put_value(w, prom_format_ms(ms, num, sizeof(num)), num);
+	put_value(w, report_prom_format_ms(ms, num, sizeof(num)), num);
 }
 
 static bool
@@ -206,15 +207,6 @@ all_expected(const struct kv_result *x)
 		if (!kv_addr_in_list(&x->dns.a.addrs[i], x->t->expected, x->t->n_expected))
 			return false;
 	return true;
-}
-
-static bool
-any_approved(const struct kv_target *t)
-{
-	for (size_t i = 0; i < t->n_endpoints; i++)
-		if (t->endpoints[i].state == KV_PE_APPROVED)
-			return true;
-	return false;
 }
 
 /* The samples of one per-vault family. */
@@ -294,7 +286,7 @@ vault_family(struct pw *w, enum prom_id id)
 			break;
 		case PROM_kvpe_private_endpoint_approved:
 			if (x->t->arm_known)
-				sample(w, i, NULL, NULL, NULL, NULL, any_approved(x->t));
+				sample(w, i, NULL, NULL, NULL, NULL, kv_target_approved(x->t));
 			break;
 		case PROM_kvpe_public_network_access_enabled:
 			if (x->t->arm_known)
@@ -307,7 +299,7 @@ vault_family(struct pw *w, enum prom_id id)
 }
 
 enum kv_err
-prom_write(const struct kv_report *r, const struct prom_state *st, struct kv_buf *out)
+report_prom(const struct kv_report *r, const struct report_prom_state *st, struct kv_buf *out)
 {
 	struct pw w = {out, r, KV_OK, NULL};
 	size_t counts[KV_F_COUNT] = {0};
@@ -377,7 +369,7 @@ prom_write(const struct kv_report *r, const struct prom_state *st, struct kv_buf
 }
 
 void
-prom_state_from_report(const struct kv_report *r, struct prom_state *st)
+report_prom_state_from_report(const struct kv_report *r, struct report_prom_state *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->runs_total = 1;
@@ -424,9 +416,9 @@ parse_number(const char *s, bool ms, uint64_t *out)
 }
 
 enum kv_err
-prom_state_read(const char *path, struct prom_state *out, char *err, size_t size)
+report_prom_state_read(const char *path, struct report_prom_state *out, char *err, size_t size)
 {
-	struct prom_state st;
+	struct report_prom_state st;
 	struct {
 		const char *name;
 		unsigned long *counter; /* NULL: the last success timestamp */
@@ -519,7 +511,7 @@ prom_state_read(const char *path, struct prom_state *out, char *err, size_t size
 }
 
 void
-prom_state_carry(struct prom_state *st, const struct prom_state *prev)
+report_prom_state_carry(struct report_prom_state *st, const struct report_prom_state *prev)
 {
 	st->runs_total += prev->runs_total;
 	st->run_failures_total += prev->run_failures_total;

@@ -1,4 +1,4 @@
-/* report_sarif.c — SARIF 2.1.0 for code-scanning readers (GitHub code
+/* sarif.c — SARIF 2.1.0 for code-scanning readers (GitHub code
  * scanning, GitHub Advanced Security for Azure DevOps, Defender for DevOps).
  * One rule per finding code, in KV_FINDING_LIST order so ruleIndex is the
  * enum value, with the cause and fix texts of finding.c as its description
