@@ -16,6 +16,7 @@
 #include "kvpe/inv.h"
 #include "kvpe/log.h"
 #include "kvpe/net.h"
+#include "kvpe/path.h"
 #include "kvpe/report.h"
 #include "kvpe/tls.h"
 #include "kvpe/verdict.h"
@@ -588,6 +589,32 @@ observe(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *re
 	return rc;
 }
 
+/* The DNS path's scope: the VNets and the servers to ask (path.h). */
+static enum kv_err
+stage_path(struct check_ctx *ctx, const struct check_cfg *cfg, const struct kv_inv *inv, struct kv_report *rep)
+{
+	struct path_cfg pc;
+	struct kv_hostport *sys;
+	size_t n = dns_server_count(ctx->dns);
+	enum kv_err rc;
+
+	if ((sys = kv_arena_calloc(rep->arena, n ? n : 1, sizeof(*sys))) == NULL)
+		return KV_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		dns_server_at(ctx->dns, i, &sys[i]);
+	memset(&pc, 0, sizeof(pc));
+	pc.vnet_ids = cfg->vnet_ids;
+	pc.n_vnet_ids = cfg->n_vnet_ids;
+	pc.system = sys;
+	pc.n_system = n;
+	pc.given = cfg->vantages;
+	pc.n_given = cfg->n_vantages;
+	pc.off = cfg->vantage_off;
+	pc.dns_qps = cfg->dns_qps;
+	rc = path_scope(&pc, inv, rep);
+	return rc;
+}
+
 enum kv_err
 check_run(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report **out, char *err, size_t size)
 {
@@ -605,6 +632,8 @@ check_run(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *
 	if ((rc = stage_sources(ctx, cfg, inv, rep, err, size)) != KV_OK)
 		goto out;
 	if ((rc = expect_targets(&cfg->expect, inv, rep->arena, &targets, &n_targets)) != KV_OK)
+		goto out;
+	if ((rc = stage_path(ctx, cfg, inv, rep)) != KV_OK)
 		goto out;
 	/* The targets hold all they need (strings in the report's arena): the
 	 * inventory's tables and indexes go before the DNS stage's memory comes. */

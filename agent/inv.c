@@ -34,7 +34,24 @@ struct kv_inv {
 	size_t n_links, cap_links;
 	struct inv_target_ref *refs;
 	size_t n_refs, cap_refs;
+	/* the DNS path */
+	struct inv_vnet *vnets;
+	size_t n_vnets, cap_vnets;
+	struct inv_vm *vms;
+	size_t n_vms, cap_vms;
+	struct inv_resolver *resolvers;
+	size_t n_resolvers, cap_resolvers;
+	struct inv_inbound *inbounds;
+	size_t n_inbounds, cap_inbounds;
+	struct inv_ruleset *rulesets;
+	size_t n_rulesets, cap_rulesets;
+	struct inv_rule *rules;
+	size_t n_rules, cap_rules;
+	struct inv_ruleset_link *rs_links;
+	size_t n_rs_links, cap_rs_links;
 	struct kv_map *vault_by_id, *pe_by_id, *nic_by_id, *zone_by_id, *record_by_key, *refs_by_target;
+	struct kv_map *link_by_id, *vnet_by_id, *vm_by_id, *resolver_by_id, *inbound_by_id, *ruleset_by_id, *rule_by_id,
+	    *rs_link_by_id;
 	struct kv_map *strings; /* inv_intern */
 	struct kv_arena *keys;  /* composite index keys, freed with the inventory */
 };
@@ -54,10 +71,20 @@ inv_new(struct kv_arena *a, struct kv_inv **out)
 	inv->zone_by_id = kv_map_new();
 	inv->record_by_key = kv_map_new();
 	inv->refs_by_target = kv_map_new();
+	inv->link_by_id = kv_map_new();
+	inv->vnet_by_id = kv_map_new();
+	inv->vm_by_id = kv_map_new();
+	inv->resolver_by_id = kv_map_new();
+	inv->inbound_by_id = kv_map_new();
+	inv->ruleset_by_id = kv_map_new();
+	inv->rule_by_id = kv_map_new();
+	inv->rs_link_by_id = kv_map_new();
 	inv->strings = kv_map_new();
 	inv->keys = kv_arena_new(64 * 1024);
 	if (inv->strings == NULL || inv->keys == NULL || inv->arena == NULL || inv->vault_by_id == NULL || inv->pe_by_id == NULL || inv->nic_by_id == NULL ||
-	    inv->zone_by_id == NULL || inv->record_by_key == NULL || inv->refs_by_target == NULL) {
+	    inv->zone_by_id == NULL || inv->record_by_key == NULL || inv->refs_by_target == NULL || inv->link_by_id == NULL ||
+	    inv->vnet_by_id == NULL || inv->vm_by_id == NULL || inv->resolver_by_id == NULL || inv->inbound_by_id == NULL ||
+	    inv->ruleset_by_id == NULL || inv->rule_by_id == NULL || inv->rs_link_by_id == NULL) {
 		inv_free(inv);
 		return KV_ENOMEM;
 	}
@@ -76,6 +103,14 @@ inv_free(struct kv_inv *inv)
 	kv_map_free(inv->zone_by_id);
 	kv_map_free(inv->record_by_key);
 	kv_map_free(inv->refs_by_target);
+	kv_map_free(inv->link_by_id);
+	kv_map_free(inv->vnet_by_id);
+	kv_map_free(inv->vm_by_id);
+	kv_map_free(inv->resolver_by_id);
+	kv_map_free(inv->inbound_by_id);
+	kv_map_free(inv->ruleset_by_id);
+	kv_map_free(inv->rule_by_id);
+	kv_map_free(inv->rs_link_by_id);
 	kv_map_free(inv->strings);
 	kv_arena_free(inv->keys);
 	free(inv->vaults);
@@ -85,6 +120,13 @@ inv_free(struct kv_inv *inv)
 	free(inv->records);
 	free(inv->links);
 	free(inv->refs);
+	free(inv->vnets);
+	free(inv->vms);
+	free(inv->resolvers);
+	free(inv->inbounds);
+	free(inv->rulesets);
+	free(inv->rules);
+	free(inv->rs_links);
 	if (inv->own_arena)
 		kv_arena_free(inv->arena);
 	free(inv);
@@ -370,10 +412,101 @@ inv_add_record(struct kv_inv *inv, const struct inv_record *r)
 enum kv_err
 inv_add_link(struct kv_inv *inv, const struct inv_link *l)
 {
-	enum kv_err rc = kv_grow((void **)&inv->links, &inv->cap_links, sizeof(*inv->links), inv->n_links + 1);
+	size_t i;
+	bool existed;
+	enum kv_err rc;
 
+	/* A link with an ID seen twice (a saved file beside live ARM) is one link. */
+	if (l->id != NULL) {
+		rc = slot(inv, inv->link_by_id, (void **)&inv->links, &inv->n_links, &inv->cap_links, sizeof(*inv->links),
+		    l->id, &i, &existed);
+		if (rc == KV_OK)
+			inv->links[i] = *l;
+		return rc;
+	}
+	rc = kv_grow((void **)&inv->links, &inv->cap_links, sizeof(*inv->links), inv->n_links + 1);
 	if (rc == KV_OK)
 		inv->links[inv->n_links++] = *l;
+	return rc;
+}
+
+/* ---- the DNS path's types ---- */
+
+/* The parent's ID of a child resource: the ID up to "/<child>/". */
+static const char *
+parent_of(struct kv_inv *inv, const char *given, const char *id, const char *child)
+{
+	size_t len;
+
+	if (given != NULL || id == NULL)
+		return given;
+	len = inv_id_parent_len(id, child);
+	return len > 0 ? inv_intern(inv, id, len) : NULL;
+}
+
+/* One adder per type: the same slot-and-copy, the index by ID. */
+#define INV_ADDER(fn, type, arr, n, cap, map)                                                                 \
+	enum kv_err fn(struct kv_inv *inv, const struct type *x)                                               \
+	{                                                                                                      \
+		size_t i;                                                                                      \
+		bool existed;                                                                                  \
+		enum kv_err rc = slot(inv, inv->map, (void **)&inv->arr, &inv->n, &inv->cap, sizeof(*inv->arr), \
+		    x->id, &i, &existed);                                                                      \
+		if (rc == KV_OK)                                                                               \
+			inv->arr[i] = *x;                                                                      \
+		return rc;                                                                                     \
+	}
+
+INV_ADDER(inv_add_vnet, inv_vnet, vnets, n_vnets, cap_vnets, vnet_by_id)
+INV_ADDER(inv_add_vm, inv_vm, vms, n_vms, cap_vms, vm_by_id)
+INV_ADDER(inv_add_resolver, inv_resolver, resolvers, n_resolvers, cap_resolvers, resolver_by_id)
+INV_ADDER(inv_add_ruleset, inv_ruleset, rulesets, n_rulesets, cap_rulesets, ruleset_by_id)
+
+enum kv_err
+inv_add_inbound(struct kv_inv *inv, const struct inv_inbound *e)
+{
+	struct inv_inbound c = *e;
+	size_t i;
+	bool existed;
+	enum kv_err rc;
+
+	c.resolver_id = parent_of(inv, e->resolver_id, e->id, "inboundEndpoints");
+	rc = slot(inv, inv->inbound_by_id, (void **)&inv->inbounds, &inv->n_inbounds, &inv->cap_inbounds,
+	    sizeof(*inv->inbounds), e->id, &i, &existed);
+	if (rc == KV_OK)
+		inv->inbounds[i] = c;
+	return rc;
+}
+
+enum kv_err
+inv_add_rule(struct kv_inv *inv, const struct inv_rule *r)
+{
+	struct inv_rule c = *r;
+	size_t i;
+	bool existed;
+	enum kv_err rc;
+
+	c.ruleset_id = parent_of(inv, r->ruleset_id, r->id, "forwardingRules");
+	rc = slot(inv, inv->rule_by_id, (void **)&inv->rules, &inv->n_rules, &inv->cap_rules, sizeof(*inv->rules), r->id,
+	    &i, &existed);
+	if (rc == KV_OK)
+		inv->rules[i] = c;
+	return rc;
+}
+
+enum kv_err
+inv_add_ruleset_link(struct kv_inv *inv, const struct inv_ruleset_link *l)
+{
+	struct inv_ruleset_link c = *l;
+	size_t i;
+	bool existed;
+	enum kv_err rc;
+
+	c.ruleset_id = parent_of(inv, l->ruleset_id, l->id, "virtualNetworkLinks");
+	rc = slot(inv, inv->rs_link_by_id, (void **)&inv->rs_links, &inv->n_rs_links, &inv->cap_rs_links,
+	    sizeof(*inv->rs_links), l->id, &i, &existed);
+	if (rc == KV_OK)
+		inv->rs_links[i] = c;
 	return rc;
 }
 
@@ -509,8 +642,124 @@ inv_ref_pe(const struct kv_inv *inv, size_t ref)
 bool
 inv_zone_linked(const struct kv_inv *inv, const char *zone_id, const char *vnet_id)
 {
+	return inv_link_find(inv, zone_id, vnet_id) != NULL;
+}
+
+const struct inv_link *
+inv_link_find(const struct kv_inv *inv, const char *zone_id, const char *vnet_id)
+{
 	for (size_t l = 0; l < inv->n_links; l++)
-		if (kv_streq_ci(inv->links[l].zone_id, zone_id) && kv_streq_ci(inv->links[l].vnet_id, vnet_id))
-			return true;
-	return false;
+		if (inv->links[l].zone_id != NULL && inv->links[l].vnet_id != NULL &&
+		    kv_streq_ci(inv->links[l].zone_id, zone_id) && kv_streq_ci(inv->links[l].vnet_id, vnet_id))
+			return &inv->links[l];
+	return NULL;
+}
+
+size_t
+inv_link_count(const struct kv_inv *inv)
+{
+	return inv->n_links;
+}
+
+const struct inv_link *
+inv_link_at(const struct kv_inv *inv, size_t i)
+{
+	return &inv->links[i];
+}
+
+/* count/at/find for each of the DNS path's types. */
+#define INV_READERS(type, arr, n, map, count_fn, at_fn, find_fn)                 \
+	size_t count_fn(const struct kv_inv *inv)                               \
+	{                                                                       \
+		return inv->n;                                                  \
+	}                                                                       \
+	const struct type *at_fn(const struct kv_inv *inv, size_t i)            \
+	{                                                                       \
+		return &inv->arr[i];                                            \
+	}                                                                       \
+	const struct type *find_fn(const struct kv_inv *inv, const char *id)    \
+	{                                                                       \
+		size_t i;                                                       \
+		return id != NULL && kv_map_get(inv->map, id, &i) ? &inv->arr[i] : NULL; \
+	}
+
+INV_READERS(inv_vnet, vnets, n_vnets, vnet_by_id, inv_vnet_count, inv_vnet_at, inv_vnet_find)
+INV_READERS(inv_vm, vms, n_vms, vm_by_id, inv_vm_count, inv_vm_at, inv_vm_find)
+INV_READERS(inv_resolver, resolvers, n_resolvers, resolver_by_id, inv_resolver_count, inv_resolver_at,
+    inv_resolver_find)
+INV_READERS(inv_ruleset, rulesets, n_rulesets, ruleset_by_id, inv_ruleset_count, inv_ruleset_at, inv_ruleset_find)
+
+const struct inv_zone *
+inv_zone_find(const struct kv_inv *inv, const char *id)
+{
+	size_t i;
+
+	return id != NULL && kv_map_get(inv->zone_by_id, id, &i) ? &inv->zones[i] : NULL;
+}
+
+const struct inv_nic *
+inv_nic_at(const struct kv_inv *inv, size_t i)
+{
+	return &inv->nics[i];
+}
+
+/* A walk, not an index: asked once per DNS server, of a few thousand NICs. */
+const struct inv_nic *
+inv_nic_by_addr(const struct kv_inv *inv, const struct kv_addr *addr, size_t *ip)
+{
+	for (size_t n = 0; n < inv->n_nics; n++) {
+		for (size_t k = 0; k < inv->nics[n].n_ips; k++) {
+			if (kv_addr_eq(&inv->nics[n].ips[k].addr, addr)) {
+				if (ip != NULL)
+					*ip = k;
+				return &inv->nics[n];
+			}
+		}
+	}
+	return NULL;
+}
+
+size_t
+inv_inbound_count(const struct kv_inv *inv)
+{
+	return inv->n_inbounds;
+}
+
+const struct inv_inbound *
+inv_inbound_at(const struct kv_inv *inv, size_t i)
+{
+	return &inv->inbounds[i];
+}
+
+const struct inv_inbound *
+inv_inbound_by_addr(const struct kv_inv *inv, const struct kv_addr *addr)
+{
+	for (size_t n = 0; n < inv->n_inbounds; n++)
+		if (kv_addr_in_list(addr, inv->inbounds[n].addrs, inv->inbounds[n].n_addrs))
+			return &inv->inbounds[n];
+	return NULL;
+}
+
+size_t
+inv_rule_count(const struct kv_inv *inv)
+{
+	return inv->n_rules;
+}
+
+const struct inv_rule *
+inv_rule_at(const struct kv_inv *inv, size_t i)
+{
+	return &inv->rules[i];
+}
+
+size_t
+inv_ruleset_link_count(const struct kv_inv *inv)
+{
+	return inv->n_rs_links;
+}
+
+const struct inv_ruleset_link *
+inv_ruleset_link_at(const struct kv_inv *inv, size_t i)
+{
+	return &inv->rs_links[i];
 }

@@ -164,3 +164,21 @@ kv_target_cmp(const struct kv_target *a, const struct kv_target *b)
 		return (int)a->kind - (int)b->kind;
 	return (int)a->cloud - (int)b->cloud;
 }
+
+const char *
+kv_vantage_role_name(enum kv_vantage_role role)
+{
+	switch (role) {
+	case KV_VR_SYSTEM:
+		return "system";
+	case KV_VR_CUSTOM:
+		return "custom";
+	case KV_VR_INBOUND:
+		return "inbound";
+	case KV_VR_AZURE:
+		return "azure";
+	case KV_VR_GIVEN:
+		return "given";
+	}
+	return "system";
+}

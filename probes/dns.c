@@ -426,6 +426,12 @@ dns_server_name(const struct dns_resolver *r, size_t i, char *buf, size_t size)
 	kv_hostport_format(&r->chans[i].server, buf, size);
 }
 
+void
+dns_server_at(const struct dns_resolver *r, size_t i, struct kv_hostport *out)
+{
+	*out = r->chans[i].server;
+}
+
 /* ---- answer parsing: c-ares' parsers only ---- */
 
 static bool

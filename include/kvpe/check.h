@@ -43,6 +43,13 @@ struct check_cfg {
 	/* verdict */
 	const struct kv_cidr *private_cidrs;
 	size_t n_private_cidrs;
+	/* the DNS path (path.h): VNets in scope besides the agent's own, the
+	 * servers to ask besides the model's, or none at all */
+	const char *const *vnet_ids; /* --vnet */
+	size_t n_vnet_ids;
+	const struct kv_hostport *vantages; /* --vantage ADDR[:PORT] */
+	size_t n_vantages;
+	bool vantage_off; /* --vantage off */
 };
 
 /* The resolver the configuration asks for (its servers or the system's,

@@ -48,6 +48,7 @@ void dns_set_cancel(struct dns_resolver *r, const volatile int *cancel);
 size_t dns_server_count(const struct dns_resolver *r);
 /* "10.0.0.4:53" / "[fd00::53]:53" */
 void dns_server_name(const struct dns_resolver *r, size_t i, char *buf, size_t size);
+void dns_server_at(const struct dns_resolver *r, size_t i, struct kv_hostport *out);
 
 /* Called when a lookup is final; may add more lookups to the same batch. */
 typedef void (*dns_done_fn)(struct dns_batch *b, void *arg, struct kv_dns_lookup *result);

@@ -63,12 +63,19 @@ struct inv_nic_ip {
 	struct kv_addr addr;
 	const char **fqdns; /* privateLinkConnectionProperties.fqdns */
 	size_t n_fqdns;
+	const char *subnet_id; /* ipConfigurations[].subnet.id (NULL when absent) */
 };
 
 struct inv_nic {
 	const char *id;
 	struct inv_nic_ip *ips;
 	size_t n_ips;
+	/* The DNS path (spec "DNS path"): dnsSettings.dnsServers override the
+	 * VNet's for this NIC (none: the VNet's); the VM it belongs to. */
+	struct kv_addr *dns_servers;
+	size_t n_dns_servers;
+	const char *vm_id; /* virtualMachine.id, or NULL */
+	const char *mac;   /* macAddress as ARM gives it ("00-0D-3A-..."), or NULL */
 };
 
 struct inv_zone {
@@ -83,9 +90,69 @@ struct inv_record {
 	uint32_t ttl;
 };
 
+/* A private DNS zone's virtual network link. */
 struct inv_link {
 	const char *zone_id, *vnet_id;
 	bool completed;
+	const char *id;          /* the link's own ID, or NULL (older inventories) */
+	const char *name;
+	bool nxdomain_redirect;  /* resolutionPolicy: NxDomainRedirect (absent: Default) */
+	bool registration;       /* registrationEnabled */
+};
+
+/* ---- the DNS path: VNets, VMs, DNS Private Resolver (spec "DNS path") ---- */
+
+/* Microsoft.Network/virtualNetworks. */
+struct inv_vnet {
+	const char *id, *name, *subscription, *resource_group, *location;
+	struct kv_addr *dns_servers; /* dhcpOptions.dnsServers; none = Azure-provided DNS */
+	size_t n_dns_servers;
+	struct kv_cidr *prefixes;    /* addressSpace.addressPrefixes */
+	size_t n_prefixes;
+};
+
+/* Microsoft.Compute/virtualMachines (networkProfile). */
+struct inv_vm {
+	const char *id, *name, *subscription, *resource_group;
+	const char **nic_ids;
+	size_t n_nics;
+};
+
+/* Microsoft.Network/dnsResolvers. */
+struct inv_resolver {
+	const char *id, *name, *subscription, *resource_group;
+	const char *vnet_id; /* virtualNetwork.id: where its inbound endpoints resolve */
+};
+
+/* Microsoft.Network/dnsResolvers/inboundEndpoints. */
+struct inv_inbound {
+	const char *id, *name;
+	const char *resolver_id; /* the parent, from the ID */
+	struct kv_addr *addrs;   /* ipConfigurations[].privateIpAddress */
+	size_t n_addrs;
+	const char *subnet_id;
+};
+
+/* Microsoft.Network/dnsForwardingRulesets. */
+struct inv_ruleset {
+	const char *id, *name, *subscription, *resource_group;
+};
+
+/* .../dnsForwardingRulesets/forwardingRules. */
+struct inv_rule {
+	const char *id, *name;
+	const char *ruleset_id; /* the parent, from the ID */
+	const char *domain;     /* domainName lower-cased, without its trailing dot; "" for "." */
+	struct kv_hostport *targets; /* targetDnsServers (port 53 when absent) */
+	size_t n_targets;
+	bool enabled;           /* forwardingRuleState; absent = Enabled */
+};
+
+/* .../dnsForwardingRulesets/virtualNetworkLinks. */
+struct inv_ruleset_link {
+	const char *id, *name;
+	const char *ruleset_id; /* the parent, from the ID */
+	const char *vnet_id;
 };
 
 struct kv_inv;
@@ -105,6 +172,17 @@ enum kv_err inv_add_nic(struct kv_inv *inv, const struct inv_nic *nic);
 enum kv_err inv_add_zone(struct kv_inv *inv, const struct inv_zone *z);
 enum kv_err inv_add_record(struct kv_inv *inv, const struct inv_record *r);
 enum kv_err inv_add_link(struct kv_inv *inv, const struct inv_link *l);
+
+/* The DNS path's types.  A resource seen twice (same ID) is replaced by
+ * the later copy; a child's parent ID is taken from its own ID when the
+ * struct leaves it NULL. */
+enum kv_err inv_add_vnet(struct kv_inv *inv, const struct inv_vnet *v);
+enum kv_err inv_add_vm(struct kv_inv *inv, const struct inv_vm *vm);
+enum kv_err inv_add_resolver(struct kv_inv *inv, const struct inv_resolver *r);
+enum kv_err inv_add_inbound(struct kv_inv *inv, const struct inv_inbound *e);
+enum kv_err inv_add_ruleset(struct kv_inv *inv, const struct inv_ruleset *rs);
+enum kv_err inv_add_rule(struct kv_inv *inv, const struct inv_rule *r);
+enum kv_err inv_add_ruleset_link(struct kv_inv *inv, const struct inv_ruleset_link *l);
 
 /* Marks every vault of `subscription` as not checkable, with `why`. */
 void inv_mark_subscription(struct kv_inv *inv, const char *subscription, const char *why);
@@ -137,6 +215,38 @@ size_t inv_ref_next(const struct kv_inv *inv, size_t ref);
 const struct inv_pe *inv_ref_pe(const struct kv_inv *inv, size_t ref);
 /* True when a VNet link of zone `zone_id` names `vnet_id`. */
 bool inv_zone_linked(const struct kv_inv *inv, const char *zone_id, const char *vnet_id);
+/* That link itself (NULL when there is none). */
+const struct inv_link *inv_link_find(const struct kv_inv *inv, const char *zone_id, const char *vnet_id);
+const struct inv_zone *inv_zone_find(const struct kv_inv *inv, const char *id);
+size_t inv_link_count(const struct kv_inv *inv);
+const struct inv_link *inv_link_at(const struct kv_inv *inv, size_t i);
+
+/* The DNS path's readers: count/at walk a type in the order added; the
+ * finders compare IDs without case and return NULL when absent. */
+size_t inv_vnet_count(const struct kv_inv *inv);
+const struct inv_vnet *inv_vnet_at(const struct kv_inv *inv, size_t i);
+const struct inv_vnet *inv_vnet_find(const struct kv_inv *inv, const char *id);
+size_t inv_vm_count(const struct kv_inv *inv);
+const struct inv_vm *inv_vm_at(const struct kv_inv *inv, size_t i);
+const struct inv_vm *inv_vm_find(const struct kv_inv *inv, const char *id);
+const struct inv_nic *inv_nic_at(const struct kv_inv *inv, size_t i);
+/* The NIC holding private address `addr` (a custom DNS server that is a
+ * VM's), and which of its IP configurations; NULL when none does. */
+const struct inv_nic *inv_nic_by_addr(const struct kv_inv *inv, const struct kv_addr *addr, size_t *ip);
+size_t inv_resolver_count(const struct kv_inv *inv);
+const struct inv_resolver *inv_resolver_at(const struct kv_inv *inv, size_t i);
+const struct inv_resolver *inv_resolver_find(const struct kv_inv *inv, const char *id);
+size_t inv_inbound_count(const struct kv_inv *inv);
+const struct inv_inbound *inv_inbound_at(const struct kv_inv *inv, size_t i);
+/* The inbound endpoint listening on `addr`, or NULL. */
+const struct inv_inbound *inv_inbound_by_addr(const struct kv_inv *inv, const struct kv_addr *addr);
+size_t inv_ruleset_count(const struct kv_inv *inv);
+const struct inv_ruleset *inv_ruleset_at(const struct kv_inv *inv, size_t i);
+const struct inv_ruleset *inv_ruleset_find(const struct kv_inv *inv, const char *id);
+size_t inv_rule_count(const struct kv_inv *inv);
+const struct inv_rule *inv_rule_at(const struct kv_inv *inv, size_t i);
+size_t inv_ruleset_link_count(const struct kv_inv *inv);
+const struct inv_ruleset_link *inv_ruleset_link_at(const struct kv_inv *inv, size_t i);
 
 /* ---- inv_json.c: ARM JSON into the inventory ---- */
 

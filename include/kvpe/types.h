@@ -167,6 +167,51 @@ struct kv_finding {
 	enum kv_finding_code code;
 	const char *message;
 	const char *remediation;
+	const char *vnet_id; /* the VNet a DNS-path finding concerns; NULL: the vault as a whole */
+};
+
+/* ---- the DNS path (spec "DNS path: which resolver answers") ---- */
+
+/* The role of a server kvpe asks: the most specific that applies. */
+enum kv_vantage_role { KV_VR_SYSTEM, KV_VR_CUSTOM, KV_VR_INBOUND, KV_VR_AZURE, KV_VR_GIVEN };
+
+/* A server kvpe asks directly (a vantage point): report-wide, in
+ * kv_report.vantages, in the order the model (path.h) made them. */
+struct kv_vantage {
+	struct kv_hostport server;
+	const char *name;          /* "10.0.0.4:53" */
+	enum kv_vantage_role role;
+	const char *vnet_id;       /* the VNet it resolves in; NULL when opaque */
+	bool client;               /* a resolver the clients of a VNet in scope use: it decides verdicts;
+				    * the others are reference points that locate the broken hop */
+	unsigned qps;              /* its own pacing (Azure DNS 900, an inbound endpoint 10,000, else
+				    * --dns-qps); 0: unlimited */
+	unsigned max_inflight;     /* 0: --concurrency */
+};
+
+/* A VNet in scope: the agent's own (found through IMDS) and every --vnet. */
+struct kv_vnet_scope {
+	const char *id, *name;
+	const char *found_by;     /* "imds" or "--vnet" */
+	bool agent;               /* kvpe runs in it */
+	/* Its clients' resolvers as ARM says: the NIC's dnsSettings for the
+	 * agent's own VM, else the VNet's dhcpOptions.dnsServers; none means
+	 * Azure-provided DNS (168.63.129.16) of the VNet itself. */
+	struct kv_hostport *servers;
+	size_t n_servers;
+	const char *servers_from; /* "nic", "vnet" or "azure" */
+	/* Those kvpe can ask from here, as indexes into kv_report.vantages
+	 * (another VNet's Azure DNS cannot be asked: the model speaks for it). */
+	size_t *vantages;
+	size_t n_vantages;
+};
+
+/* What one vantage answered for one vault. */
+struct kv_vantage_obs {
+	size_t vantage;            /* index into kv_report.vantages (of kv_result.origin's report for a
+				    * stale result: its observations are that cycle's) */
+	struct kv_dns_lookup a;    /* the vault FQDN, its whole chain */
+	struct kv_dns_lookup aaaa; /* asked of clients' resolvers; rcode KV_RC_NONE when not asked */
 };
 
 struct kv_report;
@@ -178,6 +223,10 @@ struct kv_result {
 	struct kv_finding *findings;
 	size_t n_findings;
 	enum kv_status status;
+	/* The DNS path: each vantage's answer (kv_report.vantages order); empty
+	 * with --vantage off. */
+	struct kv_vantage_obs *vantages;
+	size_t n_vantages;
 	/* Agent mode: non-NULL when this is an earlier cycle's verdict, kept
 	 * because the vault's source could not be read (report_carry_stale);
 	 * the report it was made in, held alive by the report holding this. */
@@ -214,6 +263,11 @@ struct kv_report {
 	size_t n_errors;
 	struct kv_source *sources; /* sorted by name */
 	size_t n_sources;
+	/* The DNS path (path.h): the servers asked directly and the VNets in scope. */
+	struct kv_vantage *vantages;
+	size_t n_vantages;
+	struct kv_vnet_scope *vnets;
+	size_t n_vnets;
 	/* Earlier reports that stale results (kv_result.origin) point into;
 	 * `refs` counts the reports holding this one (report_free). */
 	struct kv_report **held;
@@ -245,5 +299,7 @@ const char *kv_status_name(enum kv_status st);
 const char *kv_pe_state_name(enum kv_pe_state st);
 const char *kv_probe_level_name(enum kv_probe_level lv);
 const char *kv_probe_result_name(enum kv_probe_result r);
+/* "system", "custom", "inbound", "azure", "given" */
+const char *kv_vantage_role_name(enum kv_vantage_role role);
 
 #endif

@@ -495,6 +495,88 @@ test_intern(void **state)
 	inv_free(inv);
 }
 
+/* The DNS path's types: added, found by ID without case, a child's parent
+ * from its own ID, NICs and inbound endpoints found by address, zone links
+ * by zone and VNet with their resolution policy. */
+static void
+test_path_types(void **state)
+{
+	struct kv_inv *inv = NULL;
+	struct kv_addr a1, a2, other;
+	size_t ip = 99;
+	const char *rs = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/dnsForwardingRulesets/rs1";
+	const char *res = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/dnsResolvers/r1";
+	const char *hub = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/hub";
+	const char *zone = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/"
+			   "privatelink.vaultcore.azure.net";
+
+	(void)state;
+	assert_int_equal(kv_addr_parse("10.0.0.4", &a1), KV_OK);
+	assert_int_equal(kv_addr_parse("10.0.2.4", &a2), KV_OK);
+	assert_int_equal(kv_addr_parse("10.9.9.9", &other), KV_OK);
+	assert_int_equal(inv_new(NULL, &inv), KV_OK);
+	{
+		struct inv_vnet v = {.id = hub, .name = "hub"};
+		assert_int_equal(inv_add_vnet(inv, &v), KV_OK);
+	}
+	{
+		/* what an inventory holds lives in its arena */
+		struct inv_nic_ip *nip = kv_arena_calloc(inv_arena(inv), 1, sizeof(*nip));
+		struct inv_nic n = {.id = "/subscriptions/s/nic1", .ips = nip, .n_ips = 1, .vm_id = "/vm1"};
+		assert_non_null(nip);
+		nip->addr = a1;
+		nip->subnet_id = "/x/subnets/default";
+		assert_int_equal(inv_add_nic(inv, &n), KV_OK);
+	}
+	{
+		struct inv_resolver r = {.id = res, .name = "r1", .vnet_id = hub};
+		struct inv_inbound e = {.id = NULL, .addrs = kv_arena_memdup(inv_arena(inv), &a2, sizeof(a2)), .n_addrs = 1};
+		char eid[256];
+		snprintf(eid, sizeof(eid), "%s/inboundEndpoints/in1", res);
+		e.id = kv_arena_strdup(inv_arena(inv), eid);
+		assert_int_equal(inv_add_resolver(inv, &r), KV_OK);
+		assert_int_equal(inv_add_inbound(inv, &e), KV_OK);
+	}
+	{
+		struct inv_ruleset r = {.id = rs, .name = "rs1"};
+		struct inv_rule rule = {.id = NULL, .domain = "vault.azure.net", .enabled = true};
+		struct inv_ruleset_link l = {.id = NULL, .vnet_id = hub};
+		char id[256];
+		assert_int_equal(inv_add_ruleset(inv, &r), KV_OK);
+		snprintf(id, sizeof(id), "%s/forwardingRules/kv", rs);
+		rule.id = kv_arena_strdup(inv_arena(inv), id);
+		assert_int_equal(inv_add_rule(inv, &rule), KV_OK);
+		snprintf(id, sizeof(id), "%s/virtualNetworkLinks/hub", rs);
+		l.id = kv_arena_strdup(inv_arena(inv), id);
+		assert_int_equal(inv_add_ruleset_link(inv, &l), KV_OK);
+		assert_int_equal(inv_add_ruleset_link(inv, &l), KV_OK); /* seen twice: one */
+	}
+	{
+		struct inv_link l = {.zone_id = zone, .vnet_id = hub, .completed = true, .id = "/l1", .nxdomain_redirect = true};
+		assert_int_equal(inv_add_link(inv, &l), KV_OK);
+		assert_int_equal(inv_add_link(inv, &l), KV_OK);
+	}
+	assert_int_equal(inv_vnet_count(inv), 1);
+	assert_string_equal(inv_vnet_find(inv, "/SUBSCRIPTIONS/s/resourceGroups/RG/providers/Microsoft.Network/"
+					       "virtualNetworks/HUB")->name, "hub");
+	assert_null(inv_vnet_find(inv, "/nope"));
+	assert_non_null(inv_nic_by_addr(inv, &a1, &ip));
+	assert_int_equal(ip, 0);
+	assert_null(inv_nic_by_addr(inv, &other, NULL));
+	assert_int_equal(inv_inbound_count(inv), 1);
+	assert_string_equal(inv_inbound_by_addr(inv, &a2)->resolver_id, res);
+	assert_string_equal(inv_resolver_find(inv, res)->vnet_id, hub);
+	assert_int_equal(inv_rule_count(inv), 1);
+	assert_string_equal(inv_rule_at(inv, 0)->ruleset_id, rs);
+	assert_int_equal(inv_ruleset_link_count(inv), 1);
+	assert_string_equal(inv_ruleset_link_at(inv, 0)->ruleset_id, rs);
+	assert_non_null(inv_ruleset_find(inv, rs));
+	assert_int_equal(inv_link_count(inv), 1);
+	assert_true(inv_link_find(inv, zone, hub)->nxdomain_redirect);
+	assert_null(inv_link_find(inv, zone, "/other"));
+	inv_free(inv);
+}
+
 int
 main(void)
 {
@@ -505,7 +587,7 @@ main(void)
 	    cmocka_unit_test(test_malformed),     cmocka_unit_test(test_id_helpers),
 	    cmocka_unit_test(test_intern),        cmocka_unit_test(test_load_text),
 	    cmocka_unit_test(test_load_text_offsets),
-	    cmocka_unit_test(test_load_out_of_memory),
+	    cmocka_unit_test(test_load_out_of_memory), cmocka_unit_test(test_path_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
