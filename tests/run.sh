@@ -8,11 +8,14 @@
 #
 # 1. unit tests (cmocka) and fuzz-corpus replays, normal and sanitized builds;
 # 2. the integration scripts that assert timings, with the normal build, one
-#    at a time on a quiet machine;
-# 3. the other scripts with the normal build, every script with the
-#    AddressSanitizer + UBSan build (leak detection on), and VALGRIND_SET
-#    under valgrind memcheck (errors fatal), two at a time on the two cores;
-#    timings are not asserted there.
+#    at a time at normal priority;
+# 3. at the same time, at the lowest priority (nice 19), the other scripts
+#    with the normal build, every script with the AddressSanitizer + UBSan
+#    build (leak detection on), and VALGRIND_SET under valgrind memcheck
+#    (errors fatal), JOBS at a time; timings are not asserted there.
+#    The timed scripts mostly wait (timeouts, slow servers, signals): the
+#    niced pool takes the idle cores and yields them whenever a timed script
+#    runs (a nice-0 task gets ~98 % of a core against nice-19 ones).
 # Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -112,12 +115,15 @@ unit() { # build dir, variant
 }
 
 # One integration script of one variant; writes LOG and LOG.rc, LOG.secs.
-integration() { # variant script
+integration() { # variant script [nice]
 	local name log start
 	name=$(basename "$2" .sh)
 	log="$LOGDIR/$name.$1.log"
 	start=$(date +%s)
-	(use_variant "$1" && exec timeout 900 bash "$2") >"$log" 2>&1
+	# The timed release runs share the machine with the pool's release runs:
+	# their own loopback /24 for probe servers.
+	(use_variant "$1" && { [ -z "${3:-}" ] || export KVPE_TEST_PROBE_NET="$3"; } &&
+		exec ${NICE:-} timeout 900 bash "$2") >"$log" 2>&1
 	echo $? >"$log.rc"
 	echo $(($(date +%s) - start)) >"$log.secs"
 }
@@ -148,8 +154,8 @@ else
 	use_variant asan
 	unit "$ASAN" asan
 	# Scripts that assert timings (they call `within` or read KVPE_NO_TIMING)
-	# run alone with the normal build, on a quiet machine; every other run
-	# shares the cores.
+	# run one at a time with the normal build at normal priority; every other
+	# run goes to the niced pool.
 	timed=()
 	untimed=()
 	for s in tests/integration/*.sh; do
@@ -159,29 +165,36 @@ else
 			untimed+=("$s")
 		fi
 	done
-	echo "=== integration, normal build, scripts that assert timings (one at a time)"
-	for s in "${timed[@]}"; do
-		integration release "$s"
-		report release "$s"
-	done
-	echo "=== integration: the other scripts with the normal build, every script with"
-	echo "=== AddressSanitizer, and valgrind's set ($JOBS at a time)"
 	jobs_list=()
 	# The slow valgrind scripts first, so the pool ends evenly.
 	for s in $VALGRIND_SET; do jobs_list+=("valgrind tests/integration/$s.sh"); done
 	for s in tests/integration/*.sh; do jobs_list+=("asan $s"); done
 	for s in "${untimed[@]}"; do jobs_list+=("release $s"); done
-	running=0
-	for j in "${jobs_list[@]}"; do
-		# shellcheck disable=SC2086
-		integration $j &
-		running=$((running + 1))
-		if [ "$running" -ge "$JOBS" ]; then
-			wait -n
-			running=$((running - 1))
-		fi
+	pool() {
+		local running=0 j
+		for j in "${jobs_list[@]}"; do
+			# shellcheck disable=SC2086
+			NICE="nice -n 19" integration $j &
+			running=$((running + 1))
+			if [ "$running" -ge "$JOBS" ]; then
+				wait -n
+				running=$((running - 1))
+			fi
+		done
+		wait
+	}
+	pool &
+	pool_pid=$!
+	for s in "${timed[@]}"; do
+		integration release "$s" 127.0.3
 	done
-	wait
+	wait "$pool_pid"
+	echo "=== integration, normal build, scripts that assert timings (one at a time, normal priority)"
+	for s in "${timed[@]}"; do
+		report release "$s"
+	done
+	echo "=== integration, at nice 19 meanwhile: the other scripts with the normal build,"
+	echo "=== every script with AddressSanitizer, and valgrind's set ($JOBS at a time)"
 	for j in "${jobs_list[@]}"; do
 		# shellcheck disable=SC2086
 		report $j

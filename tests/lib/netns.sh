@@ -166,7 +166,7 @@ path_lab_up() {
 	ARM_DIR=$T/arm
 	mkdir -p "$LAB_DIR" "$ARM_DIR"
 	# The test CA meanwhile (the slowest step: key generation).
-	CA_KEY=ec ca_make "$ARM_DIR" &
+	ca_make "$ARM_DIR" &
 	ca_pid=$!
 	"$PYTHON" "$TOP/tests/lab/mkpath.py" "$TOP/tests/lab/path-tenant.json" "$LAB_DIR" ${agent:+--agent "$agent"} ||
 		{ echo "path lab: mkpath failed" >&2; return 1; }
@@ -243,7 +243,7 @@ path_lab_reload() {
 path_lab_kvservers() {
 	local mode=${1:-vault} specs=() a
 	if [ ! -f "$ARM_DIR/vault.pem" ]; then
-		CA_KEY=ec ca_cert "$ARM_DIR" vault "DNS:*.vault.azure.net,DNS:*.privatelink.vaultcore.azure.net" || return 1
+		ca_cert "$ARM_DIR" vault "DNS:*.vault.azure.net,DNS:*.privatelink.vaultcore.azure.net" || return 1
 	fi
 	for a in $(lab_fact '[.vaults[].endpoints[]] | unique | .[]'); do
 		specs+=("$a:443:$mode:$ARM_DIR/vault.pem:$ARM_DIR/vault.key")
