@@ -6,7 +6,7 @@
 # Grafana dashboard and the alert rules (agent/deploy/) name must be in the
 # full scrape, those of kvpe-alerts.yml in the default one; by default a
 # healthy vault costs at most 4 series.  Needs root for port 443 (the probe
-# series); without it the probe part is skipped.
+# series); without it, and under valgrind, the probe part is skipped.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/ca.sh"
 D=$TOP/agent/deploy
@@ -62,7 +62,9 @@ exprs "$D"/kvpe-alerts*.yml | names_in >"$T/rules-all.names"
 NET=${KVPE_TEST_PROBE_NET:-127.0.0}
 PROBE=off
 CAFILE=/etc/ssl/certs/ca-certificates.crt
-if is_root; then
+# Under valgrind the TLS probe of an agent cycle outlasts its budget: the
+# probe series are checked in the release and asan runs only.
+if is_root && [ -z "${KVPE_VALGRIND:-}" ]; then
 	CA=$T/ca
 	ca_make "$CA" && ca_cert "$CA" kvm-ok "DNS:kvm-ok.vault.azure.net" || { not_ok "test CA"; finish; exit 1; }
 	python3 "$TOP/tests/servers/kvserver.py" --pidfile "$T/kvserver.pid" --log "$T/kv.log" \
@@ -71,7 +73,7 @@ if is_root; then
 	PROBE=https
 	CAFILE=$CA/ca.pem
 else
-	skip "probe series: binding $NET.31:443 needs root"
+	skip "probe series: binding $NET.31:443 needs root, and no valgrind"
 fi
 echo "{\"vaults\": [{\"name\": \"kvm-ok\", \"ip\": \"$NET.31\"}, {\"name\": \"kvm-missing\", \"ip\": \"$NET.32\", \"zone\": []}]}" \
 	>"$T/tenant.json"
