@@ -14,16 +14,23 @@
 #include "kvpe/verdict.h"
 
 enum prom_id {
-#define PROM_ENUM(name, type, help) PROM_##name,
+#define PROM_ENUM(name, type, detail, help) PROM_##name,
 	REPORT_PROM_METRICS(PROM_ENUM)
 #undef PROM_ENUM
 	PROM_COUNT
 };
 
+/* Which families an exposition holds: RUN and VAULT always (a healthy
+ * vault costs its 4 status series: kvpe_vault_up and kvpe_vault_status'
+ * three); FULL and VANTAGE only with --metrics-detail full. */
+enum prom_detail { PROM_RUN, PROM_VAULT, PROM_FULL, PROM_VANTAGE };
+
 static const struct {
-	const char *name, *type, *help;
+	const char *name, *type;
+	enum prom_detail detail;
+	const char *help;
 } prom_table[] = {
-#define PROM_ROW(name, type, help) {#name, #type, help},
+#define PROM_ROW(name, type, detail, help) {#name, #type, PROM_##detail, help},
 	REPORT_PROM_METRICS(PROM_ROW)
 #undef PROM_ROW
 };
@@ -165,12 +172,18 @@ sample(struct pw *w, size_t vault, const char *k, const char *v, const char *k2,
 
 /* One sample of a time or duration kept in milliseconds, in seconds. */
 static void
-sample_ms(struct pw *w, size_t vault, const char *k, const char *v, int64_t ms)
+sample_ms2(struct pw *w, size_t vault, const char *k, const char *v, const char *k2, const char *v2, int64_t ms)
 {
 	char num[64];
 
-	labels(w, vault, k, v, NULL, NULL);
+	labels(w, vault, k, v, k2, v2);
 	put_value(w, report_prom_format_ms(ms, num, sizeof(num)), num);
+}
+
+static void
+sample_ms(struct pw *w, size_t vault, const char *k, const char *v, int64_t ms)
+{
+	sample_ms2(w, vault, k, v, NULL, NULL, ms);
 }
 
 static bool
@@ -201,12 +214,60 @@ addr_hash(const struct kv_dns_lookup *lk)
 }
 
 static bool
-all_expected(const struct kv_result *x)
+all_expected(const struct kv_target *t, const struct kv_dns_lookup *a)
 {
-	for (size_t i = 0; i < x->dns.a.n_addrs; i++)
-		if (!kv_addr_in_list(&x->dns.a.addrs[i], x->t->expected, x->t->n_expected))
+	for (size_t i = 0; i < a->n_addrs; i++)
+		if (!kv_addr_in_list(&a->addrs[i], t->expected, t->n_expected))
 			return false;
 	return true;
+}
+
+/* The samples of one per-vantage family: for each vault, one per server
+ * asked directly (kv_result.vantages), labelled with the server's name and
+ * role.  The servers are few and fixed per deployment (the model's), so the
+ * cost is vaults × servers, under --metrics-detail full only. */
+static void
+vantage_family(struct pw *w, enum prom_id id)
+{
+	const struct kv_report *r = w->r;
+
+	for (size_t i = 0; r != NULL && i < r->n_results; i++) {
+		const struct kv_result *x = &r->results[i];
+		/* A stale result's indexes are into the report it was made in. */
+		const struct kv_report *vr = x->origin != NULL ? x->origin : r;
+		for (size_t k = 0; k < x->n_vantages; k++) {
+			const struct kv_vantage_obs *o = &x->vantages[k];
+			const struct kv_dns_lookup *a = &o->a;
+			const struct kv_vantage *v;
+			bool resolved = a->rcode == KV_RC_NOERROR;
+			if (o->vantage >= vr->n_vantages || a->rcode == KV_RC_NONE)
+				continue;
+			v = &vr->vantages[o->vantage];
+			switch (id) {
+			case PROM_kvpe_dns_vantage_address_match:
+				if (resolved && x->t->expected_known && x->t->n_expected > 0)
+					sample(w, i, "server", v->name, "role", kv_vantage_role_name(v->role),
+					    all_expected(x->t, a));
+				break;
+			case PROM_kvpe_dns_vantage_answer_rrs:
+				sample(w, i, "server", v->name, "role", kv_vantage_role_name(v->role), (double)a->n_addrs);
+				break;
+			case PROM_kvpe_dns_vantage_ip_addr_hash:
+				if (resolved && a->n_addrs > 0)
+					sample(w, i, "server", v->name, "role", kv_vantage_role_name(v->role), addr_hash(a));
+				break;
+			case PROM_kvpe_dns_vantage_lookup_seconds:
+				sample_ms2(w, i, "server", v->name, "role", kv_vantage_role_name(v->role), a->ms);
+				break;
+			case PROM_kvpe_dns_vantage_resolved:
+				sample(w, i, "server", v->name, "role", kv_vantage_role_name(v->role),
+				    resolved && a->n_addrs > 0);
+				break;
+			default:
+				return;
+			}
+		}
+	}
 }
 
 /* The samples of one per-vault family. */
@@ -248,7 +309,7 @@ vault_family(struct pw *w, enum prom_id id)
 			break;
 		case PROM_kvpe_dns_address_match:
 			if (resolved && x->t->expected_known && x->t->n_expected > 0)
-				sample(w, i, NULL, NULL, NULL, NULL, all_expected(x));
+				sample(w, i, NULL, NULL, NULL, NULL, all_expected(x->t, a));
 			break;
 		case PROM_kvpe_dns_privatelink_cname:
 			if (a->rcode != KV_RC_NONE && a->n_chain > 0)
@@ -308,6 +369,9 @@ report_prom(const struct kv_report *r, const struct report_prom_state *st, struc
 		for (size_t k = 0; k < r->results[i].n_findings; k++)
 			counts[r->results[i].findings[k].code]++;
 	for (int id = 0; id < PROM_COUNT && w.rc == KV_OK; id++) {
+		/* basic: a family that would be empty is left out whole */
+		if (!st->full && prom_table[id].detail >= PROM_FULL)
+			continue;
 		w.name = prom_table[id].name;
 		w.rc = kv_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", w.name, prom_table[id].help, w.name,
 		    prom_table[id].type);
@@ -361,7 +425,10 @@ report_prom(const struct kv_report *r, const struct report_prom_state *st, struc
 			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, r ? (double)r->n_results : 0);
 			break;
 		default:
-			vault_family(&w, (enum prom_id)id);
+			if (prom_table[id].detail == PROM_VANTAGE)
+				vantage_family(&w, (enum prom_id)id);
+			else
+				vault_family(&w, (enum prom_id)id);
 			break;
 		}
 	}

@@ -217,6 +217,7 @@ report_write(const struct kv_report *r, enum report_format f, const struct repor
 	case REPORT_PROMETHEUS: {
 		struct report_prom_state st;
 		report_prom_state_from_report(r, &st);
+		st.full = o->metrics_full;
 		if (o->prev != NULL)
 			report_prom_state_carry(&st, o->prev);
 		return report_prom(r, &st, out);

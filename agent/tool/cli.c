@@ -272,6 +272,11 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		if (v[0] == '\0')
 			return fail(err, size, "--textfile needs a file name ending in .prom");
 		return kv_arena_strdup_to(a, v, &cfg->textfile);
+	case CLI_OPT_METRICS_DETAIL:
+		if (strcmp(v, "basic") != 0 && strcmp(v, "full") != 0)
+			return fail(err, size, "--metrics-detail '%s': expected basic or full", v);
+		cfg->metrics_full = v[0] == 'f';
+		return KV_OK;
 	case CLI_OPT_ONCE:
 		cfg->once = true;
 		return KV_OK;

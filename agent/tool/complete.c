@@ -167,6 +167,9 @@ values(enum cli_opt_id id, unsigned cmd, char *buf, size_t size)
 	case CLI_OPT_LOG_FORMAT:
 		ok = add_word(buf, size, &len, "text") && add_word(buf, size, &len, "logfmt");
 		break;
+	case CLI_OPT_METRICS_DETAIL:
+		ok = add_word(buf, size, &len, "basic") && add_word(buf, size, &len, "full");
+		break;
 	default:
 		break;
 	}

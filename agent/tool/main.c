@@ -143,6 +143,7 @@ write_reports(const struct kv_cfg *cfg, struct outputs *outs, const struct kv_re
 	o.exit_code = exit_code;
 	o.run_id = getenv("INVOCATION_ID");
 	o.sarif_category = cfg->sarif_category;
+	o.metrics_full = cfg->metrics_full;
 	o.vnet_id = cfg->vnet_id;
 	o.pipeline = sarif_pipeline(outs, &pipe);
 	kv_buf_init(&b, REPORT_MAX);

@@ -133,6 +133,7 @@ publish(struct agent *ag, bool new_report)
 
 	kv_buf_init(&m, REPORT_MAX);
 	kv_buf_init(&r, REPORT_MAX);
+	ag->st.full = ag->cfg->metrics_full; /* a reload may change it */
 	if (report_prom(ag->good, &ag->st, &m) != KV_OK) {
 		kv_log_error("cannot render the metrics", NULL);
 		goto out;

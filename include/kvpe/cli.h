@@ -86,6 +86,9 @@ enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_
 	    "agent: serve /metrics, /healthz and /v1/report here (default 127.0.0.1:9712)")            \
 	X(TEXTFILE, "textfile", 0, "FILE", CLI_A, false,                                               \
 	    "agent: also write the metrics to FILE (.prom) for node_exporter")                         \
+	X(METRICS_DETAIL, "metrics-detail", 0, "LEVEL", CLI_C | CLI_A, false,                        \
+	    "basic (default: per vault only its status series and present findings) or full "       \
+	    "(also its DNS, probe, ARM and per-server series)")                                        \
 	X(ONCE, "once", 0, NULL, CLI_A, false, "agent: run one cycle, write outputs, exit")              \
 	X(LOG_FORMAT, "log-format", 0, "FMT", CLI_C | CLI_A | CLI_R, false,                          \
 	    "text or logfmt (default: {log-format}; the journal's own format when stderr is the journal)") \
@@ -157,6 +160,7 @@ struct kv_cfg {
 	int64_t stale_after_ms; /* -1: 3 × interval_ms (cli_stale_after_ms) */
 	const char *listen;
 	const char *textfile;
+	bool metrics_full; /* --metrics-detail full */
 	bool once;
 
 	enum kv_log_level log_level;

@@ -52,6 +52,7 @@ struct report_prom_state {
 	double run_duration_s;
 	bool reload_ok;
 	int64_t reload_ms;
+	bool full; /* --metrics-detail full: the FULL and VANTAGE families too */
 };
 
 /* The Azure Pipelines build a report is made in, from its predefined
@@ -70,6 +71,7 @@ struct report_opts {
 	int exit_code;       /* for SARIF's invocation */
 	const char *run_id;  /* JSONL: $INVOCATION_ID when set */
 	const struct report_prom_state *prev; /* Prometheus: counters of the file replaced */
+	bool metrics_full;   /* Prometheus: --metrics-detail full */
 	/* SARIF's automationDetails.id: sarif_category when set (--sarif-category),
 	 * else the pipeline's identity, else "kvpe/<host>/<name of vnet_id, or
 	 * default>/". */
@@ -189,39 +191,47 @@ enum kv_err report_sarif_pipeline(char *(*get)(const char *), struct report_pipe
  * by name, HELP and TYPE come before the samples, label values are escaped,
  * no timestamps. */
 
-/* name, type, help — sorted by name. */
-#define REPORT_PROM_METRICS(X)                                                                                     \
-	X(kvpe_arm_request_failures_total, counter, "ARM requests that failed after retries.")                         \
-	X(kvpe_arm_requests_total, counter, "ARM and token requests sent.")                                             \
-	X(kvpe_arm_throttled_total, counter, "ARM requests answered 429 Too Many Requests.")                           \
-	X(kvpe_build_info, gauge, "Always 1; the labels name the kvpe build.")                                         \
-	X(kvpe_config_last_reload_success_timestamp_seconds, gauge, "When the configuration was last loaded.")        \
-	X(kvpe_config_last_reload_successful, gauge, "1 if the last configuration reload (SIGHUP) succeeded.")        \
-	X(kvpe_dns_address_match, gauge, "1 if every A answer is one of the endpoint's addresses (only when known).") \
-	X(kvpe_dns_answer_private, gauge, "1 if every A and AAAA answer is private.")                                   \
-	X(kvpe_dns_answer_rrs, gauge, "Number of A answers for the vault name.")                                       \
-	X(kvpe_dns_lookup_seconds, gauge, "Time to resolve the vault name (A).")                                       \
-	X(kvpe_dns_privatelink_cname, gauge, "1 if the CNAME chain passes the private link name.")                     \
-	X(kvpe_dns_ttl_seconds, gauge, "TTL of the vault name's answer (private zone records are 10 s).")            \
-	X(kvpe_findings, gauge, "Current findings per code over all vaults; every code, 0 included.")                 \
-	X(kvpe_ip_addr_hash, gauge, "Hash of the vault name's answers: changes when the endpoint address does.")      \
-	X(kvpe_last_run_success, gauge, "1 if the last cycle completed and read every source, else 0.")             \
-	X(kvpe_last_run_timestamp_seconds, gauge, "End of the last cycle.")                                            \
-	X(kvpe_last_success_timestamp_seconds, gauge, "End of the last cycle that completed.")                        \
-	X(kvpe_private_endpoint_approved, gauge, "1 if the vault has at least one Approved private endpoint (ARM).")  \
-	X(kvpe_probe_duration_seconds, gauge, "Duration of each probe phase (connect, tls, http).")                    \
-	X(kvpe_probe_http_status_code, gauge, "HTTP status of the probe's request (Key Vault answers 401 or 200).")  \
-	X(kvpe_public_network_access_enabled, gauge, "1 if public network access is enabled (ARM).")                  \
-	X(kvpe_run_duration_seconds, gauge, "Duration of the last cycle.")                                             \
-	X(kvpe_run_failures_total, counter, "Cycles that could not complete.")                                         \
-	X(kvpe_runs_total, counter, "Cycles started.")                                                                 \
-	X(kvpe_source_up, gauge, "1 if the source (subscription, inventory file, manual) was read completely.")     \
-	X(kvpe_tls_cert_not_after_timestamp_seconds, gauge, "Expiry of the vault's TLS leaf certificate.")           \
-	X(kvpe_vault_findings, gauge, "Current findings of each code for the vault (present codes only).")           \
-	X(kvpe_vault_stale, gauge, "1 while the vault's verdict is an earlier cycle's: its source is down (agent).")  \
-	X(kvpe_vault_status, gauge, "1 for the vault's current status (pass, fail or error), 0 for the others.")      \
-	X(kvpe_vault_up, gauge, "1 if the vault passed the last cycle.")                                               \
-	X(kvpe_vaults, gauge, "Vaults checked in the last cycle.")
+/* name, type, detail, help — sorted by name.  detail: RUN (agent and run
+ * series, always), VAULT (per vault, always: the status ones; at most 4 for a
+ * healthy vault), FULL (per vault, --metrics-detail full only), VANTAGE (per
+ * vault and DNS server asked directly, --metrics-detail full only). */
+#define REPORT_PROM_METRICS(X)                                                                                                           \
+	X(kvpe_arm_request_failures_total, counter, RUN, "ARM requests that failed after retries.")                                      \
+	X(kvpe_arm_requests_total, counter, RUN, "ARM and token requests sent.")                                                         \
+	X(kvpe_arm_throttled_total, counter, RUN, "ARM requests answered 429 Too Many Requests.")                                        \
+	X(kvpe_build_info, gauge, RUN, "Always 1; the labels name the kvpe build.")                                                      \
+	X(kvpe_config_last_reload_success_timestamp_seconds, gauge, RUN, "When the configuration was last loaded.")                      \
+	X(kvpe_config_last_reload_successful, gauge, RUN, "1 if the last configuration reload (SIGHUP) succeeded.")                      \
+	X(kvpe_dns_address_match, gauge, FULL, "1 if every A answer is one of the endpoint's addresses (only when known).")              \
+	X(kvpe_dns_answer_private, gauge, FULL, "1 if every A and AAAA answer is private.")                                              \
+	X(kvpe_dns_answer_rrs, gauge, FULL, "Number of A answers for the vault name.")                                                   \
+	X(kvpe_dns_lookup_seconds, gauge, FULL, "Time to resolve the vault name (A).")                                                   \
+	X(kvpe_dns_privatelink_cname, gauge, FULL, "1 if the CNAME chain passes the private link name.")                                 \
+	X(kvpe_dns_ttl_seconds, gauge, FULL, "TTL of the vault name's answer (private zone records are 10 s).")                          \
+	X(kvpe_dns_vantage_address_match, gauge, VANTAGE, "1 if the server's A answers are the endpoint's addresses (only when known).") \
+	X(kvpe_dns_vantage_answer_rrs, gauge, VANTAGE, "Number of A answers the server gave for the vault name.")                        \
+	X(kvpe_dns_vantage_ip_addr_hash, gauge, VANTAGE, "Hash of the server's A answers: changes when they do.")                        \
+	X(kvpe_dns_vantage_lookup_seconds, gauge, VANTAGE, "Time the server took to resolve the vault name (A).")                        \
+	X(kvpe_dns_vantage_resolved, gauge, VANTAGE, "1 if the server answered the vault name with addresses.")                          \
+	X(kvpe_findings, gauge, RUN, "Current findings per code over all vaults; every code, 0 included.")                               \
+	X(kvpe_ip_addr_hash, gauge, FULL, "Hash of the vault name's answers: changes when the endpoint address does.")                   \
+	X(kvpe_last_run_success, gauge, RUN, "1 if the last cycle completed and read every source, else 0.")                             \
+	X(kvpe_last_run_timestamp_seconds, gauge, RUN, "End of the last cycle.")                                                         \
+	X(kvpe_last_success_timestamp_seconds, gauge, RUN, "End of the last cycle that completed.")                                      \
+	X(kvpe_private_endpoint_approved, gauge, FULL, "1 if the vault has at least one Approved private endpoint (ARM).")               \
+	X(kvpe_probe_duration_seconds, gauge, FULL, "Duration of each probe phase (connect, tls, http).")                                \
+	X(kvpe_probe_http_status_code, gauge, FULL, "HTTP status of the probe's request (Key Vault answers 401 or 200).")                \
+	X(kvpe_public_network_access_enabled, gauge, FULL, "1 if public network access is enabled (ARM).")                               \
+	X(kvpe_run_duration_seconds, gauge, RUN, "Duration of the last cycle.")                                                          \
+	X(kvpe_run_failures_total, counter, RUN, "Cycles that could not complete.")                                                      \
+	X(kvpe_runs_total, counter, RUN, "Cycles started.")                                                                              \
+	X(kvpe_source_up, gauge, RUN, "1 if the source (subscription, inventory file, manual) was read completely.")                     \
+	X(kvpe_tls_cert_not_after_timestamp_seconds, gauge, FULL, "Expiry of the vault's TLS leaf certificate.")                         \
+	X(kvpe_vault_findings, gauge, VAULT, "Current findings of each code for the vault (present codes only).")                        \
+	X(kvpe_vault_stale, gauge, VAULT, "1 while the vault's verdict is an earlier cycle's: its source is down (agent).")              \
+	X(kvpe_vault_status, gauge, VAULT, "1 for the vault's current status (pass, fail or error), 0 for the others.")                  \
+	X(kvpe_vault_up, gauge, VAULT, "1 if the vault passed the last cycle.")                                                          \
+	X(kvpe_vaults, gauge, RUN, "Vaults checked in the last cycle.")
 
 /* The exposition of `r` (may be NULL: run metrics only) and `st`. */
 enum kv_err report_prom(const struct kv_report *r, const struct report_prom_state *st, struct kv_buf *out);

@@ -10,6 +10,7 @@
 #   BENCH_RATELIMIT=10000           vaults for the rate-limited resolver run (0: skip)
 #   MASSDNS=/path/to/massdns        massdns binary (else taken from PATH if present)
 #   BENCH_OUT=tests/bench/BENCHMARKS.md
+#   BENCH_ONLY=cardinality          only the metrics' series count at 10,000 vaults
 #
 # Everything runs on loopback.  As root the whole run moves into a network
 # namespace of its own (only `lo`), where a listener on 0.0.0.0:443 answers
@@ -173,6 +174,30 @@ window_sweep() {
 	done >"$RES/sweep"
 }
 
+# cardinality N [extra args...]: the series of `kvpe check --format
+# prometheus` at each --metrics-detail, into $RES/cardinality, one line per
+# level: "level probe total fixed healthy per_healthy_vault
+# total_if_all_healthy" (fixed: series without a vault label).
+cardinality() {
+	local n=$1 probe=$2 level prom
+	shift 2
+	for level in basic full; do
+		prom=$T/card-$level.prom
+		"$KVPE" check --arm-endpoint "$ARM_URL" --ca-file "$ARM_CA" --dns-server "$LAB_VNET" --private-cidr 127.0.0.0/8 \
+			--probe "$probe" --dns-qps 0 --metrics-detail "$level" --format prometheus --output "$prom" "$@" 2>/dev/null
+		awk -v level="$level" -v probe="$probe" -v n="$n" '
+			/^#/ { next }
+			{ total++ }
+			!/vault="/ { fixed++; next }
+			{ match($0, /vault="[^"]*"/); v = substr($0, RSTART, RLENGTH); per[v]++ }
+			/^kvpe_vault_up\{/ && $2 == 1 { match($0, /vault="[^"]*"/); ok[substr($0, RSTART, RLENGTH)] = 1 }
+			END {
+				for (v in ok) { h++; if (per[v] > max) max = per[v] }
+				printf "%s %s %d %d %d %d %d\n", level, probe, total, fixed, h, max, fixed + n * max
+			}' "$prom" >>"$RES/cardinality"
+	done
+}
+
 # --- peers ---
 
 massdns_run() { # massdns_run TAG [massdns args...]: median µs for the names, on the same server
@@ -211,10 +236,27 @@ dig_run() { # names/s of one dig per vault, 500 vaults
 # --- the runs ---
 
 declare -A PEER_DNSPERF PEER_DIG RCPU_KVPE RCPU_MASSDNS ARM_FORMULA
+if [ "${BENCH_ONLY:-}" = cardinality ]; then
+	SIZES=10000
+fi
 for n in $SIZES; do
 	say "tenant of $n vaults: building the lab"
 	t0=$(date +%s)
 	lab "$n" || { say "lab for $n vaults did not start"; exit 1; }
+	if [ "$n" = 10000 ]; then
+		say "n=$n metrics series at each --metrics-detail"
+		cardinality "$n" off
+	fi
+	if [ "${BENCH_ONLY:-}" = cardinality ]; then
+		if [ -n "${KVPE_BENCH_NETNS:-}" ]; then
+			python3 tests/bench/listener.py 443 "$T/listener.pid" &
+			wait_for test -s "$T/listener.pid"
+			KVPE_PROBE_ALLOW=127.0.0.0/8 cardinality "$n" tcp
+			kill "$(cat "$T/listener.pid")"
+			rm -f "$T/listener.pid"
+		fi
+		continue
+	fi
 	say "lab up in $(($(date +%s) - t0)) s; warm-up run"
 	kvpe_run warmup "$n" --probe off --dns-qps 0
 	for r in $(seq 1 "$RUNS"); do
@@ -225,6 +267,7 @@ for n in $SIZES; do
 		if [ -n "${KVPE_BENCH_NETNS:-}" ]; then
 			python3 tests/bench/listener.py 443 "$T/listener.pid" &
 			wait_for test -s "$T/listener.pid"
+			[ "$n" = 10000 ] && KVPE_PROBE_ALLOW=127.0.0.0/8 cardinality "$n" tcp
 			for r in $(seq 1 "$RUNS"); do
 				say "n=$n run $r/$RUNS (--probe tcp)"
 				KVPE_PROBE_ALLOW=127.0.0.0/8 kvpe_run "tcp-$n" "$n" --probe tcp --dns-qps 0
@@ -260,14 +303,34 @@ for n in $SIZES; do
 
 done
 
-if [ "$RL_N" -gt 0 ]; then
+if [ "$RL_N" -gt 0 ] && [ "${BENCH_ONLY:-}" != cardinality ]; then
 	say "rate-limited resolver (unbound ip-ratelimit 1000): $RL_N vaults, default pacing"
 	lab "$RL_N" --ratelimit 1000 || { say "rate-limited lab did not start"; exit 1; }
 	kvpe_run rl "$RL_N" --probe off
 fi
 lab_down
+if [ "${BENCH_ONLY:-}" = cardinality ]; then
+	cardinality_section_only=1
+fi
 
 # --- the report ---
+
+cardinality_section() {
+	[ -s "$RES/cardinality" ] || return 0
+	echo
+	echo "## Metrics cardinality"
+	echo
+	echo "\`kvpe check --format prometheus\` over the 10,000-vault tenant read from ARM, at each"
+	echo "\`--metrics-detail\`. *per healthy vault*: the series of a passing vault (the most of any);"
+	echo "*10,000 healthy*: the fixed series (no vault label: run and ARM counters, \`kvpe_findings\` per"
+	echo "code, \`kvpe_source_up\`) plus 10,000 × that. The tenant's broken 5% add their findings."
+	echo
+	echo "| --metrics-detail | --probe | series (this tenant) | fixed | per healthy vault | series at 10,000 healthy vaults |"
+	echo "|---|---|---:|---:|---:|---:|"
+	while read -r level probe total fixed _ per all; do
+		echo "| $level | $probe | $total | $fixed | $per | $all |"
+	done <"$RES/cardinality"
+}
 
 machine() {
 	local cpu mem
@@ -284,6 +347,11 @@ per() { # per A B [DECIMALS]: A / B, "-" when a figure is missing (no figure is 
 	case "$1|$2" in *-* | "|"* | *"|" | *"|0") echo "-" ;; *) calc "($1) / ($2)" "${3:-0}" ;; esac
 }
 
+if [ -n "${cardinality_section_only:-}" ]; then
+	cardinality_section | tee "$RES/cardinality.md"
+	say "cardinality only (BENCH_ONLY): $OUT left as it was"
+	exit 0
+fi
 {
 	echo "# kvpe benchmarks"
 	echo
@@ -465,6 +533,7 @@ first=$(echo "$SIZES" | awk '{ print $1 }')
 		echo "5x the resolver's dnsperf ceiling here; against the A+AAAA run (the same queries) kvpe is"
 		echo "ahead, and against massdns's defaults it is far ahead."
 	fi
+	cardinality_section
 	echo
 	echo "## Raw runs"
 	echo

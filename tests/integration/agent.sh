@@ -12,6 +12,7 @@ PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
 cat >"$T/config.json" <<JSON
 {"vault": ["kv-healthy=10.1.0.4", "kv-missing=10.1.0.5"], "dns-server": ["$LAB_VNET"], "probe": "off",
+ "metrics-detail": "full",
  "timeout": 1000}
 JSON
 

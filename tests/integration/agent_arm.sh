@@ -11,7 +11,7 @@ arm_env_secret
 export KVPE_ARM_BACKOFF_MS=50
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
-"$KVPE" agent --arm-endpoint "$ARM_URL" --ca-file "$ARM_CA" --dns-server "$LAB_VNET" --probe off --interval 500ms \
+"$KVPE" agent --arm-endpoint "$ARM_URL" --ca-file "$ARM_CA" --dns-server "$LAB_VNET" --probe off --interval 500ms --metrics-detail full \
 	--listen "127.0.0.1:$PORT" >/dev/null 2>"$T/agent.err" &
 AGENT=$!
 echo $AGENT >"$T/agent.pid"

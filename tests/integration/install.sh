@@ -132,6 +132,7 @@ D=$T/dest
 	not_ok "make install: $(tail -3 "$T/install.out")"
 P=$D/usr/local
 want="bin/kvpe share/man/man1/kvpe.1 share/bash-completion/completions/kvpe share/kvpe/kvpe-alerts.yml
+share/kvpe/kvpe-alerts-full.yml share/kvpe/kvpe-grafana.json
 share/doc/kvpe/examples/config.example.json share/doc/kvpe/README.md share/doc/kvpe/LICENSE
 lib/systemd/system/kvpe-agent.service lib/systemd/system/kvpe-check.service lib/systemd/system/kvpe-check.timer
 share/kvpe/installed-files"

@@ -63,7 +63,9 @@ want="-rwxr-xr-x ./usr/bin/kvpe
 -rw-r--r-- ./lib/systemd/system/kvpe-agent.service
 -rw-r--r-- ./lib/systemd/system/kvpe-check.service
 -rw-r--r-- ./lib/systemd/system/kvpe-check.timer
+-rw-r--r-- ./usr/share/kvpe/kvpe-alerts-full.yml
 -rw-r--r-- ./usr/share/kvpe/kvpe-alerts.yml
+-rw-r--r-- ./usr/share/kvpe/kvpe-grafana.json
 -rw-r--r-- ./usr/share/doc/kvpe/copyright
 -rw-r--r-- ./usr/share/doc/kvpe/changelog.Debian.gz
 -rw-r--r-- ./usr/share/doc/kvpe/README.md.gz

@@ -1377,6 +1377,7 @@ test_prom_times(void **state)
 	r->started_ms = 1796401770123LL;
 	r->duration_ms = 4877;
 	report_prom_state_from_report(r, &st);
+	st.full = true; /* the per-vault durations are detail */
 	kv_buf_init(&b, REPORT_MAX);
 	assert_int_equal(report_prom(r, &st, &b), KV_OK);
 	assert_string_equal(prom_value(b.data, "kvpe_last_run_timestamp_seconds", v, sizeof(v)), "1796401775");
@@ -1397,6 +1398,99 @@ test_prom_times(void **state)
 	assert_int_equal(report_prom(r, &st, &b), KV_OK);
 	assert_string_equal(prom_value(b.data, "kvpe_last_run_timestamp_seconds", v, sizeof(v)), "1796401775.001");
 	kv_buf_free(&b);
+	report_free(r);
+}
+
+/* Lines of `text` starting with `prefix`. */
+static size_t
+count_lines(const char *text, const char *prefix)
+{
+	size_t n = 0, len = strlen(prefix);
+
+	for (const char *p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, prefix, len) == 0)
+			n++;
+	return n;
+}
+
+/* --metrics-detail: basic gives a passing vault its 4 status series (a low
+ * finding adds its kvpe_vault_findings) and no detail family at all; full
+ * adds the DNS, probe and per-server families, the last only for results
+ * that hold vantage observations. */
+static void
+test_prom_detail(void **state)
+{
+	struct kv_report *r = make_report(3);
+	struct kv_result *x = &r->results[1];
+	struct report_prom_state st;
+	struct kv_buf b;
+	static const char *fams[] = {"kvpe_dns_", "kvpe_probe_", "kvpe_tls_", "kvpe_ip_addr_hash", "kvpe_private_",
+	    "kvpe_public_"};
+
+	(void)state;
+	/* The failing vault was asked through two servers; the passing one
+	 * through none (--vantage off: nothing emitted for it). */
+	r->vantages = kv_arena_calloc(r->arena, 2, sizeof(*r->vantages));
+	r->n_vantages = 2;
+	r->vantages[0].name = "10.0.0.4:53";
+	r->vantages[0].role = KV_VR_CUSTOM;
+	r->vantages[1].name = "168.63.129.16:53";
+	r->vantages[1].role = KV_VR_AZURE;
+	x->vantages = kv_arena_calloc(r->arena, 2, sizeof(*x->vantages));
+	x->n_vantages = 2;
+	x->vantages[0].vantage = 0;
+	x->vantages[0].a = x->dns.a;
+	x->vantages[1].vantage = 1;
+	x->vantages[1].a.rcode = KV_RC_NOERROR;
+	x->vantages[1].a.addrs = addrs(r->arena, "10.1.0.4", &x->vantages[1].a.n_addrs);
+	x->vantages[1].a.ms = 7;
+
+	report_prom_state_from_report(r, &st);
+	kv_buf_init(&b, REPORT_MAX);
+	assert_int_equal(report_prom(r, &st, &b), KV_OK);
+	assert_int_equal(count_lines(b.data, "kvpe_vault_up{vault=\"kv-pass\"}"), 1);
+	assert_int_equal(count_lines(b.data, "kvpe_vault_status{vault=\"kv-pass\""), 3);
+	assert_int_equal(count_lines(b.data, "kvpe_vault_findings{vault=\"kv-pass\""), 1);
+	assert_int_equal(count_lines(b.data, "kvpe_vault_findings{vault=\"kv-fail\""), 2);
+	for (size_t i = 0; i < KV_ARRAY_LEN(fams); i++) {
+		char help[64];
+		snprintf(help, sizeof(help), "# HELP %s", fams[i]);
+		assert_int_equal(count_lines(b.data, fams[i]), 0);
+		assert_int_equal(count_lines(b.data, help), 0);
+	}
+	assert_int_equal(count_lines(b.data, "kvpe_findings{"), KV_F_COUNT); /* aggregates stay */
+	kv_buf_free(&b);
+
+	st.full = true;
+	kv_buf_init(&b, REPORT_MAX);
+	assert_int_equal(report_prom(r, &st, &b), KV_OK);
+	assert_non_null(strstr(b.data, "\nkvpe_dns_lookup_seconds{vault=\"kv-pass\"} 0.002\n"));
+	assert_non_null(strstr(b.data, "\nkvpe_dns_vantage_lookup_seconds{vault=\"kv-fail\",server=\"10.0.0.4:53\","
+					"role=\"custom\"} 0.003\n"));
+	assert_non_null(strstr(b.data, "\nkvpe_dns_vantage_address_match{vault=\"kv-fail\",server=\"10.0.0.4:53\","
+					"role=\"custom\"} 0\n"));
+	assert_non_null(strstr(b.data, "\nkvpe_dns_vantage_address_match{vault=\"kv-fail\",server=\"168.63.129.16:53\","
+					"role=\"azure\"} 1\n"));
+	assert_non_null(strstr(b.data, "\nkvpe_dns_vantage_resolved{vault=\"kv-fail\",server=\"168.63.129.16:53\","
+					"role=\"azure\"} 1\n"));
+	assert_int_equal(count_lines(b.data, "kvpe_dns_vantage_answer_rrs{"), 2);
+	assert_int_equal(count_lines(b.data, "kvpe_dns_vantage_lookup_seconds{vault=\"kv-pass\""), 0);
+	kv_buf_free(&b);
+
+	/* Through report_write, as `kvpe check --format prometheus` writes. */
+	{
+		struct report_opts o;
+		memset(&o, 0, sizeof(o));
+		kv_buf_init(&b, REPORT_MAX);
+		assert_int_equal(report_write(r, REPORT_PROMETHEUS, &o, &b), KV_OK);
+		assert_int_equal(count_lines(b.data, "kvpe_dns_lookup_seconds{"), 0);
+		kv_buf_free(&b);
+		o.metrics_full = true;
+		kv_buf_init(&b, REPORT_MAX);
+		assert_int_equal(report_write(r, REPORT_PROMETHEUS, &o, &b), KV_OK);
+		assert_int_equal(count_lines(b.data, "kvpe_dns_lookup_seconds{"), 3);
+		kv_buf_free(&b);
+	}
 	report_free(r);
 }
 
@@ -1531,6 +1625,7 @@ main(void)
 		cmocka_unit_test(test_carry_stale),
 		cmocka_unit_test(test_prom_numbers),
 		cmocka_unit_test(test_prom_times),
+		cmocka_unit_test(test_prom_detail),
 		cmocka_unit_test(test_prom_carry),
 	};
 
