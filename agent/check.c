@@ -216,29 +216,185 @@ on_vault_a(struct dns_batch *b, void *arg, struct kv_dns_lookup *a)
 		kv_log_warn("cannot queue the private link lookup", "vault=%s", x->t->name);
 }
 
+/* The vantage points (kv_report.vantages): each server asked alone, with
+ * its own resolver (one server, no failover: a server's failure is its own
+ * answer) and its own pacing, all in one poll() loop beside the main
+ * lookups.  A vantage that is the main resolver's only server shares its
+ * lookups: asking it again would return the same, at twice the load. */
+struct vantage_run {
+	struct dns_resolver **res; /* NULL where shared with the main lookups or unusable */
+	struct dns_batch **batch;  /* [0]: the main batch, then one per own resolver */
+	size_t n_batch;
+	struct dns_batch **of;     /* each vantage's batch, NULL where res is */
+	const char **unusable;     /* why a vantage's resolver could not be made */
+};
+
+static bool
+vantage_shared(const struct check_ctx *ctx, const struct kv_vantage *v)
+{
+	struct kv_hostport hp;
+
+	if (dns_server_count(ctx->dns) != 1)
+		return false;
+	dns_server_at(ctx->dns, 0, &hp);
+	return hp.port == v->server.port && kv_addr_eq(&hp.addr, &v->server.addr);
+}
+
+static void
+vantage_run_free(struct vantage_run *vr, size_t n)
+{
+	for (size_t i = 1; vr->batch != NULL && i < vr->n_batch; i++)
+		dns_batch_free(vr->batch[i]);
+	for (size_t i = 0; vr->res != NULL && i < n; i++)
+		dns_free(vr->res[i]);
+	free(vr->res);
+	free(vr->batch);
+	free(vr->of);
+	free(vr->unusable);
+}
+
+/* Resolvers and batches for the vantages; batch[0] is the main one. */
 static enum kv_err
-stage_dns(struct check_ctx *ctx, struct kv_report *rep, struct kv_result **todo, size_t n)
+vantage_run_new(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *rep, struct dns_batch *main_b,
+    struct vantage_run *vr)
+{
+	size_t n = rep->n_vantages;
+	enum kv_err rc;
+
+	memset(vr, 0, sizeof(*vr));
+	vr->res = calloc(n ? n : 1, sizeof(*vr->res));
+	vr->batch = calloc(n + 1, sizeof(*vr->batch));
+	vr->unusable = calloc(n ? n : 1, sizeof(*vr->unusable));
+	vr->of = calloc(n ? n : 1, sizeof(*vr->of));
+	if (vr->res == NULL || vr->batch == NULL || vr->unusable == NULL || vr->of == NULL)
+		return KV_ENOMEM;
+	vr->batch[vr->n_batch++] = main_b;
+	for (size_t k = 0; k < n; k++) {
+		const struct kv_vantage *v = &rep->vantages[k];
+		struct dns_cfg dc;
+		if (vantage_shared(ctx, v))
+			continue;
+		memset(&dc, 0, sizeof(dc));
+		dc.servers = &v->server;
+		dc.n_servers = 1;
+		/* 0: the run's own budget (--dns-qps, --concurrency) */
+		dc.qps = v->qps ? v->qps : cfg->dns_qps;
+		dc.max_inflight = v->max_inflight ? v->max_inflight : cfg->concurrency;
+		dc.timeout_ms = cfg->timeout_ms;
+		dc.cancel = ctx->cancel;
+		if ((rc = dns_new(&dc, &vr->res[k])) != KV_OK) {
+			if (rc == KV_ENOMEM)
+				return rc;
+			/* that vantage's answer is the error, not the run's */
+			vr->res[k] = NULL;
+			vr->unusable[k] = kv_arena_printf(rep->arena, "resolver for %s unusable: %s", v->name, kv_strerror(rc));
+			if (vr->unusable[k] == NULL)
+				return KV_ENOMEM;
+			continue;
+		}
+		if ((rc = dns_batch_new(vr->res[k], rep->arena, &vr->batch[vr->n_batch])) != KV_OK)
+			return rc;
+		vr->of[k] = vr->batch[vr->n_batch++];
+	}
+	return KV_OK;
+}
+
+/* Every vantage's questions for one vault: A with its chain from each,
+ * AAAA from the clients' resolvers. */
+static enum kv_err
+vantage_add(struct vantage_run *vr, struct kv_report *rep, struct kv_result *x)
+{
+	enum kv_err rc = KV_OK;
+
+	x->vantages = kv_arena_calloc(rep->arena, rep->n_vantages, sizeof(*x->vantages));
+	if (x->vantages == NULL)
+		return KV_ENOMEM;
+	x->n_vantages = rep->n_vantages;
+	for (size_t k = 0; k < rep->n_vantages && rc == KV_OK; k++) {
+		struct kv_vantage_obs *o = &x->vantages[k];
+		o->vantage = k;
+		o->a.server = o->aaaa.server = -1;
+		o->a.wire_rcode = o->aaaa.wire_rcode = -1;
+		if (vr->res[k] == NULL) {
+			if (vr->unusable[k] != NULL) {
+				o->a.rcode = KV_RC_ERROR;
+				o->a.qname = x->t->fqdn;
+				o->a.error = vr->unusable[k];
+				if (rep->vantages[k].client)
+					o->aaaa = o->a;
+			}
+			continue; /* shared: filled from the main lookups after the run */
+		}
+		rc = dns_batch_add(vr->of[k], x->t->fqdn, DNS_QA, &o->a, NULL, NULL);
+		if (rc == KV_OK && rep->vantages[k].client)
+			rc = dns_batch_add(vr->of[k], x->t->fqdn, DNS_QAAAA, &o->aaaa, NULL, NULL);
+	}
+	return rc;
+}
+
+/* A vantage that shares the main resolver: its answers are the main ones
+ * (lookup.server of a vantage's answer is 0, its only server). */
+static void
+vantage_fill_shared(const struct vantage_run *vr, const struct kv_report *rep, struct kv_result *x)
+{
+	for (size_t k = 0; k < x->n_vantages; k++) {
+		struct kv_vantage_obs *o = &x->vantages[k];
+		if (vr->res[k] != NULL || vr->unusable[k] != NULL)
+			continue;
+		o->a = x->dns.a;
+		if (o->a.server >= 0)
+			o->a.server = 0;
+		if (rep->vantages[k].client) {
+			o->aaaa = x->dns.aaaa;
+			if (o->aaaa.server >= 0)
+				o->aaaa.server = 0;
+		}
+	}
+}
+
+static enum kv_err
+stage_dns(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *rep, struct kv_result **todo,
+    size_t n)
 {
 	struct dns_batch *b = NULL;
+	struct vantage_run vr;
 	struct dns_stats st;
 	int64_t t0 = kv_now_ms();
 	enum kv_err rc;
 
+	memset(&vr, 0, sizeof(vr));
 	if ((rc = dns_batch_new(ctx->dns, rep->arena, &b)) != KV_OK)
 		return rc;
+	if (rep->n_vantages > 0)
+		rc = vantage_run_new(ctx, cfg, rep, b, &vr);
 	for (size_t i = 0; i < n && rc == KV_OK; i++) {
 		struct kv_result *x = todo[i];
 		memset(&x->dns, 0, sizeof(x->dns));
+		x->vantages = NULL;
+		x->n_vantages = 0;
 		rc = dns_batch_add(b, x->t->fqdn, DNS_QA, &x->dns.a, on_vault_a, x);
 		if (rc == KV_OK)
 			rc = dns_batch_add(b, x->t->fqdn, DNS_QAAAA, &x->dns.aaaa, NULL, NULL);
+		if (rc == KV_OK && rep->n_vantages > 0)
+			rc = vantage_add(&vr, rep, x);
 	}
 	if (rc == KV_OK)
-		rc = dns_batch_run(b);
+		rc = vr.n_batch > 1 ? dns_batch_run_all(vr.batch, vr.n_batch) : dns_batch_run(b);
+	for (size_t i = 0; i < n && rc == KV_OK && rep->n_vantages > 0; i++)
+		vantage_fill_shared(&vr, rep, todo[i]);
 	dns_batch_stats(b, &st);
 	rep->dns_queries += st.queries;
 	kv_log_debug("dns stage done", "names=%zu queries=%lu retries=%lu timeouts=%lu late_answers=%lu peak_inflight=%u ms=%lld",
 	    n, st.queries, st.retries, st.timeouts, st.late, st.peak_inflight, (long long)(kv_now_ms() - t0));
+	for (size_t i = 1; i < vr.n_batch; i++) {
+		char name[64];
+		dns_batch_stats(vr.batch[i], &st);
+		rep->dns_queries += st.queries;
+		dns_server_name(dns_batch_resolver(vr.batch[i]), 0, name, sizeof(name));
+		kv_log_debug("dns vantage done", "server=%s queries=%lu retries=%lu timeouts=%lu late_answers=%lu peak_inflight=%u",
+		    name, st.queries, st.retries, st.timeouts, st.late, st.peak_inflight);
+	}
+	vantage_run_free(&vr, rep->n_vantages);
 	dns_batch_free(b);
 	return rc;
 }
@@ -583,7 +739,7 @@ observe(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *re
 		if (todo[i]->t->incomplete == NULL)
 			todo[m++] = todo[i];
 	if (m > 0)
-		rc = stage_dns(ctx, rep, todo, m);
+		rc = stage_dns(ctx, cfg, rep, todo, m);
 	if (rc == KV_OK && m > 0)
 		rc = stage_probe(ctx, cfg, rep, todo, m);
 	return rc;

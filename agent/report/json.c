@@ -67,6 +67,70 @@ chain_json(struct jw *w, const struct kv_dns_lookup *l)
 	lookup_failure(w, l);
 }
 
+static const char *
+rcode_or_null(const struct kv_dns_lookup *l)
+{
+	return l->rcode == KV_RC_NONE ? NULL : kv_rcode_name(l->rcode);
+}
+
+/* What each server asked directly (kv_report.vantages of the report the
+ * observations were made in) answered for the vault. */
+static void
+vantages_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
+{
+	jw_key(w, "vantages");
+	jw_arr(w);
+	for (size_t i = 0; i < x->n_vantages; i++) {
+		const struct kv_vantage_obs *o = &x->vantages[i];
+		const struct kv_vantage *v;
+		if (o->vantage >= r->n_vantages)
+			continue; /* cannot happen: the observations come with their report */
+		v = &r->vantages[o->vantage];
+		jw_obj(w);
+		jw_kstr(w, "server", v->name);
+		jw_kstr(w, "role", kv_vantage_role_name(v->role));
+		jw_kstr(w, "vnet", v->vnet_id);
+		jw_kbool(w, "client", v->client);
+		jw_kstr(w, "rcode", rcode_or_null(&o->a));
+		chain_json(w, &o->a);
+		addrs(w, "addresses", o->a.addrs, o->a.n_addrs);
+		jw_kint(w, "ttl", o->a.ttl);
+		jw_kint(w, "ms", o->a.ms);
+		jw_kint(w, "attempts", o->a.attempts);
+		if (o->aaaa.rcode != KV_RC_NONE) {
+			jw_key(w, "ipv6");
+			jw_obj(w);
+			jw_kstr(w, "rcode", rcode_or_null(&o->aaaa));
+			lookup_failure(w, &o->aaaa);
+			addrs(w, "addresses", o->aaaa.addrs, o->aaaa.n_addrs);
+			jw_obj_end(w);
+		}
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+/* The servers asked directly, report-wide: each vault's dns.vantages
+ * entries name them. */
+static void
+report_vantages_json(struct jw *w, const struct kv_report *r)
+{
+	jw_key(w, "vantages");
+	jw_arr(w);
+	for (size_t i = 0; i < r->n_vantages; i++) {
+		const struct kv_vantage *v = &r->vantages[i];
+		jw_obj(w);
+		jw_kstr(w, "server", v->name);
+		jw_kstr(w, "role", kv_vantage_role_name(v->role));
+		jw_kstr(w, "vnet", v->vnet_id);
+		jw_kbool(w, "client", v->client);
+		jw_kint(w, "qps", v->qps);
+		jw_kint(w, "max_inflight", v->max_inflight);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
 static void
 dns_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 {
@@ -93,6 +157,7 @@ dns_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 	lookup_failure(w, l6);
 	addrs(w, "addresses", l6->addrs, l6->n_addrs);
 	jw_obj_end(w);
+	vantages_json(w, x->origin != NULL ? x->origin : r, x);
 	jw_obj_end(w);
 }
 
@@ -222,6 +287,7 @@ report_json(const struct kv_report *r, const struct report_opts *o, struct kv_bu
 	jw_kstr(&w, "host", r->host);
 	strings(&w, "resolvers", r->resolvers, r->n_resolvers);
 	jw_kstr(&w, "cloud", r->cloud);
+	report_vantages_json(&w, r);
 	jw_obj_end(&w);
 	kv_fmt_time(r->started_ms, ts, sizeof(ts));
 	jw_kstr(&w, "started_at", ts);
