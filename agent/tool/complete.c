@@ -167,6 +167,9 @@ values(enum cli_opt_id id, unsigned cmd, char *buf, size_t size)
 	case CLI_OPT_LOG_FORMAT:
 		ok = add_word(buf, size, &len, "text") && add_word(buf, size, &len, "logfmt");
 		break;
+	case CLI_OPT_VANTAGE:
+		ok = add_word(buf, size, &len, "off"); /* else an address: nothing to offer */
+		break;
 	default:
 		break;
 	}
