@@ -162,13 +162,10 @@ dns_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 }
 
 static void
-probe_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
+probe_fields(struct jw *w, const struct kv_report *r, const struct kv_probe_obs *p)
 {
-	const struct kv_probe_obs *p = &x->probe;
 	char buf[KV_ADDR_STRLEN];
 
-	jw_key(w, "probe");
-	jw_obj(w);
 	jw_kstr(w, "level", kv_probe_level_name(p->level));
 	if (p->address.family != 0) {
 		kv_addr_format(&p->address, buf, sizeof(buf));
@@ -206,6 +203,28 @@ probe_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 		jw_kstr(w, "cert_not_after", ts);
 		jw_kint(w, "cert_expires_in_days", left >= 0 ? left / 86400 : -((-left + 86399) / 86400));
 	}
+}
+
+/* The vault's probe (the address DNS gave), then every address of every
+ * approved endpoint ("endpoints": the same fields, plus the endpoint's ID
+ * and whether DNS points there). */
+static void
+probe_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
+{
+	jw_key(w, "probe");
+	jw_obj(w);
+	probe_fields(w, r, &x->probe);
+	jw_key(w, "endpoints");
+	jw_arr(w);
+	for (size_t i = 0; i < x->n_endpoint_probes; i++) {
+		const struct kv_endpoint_probe *e = &x->endpoint_probes[i];
+		jw_obj(w);
+		jw_kstr(w, "endpoint", e->pe_id);
+		jw_kbool(w, "dns_answer", e->dns_answer);
+		probe_fields(w, r, &e->probe);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
 	jw_obj_end(w);
 }
 
