@@ -232,7 +232,7 @@ vantage_runs() {
 		say "n=$n run $r/$RUNS (--vantage off, then 3 vantage servers)"
 		kvpe_run "voff-$n" "$n" --probe off --dns-qps 0 --vantage off
 		kvpe_run "v3-$n" "$n" --probe off --dns-qps 0 --vantage "127.0.0.2:$port" --vantage "127.0.0.3:$port"
-		jq -r '[.agent.vantages | length, ([.vaults[].dns.vantages[] | select(.rcode == "TIMEOUT")] | length)] | join(" ")' \
+		jq -r '[(.agent.vantages | length), ([.vaults[].dns.vantages[] | select(.rcode == "TIMEOUT")] | length)] | map(tostring) | join(" ")' \
 			"$T/report.json" >>"$RES/v3check-$n"
 	done
 }
