@@ -73,6 +73,16 @@ rcode_or_null(const struct kv_dns_lookup *l)
 	return l->rcode == KV_RC_NONE ? NULL : kv_rcode_name(l->rcode);
 }
 
+/* The fields that name a vantage, in both lists. */
+static void
+vantage_head(struct jw *w, const struct kv_vantage *v)
+{
+	jw_kstr(w, "server", v->name);
+	jw_kstr(w, "role", kv_vantage_role_name(v->role));
+	jw_kstr(w, "vnet", v->vnet_id);
+	jw_kbool(w, "client", v->client);
+}
+
 /* What each server asked directly (kv_report.vantages of the report the
  * observations were made in) answered for the vault. */
 static void
@@ -87,10 +97,7 @@ vantages_json(struct jw *w, const struct kv_report *r, const struct kv_result *x
 			continue; /* cannot happen: the observations come with their report */
 		v = &r->vantages[o->vantage];
 		jw_obj(w);
-		jw_kstr(w, "server", v->name);
-		jw_kstr(w, "role", kv_vantage_role_name(v->role));
-		jw_kstr(w, "vnet", v->vnet_id);
-		jw_kbool(w, "client", v->client);
+		vantage_head(w, v);
 		jw_kstr(w, "rcode", rcode_or_null(&o->a));
 		chain_json(w, &o->a);
 		addrs(w, "addresses", o->a.addrs, o->a.n_addrs);
@@ -120,10 +127,7 @@ report_vantages_json(struct jw *w, const struct kv_report *r)
 	for (size_t i = 0; i < r->n_vantages; i++) {
 		const struct kv_vantage *v = &r->vantages[i];
 		jw_obj(w);
-		jw_kstr(w, "server", v->name);
-		jw_kstr(w, "role", kv_vantage_role_name(v->role));
-		jw_kstr(w, "vnet", v->vnet_id);
-		jw_kbool(w, "client", v->client);
+		vantage_head(w, v);
 		jw_kint(w, "qps", v->qps);
 		jw_kint(w, "max_inflight", v->max_inflight);
 		jw_obj_end(w);
