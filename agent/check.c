@@ -216,29 +216,187 @@ on_vault_a(struct dns_batch *b, void *arg, struct kv_dns_lookup *a)
 		kv_log_warn("cannot queue the private link lookup", "vault=%s", x->t->name);
 }
 
+/* The vantage points (kv_report.vantages): each server asked alone, with
+ * its own resolver (one server, no failover: a server's failure is its own
+ * answer) and its own pacing, all in one poll() loop beside the main
+ * lookups.  A vantage that is the main resolver's only server shares its
+ * lookups: asking it again would return the same, at twice the load. */
+struct vantage_run {
+	struct dns_resolver **res; /* NULL where shared with the main lookups or unusable */
+	struct dns_batch **batch;  /* [0]: the main batch, then one per own resolver */
+	size_t n_batch;
+	struct dns_batch **of;     /* each vantage's batch, NULL where res is */
+	const char **unusable;     /* why a vantage's resolver could not be made */
+};
+
+static bool
+vantage_shared(const struct check_ctx *ctx, const struct kv_vantage *v)
+{
+	struct kv_hostport hp;
+
+	if (dns_server_count(ctx->dns) != 1)
+		return false;
+	dns_server_at(ctx->dns, 0, &hp);
+	return hp.port == v->server.port && kv_addr_eq(&hp.addr, &v->server.addr);
+}
+
+static void
+vantage_run_free(struct vantage_run *vr, size_t n)
+{
+	for (size_t i = 1; vr->batch != NULL && i < vr->n_batch; i++)
+		dns_batch_free(vr->batch[i]);
+	for (size_t i = 0; vr->res != NULL && i < n; i++)
+		dns_free(vr->res[i]);
+	free(vr->res);
+	free(vr->batch);
+	free(vr->of);
+	free(vr->unusable);
+}
+
+/* Resolvers and batches for the vantages; batch[0] is the main one. */
 static enum kv_err
-stage_dns(struct check_ctx *ctx, struct kv_report *rep, struct kv_result **todo, size_t n)
+vantage_run_new(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *rep, struct dns_batch *main_b,
+    struct vantage_run *vr)
+{
+	size_t n = rep->n_vantages;
+	enum kv_err rc;
+
+	memset(vr, 0, sizeof(*vr));
+	vr->res = calloc(n ? n : 1, sizeof(*vr->res));
+	vr->batch = calloc(n + 1, sizeof(*vr->batch));
+	vr->unusable = calloc(n ? n : 1, sizeof(*vr->unusable));
+	vr->of = calloc(n ? n : 1, sizeof(*vr->of));
+	if (vr->res == NULL || vr->batch == NULL || vr->unusable == NULL || vr->of == NULL)
+		return KV_ENOMEM;
+	vr->batch[vr->n_batch++] = main_b;
+	for (size_t k = 0; k < n; k++) {
+		const struct kv_vantage *v = &rep->vantages[k];
+		struct dns_cfg dc;
+		if (vantage_shared(ctx, v))
+			continue;
+		memset(&dc, 0, sizeof(dc));
+		dc.servers = &v->server;
+		dc.n_servers = 1;
+		/* 0: the run's own budget (--dns-qps, --concurrency) */
+		dc.qps = v->qps ? v->qps : cfg->dns_qps;
+		dc.max_inflight = v->max_inflight ? v->max_inflight : cfg->concurrency;
+		dc.timeout_ms = cfg->timeout_ms;
+		dc.cancel = ctx->cancel;
+		if ((rc = dns_new(&dc, &vr->res[k])) != KV_OK) {
+			if (rc == KV_ENOMEM)
+				return rc;
+			/* that vantage's answer is the error, not the run's */
+			vr->res[k] = NULL;
+			vr->unusable[k] = kv_arena_printf(rep->arena, "resolver for %s unusable: %s", v->name, kv_strerror(rc));
+			if (vr->unusable[k] == NULL)
+				return KV_ENOMEM;
+			continue;
+		}
+		if ((rc = dns_batch_new(vr->res[k], rep->arena, &vr->batch[vr->n_batch])) != KV_OK)
+			return rc;
+		vr->of[k] = vr->batch[vr->n_batch++];
+	}
+	return KV_OK;
+}
+
+/* Every vantage's questions for one vault: A with its chain from each,
+ * AAAA from the clients' resolvers. */
+static enum kv_err
+vantage_add(struct vantage_run *vr, struct kv_report *rep, struct kv_result *x)
+{
+	enum kv_err rc = KV_OK;
+
+	x->vantages = kv_arena_calloc(rep->arena, rep->n_vantages, sizeof(*x->vantages));
+	if (x->vantages == NULL)
+		return KV_ENOMEM;
+	x->n_vantages = rep->n_vantages;
+	for (size_t k = 0; k < rep->n_vantages && rc == KV_OK; k++) {
+		struct kv_vantage_obs *o = &x->vantages[k];
+		o->vantage = k;
+		o->a.server = o->aaaa.server = -1;
+		o->a.wire_rcode = o->aaaa.wire_rcode = -1;
+		if (vr->res[k] == NULL) {
+			if (vr->unusable[k] != NULL) {
+				o->a.rcode = KV_RC_ERROR;
+				o->a.qname = x->t->fqdn;
+				o->a.error = vr->unusable[k];
+				if (rep->vantages[k].client)
+					o->aaaa = o->a;
+			}
+			continue; /* shared: filled from the main lookups after the run */
+		}
+		rc = dns_batch_add(vr->of[k], x->t->fqdn, DNS_QA, &o->a, NULL, NULL);
+		if (rc == KV_OK && rep->vantages[k].client)
+			rc = dns_batch_add(vr->of[k], x->t->fqdn, DNS_QAAAA, &o->aaaa, NULL, NULL);
+	}
+	return rc;
+}
+
+/* A vantage that shares the main resolver: its answers are the main ones
+ * (lookup.server of a vantage's answer is 0, its only server). */
+static void
+vantage_fill_shared(const struct vantage_run *vr, const struct kv_report *rep, struct kv_result *x)
+{
+	for (size_t k = 0; k < x->n_vantages; k++) {
+		struct kv_vantage_obs *o = &x->vantages[k];
+		if (vr->res[k] != NULL || vr->unusable[k] != NULL)
+			continue;
+		o->a = x->dns.a;
+		if (o->a.server >= 0)
+			o->a.server = 0;
+		if (rep->vantages[k].client) {
+			o->aaaa = x->dns.aaaa;
+			if (o->aaaa.server >= 0)
+				o->aaaa.server = 0;
+		}
+	}
+}
+
+static enum kv_err
+stage_dns(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *rep, struct kv_result **todo,
+    size_t n)
 {
 	struct dns_batch *b = NULL;
+	struct vantage_run vr;
 	struct dns_stats st;
+	unsigned long vq = 0;
 	int64_t t0 = kv_now_ms();
 	enum kv_err rc;
 
+	memset(&vr, 0, sizeof(vr));
 	if ((rc = dns_batch_new(ctx->dns, rep->arena, &b)) != KV_OK)
 		return rc;
+	if (rep->n_vantages > 0)
+		rc = vantage_run_new(ctx, cfg, rep, b, &vr);
 	for (size_t i = 0; i < n && rc == KV_OK; i++) {
 		struct kv_result *x = todo[i];
 		memset(&x->dns, 0, sizeof(x->dns));
+		x->vantages = NULL;
+		x->n_vantages = 0;
 		rc = dns_batch_add(b, x->t->fqdn, DNS_QA, &x->dns.a, on_vault_a, x);
 		if (rc == KV_OK)
 			rc = dns_batch_add(b, x->t->fqdn, DNS_QAAAA, &x->dns.aaaa, NULL, NULL);
+		if (rc == KV_OK && rep->n_vantages > 0)
+			rc = vantage_add(&vr, rep, x);
 	}
 	if (rc == KV_OK)
-		rc = dns_batch_run(b);
+		rc = vr.n_batch > 1 ? dns_batch_run_all(vr.batch, vr.n_batch) : dns_batch_run(b);
+	for (size_t i = 0; i < n && rc == KV_OK && rep->n_vantages > 0; i++)
+		vantage_fill_shared(&vr, rep, todo[i]);
+	for (size_t i = 1; i < vr.n_batch; i++) {
+		char name[64];
+		dns_batch_stats(vr.batch[i], &st);
+		vq += st.queries;
+		dns_server_name(dns_batch_resolver(vr.batch[i]), 0, name, sizeof(name));
+		kv_log_debug("dns vantage done", "server=%s queries=%lu retries=%lu timeouts=%lu late_answers=%lu peak_inflight=%u",
+		    name, st.queries, st.retries, st.timeouts, st.late, st.peak_inflight);
+	}
 	dns_batch_stats(b, &st);
-	rep->dns_queries += st.queries;
-	kv_log_debug("dns stage done", "names=%zu queries=%lu retries=%lu timeouts=%lu late_answers=%lu peak_inflight=%u ms=%lld",
-	    n, st.queries, st.retries, st.timeouts, st.late, st.peak_inflight, (long long)(kv_now_ms() - t0));
+	rep->dns_queries += st.queries + vq;
+	kv_log_debug("dns stage done", "names=%zu queries=%lu retries=%lu timeouts=%lu late_answers=%lu peak_inflight=%u "
+	    "vantages=%zu vantage_queries=%lu ms=%lld", n, st.queries, st.retries, st.timeouts, st.late, st.peak_inflight,
+	    rep->n_vantages, vq, (long long)(kv_now_ms() - t0));
+	vantage_run_free(&vr, rep->n_vantages);
 	dns_batch_free(b);
 	return rc;
 }
@@ -260,41 +418,129 @@ probe_address(const struct kv_result *x, struct kv_addr *out)
 	return false;
 }
 
+/* Adds `addr` to the vault's endpoint probes unless it is there already. */
+static enum kv_err
+endpoint_probe_add(struct kv_arena *a, struct kv_result *x, size_t *cap, const char *pe_id, const struct kv_addr *addr)
+{
+	struct kv_endpoint_probe *e;
+
+	for (size_t i = 0; i < x->n_endpoint_probes; i++)
+		if (kv_addr_eq(&x->endpoint_probes[i].probe.address, addr))
+			return KV_OK;
+	if (x->n_endpoint_probes == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 2;
+		struct kv_endpoint_probe *v = kv_arena_calloc(a, ncap, sizeof(*v));
+		if (v == NULL)
+			return KV_ENOMEM;
+		if (x->n_endpoint_probes > 0)
+			memcpy(v, x->endpoint_probes, x->n_endpoint_probes * sizeof(*v));
+		x->endpoint_probes = v;
+		*cap = ncap;
+	}
+	e = &x->endpoint_probes[x->n_endpoint_probes++];
+	memset(e, 0, sizeof(*e));
+	e->pe_id = pe_id;
+	e->probe.address = *addr;
+	e->probe.tcp_ms = e->probe.tls_ms = e->probe.http_ms = -1;
+	return KV_OK;
+}
+
+static int
+endpoint_probe_cmp(const void *x, const void *y)
+{
+	return kv_addr_cmp(&((const struct kv_endpoint_probe *)x)->probe.address,
+	    &((const struct kv_endpoint_probe *)y)->probe.address);
+}
+
+/* Every address of every approved endpoint (the --vault NAME=IP addresses
+ * are the endpoint's own too), so an endpoint DNS does not point at is
+ * still proven reachable, or reported. */
+static enum kv_err
+endpoint_probes(struct kv_arena *a, struct kv_result *x)
+{
+	const struct kv_target *t = x->t;
+	size_t cap = 0;
+	enum kv_err rc = KV_OK;
+
+	x->endpoint_probes = NULL;
+	x->n_endpoint_probes = 0;
+	for (size_t e = 0; e < t->n_endpoints && rc == KV_OK; e++)
+		for (size_t k = 0; t->endpoints[e].state == KV_PE_APPROVED && k < t->endpoints[e].n_addrs && rc == KV_OK; k++)
+			rc = endpoint_probe_add(a, x, &cap, t->endpoints[e].pe_id, &t->endpoints[e].addrs[k]);
+	for (size_t k = 0; t->expected_manual && k < t->n_expected && rc == KV_OK; k++)
+		rc = endpoint_probe_add(a, x, &cap, NULL, &t->expected[k]);
+	if (rc == KV_OK && x->n_endpoint_probes > 1)
+		qsort(x->endpoint_probes, x->n_endpoint_probes, sizeof(*x->endpoint_probes), endpoint_probe_cmp);
+	return rc;
+}
+
 enum kv_err
 check_probe_targets(enum kv_probe_level level, struct kv_arena *a, struct kv_result **todo, size_t n,
     struct net_target **out, size_t *n_out)
 {
-	/* Room for every result: one loop decides and fills, so what is counted
-	 * and what is written cannot disagree (an allocation failing between two
-	 * loops once wrote one past the array). */
-	struct net_target *t = calloc(n ? n : 1, sizeof(*t));
-	size_t m = 0;
+	/* Room for every result and every endpoint address: one loop decides
+	 * and fills, so what is counted and what is written cannot disagree
+	 * (an allocation failing between two loops once wrote one past the
+	 * array). */
+	struct net_target *t;
+	size_t m = 0, room = n;
 
-	if (t == NULL)
+	for (size_t i = 0; level != KV_PROBE_OFF && i < n; i++) {
+		if (endpoint_probes(a, todo[i]) != KV_OK)
+			return KV_ENOMEM;
+		room += todo[i]->n_endpoint_probes;
+	}
+	if ((t = calloc(room ? room : 1, sizeof(*t))) == NULL)
 		return KV_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		struct kv_probe_obs *o = &todo[i]->probe;
+		struct kv_result *x = todo[i];
+		struct kv_probe_obs *o = &x->probe;
+		bool dns_addr = false;
 		o->level = level;
 		if (level == KV_PROBE_OFF) {
 			o->skipped = "--probe off";
-		} else if (!probe_address(todo[i], &o->address)) {
-			o->skipped = todo[i]->dns.a.rcode == KV_RC_NONE
+		} else if (!probe_address(x, &o->address)) {
+			o->skipped = x->dns.a.rcode == KV_RC_NONE
 			    ? "not resolved"
-			    : kv_arena_printf(a, "DNS gave no address to probe (%s)", kv_rcode_name(todo[i]->dns.a.rcode));
+			    : kv_arena_printf(a, "DNS gave no address to probe (%s)", kv_rcode_name(x->dns.a.rcode));
 			if (o->skipped == NULL) {
 				free(t);
 				return KV_ENOMEM;
 			}
 		} else {
-			t[m].fqdn = todo[i]->t->fqdn;
+			t[m].fqdn = x->t->fqdn;
 			t[m].addr = o->address;
 			t[m].out = o;
+			m++;
+			dns_addr = true;
+		}
+		for (size_t k = 0; k < x->n_endpoint_probes; k++) {
+			struct kv_endpoint_probe *e = &x->endpoint_probes[k];
+			e->probe.level = level;
+			/* The address DNS gave is probed once: its result is copied. */
+			if (dns_addr && kv_addr_eq(&e->probe.address, &o->address)) {
+				e->dns_answer = true;
+				continue;
+			}
+			t[m].fqdn = x->t->fqdn;
+			t[m].addr = e->probe.address;
+			t[m].out = &e->probe;
 			m++;
 		}
 	}
 	*out = t;
 	*n_out = m;
 	return KV_OK;
+}
+
+/* The endpoint address DNS gave shares the vault's own probe. */
+static void
+endpoint_probes_fill(struct kv_result **todo, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < todo[i]->n_endpoint_probes; k++)
+			if (todo[i]->endpoint_probes[k].dns_answer)
+				todo[i]->endpoint_probes[k].probe = todo[i]->probe;
 }
 
 static enum kv_err
@@ -324,6 +570,8 @@ stage_probe(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report
 	nc.cancel = ctx->cancel;
 	t0 = kv_now_ms();
 	rc = net_probe(&nc, t, m, rep->arena, &st);
+	if (rc == KV_OK)
+		endpoint_probes_fill(todo, n);
 	kv_log_debug("probe stage done", "level=%s probes=%lu peak_inflight=%lu ms=%lld", kv_probe_level_name(cfg->probe),
 	    st.probes, st.peak_inflight, (long long)(kv_now_ms() - t0));
 	free(t);
@@ -583,7 +831,7 @@ observe(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *re
 		if (todo[i]->t->incomplete == NULL)
 			todo[m++] = todo[i];
 	if (m > 0)
-		rc = stage_dns(ctx, rep, todo, m);
+		rc = stage_dns(ctx, cfg, rep, todo, m);
 	if (rc == KV_OK && m > 0)
 		rc = stage_probe(ctx, cfg, rep, todo, m);
 	return rc;

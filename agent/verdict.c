@@ -676,10 +676,12 @@ rules_dns(struct vctx *v)
 
 /* ---- probe rules ---- */
 
+/* One probe's findings: the vault's own (the address DNS gave) or one of
+ * an endpoint's addresses (spec: probes go to every address of every
+ * approved endpoint); the messages name the address either way. */
 static void
-rules_probe(struct vctx *v)
+rules_probe_obs(struct vctx *v, const struct kv_probe_obs *p)
 {
-	const struct kv_probe_obs *p = &v->r->probe;
 	const struct kv_target *t = v->t;
 	struct kv_arena *a = v->a;
 	char addr[KV_ADDR_STRLEN];
@@ -749,6 +751,16 @@ rules_probe(struct vctx *v)
 			addr, t->fqdn, t->fqdn, addr));
 		break;
 	}
+}
+
+static void
+rules_probe(struct vctx *v)
+{
+	rules_probe_obs(v, &v->r->probe);
+	/* The address DNS gave shares the vault's probe: judged once above. */
+	for (size_t i = 0; i < v->r->n_endpoint_probes; i++)
+		if (!v->r->endpoint_probes[i].dns_answer)
+			rules_probe_obs(v, &v->r->endpoint_probes[i].probe);
 }
 
 static int

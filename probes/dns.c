@@ -126,6 +126,7 @@ struct dns_batch {
 	int64_t refill_ms, cut_ms;
 	struct dns_stats stats;
 	enum kv_err err;
+	bool done; /* dns_batch_run_all: every lookup has ended */
 };
 
 /* ---- lists ---- */
@@ -666,6 +667,12 @@ dns_batch_stats(const struct dns_batch *b, struct dns_stats *out)
 	*out = b->stats;
 }
 
+struct dns_resolver *
+dns_batch_resolver(const struct dns_batch *b)
+{
+	return b->r;
+}
+
 static struct dns_job *
 job_new(struct dns_batch *b, const char *name, int qtype, struct kv_dns_lookup *out)
 {
@@ -1135,74 +1142,137 @@ poll_timeout(const struct dns_batch *b, int64_t now)
 	return timeout < 0 || timeout > 200 ? 200 : timeout;
 }
 
-enum kv_err
-dns_batch_run(struct dns_batch *b)
+/* One turn of a batch's scheduler: outcomes decided, due tries retried,
+ * new queries sent within its window and pacing.  Returns the poll()
+ * timeout it needs (ms), or -1 when it has nothing left to do. */
+static int
+batch_turn(struct dns_batch *b, int64_t now)
 {
-	struct dns_resolver *r = b->r;
+	struct dns_job *done;
+
+	while (b->err == KV_OK && (done = job_pop(b, DW_COMPLETED)) != NULL)
+		handle_completed(b, done, now);
+	while (b->err == KV_OK && b->inflight.head != NULL && b->inflight.head->due_ms <= now &&
+	    (done = job_pop(b, DW_INFLIGHT)) != NULL)
+		handle_due(b, done, now);
+	while (b->err == KV_OK && waiting(b) > 0 && (double)b->inflight.n < b->window && take_token(b, now)) {
+		struct dns_job *j = next_job(b);
+		if (j == NULL) {
+			b->err = KV_ENOMEM;
+			break;
+		}
+		job_send(b, j, now);
+	}
+	if (b->err != KV_OK)
+		return -1;
+	if (b->completed.n > 0)
+		return 0; /* a send failed at once */
+	if (b->inflight.n == 0 && waiting(b) == 0)
+		return -1;
+	return poll_timeout(b, now);
+}
+
+/* The channel of a socket the resolver reported, SIZE_MAX if gone. */
+static size_t
+sock_chan(const struct dns_resolver *r, ares_socket_t fd)
+{
+	for (size_t k = 0; k < r->n_socks; k++)
+		if (r->socks[k].fd == fd)
+			return r->socks[k].chan;
+	return SIZE_MAX;
+}
+
+enum kv_err
+dns_batch_run_all(struct dns_batch *const *bs, size_t nb)
+{
 	struct pollfd *pfd = NULL;
-	size_t cap_pfd = 0;
+	size_t *owner = NULL; /* the batch of each pollfd */
+	size_t cap_pfd = 0, cap_owner = 0;
 	enum kv_err rc = KV_OK;
 
-	while (b->err == KV_OK && (waiting(b) || b->inflight.n || b->completed.n)) {
+	for (size_t i = 0; i < nb; i++)
+		for (size_t k = 0; k < i; k++)
+			if (bs[i]->r == bs[k]->r)
+				return KV_EINTERNAL; /* one batch per resolver at a time */
+	for (size_t i = 0; i < nb; i++)
+		bs[i]->done = false;
+	for (;;) {
 		int64_t now = kv_now_ms();
-		int n;
-		size_t np;
-		struct dns_job *done;
+		int timeout = -1, n;
+		size_t np = 0;
+		bool live = false;
 
-		if (r->cancel != NULL && *r->cancel) {
-			rc = KV_ECANCELED;
-			goto out;
-		}
-		while (b->err == KV_OK && (done = job_pop(b, DW_COMPLETED)) != NULL)
-			handle_completed(b, done, now);
-		while (b->err == KV_OK && b->inflight.head != NULL && b->inflight.head->due_ms <= now &&
-		    (done = job_pop(b, DW_INFLIGHT)) != NULL)
-			handle_due(b, done, now);
-		while (b->err == KV_OK && waiting(b) > 0 && (double)b->inflight.n < b->window && take_token(b, now)) {
-			struct dns_job *j = next_job(b);
-			if (j == NULL) {
-				rc = KV_ENOMEM;
+		for (size_t i = 0; i < nb; i++) {
+			const volatile int *cancel = bs[i]->r->cancel;
+			if (cancel != NULL && *cancel) {
+				rc = KV_ECANCELED;
 				goto out;
 			}
-			job_send(b, j, now);
 		}
-		if (b->err != KV_OK)
-			break;
-		if (b->completed.n > 0)
-			continue; /* a send failed at once */
-		if (b->inflight.n == 0 && waiting(b) == 0)
-			break;
-		if ((rc = kv_grow((void **)&pfd, &cap_pfd, sizeof(*pfd), r->n_socks + 1)) != KV_OK)
-			goto out;
-		np = r->n_socks;
-		for (size_t i = 0; i < np; i++) {
-			pfd[i].fd = r->socks[i].fd;
-			pfd[i].events = (short)((r->socks[i].rd ? POLLIN : 0) | (r->socks[i].wr ? POLLOUT : 0));
-			pfd[i].revents = 0;
+		for (size_t i = 0; i < nb; i++) {
+			struct dns_batch *b = bs[i];
+			int t;
+			if (b->err != KV_OK) {
+				rc = b->err;
+				goto out;
+			}
+			if (b->done)
+				continue;
+			if ((t = batch_turn(b, now)) < 0) {
+				if (b->err != KV_OK) {
+					rc = b->err;
+					goto out;
+				}
+				b->done = true; /* its late answers no longer matter */
+				continue;
+			}
+			live = true;
+			if (timeout < 0 || t < timeout)
+				timeout = t;
 		}
-		n = poll(pfd, (nfds_t)np, poll_timeout(b, now));
+		if (!live)
+			break;
+		for (size_t i = 0; i < nb; i++) {
+			const struct dns_resolver *r = bs[i]->r;
+			if (bs[i]->done)
+				continue;
+			if ((rc = kv_grow((void **)&pfd, &cap_pfd, sizeof(*pfd), np + r->n_socks + 1)) != KV_OK ||
+			    (rc = kv_grow((void **)&owner, &cap_owner, sizeof(*owner), np + r->n_socks + 1)) != KV_OK)
+				goto out;
+			for (size_t k = 0; k < r->n_socks; k++, np++) {
+				pfd[np].fd = r->socks[k].fd;
+				pfd[np].events = (short)((r->socks[k].rd ? POLLIN : 0) | (r->socks[k].wr ? POLLOUT : 0));
+				pfd[np].revents = 0;
+				owner[np] = i;
+			}
+		}
+		n = poll(pfd, (nfds_t)np, timeout);
 		if (n < 0 && errno != EINTR) {
 			rc = KV_EIO;
 			goto out;
 		}
 		for (size_t i = 0; n > 0 && i < np; i++) {
+			const struct dns_resolver *r = bs[owner[i]]->r;
+			size_t ci;
 			if (pfd[i].revents == 0)
 				continue;
 			/* The socket table may change inside ares_process_fd: look the
 			 * channel up by fd from the snapshot we polled. */
-			size_t ci = SIZE_MAX;
-			for (size_t k = 0; k < r->n_socks; k++)
-				if (r->socks[k].fd == pfd[i].fd)
-					ci = r->socks[k].chan;
-			if (ci == SIZE_MAX)
+			if ((ci = sock_chan(r, pfd[i].fd)) == SIZE_MAX)
 				continue;
 			ares_process_fd(r->chans[ci].ch,
 			    (pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) ? pfd[i].fd : ARES_SOCKET_BAD,
 			    (pfd[i].revents & POLLOUT) ? pfd[i].fd : ARES_SOCKET_BAD);
 		}
 	}
-	rc = b->err;
 out:
 	free(pfd);
+	free(owner);
 	return rc;
+}
+
+enum kv_err
+dns_batch_run(struct dns_batch *b)
+{
+	return dns_batch_run_all(&b, 1);
 }

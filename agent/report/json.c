@@ -67,6 +67,74 @@ chain_json(struct jw *w, const struct kv_dns_lookup *l)
 	lookup_failure(w, l);
 }
 
+static const char *
+rcode_or_null(const struct kv_dns_lookup *l)
+{
+	return l->rcode == KV_RC_NONE ? NULL : kv_rcode_name(l->rcode);
+}
+
+/* The fields that name a vantage, in both lists. */
+static void
+vantage_head(struct jw *w, const struct kv_vantage *v)
+{
+	jw_kstr(w, "server", v->name);
+	jw_kstr(w, "role", kv_vantage_role_name(v->role));
+	jw_kstr(w, "vnet", v->vnet_id);
+	jw_kbool(w, "client", v->client);
+}
+
+/* What each server asked directly (kv_report.vantages of the report the
+ * observations were made in) answered for the vault. */
+static void
+vantages_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
+{
+	jw_key(w, "vantages");
+	jw_arr(w);
+	for (size_t i = 0; i < x->n_vantages; i++) {
+		const struct kv_vantage_obs *o = &x->vantages[i];
+		const struct kv_vantage *v;
+		if (o->vantage >= r->n_vantages)
+			continue; /* cannot happen: the observations come with their report */
+		v = &r->vantages[o->vantage];
+		jw_obj(w);
+		vantage_head(w, v);
+		jw_kstr(w, "rcode", rcode_or_null(&o->a));
+		chain_json(w, &o->a);
+		addrs(w, "addresses", o->a.addrs, o->a.n_addrs);
+		jw_kint(w, "ttl", o->a.ttl);
+		jw_kint(w, "ms", o->a.ms);
+		jw_kint(w, "attempts", o->a.attempts);
+		if (o->aaaa.rcode != KV_RC_NONE) {
+			jw_key(w, "ipv6");
+			jw_obj(w);
+			jw_kstr(w, "rcode", rcode_or_null(&o->aaaa));
+			lookup_failure(w, &o->aaaa);
+			addrs(w, "addresses", o->aaaa.addrs, o->aaaa.n_addrs);
+			jw_obj_end(w);
+		}
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+/* The servers asked directly, report-wide: each vault's dns.vantages
+ * entries name them. */
+static void
+report_vantages_json(struct jw *w, const struct kv_report *r)
+{
+	jw_key(w, "vantages");
+	jw_arr(w);
+	for (size_t i = 0; i < r->n_vantages; i++) {
+		const struct kv_vantage *v = &r->vantages[i];
+		jw_obj(w);
+		vantage_head(w, v);
+		jw_kint(w, "qps", v->qps);
+		jw_kint(w, "max_inflight", v->max_inflight);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
 static void
 dns_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 {
@@ -93,17 +161,15 @@ dns_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 	lookup_failure(w, l6);
 	addrs(w, "addresses", l6->addrs, l6->n_addrs);
 	jw_obj_end(w);
+	vantages_json(w, x->origin != NULL ? x->origin : r, x);
 	jw_obj_end(w);
 }
 
 static void
-probe_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
+probe_fields(struct jw *w, const struct kv_report *r, const struct kv_probe_obs *p)
 {
-	const struct kv_probe_obs *p = &x->probe;
 	char buf[KV_ADDR_STRLEN];
 
-	jw_key(w, "probe");
-	jw_obj(w);
 	jw_kstr(w, "level", kv_probe_level_name(p->level));
 	if (p->address.family != 0) {
 		kv_addr_format(&p->address, buf, sizeof(buf));
@@ -141,6 +207,28 @@ probe_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 		jw_kstr(w, "cert_not_after", ts);
 		jw_kint(w, "cert_expires_in_days", left >= 0 ? left / 86400 : -((-left + 86399) / 86400));
 	}
+}
+
+/* The vault's probe (the address DNS gave), then every address of every
+ * approved endpoint ("endpoints": the same fields, plus the endpoint's ID
+ * and whether DNS points there). */
+static void
+probe_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
+{
+	jw_key(w, "probe");
+	jw_obj(w);
+	probe_fields(w, r, &x->probe);
+	jw_key(w, "endpoints");
+	jw_arr(w);
+	for (size_t i = 0; i < x->n_endpoint_probes; i++) {
+		const struct kv_endpoint_probe *e = &x->endpoint_probes[i];
+		jw_obj(w);
+		jw_kstr(w, "endpoint", e->pe_id);
+		jw_kbool(w, "dns_answer", e->dns_answer);
+		probe_fields(w, r, &e->probe);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
 	jw_obj_end(w);
 }
 
@@ -222,6 +310,7 @@ report_json(const struct kv_report *r, const struct report_opts *o, struct kv_bu
 	jw_kstr(&w, "host", r->host);
 	strings(&w, "resolvers", r->resolvers, r->n_resolvers);
 	jw_kstr(&w, "cloud", r->cloud);
+	report_vantages_json(&w, r);
 	jw_obj_end(&w);
 	kv_fmt_time(r->started_ms, ts, sizeof(ts));
 	jw_kstr(&w, "started_at", ts);

@@ -58,6 +58,59 @@ put_chain(struct kv_buf *out, const struct kv_dns_lookup *l)
 	return rc;
 }
 
+static bool
+same_answer(const struct kv_dns_lookup *a, const struct kv_dns_lookup *b)
+{
+	if (a->rcode != b->rcode || a->n_addrs != b->n_addrs)
+		return false;
+	for (size_t i = 0; i < a->n_addrs; i++)
+		if (!kv_addr_eq(&a->addrs[i], &b->addrs[i]))
+			return false;
+	return true;
+}
+
+/* A server asked directly answered otherwise than the resolver the
+ * verdict's main answer came from. */
+static bool
+vantages_differ(const struct kv_result *x)
+{
+	for (size_t k = 0; k < x->n_vantages; k++)
+		if (!same_answer(&x->vantages[k].a, &x->dns.a))
+			return true;
+	return false;
+}
+
+/* One line per server asked directly: role, answer, and the chain's last
+ * name when it is not the vault's. */
+static enum kv_err
+put_vantages(struct kv_buf *out, const struct kv_report *r, const struct kv_result *x)
+{
+	enum kv_err rc = KV_OK;
+	char cell[40], rbuf[48];
+
+	if (x->n_vantages > 0)
+		rc = kv_buf_puts(out, "  vantages:\n");
+	for (size_t k = 0; k < x->n_vantages && rc == KV_OK; k++) {
+		const struct kv_vantage_obs *ob = &x->vantages[k];
+		const struct kv_vantage *v;
+		if (ob->vantage >= r->n_vantages)
+			continue;
+		v = &r->vantages[ob->vantage];
+		addr_cell(cell, 25, ob->a.addrs, ob->a.n_addrs);
+		/* the address cell padded only when something follows it */
+		rc = kv_buf_printf(out, "    %-22s %-7s %-9s %-*s", v->name, kv_vantage_role_name(v->role),
+		    ob->a.rcode == KV_RC_NONE ? "-" : kv_lookup_rcode_fmt(&ob->a, rbuf, sizeof(rbuf)),
+		    ob->a.n_chain > 1 || ob->a.error != NULL ? 24 : 0, cell);
+		if (rc == KV_OK && ob->a.n_chain > 1)
+			rc = kv_buf_printf(out, " via %s", ob->a.chain[ob->a.n_chain - 1]);
+		if (rc == KV_OK && ob->a.error != NULL)
+			rc = kv_buf_printf(out, " (%s)", ob->a.error);
+		if (rc == KV_OK)
+			rc = kv_buf_putc(out, '\n');
+	}
+	return rc;
+}
+
 enum kv_err
 report_table(const struct kv_report *r, const struct report_opts *o, struct kv_buf *out)
 {
@@ -93,9 +146,11 @@ report_table(const struct kv_report *r, const struct report_opts *o, struct kv_b
 	}
 	for (size_t i = 0; i < r->n_results && rc == KV_OK; i++) {
 		const struct kv_result *x = &r->results[i];
-		if (x->n_findings == 0 && x->t->incomplete == NULL)
+		const struct kv_report *vr = x->origin != NULL ? x->origin : r;
+		bool differ = vantages_differ(x);
+		if (x->n_findings == 0 && x->t->incomplete == NULL && !differ)
 			continue;
-		if (x->status == KV_ST_PASS && x->n_findings == 0)
+		if (x->status == KV_ST_PASS && x->n_findings == 0 && !differ)
 			continue;
 		rc = kv_buf_printf(out, "\n%s%s%s (%s): %s\n", o->color ? C_BOLD : "", x->t->name, o->color ? C_OFF : "",
 		    x->t->fqdn, kv_status_name(x->status));
@@ -108,6 +163,8 @@ report_table(const struct kv_report *r, const struct report_opts *o, struct kv_b
 			if (rc == KV_OK)
 				rc = kv_buf_putc(out, '\n');
 		}
+		if (rc == KV_OK && differ)
+			rc = put_vantages(out, vr, x);
 		for (size_t k = 0; k < x->n_findings && rc == KV_OK; k++) {
 			const struct kv_finding *f = &x->findings[k];
 			rc = kv_buf_printf(out, "  %-6s %s\n         %s\n         fix: %s\n",

@@ -103,6 +103,22 @@ apply_unsigned(const char *v, long min, long max, unsigned *out, const char *nam
 	return KV_OK;
 }
 
+/* A DNS server: IPv4[:PORT], an IPv6 address alone or [IPv6]:PORT. */
+static enum kv_err
+parse_server(const char *name, const char *v, struct kv_hostport *out, char *err, size_t size)
+{
+	if (kv_hostport_ambiguous(v)) {
+		int host = (int)(strrchr(v, ':') - v);
+		return fail(err, size,
+		    "--%s '%s': an IPv6 address with a port needs brackets: write [%.*s]:%s for a port, "
+		    "or [%s] for the address %s on port 53", name, v, host, v, v + host + 1, v, v);
+	}
+	if (kv_hostport_parse(v, 53, out) != KV_OK)
+		return fail(err, size, "--%s '%s': expected IPv4[:PORT] or [IPv6]:PORT%s", name, v,
+		    strcmp(name, "vantage") == 0 ? ", or off" : "");
+	return KV_OK;
+}
+
 static enum kv_err
 apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t size)
 {
@@ -157,15 +173,26 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		if (cfg->n_dns_servers >= KV_DNS_SERVERS_MAX)
 			return fail(err, size, "--dns-server '%s': at most %d --dns-server (kvpe asks them in turn)", v,
 			    KV_DNS_SERVERS_MAX);
-		if (kv_hostport_ambiguous(v)) {
-			int host = (int)(strrchr(v, ':') - v);
-			return fail(err, size,
-			    "--dns-server '%s': an IPv6 address with a port needs brackets: write [%.*s]:%s for a port, "
-			    "or [%s] for the address %s on port 53", v, host, v, v + host + 1, v, v);
-		}
-		if (kv_hostport_parse(v, 53, &hp) != KV_OK)
-			return fail(err, size, "--dns-server '%s': expected IPv4[:PORT] or [IPv6]:PORT", v);
+		if ((rc = parse_server(name, v, &hp, err, size)) != KV_OK)
+			return rc;
 		PUSH(cfg, cfg->dns_servers, cfg->n_dns_servers, hp);
+		return KV_OK;
+	}
+	case CLI_OPT_VANTAGE: {
+		struct kv_hostport hp;
+		if (strcmp(v, "off") == 0 || cfg->vantage_off) {
+			if (cfg->n_vantages > 0 || strcmp(v, "off") != 0)
+				return fail(err, size, "--vantage '%s': off asks no server but this host's resolvers; "
+				    "give either off or servers", v);
+			cfg->vantage_off = true;
+			return KV_OK;
+		}
+		/* Each vantage is a resolver of its own (sockets, a batch). */
+		if (cfg->n_vantages >= KV_DNS_SERVERS_MAX)
+			return fail(err, size, "--vantage '%s': at most %d --vantage", v, KV_DNS_SERVERS_MAX);
+		if ((rc = parse_server(name, v, &hp, err, size)) != KV_OK)
+			return rc;
+		PUSH(cfg, cfg->vantages, cfg->n_vantages, hp);
 		return KV_OK;
 	}
 	case CLI_OPT_DNS_QPS:
@@ -322,6 +349,10 @@ clear_list(struct kv_cfg *cfg, enum cli_opt_id id)
 		break;
 	case CLI_OPT_DNS_SERVER:
 		cfg->n_dns_servers = 0;
+		break;
+	case CLI_OPT_VANTAGE:
+		cfg->n_vantages = 0;
+		cfg->vantage_off = false;
 		break;
 	case CLI_OPT_PRIVATE_CIDR:
 		cfg->n_private_cidrs = 0;
@@ -784,6 +815,9 @@ cli_check_cfg(const struct kv_cfg *cfg, struct check_cfg *out)
 	out->arm_timeout_ms = cfg->arm_timeout_ms;
 	out->dns_servers = cfg->dns_servers;
 	out->n_dns_servers = cfg->n_dns_servers;
+	out->vantages = cfg->vantages;
+	out->n_vantages = cfg->n_vantages;
+	out->vantage_off = cfg->vantage_off;
 	out->dns_qps = cfg->dns_qps;
 	out->concurrency = cfg->concurrency;
 	out->timeout_ms = cfg->timeout_ms;

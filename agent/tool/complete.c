@@ -170,6 +170,9 @@ values(enum cli_opt_id id, unsigned cmd, char *buf, size_t size)
 	case CLI_OPT_METRICS_DETAIL:
 		ok = add_word(buf, size, &len, "basic") && add_word(buf, size, &len, "full");
 		break;
+	case CLI_OPT_VANTAGE:
+		ok = add_word(buf, size, &len, "off"); /* else an address: nothing to offer */
+		break;
 	default:
 		break;
 	}

@@ -51,6 +51,9 @@ enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_
 	    "ARM ID of the VNet this host sits in: enables ZONE_NOT_LINKED")                            \
 	X(DNS_SERVER, "dns-server", 0, "ADDR[:PORT]", CLI_C | CLI_A | CLI_R, true,                   \
 	    "ask this resolver (IPv4 or [IPv6]:port) instead of /etc/resolv.conf")                    \
+	X(VANTAGE, "vantage", 0, "SERVER", CLI_C | CLI_A, true,                                       \
+	    "also ask this DNS server (ADDR[:PORT], IPv4 or [IPv6]:port) directly about every vault, "  \
+	    "beside the resolvers on the path; off: ask only the resolver(s) this host uses")           \
 	X(DNS_QPS, "dns-qps", 0, "N", CLI_C | CLI_A | CLI_R, false,                                   \
 	    "DNS queries per second (default 900, under Azure DNS's 1,000/s per VM; 0 = unlimited)") \
 	X(PRIVATE_CIDR, "private-cidr", 0, "CIDR", CLI_C | CLI_A | CLI_R, true,                      \
@@ -137,6 +140,9 @@ struct kv_cfg {
 
 	struct kv_hostport *dns_servers;
 	size_t n_dns_servers;
+	struct kv_hostport *vantages; /* --vantage ADDR[:PORT] */
+	size_t n_vantages;
+	bool vantage_off;             /* --vantage off */
 	unsigned dns_qps;
 	struct kv_cidr *private_cidrs;
 	size_t n_private_cidrs;

@@ -62,7 +62,14 @@ enum kv_err dns_batch_add(struct dns_batch *b, const char *name, enum dns_qtype 
     struct kv_dns_lookup *out, dns_done_fn done, void *arg);
 /* Runs until every lookup (and follow-up) has ended. */
 enum kv_err dns_batch_run(struct dns_batch *b);
+/* Runs several batches at once from one poll() loop, each of a different
+ * resolver and paced by that resolver's own budget (qps, max_inflight):
+ * the vantage points (kv_report.vantages), one single-server resolver
+ * each, so that a server's failure is its own answer, never a failover.
+ * Returns when every batch has ended; the first error stops all. */
+enum kv_err dns_batch_run_all(struct dns_batch *const *b, size_t n);
 void dns_batch_stats(const struct dns_batch *b, struct dns_stats *out);
+struct dns_resolver *dns_batch_resolver(const struct dns_batch *b);
 
 /* The answer for `name` as read off `a`'s chain when the chain passes
  * through it (asking again would return the same); false otherwise. */

@@ -214,6 +214,14 @@ struct kv_vantage_obs {
 	struct kv_dns_lookup aaaa; /* asked of clients' resolvers; rcode KV_RC_NONE when not asked */
 };
 
+/* A probe to one address of an approved private endpoint (or of
+ * --vault NAME=IP), whether DNS points there or not. */
+struct kv_endpoint_probe {
+	const char *pe_id;        /* the endpoint; NULL for --vault NAME=IP */
+	bool dns_answer;          /* the address DNS gave: the result is kv_result.probe's */
+	struct kv_probe_obs probe; /* probe.address: the endpoint's address */
+};
+
 struct kv_report;
 
 struct kv_result {
@@ -227,6 +235,10 @@ struct kv_result {
 	 * with --vantage off. */
 	struct kv_vantage_obs *vantages;
 	size_t n_vantages;
+	/* Every address of every approved endpoint, probed (sorted, unique);
+	 * empty with --probe off. */
+	struct kv_endpoint_probe *endpoint_probes;
+	size_t n_endpoint_probes;
 	/* Agent mode: non-NULL when this is an earlier cycle's verdict, kept
 	 * because the vault's source could not be read (report_carry_stale);
 	 * the report it was made in, held alive by the report holding this. */

@@ -8,6 +8,8 @@
 #   BENCH_RUNS=5                    timed runs per figure (the median is kept)
 #   BENCH_PROBE_MAX=10000           largest tenant also measured with --probe tcp
 #   BENCH_RATELIMIT=10000           vaults for the rate-limited resolver run (0: skip)
+#   BENCH_VANTAGE=10000             tenant sizes also measured with 3 vantage servers vs --vantage off
+#   BENCH_VANTAGE_ONLY=1            only the lab and the vantage runs (a quick look at that figure)
 #   MASSDNS=/path/to/massdns        massdns binary (else taken from PATH if present)
 #   BENCH_OUT=tests/bench/BENCHMARKS.md
 #   BENCH_ONLY=cardinality          only the metrics' series count at 10,000 vaults
@@ -31,6 +33,9 @@ SIZES=${BENCH_SIZES:-1000 10000 50000}
 RUNS=${BENCH_RUNS:-5}
 PROBE_MAX=${BENCH_PROBE_MAX:-10000}
 RL_N=${BENCH_RATELIMIT:-10000}
+VANTAGE_SIZES=${BENCH_VANTAGE:-10000}
+VANTAGE_ONLY=${BENCH_VANTAGE_ONLY:-}
+[ -n "$VANTAGE_ONLY" ] && RL_N=0
 OUT=${BENCH_OUT:-tests/bench/BENCHMARKS.md}
 MASSDNS=${MASSDNS:-$(command -v massdns || true)}
 SUBS=20
@@ -105,7 +110,11 @@ kvpe_run() {
 	read -r wall user sys rss < <(tail -1 "$T/time") # after "Command exited with non-zero status 1"
 	timeouts=$(jq '.summary.findings.DNS_TIMEOUT // 0' "$T/report.json" 2>/dev/null || echo "-")
 	failed=$(jq '.summary.failed + .summary.errors' "$T/report.json" 2>/dev/null || echo "-")
-	echo "$wall $(calc "$user + $sys" 2) $rss $(field "$T/log" requests) $(field "$T/log" queries)" \
+	local q vq
+	q=$(field "$T/log" queries)
+	vq=$(field "$T/log" vantage_queries)
+	[ "$q" != - ] && [ "$vq" != - ] && q=$((q + vq)) # the vantages' own queries too
+	echo "$wall $(calc "$user + $sys" 2) $rss $(field "$T/log" requests) $q" \
 		"$(ms_of "$T/log" 'dns stage done') $(ms_of "$T/log" 'probe stage done') $timeouts $failed $fds" \
 		"$(ms_of "$T/log" 'ARM inventory read')" >>"$RES/$tag"
 }
@@ -233,6 +242,26 @@ dig_run() { # names/s of one dig per vault, 500 vaults
 	calc "500 * 1000000000 / ($t1 - $t0)" 1
 }
 
+# vantage_runs N: the DNS path's vantage points at scale.  The VNet
+# resolver also listens on 127.0.0.2 and 127.0.0.3 (same port): with the
+# system resolver (--dns-server, shared with the main lookups) that makes
+# three vantage servers, each asked about every vault by its own resolver.
+# Runs alternate with --vantage off, so drift hits both alike.
+vantage_runs() {
+	local n=$1 port=${LAB_VNET##*:} r
+	lab_stop_view vnet
+	sed -i "s/^  interface: 127.0.0.1@$port\$/&\n  interface: 127.0.0.2@$port\n  interface: 127.0.0.3@$port/" "$LAB_DIR/vnet.conf"
+	lab_start_view vnet || { say "vnet resolver did not restart"; return 1; }
+	kvpe_run warmup "$n" --probe off --dns-qps 0 --vantage "127.0.0.2:$port" --vantage "127.0.0.3:$port"
+	for r in $(seq 1 "$RUNS"); do
+		say "n=$n run $r/$RUNS (--vantage off, then 3 vantage servers)"
+		kvpe_run "voff-$n" "$n" --probe off --dns-qps 0 --vantage off
+		kvpe_run "v3-$n" "$n" --probe off --dns-qps 0 --vantage "127.0.0.2:$port" --vantage "127.0.0.3:$port"
+		jq -r '[(.agent.vantages | length), ([.vaults[].dns.vantages[] | select(.rcode == "TIMEOUT")] | length)] | map(tostring) | join(" ")' \
+			"$T/report.json" >>"$RES/v3check-$n"
+	done
+}
+
 # --- the runs ---
 
 declare -A PEER_DNSPERF PEER_DIG RCPU_KVPE RCPU_MASSDNS ARM_FORMULA
@@ -240,9 +269,16 @@ if [ "${BENCH_ONLY:-}" = cardinality ]; then
 	SIZES=10000
 fi
 for n in $SIZES; do
+	if [ -n "$VANTAGE_ONLY" ]; then
+		case " $VANTAGE_SIZES " in *" $n "*) ;; *) continue ;; esac
+	fi
 	say "tenant of $n vaults: building the lab"
 	t0=$(date +%s)
 	lab "$n" || { say "lab for $n vaults did not start"; exit 1; }
+	if [ -n "$VANTAGE_ONLY" ]; then
+		vantage_runs "$n"
+		continue
+	fi
 	if [ "$n" = 10000 ]; then
 		say "n=$n metrics series at each --metrics-detail"
 		cardinality "$n" off
@@ -300,6 +336,8 @@ for n in $SIZES; do
 	if [ "$n" = "$(echo "$SIZES" | awk '{ print $1 }')" ] || [ "$n" = 10000 ]; then
 		PEER_DIG[$n]=$(dig_run)
 	fi
+	# Last: it restarts the VNet resolver (its cache with it).
+	case " $VANTAGE_SIZES " in *" $n "*) vantage_runs "$n" ;; esac
 
 done
 
@@ -434,6 +472,24 @@ fi
 		ideal=$(per "$q" 900 2)
 		echo "| $RL_N | $wall | $q | $ideal | $(per "$wall" "$ideal" 2) | $timeouts | $failed |"
 	fi
+	if ls "$RES"/v3-* >/dev/null 2>&1; then
+		echo
+		echo "## DNS vantage points (issue 14)"
+		echo
+		echo "The VNet resolver also listens on 127.0.0.2 and 127.0.0.3: with the system resolver that is three"
+		echo "vantage servers, each asked about every vault alone, in parallel, under its own pacing (the system"
+		echo "resolver's answers are shared with the main lookups; the other two get A for every vault)."
+		echo "\`--vantage off\` is the single-resolver check. Runs alternate, $RUNS of each, median."
+		echo
+		echo "| vaults | run | wall s | DNS stage s | DNS queries | peak RSS MB | vantages | vantage TIMEOUTs (worst run) |"
+		echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+		for f in "$RES"/v3-*; do
+			n=${f##*/v3-}
+			echo "| $n | --vantage off | $(col "voff-$n" 1) | $(per "$(col "voff-$n" 6)" 1000 3) | $(col "voff-$n" 5) | $(per "$(col "voff-$n" 3)" 1024 1) | 0 | - |"
+			echo "| $n | 3 vantage servers | $(col "v3-$n" 1) | $(per "$(col "v3-$n" 6)" 1000 3) | $(col "v3-$n" 5) | $(per "$(col "v3-$n" 3)" 1024 1) |" \
+				"$(awk '{ print $1 }' "$RES/v3check-$n" | sort -u | tr '\n' ' ')| $(awk '{ print $2 }' "$RES/v3check-$n" | sort -n | tail -1) |"
+		done
+	fi
 } >"$OUT"
 # target WHAT MEASURED OP LIMIT: one row of the targets table.
 target() {
@@ -474,6 +530,12 @@ first=$(echo "$SIZES" | awk '{ print $1 }')
 	target "time per vault, $last ÷ $first" "$(per "$(per "$(col "off-$last" 1) * 1000000" "$last" 1)" "$(per "$(col "off-$first" 1) * 1000000" "$first" 1)" 2)" "<=" 1.3
 	[ -s "$RES/tcp-10000" ] && target "--probe tcp, 10000 vaults, wall s" "$(col tcp-10000 1)" "<=" 5
 	[ -s "$RES/tcp-10000" ] && target "--probe tcp, 10000 vaults, peak fds" "$(col tcp-10000 10)" "<=" 256
+	for f in "$RES"/v3-*; do
+		[ -s "$f" ] || continue
+		n=${f##*/v3-}
+		target "$n vaults × 3 vantage servers, wall ÷ --vantage off" "$(per "$(col "v3-$n" 1)" "$(col "voff-$n" 1)" 2)" "<=" 1.5
+		target "$n vaults × 3 vantage servers, peak RSS ÷ --vantage off" "$(per "$(col "v3-$n" 3)" "$(col "voff-$n" 3)" 2)" "<=" 1.3
+	done
 	if [ -s "$RES/rl" ]; then
 		read -r wall _ _ _ q _ _ timeouts _ _ <"$RES/rl"
 		target "rate-limited resolver, DNS_TIMEOUT findings" "$timeouts" "==" 0

@@ -103,6 +103,20 @@ run_kvpe "$T/ca2.json" check --dns-server "$LAB_VNET" --ca-file "$T/both-cas.pem
 expect_rc "unknown CA trusted with --ca-file" 0
 expect_eq "unknown CA trusted: vault answered" "$(vault_field "$T/ca2.json" kvp-unknownca .probe.result)" vault
 
+# Every address of the endpoint is probed, not only the one DNS gave: the
+# vault answers at .11 (DNS points there), nothing listens at .20.
+run_kvpe "$T/every.json" check --dns-server "$LAB_VNET" --ca-file "$CA/ca.pem" --format json --timeout "$PT" \
+	--vault "kvp-ok=$NET.11,$NET.20"
+expect_rc "every endpoint address probed" 1
+expect_eq "every endpoint address: each probed, the DNS answer's shared with the vault's probe" \
+	"$(vault_field "$T/every.json" kvp-ok '[.probe.endpoints[] | "\(.address)=\(.result)/\(.dns_answer)"] | join(" ")')" \
+	"$NET.11=vault/true $NET.20=tcp_failed/false"
+expect_eq "every endpoint address: the one DNS does not point at is reported, by its address" \
+	"$(codes "$T/every.json" kvp-ok) $(vault_field "$T/every.json" kvp-ok '.findings[0].message' | grep -c "TCP connect to $NET.20:443")" \
+	"PROBE_TCP_FAILED 1"
+expect_eq "every endpoint address: the vault's own probe is still the DNS answer's" \
+	"$(vault_field "$T/every.json" kvp-ok '"\(.probe.address) \(.probe.result)"')" "$NET.11 vault"
+
 # --probe tcp / tls stop earlier.
 run_kvpe "$T/tcp.json" check --dns-server "$LAB_VNET" --ca-file "$CA/ca.pem" --format json --timeout "$PT" --probe tcp \
 	--vault kvp-wrongname=$NET.17 --vault kvp-closed=$NET.20 --vault kvp-portal=$NET.16
