@@ -165,7 +165,9 @@ env_cert_password() { arm_env_cert; export AZURE_CLIENT_CERTIFICATE_PASSWORD=hun
 fail_case cert-password env_cert_password "only unencrypted PEM"
 env_cert_missing() { arm_env_cert; export AZURE_CLIENT_CERTIFICATE_PATH=$T/nope.pem; }
 fail_case cert-missing env_cert_missing "cannot open $T/nope.pem"
-env_wrong_cert() { arm_env_cert; export AZURE_CLIENT_CERTIFICATE_PATH=$ARM_DIR/server-bundle.pem; cat "$ARM_DIR/server.key" "$ARM_DIR/server.pem" >"$ARM_DIR/server-bundle.pem"; }
+# An RSA certificate of the same CA that is not the app's (kvpe signs RS256).
+CA_KEY=rsa ca_cert "$ARM_DIR" other-client "DNS:other-client" || not_ok "other client certificate"
+env_wrong_cert() { arm_env_cert; export AZURE_CLIENT_CERTIFICATE_PATH=$ARM_DIR/other-bundle.pem; cat "$ARM_DIR/other-client.key" "$ARM_DIR/other-client.pem" >"$ARM_DIR/other-bundle.pem"; }
 fail_case cert-not-registered env_wrong_cert "invalid_client"
 env_bad_federated() { arm_env_workload; echo "not-the-token" >"$AZURE_FEDERATED_TOKEN_FILE"; }
 fail_case workload-wrong-token env_bad_federated "invalid_client"
