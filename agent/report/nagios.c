@@ -56,7 +56,7 @@ report_nagios_state(const struct kv_report *r)
 		if (x->status == KV_ST_ERROR)
 			return NAGIOS_CRITICAL;
 		for (size_t k = 0; k < x->n_findings; k++) {
-			enum kv_severity sev = finding_severity(x->findings[k].code);
+			enum kv_severity sev = kv_finding_severity(&x->findings[k]);
 			if (sev == KV_SEV_HIGH)
 				return NAGIOS_CRITICAL;
 			state = NAGIOS_WARNING; /* medium or low (conventions R1) */
