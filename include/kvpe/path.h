@@ -48,4 +48,15 @@ struct path_cfg {
  * in rep's arena.  `inv` may be NULL (no ARM data: --vault names only). */
 enum kv_err path_scope(const struct path_cfg *cfg, const struct kv_inv *inv, struct kv_report *rep);
 
+/* Max hops of one walk (names of the chain times forwarding steps). */
+#define PATH_HOPS_MAX 16
+
+/* The model's answer for target t in every VNet of rep->vnets (after
+ * path_scope), and every zone named like t's private link zone: into
+ * t->paths / t->path_zones, in rep's arena.  Strings are shared with the
+ * inventory, which must therefore live in rep's arena (check_run builds it
+ * there); arrays are copied.  With inv NULL or no VNet in scope, only
+ * path_zones (none) is set and t->path_known stays false. */
+enum kv_err path_expect(const struct kv_inv *inv, const struct kv_report *rep, struct kv_target *t);
+
 #endif

@@ -298,6 +298,9 @@ struct kv_vnet_scope {
 	 * (another VNet's Azure DNS cannot be asked: the model speaks for it). */
 	size_t *vantages;
 	size_t n_vantages;
+	/* Per server (servers order): its kind, where it resolves and its
+	 * vantage index; outcome and hops are per vault (kv_target.paths). */
+	struct kv_path_answer *model;
 };
 
 /* What one vantage answered for one vault. */
