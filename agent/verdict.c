@@ -1020,10 +1020,11 @@ rules_path_custom(struct vctx *v, const char *vnet, const struct kv_path_answer 
 		cloud_suffix(t->cloud, t->kind)),
 	    ans->kind == KV_PK_VM
 		? kv_arena_printf(a,
-		      "on the DNS VM %s (NIC %s), forward vault.azure.net and vaultcore.azure.net to 168.63.129.16 "
+		      "on the DNS VM %s (az network nic show --ids %s --query virtualMachine.id -o tsv), forward "
+		      "vault.azure.net and vaultcore.azure.net to 168.63.129.16 "
 		      "(unbound: forward-zone: name: \"vaultcore.azure.net\" forward-addr: 168.63.129.16; Windows DNS: "
 		      "Add-DnsServerConditionalForwarderZone -Name vaultcore.azure.net -MasterServers 168.63.129.16)",
-		      hp_text(a, &ans->server), or_ph(ans->resource_id, "<nic-id>"))
+		      hp_text(a, &ans->server), sh(a, or_ph(ans->resource_id, "<nic-id>")))
 		: kv_arena_printf(a,
 		      "on %s, add conditional forwarders for vault.azure.net and vaultcore.azure.net to a DNS Private "
 		      "Resolver inbound endpoint in a VNet linked to %s (az dns-resolver inbound-endpoint list "
