@@ -78,7 +78,9 @@ static const struct {
 	    "the record."},
 	[KV_F_ZONE_RECORD_STALE] = {"The zone's A record holds addresses the endpoint does not own.",
 	    "`az network private-dns record-set a remove-record` the stale address, `add-record` the endpoint's."},
-	[KV_F_ZONE_NOT_LINKED] = {"With `--vnet`: no zone of the right name is linked to this VNet.",
+	[KV_F_ZONE_NOT_LINKED] = {"The clients of a VNet in scope (the one kvpe runs in, found through the instance metadata "
+				  "service, or a `--vnet`) resolve with Azure DNS of that VNet itself, and no zone of the "
+				  "right name is linked to it.",
 	    "`az network private-dns link vnet create --resource-group <zone group> --zone-name <zone> --name <link> "
 	    "--virtual-network <vnet ID> --registration-enabled false`."},
 	[KV_F_PUBLIC_NETWORK_ENABLED] = {"Public network access is still Enabled with default action Allow (ARM's "

@@ -199,6 +199,8 @@ vault_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 		jw_kstr(w, "severity", finding_severity_name(kv_finding_severity(f)));
 		jw_kstr(w, "message", f->message);
 		jw_kstr(w, "remediation", f->remediation);
+		if (f->vnet_id != NULL) /* a DNS-path finding: the VNet whose clients it concerns */
+			jw_kstr(w, "vnet", f->vnet_id);
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);

@@ -45,6 +45,8 @@ finding_line(struct kv_buf *out, const char *ts, const struct kv_report *r, cons
 	jw_kstr(&w, "status", kv_status_name(x->status));
 	jw_kstr(&w, "message", f->message);
 	jw_kstr(&w, "remediation", f->remediation);
+	if (f->vnet_id != NULL)
+		jw_kstr(&w, "vnet", f->vnet_id);
 	return line_end(&w, out);
 }
 
