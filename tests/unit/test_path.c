@@ -29,6 +29,8 @@
 static struct kv_inv *g_inv;
 static struct kv_arena *g_a;
 
+static const char *S(const char *fmt, ...) KV_PRINTF(1, 2);
+
 static const char *
 S(const char *fmt, ...)
 {
