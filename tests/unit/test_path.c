@@ -597,6 +597,21 @@ obs_for(const char *obs, const char *server)
 	return NULL;
 }
 
+/* Each vantage's answer per `obs` into r->vantages (kv_report order). */
+static void
+observe(const struct lab *l, struct kv_result *r, const char *obs)
+{
+	r->vantages = kv_arena_calloc(g_a, l->rep->n_vantages + 1, sizeof(*r->vantages));
+	for (size_t i = 0; i < l->rep->n_vantages; i++) {
+		const char *name = l->rep->vantages[i].name;
+		const char *ans = obs_for(obs, S("%.*s", (int)strcspn(name, ":"), name));
+		if (ans == NULL)
+			continue;
+		r->vantages[r->n_vantages].vantage = i;
+		set_answer(&r->vantages[r->n_vantages++].a, r->t, ans);
+	}
+}
+
 static int
 cmp_str(const void *x, const void *y)
 {
@@ -634,16 +649,7 @@ run_path_cases(const struct path_case *cases, size_t n)
 		s = &l.rep->vnets[0];
 		memset(&r, 0, sizeof(r));
 		r.t = target(&l, pc->vault);
-		r.vantages = kv_arena_calloc(g_a, l.rep->n_vantages + 1, sizeof(*r.vantages));
-		for (size_t i = 0; i < l.rep->n_vantages; i++) {
-			const char *ans = obs_for(pc->obs, S("%.*s", (int)strcspn(l.rep->vantages[i].name, ":"),
-							       l.rep->vantages[i].name));
-			if (ans == NULL)
-				continue;
-			r.vantages[r.n_vantages].vantage = i;
-			set_answer(&r.vantages[r.n_vantages].a, r.t, ans);
-			r.n_vantages++;
-		}
+		observe(&l, &r, pc->obs);
 		/* The system resolver: "sys", else the clients' first server's answer. */
 		sys = obs_for(pc->obs, "sys");
 		if (sys == NULL) {
@@ -739,15 +745,7 @@ test_texts(void **state)
 		lab_up(&l, cases[c].stand);
 		memset(&r, 0, sizeof(r));
 		r.t = target(&l, cases[c].vault);
-		r.vantages = kv_arena_calloc(g_a, l.rep->n_vantages + 1, sizeof(*r.vantages));
-		for (size_t i = 0; i < l.rep->n_vantages; i++) {
-			const char *ans = obs_for(cases[c].obs, S("%.*s", (int)strcspn(l.rep->vantages[i].name, ":"),
-								   l.rep->vantages[i].name));
-			if (ans == NULL)
-				continue;
-			r.vantages[r.n_vantages].vantage = i;
-			set_answer(&r.vantages[r.n_vantages++].a, r.t, ans);
-		}
+		observe(&l, &r, cases[c].obs);
 		set_answer(&r.dns.a, r.t, "10.0.1.4");
 		memset(&vc, 0, sizeof(vc));
 		vc.vantages = l.rep->vantages;
