@@ -301,9 +301,11 @@ path_scope(const struct path_cfg *cfg, const struct kv_inv *inv, struct kv_repor
 		memset(&m, 0, sizeof(m));
 		m.server = cfg->system[i];
 		classify(inv, a, &m.server.addr, agent_vnet, &m);
-		if (m.kind == KV_PK_OPAQUE)
+		/* The most specific role the model knows; else (and for
+		 * 168.63.129.16 outside Azure) just the system's resolver. */
+		if (m.kind == KV_PK_OPAQUE || (m.kind == KV_PK_AZURE && !cfg->in_azure))
 			rc = add_vantage(rep, &cap, &cfg->system[i], KV_VR_SYSTEM, NULL, true, cfg->dns_qps, 0, NULL);
-		else if (m.kind != KV_PK_AZURE || cfg->in_azure)
+		else
 			rc = add_model_vantage(cfg, rep, &cap, &m, true, NULL);
 	}
 	if (rc == KV_OK && cfg->in_azure) {

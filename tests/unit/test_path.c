@@ -416,6 +416,59 @@ test_scope(void **state)
 	}
 }
 
+/* --vnet (repeatable, duplicates once): the VNets in scope besides where
+ * kvpe stands; another VNet's Azure DNS cannot be asked from here. */
+static void
+test_scope_vnets(void **state)
+{
+	struct kv_report *rep = NULL;
+	struct path_cfg pc;
+	const char *ids[3];
+	struct kv_hostport sys;
+
+	(void)state;
+	assert_int_equal(report_new(&rep), KV_OK);
+	g_a = rep->arena;
+	assert_int_equal(inv_new(g_a, &g_inv), KV_OK);
+	build_lab();
+	ids[0] = vnet_id("vnet-spoke-unlinked");
+	ids[1] = vnet_id("vnet-spoke-twodns");
+	ids[2] = S("%s", vnet_id("vnet-spoke-unlinked"));
+	assert_int_equal(kv_hostport_parse("127.0.0.53", 53, &sys), KV_OK);
+	memset(&pc, 0, sizeof(pc));
+	pc.vnet_ids = ids;
+	pc.n_vnet_ids = 3;
+	pc.system = &sys;
+	pc.n_system = 1;
+	pc.dns_qps = 50;
+	assert_int_equal(path_scope(&pc, g_inv, rep), KV_OK);
+	assert_int_equal(rep->n_vnets, 2);
+	assert_string_equal(rep->vnets[0].found_by, "--vnet");
+	assert_false(rep->vnets[0].agent);
+	assert_string_equal(rep->vnets[0].servers_from, "azure");
+	assert_int_equal(rep->vnets[0].n_servers, 1);
+	assert_int_equal(rep->vnets[0].n_vantages, 0); /* its Azure DNS: the model speaks for it */
+	assert_int_equal(rep->vnets[0].model[0].vantage, -1);
+	assert_string_equal(rep->vnets[1].servers_from, "vnet");
+	assert_int_equal(rep->vnets[1].n_vantages, 2);
+	assert_string_equal(rep->vantages[rep->vnets[1].vantages[1]].name, "10.0.0.5:53");
+	/* Outside Azure: no 168.63.129.16; the system resolver is asked as such. */
+	for (size_t i = 0; i < rep->n_vantages; i++)
+		assert_int_not_equal(rep->vantages[i].role, KV_VR_AZURE);
+	assert_string_equal(rep->vantages[rep->n_vantages - 1].name, "127.0.0.53:53");
+	assert_int_equal(rep->vantages[rep->n_vantages - 1].role, KV_VR_SYSTEM);
+	assert_true(rep->vantages[rep->n_vantages - 1].client);
+	/* --vantage off: nothing in scope, nothing asked. */
+	pc.off = true;
+	assert_int_equal(path_scope(&pc, g_inv, rep), KV_OK);
+	assert_int_equal(rep->n_vnets, 0);
+	assert_int_equal(rep->n_vantages, 0);
+	inv_free(g_inv);
+	g_inv = NULL;
+	report_free(rep);
+	g_a = NULL;
+}
+
 /* ---- the model: what each VNet's clients should get ---- */
 
 struct model_case {
@@ -772,7 +825,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_scope), cmocka_unit_test(test_model), cmocka_unit_test(test_lab_rows),
+	    cmocka_unit_test(test_scope), cmocka_unit_test(test_scope_vnets), cmocka_unit_test(test_model), cmocka_unit_test(test_lab_rows),
 	    cmocka_unit_test(test_edges), cmocka_unit_test(test_texts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
