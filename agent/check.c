@@ -599,6 +599,7 @@ stage_path(struct check_ctx *ctx, const struct check_cfg *cfg, const struct kv_i
     struct kv_target *targets, size_t n_targets)
 {
 	struct path_cfg pc;
+	struct path_model *pm = NULL;
 	struct kv_hostport *sys;
 	size_t n = dns_server_count(ctx->dns);
 	enum kv_err rc;
@@ -618,8 +619,10 @@ stage_path(struct check_ctx *ctx, const struct check_cfg *cfg, const struct kv_i
 	pc.dns_qps = cfg->dns_qps;
 	rc = path_scope(&pc, inv, rep);
 	/* Each vault's expected answer per VNet, while the inventory is there. */
+	if (rc == KV_OK)
+		rc = path_model_new(inv, rep, &pm);
 	for (size_t i = 0; i < n_targets && rc == KV_OK; i++)
-		rc = path_expect(inv, rep, &targets[i]);
+		rc = path_expect(pm, rep, &targets[i]);
 	return rc;
 }
 

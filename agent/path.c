@@ -326,8 +326,157 @@ path_scope(const struct path_cfg *cfg, const struct kv_inv *inv, struct kv_repor
 
 /* ---- the model's answer ---- */
 
-struct walk {
+/* What the walks need of one VNet, gathered once per run (the inventory is
+ * walked per VNet met, never per vault). */
+struct zview {
+	const struct inv_zone *z;
+	const struct inv_link *l;
+};
+
+struct rview {
+	const struct inv_rule *r;
+	const char *next;   /* where its first target resolves (inbound endpoint, DNS VM), or NULL */
+	int loop;           /* index of a target that is an inbound endpoint of this same VNet, -1 */
+};
+
+struct vview {
+	const char *vnet;
+	struct zview *zones;
+	size_t n_zones;
+	struct rview *rules;
+	size_t n_rules;
+};
+
+/* Every zone of one name, with the VNets linked to it. */
+struct nview {
+	const char *name;
+	const struct inv_zone **zones;
+	const char ***vnets;
+	size_t *n_vnets;
+	size_t n;
+};
+
+struct path_model {
 	const struct kv_inv *inv;
+	struct kv_arena *a;
+	struct vview *views;
+	size_t n_views, cap_views;
+	struct nview *names;
+	size_t n_names, cap_names;
+};
+
+enum kv_err
+path_model_new(const struct kv_inv *inv, struct kv_report *rep, struct path_model **out)
+{
+	struct path_model *m = kv_arena_calloc(rep->arena, 1, sizeof(*m));
+
+	if (m == NULL)
+		return KV_ENOMEM;
+	m->inv = inv;
+	m->a = rep->arena;
+	*out = m;
+	return KV_OK;
+}
+
+/* Grows an arena array of `size`-byte items to hold one more. */
+static void *
+grow(struct kv_arena *a, void *v, size_t n, size_t *cap, size_t size)
+{
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	if ((nv = kv_arena_calloc(a, *cap ? 2 * *cap : 4, size)) == NULL)
+		return NULL;
+	if (n > 0)
+		memcpy(nv, v, n * size);
+	*cap = *cap ? 2 * *cap : 4;
+	return nv;
+}
+
+/* Where a rule's target resolves: an inbound endpoint in its resolver's
+ * VNet, a DNS VM in its NIC's; NULL when opaque. */
+static const char *
+target_vnet(const struct path_model *m, const struct kv_hostport *hp, bool *inbound)
+{
+	struct kv_path_answer pa;
+
+	memset(&pa, 0, sizeof(pa));
+	classify(m->inv, m->a, &hp->addr, NULL, &pa);
+	*inbound = pa.kind == KV_PK_INBOUND;
+	return (pa.kind == KV_PK_INBOUND || pa.kind == KV_PK_VM) ? pa.vnet_id : NULL;
+}
+
+static enum kv_err
+view_rules(struct path_model *m, struct vview *v)
+{
+	const struct kv_inv *inv = m->inv;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < inv_ruleset_link_count(inv); i++) {
+		const struct inv_ruleset_link *l = inv_ruleset_link_at(inv, i);
+		if (l->vnet_id == NULL || l->ruleset_id == NULL || !kv_streq_ci(l->vnet_id, v->vnet))
+			continue;
+		for (size_t k = 0; k < inv_rule_count(inv); k++) {
+			const struct inv_rule *r = inv_rule_at(inv, k);
+			struct rview *rv;
+			bool inbound = false;
+			if (!r->enabled || r->ruleset_id == NULL || r->domain == NULL || !kv_streq_ci(r->ruleset_id, l->ruleset_id))
+				continue;
+			if ((v->rules = grow(m->a, v->rules, v->n_rules, &cap, sizeof(*v->rules))) == NULL)
+				return KV_ENOMEM;
+			rv = &v->rules[v->n_rules++];
+			rv->r = r;
+			rv->loop = -1;
+			for (size_t j = 0; j < r->n_targets; j++) {
+				const char *tv = target_vnet(m, &r->targets[j], &inbound);
+				if (j == 0)
+					rv->next = tv;
+				if (rv->loop < 0 && inbound && tv != NULL && kv_streq_ci(tv, v->vnet))
+					rv->loop = (int)j;
+			}
+		}
+	}
+	return KV_OK;
+}
+
+/* The view of `vnet`, built the first time a walk meets it.  A later call
+ * may move the views (not their zones and rules arrays): use the pointer
+ * before asking for another VNet's. */
+static const struct vview *
+view(struct path_model *m, const char *vnet)
+{
+	const struct kv_inv *inv = m->inv;
+	struct vview *v;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < m->n_views; i++)
+		if (kv_streq_ci(m->views[i].vnet, vnet))
+			return &m->views[i];
+	if ((m->views = grow(m->a, m->views, m->n_views, &m->cap_views, sizeof(*m->views))) == NULL)
+		return NULL;
+	v = &m->views[m->n_views];
+	memset(v, 0, sizeof(*v));
+	v->vnet = vnet;
+	for (size_t i = 0; i < inv_link_count(inv); i++) {
+		const struct inv_link *l = inv_link_at(inv, i);
+		const struct inv_zone *z;
+		if (l->vnet_id == NULL || !kv_streq_ci(l->vnet_id, vnet) || (z = inv_zone_find(inv, l->zone_id)) == NULL ||
+		    z->name == NULL)
+			continue;
+		if ((v->zones = grow(m->a, v->zones, v->n_zones, &cap, sizeof(*v->zones))) == NULL)
+			return NULL;
+		v->zones[v->n_zones].z = z;
+		v->zones[v->n_zones++].l = l;
+	}
+	if (view_rules(m, v) != KV_OK)
+		return NULL;
+	m->n_views++;
+	return v;
+}
+
+struct walk {
+	struct path_model *m;
 	struct kv_arena *a;
 	const struct kv_target *t;
 	bool approved;
@@ -340,34 +489,17 @@ struct walk {
 	size_t n_addrs;
 };
 
-/* Where a rule's target resolves: an inbound endpoint in its resolver's
- * VNet, a DNS VM in its NIC's; NULL when opaque. */
-static const char *
-target_vnet(struct walk *w, const struct kv_hostport *hp, bool *inbound)
-{
-	struct kv_path_answer m;
-
-	memset(&m, 0, sizeof(m));
-	classify(w->inv, w->a, &hp->addr, NULL, &m);
-	*inbound = m.kind == KV_PK_INBOUND;
-	return (m.kind == KV_PK_INBOUND || m.kind == KV_PK_VM) ? m.vnet_id : NULL;
-}
-
-/* The most specific linked zone for `name` in `vnet`: its name's length, -1 none. */
+/* The most specific linked zone for `name` in `v`: its name's length, -1 none. */
 static long
-match_zone(struct walk *w, const char *vnet, const char *name, struct kv_path_hop *h)
+match_zone(const struct vview *v, const char *name, struct kv_path_hop *h)
 {
 	long best = -1;
 
-	for (size_t i = 0; i < inv_link_count(w->inv); i++) {
-		const struct inv_link *l = inv_link_at(w->inv, i);
-		const struct inv_zone *z;
+	for (size_t i = 0; i < v->n_zones; i++) {
+		const struct inv_zone *z = v->zones[i].z;
+		const struct inv_link *l = v->zones[i].l;
 		long len;
-		if (l->vnet_id == NULL || !kv_streq_ci(l->vnet_id, vnet))
-			continue;
-		if ((z = inv_zone_find(w->inv, l->zone_id)) == NULL || z->name == NULL || !suffix_of(name, z->name))
-			continue;
-		if ((len = (long)strlen(z->name)) <= best)
+		if (!suffix_of(name, z->name) || (len = (long)strlen(z->name)) <= best)
 			continue;
 		best = len;
 		h->zone_id = z->id;
@@ -381,50 +513,43 @@ match_zone(struct walk *w, const char *vnet, const char *name, struct kv_path_ho
 	return best;
 }
 
-/* The most specific enabled rule for `name` in the rulesets linked to
- * `vnet`; also a rule for exactly the zone's name (shadowed) and a rule
- * targeting an inbound endpoint in `vnet` itself (a loop). */
+/* The most specific enabled rule for `name` in the rulesets linked to `v`
+ * (*hit); also a rule for exactly the zone's name (shadowed) and a rule
+ * targeting an inbound endpoint in the VNet itself (a loop). */
 static long
-match_rule(struct walk *w, const char *vnet, const char *name, long zone_len, struct kv_path_hop *h)
+match_rule(const struct vview *v, const char *name, long zone_len, struct kv_path_hop *h, const struct rview **hit)
 {
 	long best = -1;
 
-	for (size_t i = 0; i < inv_ruleset_link_count(w->inv); i++) {
-		const struct inv_ruleset_link *l = inv_ruleset_link_at(w->inv, i);
-		if (l->vnet_id == NULL || !kv_streq_ci(l->vnet_id, vnet))
+	*hit = NULL;
+	for (size_t k = 0; k < v->n_rules; k++) {
+		const struct rview *rv = &v->rules[k];
+		const struct inv_rule *r = rv->r;
+		long len;
+		if (!suffix_of(name, r->domain))
 			continue;
-		for (size_t k = 0; k < inv_rule_count(w->inv); k++) {
-			const struct inv_rule *r = inv_rule_at(w->inv, k);
-			long len;
-			if (!r->enabled || r->ruleset_id == NULL || !kv_streq_ci(r->ruleset_id, l->ruleset_id) ||
-			    r->domain == NULL || !suffix_of(name, r->domain))
-				continue;
-			len = (long)strlen(r->domain);
-			if (len == zone_len && h->shadowed_rule_id == NULL) {
-				h->shadowed_rule_id = r->id;
-				h->shadowed_ruleset_id = r->ruleset_id;
-				h->shadowed_domain = r->domain;
-			}
-			for (size_t j = 0; j < r->n_targets && h->loop_rule_id == NULL; j++) {
-				bool inbound = false;
-				const char *tv = target_vnet(w, &r->targets[j], &inbound);
-				if (inbound && tv != NULL && kv_streq_ci(tv, vnet)) {
-					h->loop_rule_id = r->id;
-					h->loop_ruleset_id = r->ruleset_id;
-					h->loop_domain = r->domain;
-					h->loop_target = r->targets[j];
-				}
-			}
-			if (len <= best)
-				continue;
-			best = len;
-			h->rule_id = r->id;
-			h->rule_name = r->name;
-			h->ruleset_id = r->ruleset_id;
-			h->rule_domain = r->domain;
-			h->targets = r->targets;
-			h->n_targets = r->n_targets;
+		len = (long)strlen(r->domain);
+		if (len == zone_len && h->shadowed_rule_id == NULL) {
+			h->shadowed_rule_id = r->id;
+			h->shadowed_ruleset_id = r->ruleset_id;
+			h->shadowed_domain = r->domain;
 		}
+		if (rv->loop >= 0 && h->loop_rule_id == NULL) {
+			h->loop_rule_id = r->id;
+			h->loop_ruleset_id = r->ruleset_id;
+			h->loop_domain = r->domain;
+			h->loop_target = r->targets[rv->loop];
+		}
+		if (len <= best)
+			continue;
+		best = len;
+		*hit = rv;
+		h->rule_id = r->id;
+		h->rule_name = r->name;
+		h->ruleset_id = r->ruleset_id;
+		h->rule_domain = r->domain;
+		h->targets = r->targets;
+		h->n_targets = r->n_targets;
 	}
 	return best;
 }
@@ -441,9 +566,13 @@ relative(struct kv_arena *a, const char *name, const char *zone)
 static enum kv_err
 walk_name(struct walk *w, const char *vnet, const char *name)
 {
+	const struct vview *v = view(w->m, vnet);
+	const struct rview *hit = NULL;
 	struct kv_path_hop *h;
 	long zl, rl;
 
+	if (v == NULL)
+		return KV_ENOMEM;
 	if (w->n == PATH_HOPS_MAX) {
 		w->outcome = KV_PO_UNKNOWN;
 		return KV_OK;
@@ -452,12 +581,12 @@ walk_name(struct walk *w, const char *vnet, const char *name)
 	memset(h, 0, sizeof(*h));
 	h->name = name;
 	h->vnet_id = vnet;
-	zl = match_zone(w, vnet, name, h);
-	rl = match_rule(w, vnet, name, zl, h);
+	zl = match_zone(v, name, h);
+	rl = match_rule(v, name, zl, h, &hit);
 	if (zl >= 0 && zl >= rl) {
 		/* The zone wins a tie: a name missing from it is NXDOMAIN, never forwarded. */
 		const char *rel = relative(w->a, name, h->zone_name);
-		const struct inv_record *rec = rel != NULL ? inv_record_find(w->inv, h->zone_id, rel) : NULL;
+		const struct inv_record *rec = rel != NULL ? inv_record_find(w->m->inv, h->zone_id, rel) : NULL;
 		if (rel == NULL)
 			return KV_ENOMEM;
 		h->match = KV_HM_ZONE;
@@ -480,8 +609,7 @@ walk_name(struct walk *w, const char *vnet, const char *name)
 		return KV_OK;
 	}
 	if (rl >= 0) {
-		bool inbound = false;
-		const char *next = h->n_targets > 0 ? target_vnet(w, &h->targets[0], &inbound) : NULL;
+		const char *next = hit->next;
 		h->match = KV_HM_RULE;
 		if (h->n_targets > 0 &&
 		    (h->targets = kv_arena_memdup(w->a, h->targets, h->n_targets * sizeof(*h->targets))) == NULL)
@@ -507,33 +635,36 @@ walk_name(struct walk *w, const char *vnet, const char *name)
 	return KV_OK;
 }
 
-static bool
-zone_linked(const struct kv_inv *inv, const char *zone_name, const char *vnet)
+static enum kv_err
+zone_linked(struct path_model *m, const char *zone_name, const char *vnet, bool *linked)
 {
-	for (size_t i = 0; vnet != NULL && i < inv_link_count(inv); i++) {
-		const struct inv_link *l = inv_link_at(inv, i);
-		const struct inv_zone *z;
-		if (l->vnet_id != NULL && kv_streq_ci(l->vnet_id, vnet) && (z = inv_zone_find(inv, l->zone_id)) != NULL &&
-		    z->name != NULL && kv_streq_ci(z->name, zone_name))
-			return true;
-	}
-	return false;
+	const struct vview *v;
+
+	*linked = false;
+	if (vnet == NULL)
+		return KV_OK;
+	if ((v = view(m, vnet)) == NULL)
+		return KV_ENOMEM;
+	for (size_t i = 0; i < v->n_zones; i++)
+		*linked |= kv_streq_ci(v->zones[i].z->name, zone_name);
+	return KV_OK;
 }
 
 static enum kv_err
-expect_answer(const struct kv_inv *inv, struct kv_arena *a, const struct kv_target *t, struct kv_path_answer *ans)
+expect_answer(struct path_model *m, const struct kv_target *t, struct kv_path_answer *ans)
 {
 	struct walk wk, *w = &wk;
 	enum kv_err rc;
 
-	ans->zone_linked = zone_linked(inv, t->pl_zone, ans->vnet_id);
+	if ((rc = zone_linked(m, t->pl_zone, ans->vnet_id, &ans->zone_linked)) != KV_OK)
+		return rc;
 	if (ans->vnet_id == NULL) {
 		ans->outcome = KV_PO_UNKNOWN;
 		return KV_OK;
 	}
 	memset(w, 0, sizeof(*w));
-	w->inv = inv;
-	w->a = a;
+	w->m = m;
+	w->a = m->a;
 	w->t = t;
 	w->approved = kv_target_approved(t) || t->expected_manual;
 	w->visited[w->n_visited++] = ans->vnet_id;
@@ -542,61 +673,91 @@ expect_answer(const struct kv_inv *inv, struct kv_arena *a, const struct kv_targ
 	ans->outcome = w->outcome;
 	ans->addrs = (struct kv_addr *)w->addrs;
 	ans->n_addrs = w->n_addrs;
-	if ((ans->hops = kv_arena_memdup(a, w->hops, w->n * sizeof(*w->hops))) == NULL)
+	if ((ans->hops = kv_arena_memdup(m->a, w->hops, w->n * sizeof(*w->hops))) == NULL)
 		return KV_ENOMEM;
 	ans->n_hops = w->n;
 	return KV_OK;
 }
 
+/* Every zone named `name` and the VNets linked to each, once per run. */
+static const struct nview *
+zones_named(struct path_model *m, const char *name)
+{
+	const struct kv_inv *inv = m->inv;
+	struct nview *nv;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < m->n_names; i++)
+		if (kv_streq_ci(m->names[i].name, name))
+			return &m->names[i];
+	if ((m->names = grow(m->a, m->names, m->n_names, &m->cap_names, sizeof(*m->names))) == NULL)
+		return NULL;
+	nv = &m->names[m->n_names];
+	memset(nv, 0, sizeof(*nv));
+	nv->name = name;
+	for (size_t i = 0; i < inv_zone_count(inv); i++) {
+		const struct inv_zone *z = inv_zone_at(inv, i);
+		if (z->name == NULL || !kv_streq_ci(z->name, name))
+			continue;
+		if ((nv->zones = grow(m->a, nv->zones, nv->n, &cap, sizeof(*nv->zones))) == NULL)
+			return NULL;
+		nv->zones[nv->n++] = z;
+	}
+	nv->vnets = kv_arena_calloc(m->a, nv->n ? nv->n : 1, sizeof(*nv->vnets));
+	nv->n_vnets = kv_arena_calloc(m->a, nv->n ? nv->n : 1, sizeof(*nv->n_vnets));
+	if (nv->vnets == NULL || nv->n_vnets == NULL)
+		return NULL;
+	for (size_t i = 0; i < nv->n; i++) {
+		size_t vcap = 0;
+		for (size_t k = 0; k < inv_link_count(inv); k++) {
+			const struct inv_link *l = inv_link_at(inv, k);
+			if (l->vnet_id == NULL || !kv_streq_ci(l->zone_id, nv->zones[i]->id))
+				continue;
+			if ((nv->vnets[i] = grow(m->a, nv->vnets[i], nv->n_vnets[i], &vcap, sizeof(*nv->vnets[i]))) == NULL)
+				return NULL;
+			nv->vnets[i][nv->n_vnets[i]++] = l->vnet_id;
+		}
+	}
+	m->n_names++;
+	return nv;
+}
+
 /* Every zone named like the private link zone, with its record and links. */
 static enum kv_err
-expect_zones(const struct kv_inv *inv, struct kv_arena *a, struct kv_target *t)
+expect_zones(struct path_model *m, struct kv_target *t)
 {
-	size_t cap = 0, nz = inv_zone_count(inv);
+	const struct nview *nv = zones_named(m, t->pl_zone);
 
-	for (size_t i = 0; i < nz; i++)
-		cap += inv_zone_at(inv, i)->name != NULL && kv_streq_ci(inv_zone_at(inv, i)->name, t->pl_zone);
-	if (cap == 0)
-		return KV_OK;
-	if ((t->path_zones = kv_arena_calloc(a, cap, sizeof(*t->path_zones))) == NULL)
+	if (nv == NULL)
 		return KV_ENOMEM;
-	for (size_t i = 0; i < nz; i++) {
-		const struct inv_zone *z = inv_zone_at(inv, i);
-		const struct inv_record *rec;
-		struct kv_path_zone *pz;
-		size_t nl = 0;
-		if (z->name == NULL || !kv_streq_ci(z->name, t->pl_zone))
-			continue;
-		pz = &t->path_zones[t->n_path_zones++];
+	if (nv->n == 0)
+		return KV_OK;
+	if ((t->path_zones = kv_arena_calloc(m->a, nv->n, sizeof(*t->path_zones))) == NULL)
+		return KV_ENOMEM;
+	for (size_t i = 0; i < nv->n; i++) {
+		const struct inv_zone *z = nv->zones[i];
+		const struct inv_record *rec = inv_record_find(m->inv, z->id, t->name);
+		struct kv_path_zone *pz = &t->path_zones[t->n_path_zones++];
 		pz->id = z->id;
 		pz->name = z->name;
 		pz->resource_group = z->resource_group;
 		pz->subscription = z->subscription;
-		if ((rec = inv_record_find(inv, z->id, t->name)) != NULL && rec->n_addrs > 0) {
+		pz->vnets = nv->vnets[i]; /* shared by the vaults of this zone name */
+		pz->n_vnets = nv->n_vnets[i];
+		if (rec != NULL && rec->n_addrs > 0) {
 			pz->has_record = true;
-			pz->addrs = kv_arena_memdup(a, rec->addrs, rec->n_addrs * sizeof(*rec->addrs));
+			pz->addrs = kv_arena_memdup(m->a, rec->addrs, rec->n_addrs * sizeof(*rec->addrs));
 			if (pz->addrs == NULL)
 				return KV_ENOMEM;
 			pz->n_addrs = rec->n_addrs;
 			kv_addr_sort_unique(pz->addrs, &pz->n_addrs);
-		}
-		for (size_t k = 0; k < inv_link_count(inv); k++)
-			nl += kv_streq_ci(inv_link_at(inv, k)->zone_id, z->id);
-		if (nl == 0)
-			continue;
-		if ((pz->vnets = kv_arena_calloc(a, nl, sizeof(*pz->vnets))) == NULL)
-			return KV_ENOMEM;
-		for (size_t k = 0; k < inv_link_count(inv); k++) {
-			const struct inv_link *l = inv_link_at(inv, k);
-			if (kv_streq_ci(l->zone_id, z->id) && l->vnet_id != NULL)
-				pz->vnets[pz->n_vnets++] = l->vnet_id;
 		}
 	}
 	return KV_OK;
 }
 
 enum kv_err
-path_expect(const struct kv_inv *inv, const struct kv_report *rep, struct kv_target *t)
+path_expect(struct path_model *m, const struct kv_report *rep, struct kv_target *t)
 {
 	struct kv_arena *a = rep->arena;
 	enum kv_err rc;
@@ -606,9 +767,9 @@ path_expect(const struct kv_inv *inv, const struct kv_report *rep, struct kv_tar
 	t->path_zones = NULL;
 	t->n_path_zones = 0;
 	t->path_known = false;
-	if (inv == NULL || t->incomplete != NULL || t->fqdn == NULL)
+	if (m == NULL || m->inv == NULL || t->incomplete != NULL || t->fqdn == NULL)
 		return KV_OK;
-	if ((rc = expect_zones(inv, a, t)) != KV_OK)
+	if ((rc = expect_zones(m, t)) != KV_OK)
 		return rc;
 	if (rep->n_vnets == 0)
 		return KV_OK;
@@ -623,7 +784,7 @@ path_expect(const struct kv_inv *inv, const struct kv_report *rep, struct kv_tar
 			return KV_ENOMEM;
 		for (size_t k = 0; k < s->n_servers; k++) {
 			pv->answers[k] = s->model[k];
-			if ((rc = expect_answer(inv, a, t, &pv->answers[k])) != KV_OK)
+			if ((rc = expect_answer(m, t, &pv->answers[k])) != KV_OK)
 				return rc;
 		}
 		pv->n_answers = s->n_servers;

@@ -270,6 +270,7 @@ static void
 lab_up(struct lab *l, const char *stand)
 {
 	struct path_cfg pc;
+	struct path_model *pm = NULL;
 	struct expect_cfg ec;
 	const char *vm_name;
 	const struct inv_vm *v;
@@ -313,8 +314,9 @@ lab_up(struct lab *l, const char *stand)
 	memset(&ec, 0, sizeof(ec));
 	assert_int_equal(expect_targets(&ec, g_inv, g_a, &l->targets, &l->n_targets), KV_OK);
 	assert_int_equal(path_scope(&pc, g_inv, l->rep), KV_OK);
+	assert_int_equal(path_model_new(g_inv, l->rep, &pm), KV_OK);
 	for (size_t i = 0; i < l->n_targets; i++)
-		assert_int_equal(path_expect(g_inv, l->rep, &l->targets[i]), KV_OK);
+		assert_int_equal(path_expect(pm, l->rep, &l->targets[i]), KV_OK);
 	/* Everything the verdict needs is in the report's arena now. */
 	inv_free(g_inv);
 	g_inv = NULL;
