@@ -815,6 +815,10 @@ stage_verdict(const struct check_cfg *cfg, struct kv_report *rep, struct kv_resu
 	vc.resolvers = rep->resolvers;
 	vc.n_resolvers = rep->n_resolvers;
 	vc.now_s = kv_wall_ms() / 1000;
+	vc.vantages = rep->vantages;
+	vc.n_vantages = rep->n_vantages;
+	vc.vnets = rep->vnets;
+	vc.n_vnets = rep->n_vnets;
 	for (size_t i = 0; i < n && rc == KV_OK; i++)
 		rc = verdict_vault(&vc, rep->arena, todo[i]);
 	return rc;
@@ -839,9 +843,11 @@ observe(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *re
 
 /* The DNS path's scope: the VNets and the servers to ask (path.h). */
 static enum kv_err
-stage_path(struct check_ctx *ctx, const struct check_cfg *cfg, const struct kv_inv *inv, struct kv_report *rep)
+stage_path(struct check_ctx *ctx, const struct check_cfg *cfg, const struct kv_inv *inv, struct kv_report *rep,
+    struct kv_target *targets, size_t n_targets)
 {
 	struct path_cfg pc;
+	struct path_model *pm = NULL;
 	struct kv_hostport *sys;
 	size_t n = dns_server_count(ctx->dns);
 	enum kv_err rc;
@@ -860,6 +866,11 @@ stage_path(struct check_ctx *ctx, const struct check_cfg *cfg, const struct kv_i
 	pc.off = cfg->vantage_off;
 	pc.dns_qps = cfg->dns_qps;
 	rc = path_scope(&pc, inv, rep);
+	/* Each vault's expected answer per VNet, while the inventory is there. */
+	if (rc == KV_OK)
+		rc = path_model_new(inv, rep, &pm);
+	for (size_t i = 0; i < n_targets && rc == KV_OK; i++)
+		rc = path_expect(pm, rep, &targets[i]);
 	return rc;
 }
 
@@ -881,7 +892,7 @@ check_run(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *
 		goto out;
 	if ((rc = expect_targets(&cfg->expect, inv, rep->arena, &targets, &n_targets)) != KV_OK)
 		goto out;
-	if ((rc = stage_path(ctx, cfg, inv, rep)) != KV_OK)
+	if ((rc = stage_path(ctx, cfg, inv, rep, targets, n_targets)) != KV_OK)
 		goto out;
 	/* The targets hold all they need (strings in the report's arena): the
 	 * inventory's tables and indexes go before the DNS stage's memory comes. */

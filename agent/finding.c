@@ -78,7 +78,9 @@ static const struct {
 	    "the record."},
 	[KV_F_ZONE_RECORD_STALE] = {"The zone's A record holds addresses the endpoint does not own.",
 	    "`az network private-dns record-set a remove-record` the stale address, `add-record` the endpoint's."},
-	[KV_F_ZONE_NOT_LINKED] = {"With `--vnet`: no zone of the right name is linked to this VNet.",
+	[KV_F_ZONE_NOT_LINKED] = {"The clients of a VNet in scope (the one kvpe runs in, found through the instance metadata "
+				  "service, or a `--vnet`) resolve with Azure DNS of that VNet itself, and no zone of the "
+				  "right name is linked to it.",
 	    "`az network private-dns link vnet create --resource-group <zone group> --zone-name <zone> --name <link> "
 	    "--virtual-network <vnet ID> --registration-enabled false`."},
 	[KV_F_PUBLIC_NETWORK_ENABLED] = {"Public network access is still Enabled with default action Allow (ARM's "
@@ -95,6 +97,67 @@ static const struct {
 	[KV_F_PROBE_UNEXPECTED_RESPONSE] = {"The answer is not Key Vault's (no network-info header, no Bearer "
 					    "challenge), or a 403 such as `ForbiddenByConnection`.",
 	    "Check what answers on that address (`curl -v --resolve`), and the vault's firewall."},
+	[KV_F_DNS_CUSTOM_SERVER_NOT_FORWARDING] = {"A custom DNS server the VNet's clients use (the VNet's "
+						   "`dhcpOptions.dnsServers` or a NIC's `dnsSettings`) answers public or "
+						   "NXDOMAIN for a vault whose private zone holds the endpoint address (per ARM, "
+						   "confirmed by an inbound endpoint or Azure DNS where kvpe can ask one): it has "
+						   "no conditional forwarder for the vault's names.",
+	    "On that server, forward `vault.azure.net` and `vaultcore.azure.net` (not `privatelink.*`): a DNS VM in "
+	    "Azure to 168.63.129.16 (unbound: `forward-zone: name: \"vaultcore.azure.net\" forward-addr: "
+	    "168.63.129.16`; Windows: `Add-DnsServerConditionalForwarderZone -Name vaultcore.azure.net -MasterServers "
+	    "168.63.129.16`), an on-premises server to a DNS Private Resolver inbound endpoint in a VNet linked to "
+	    "the zone."},
+	[KV_F_ZONE_NOT_LINKED_TO_RESOLVER_VNET] = {"The VNet's clients resolve through an inbound endpoint or a DNS VM in "
+						   "another VNet (the hub), and no zone named like the vault's private link "
+						   "zone is linked to that VNet. Reported for each VNet whose clients use it.",
+	    "Link the zone to the resolver's VNet: `az network private-dns link vnet create --resource-group <zone "
+	    "group> --zone-name privatelink.vaultcore.azure.net --name <link> --virtual-network <resolver VNet ID> "
+	    "--registration-enabled false`."},
+	[KV_F_ZONE_LINK_NXDOMAIN_REDIRECT] = {"The zone link the VNet's resolution uses has `resolutionPolicy: "
+					      "NxDomainRedirect` (\"fallback to internet\"): a record missing from the zone "
+					      "silently resolves to the public address. High when the vault's record is "
+					      "missing from that zone, low otherwise.",
+	    "Add the missing record, and set the link back to Default: `az network private-dns link vnet update "
+	    "--resource-group <zone group> --zone-name privatelink.vaultcore.azure.net --name <link> "
+	    "--resolution-policy Default`."},
+	[KV_F_ZONE_SPLIT_BRAIN] = {"Two or more zones of the same name (one per spoke or landing zone) hold different "
+				   "records for one vault: clients get a different answer depending on which zone their "
+				   "VNet is linked to. Tenant-wide; names the zones and the VNets linked to each.",
+	    "Keep one `privatelink.vaultcore.azure.net` zone, linked to every VNet that resolves the vault; remove "
+	    "the stale record from the other (`az network private-dns record-set a remove-record`), or delete that "
+	    "zone's VNet links."},
+	[KV_F_ENDPOINT_RECORD_COLLISION] = {"The vault has several approved private endpoints with different addresses "
+					    "and a zone's A record holds only some of them: each endpoint's DNS zone "
+					    "group wrote the same record, the last writer won. Tenant-wide; names the "
+					    "endpoints left out.",
+	    "Keep one endpoint per zone: remove the DNS zone group of the endpoints left out (`az network "
+	    "private-endpoint dns-zone-group delete --resource-group <rg> --endpoint-name <pe> --name default`), or "
+	    "give each VNet its own zone."},
+	[KV_F_FORWARDING_RULE_OVERRIDES_ZONE] = {"A DNS forwarding rule linked to the VNet that resolves is more specific "
+						 "than any linked zone for the vault name or a name of its chain (e.g. "
+						 "`vault.azure.net.`), and sends it to targets that are not a resolver of a "
+						 "VNet with the zone linked: the private zone is bypassed. Medium; high when "
+						 "the clients' answer is wrong.",
+	    "Point the rule at an inbound endpoint of a VNet linked to the zone, or disable it: `az dns-resolver "
+	    "forwarding-rule update --resource-group <rg> --ruleset-name <ruleset> --name <rule> "
+	    "--forwarding-rule-state Disabled` (or `az dns-resolver forwarding-rule delete`)."},
+	[KV_F_FORWARDING_RULE_SHADOWED] = {"A forwarding rule for the same name as a zone linked to the same VNet: Azure "
+					   "DNS answers from the zone and never uses the rule (confusing, and it takes "
+					   "over if the zone link goes). Low.",
+	    "Delete the rule (`az dns-resolver forwarding-rule delete --resource-group <rg> --ruleset-name <ruleset> "
+	    "--name <rule>`), or disable it."},
+	[KV_F_FORWARDING_RULE_LOOP] = {"A rule in a ruleset linked to a resolver's own VNet targets that resolver's "
+				       "inbound endpoint: the query goes round until it fails (SERVFAIL), today or as "
+				       "soon as a shadowing zone link goes. Inherited by the VNets that use that "
+				       "inbound endpoint.",
+	    "Unlink the ruleset from the resolver's VNet (`az dns-resolver vnet-link delete --resource-group <rg> "
+	    "--ruleset-name <ruleset> --name <link>`) and link the zone there instead; or delete the rule."},
+	[KV_F_VANTAGE_DISAGREES] = {"Two resolvers the same clients use give different answers for the vault: a "
+				    "client gets one or the other, so it works only some of the time. The other "
+				    "answer-based findings follow the worst answer.",
+	    "Make the VNet's DNS servers equivalent (`az network vnet show --query dhcpOptions.dnsServers`): give "
+	    "each the same conditional forwarders, or remove the wrong one (`az network vnet update --dns-servers "
+	    "...`)."},
 };
 
 const char *

@@ -182,3 +182,9 @@ kv_vantage_role_name(enum kv_vantage_role role)
 	}
 	return "system";
 }
+
+enum kv_severity
+kv_finding_severity(const struct kv_finding *f)
+{
+	return f->has_severity ? f->severity : finding_severity(f->code);
+}

@@ -6,6 +6,8 @@
  * Each code is reported at most once per vault. */
 #include "kvpe/verdict.h"
 
+#include "kvpe/inv.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,32 +19,73 @@ struct vctx {
 	struct kv_result *r;
 	const struct kv_target *t;
 	bool oom;
-	struct kv_finding found[KV_F_COUNT]; /* copied out at its exact size */
-	size_t n;
+	struct kv_finding *found; /* in `a`; copied out at its exact size */
+	size_t n, cap;
+	/* A client's vantage answer judged instead of r->dns.a (the worst one,
+	 * when the clients' resolvers disagree): its server's name. */
+	const char *lk_name;
 };
+
+#define SRV_VANTAGE (-2) /* kv_dns_lookup.server of a vantage answer copied for the DNS rules */
 
 #define PH_RG "<resource-group>"
 #define PH_ZONE_RG "<zone-resource-group>"
 #define PH_VNET "<vnet-id>"
 #define PH_ADDR "<endpoint-ip>"
 
-static void
-add(struct vctx *v, enum kv_finding_code code, const char *msg, const char *fix)
+static bool
+same_vnet(const char *x, const char *y)
 {
-	struct kv_result *r = v->r;
+	return (x == NULL && y == NULL) || (x != NULL && y != NULL && kv_streq_ci(x, y));
+}
+
+/* One finding per code and VNet (vnet NULL: the vault as a whole); sev < 0:
+ * the code's own severity. */
+static void
+add_at(struct vctx *v, enum kv_finding_code code, const char *vnet, int sev, const char *msg, const char *fix)
+{
+	struct kv_finding *f;
 
 	if (msg == NULL || fix == NULL) {
 		v->oom = true;
 		return;
 	}
-	KV_UNUSED(r);
-	for (size_t i = 0; i < v->n; i++)
-		if (v->found[i].code == code)
+	for (size_t i = 0; i < v->n; i++) {
+		if (v->found[i].code == code && same_vnet(v->found[i].vnet_id, vnet)) {
+			/* The same code twice in one VNet keeps the higher severity. */
+			if (sev >= 0 && v->found[i].has_severity && (int)v->found[i].severity < sev)
+				v->found[i].severity = (enum kv_severity)sev;
 			return;
-	v->found[v->n].code = code;
-	v->found[v->n].message = msg;
-	v->found[v->n].remediation = fix;
-	v->n++;
+		}
+	}
+	if (v->n == v->cap) {
+		size_t ncap = v->cap ? 2 * v->cap : 8;
+		struct kv_finding *nf = kv_arena_calloc(v->a, ncap, sizeof(*nf));
+		if (nf == NULL) {
+			v->oom = true;
+			return;
+		}
+		if (v->n > 0)
+			memcpy(nf, v->found, v->n * sizeof(*nf));
+		v->found = nf;
+		v->cap = ncap;
+	}
+	f = &v->found[v->n++];
+	memset(f, 0, sizeof(*f));
+	f->code = code;
+	f->message = msg;
+	f->remediation = fix;
+	f->vnet_id = vnet;
+	if (sev >= 0) {
+		f->has_severity = true;
+		f->severity = (enum kv_severity)sev;
+	}
+}
+
+static void
+add(struct vctx *v, enum kv_finding_code code, const char *msg, const char *fix)
+{
+	add_at(v, code, NULL, -1, msg, fix);
 }
 
 /* A value as one shell word: left alone when it is plain, single-quoted
@@ -128,9 +171,48 @@ fmt_chain(struct kv_arena *a, const struct kv_dns_lookup *lk)
 	return s;
 }
 
+/* "10.0.0.4:53, 10.0.0.5:53". */
+static const char *
+fmt_hostports(struct kv_arena *a, const struct kv_hostport *v, size_t n)
+{
+	size_t cap = n * (KV_ADDR_STRLEN + 10) + 8, o = 0;
+	char *s = kv_arena_alloc(a, cap);
+
+	if (s == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		char one[KV_ADDR_STRLEN + 8];
+		kv_hostport_format(&v[i], one, sizeof(one));
+		o += (size_t)snprintf(s + o, cap - o, "%s%s", i ? ", " : "", one);
+	}
+	return s;
+}
+
+/* Strings joined by ", ", at most LIST_MAX of them. */
+static const char *
+fmt_list(struct kv_arena *a, const char *const *v, size_t n)
+{
+	size_t shown = n < LIST_MAX ? n : LIST_MAX, cap = 32, o = 0;
+	char *s;
+
+	for (size_t i = 0; i < shown; i++)
+		cap += strlen(v[i]) + 2;
+	if ((s = kv_arena_alloc(a, cap)) == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < shown; i++)
+		o += (size_t)snprintf(s + o, cap - o, "%s%s", i ? ", " : "", v[i]);
+	if (n > shown)
+		snprintf(s + o, cap - o, " and %zu more", n - shown);
+	return s;
+}
+
 static const char *
 server_name(const struct vctx *v, int idx)
 {
+	if (idx == SRV_VANTAGE && v->lk_name != NULL)
+		return v->lk_name;
 	if (idx >= 0 && (size_t)idx < v->cfg->n_resolvers)
 		return v->cfg->resolvers[idx];
 	return "the resolver";
@@ -377,7 +459,7 @@ rules_arm_zone_link(struct vctx *v)
 {
 	const struct kv_target *t = v->t;
 
-	if (!t->vnet_known)
+	if (!t->vnet_known || t->path_known) /* the path rules judge it per VNet in scope */
 		return;
 	for (size_t i = 0; i < t->n_zones; i++)
 		if (t->zones[i].linked)
@@ -598,11 +680,107 @@ rules_dns_chain(struct vctx *v, const struct kv_dns_lookup *lk)
 	}
 }
 
+/* ---- the DNS path: observations ---- */
+
+/* What vantage `idx` answered for this vault, or NULL (not asked). */
+static const struct kv_dns_lookup *
+vantage_answer(const struct vctx *v, int idx)
+{
+	const struct kv_result *r = v->r;
+
+	if (idx < 0)
+		return NULL;
+	for (size_t i = 0; i < r->n_vantages; i++)
+		if (r->vantages[i].vantage == (size_t)idx)
+			return r->vantages[i].a.rcode != KV_RC_NONE ? &r->vantages[i].a : NULL;
+	return NULL;
+}
+
+static const char *
+vantage_name(const struct vctx *v, int idx)
+{
+	if (idx >= 0 && (size_t)idx < v->cfg->n_vantages)
+		return v->cfg->vantages[idx].name;
+	return "the server";
+}
+
+/* How wrong an answer is, for "the worst answer": 0 right. */
+static int
+badness(const struct vctx *v, const struct kv_dns_lookup *lk)
+{
+	int bad = 0;
+
+	switch (lk->rcode) {
+	case KV_RC_NONE:
+		return 0;
+	case KV_RC_NXDOMAIN:
+		return 4;
+	case KV_RC_NODATA:
+		return 3;
+	case KV_RC_NOERROR:
+		break;
+	default:
+		return 2; /* failed: no answer to judge */
+	}
+	for (size_t i = 0; i < lk->n_addrs; i++) {
+		if (!verdict_addr_private(v->cfg, v->t, &lk->addrs[i]))
+			return 6;
+		if (is_mismatch(v, &lk->addrs[i]))
+			bad = 5;
+	}
+	return lk->n_addrs == 0 ? 3 : bad;
+}
+
+static bool
+answer_wrong(const struct vctx *v, const struct kv_dns_lookup *lk)
+{
+	return lk != NULL && badness(v, lk) > 0;
+}
+
+/* Two answers that differ for a client: reply code or address set. */
+static bool
+answers_differ(const struct kv_dns_lookup *x, const struct kv_dns_lookup *y)
+{
+	if (x->rcode != y->rcode || x->n_addrs != y->n_addrs)
+		return true;
+	for (size_t i = 0; i < x->n_addrs; i++)
+		if (!kv_addr_in_list(&x->addrs[i], y->addrs, y->n_addrs))
+			return true;
+	return false;
+}
+
+/* The answer the DNS rules judge: the system resolver's, unless a client
+ * resolver of a VNet in scope answered worse (the findings follow the
+ * worst answer, beside VANTAGE_DISAGREES). */
+static const struct kv_dns_lookup *
+worst_client_answer(struct vctx *v)
+{
+	const struct kv_dns_lookup *worst = &v->r->dns.a, *pick = NULL;
+	int worst_bad = badness(v, worst), idx = -1;
+	struct kv_dns_lookup *copy;
+
+	for (size_t i = 0; i < v->cfg->n_vantages; i++) {
+		const struct kv_dns_lookup *lk;
+		if (!v->cfg->vantages[i].client || (lk = vantage_answer(v, (int)i)) == NULL)
+			continue;
+		if (badness(v, lk) > worst_bad) {
+			worst_bad = badness(v, lk);
+			pick = lk;
+			idx = (int)i;
+		}
+	}
+	if (pick == NULL || (copy = kv_arena_memdup(v->a, pick, sizeof(*pick))) == NULL)
+		return worst;
+	copy->server = SRV_VANTAGE;
+	v->lk_name = vantage_name(v, idx);
+	return copy;
+}
+
 static void
 rules_dns(struct vctx *v)
 {
 	const struct kv_target *t = v->t;
-	const struct kv_dns_lookup *lk = &v->r->dns.a;
+	const struct kv_dns_lookup *lk = worst_client_answer(v);
 	const struct kv_dns_lookup *l6 = &v->r->dns.aaaa;
 	struct kv_arena *a = v->a;
 	const char *loop = lk->chain_loop ? " (CNAME loop)" : "";
@@ -671,6 +849,349 @@ rules_dns(struct vctx *v)
 				"find where the AAAA comes from (dig AAAA %s @%s); with the private zone linked, the name answers "
 				"only what %s holds: az network private-dns record-set aaaa list --resource-group %s --zone-name %s",
 				sh(a, t->fqdn), server_name(v, l6->server), t->pl_zone, sh(a, zone_rg(t)), t->pl_zone));
+	}
+}
+
+/* ---- the DNS path: rules (spec "DNS path", findings per VNet in scope) ---- */
+
+static const char *
+id_seg(struct kv_arena *a, const char *id, const char *key, const char *ph)
+{
+	const char *s = id != NULL ? inv_id_segment(a, id, key) : NULL;
+
+	return s != NULL ? s : ph;
+}
+
+static const char *
+hp_text(struct kv_arena *a, const struct kv_hostport *hp)
+{
+	char buf[KV_ADDR_STRLEN + 8];
+
+	kv_hostport_format(hp, buf, sizeof(buf));
+	return kv_arena_strdup(a, buf);
+}
+
+static const char *
+answer_text(struct kv_arena *a, const struct kv_dns_lookup *lk)
+{
+	if (lk->rcode == KV_RC_NOERROR)
+		return fmt_addrs(a, lk->addrs, lk->n_addrs);
+	return kv_lookup_rcode_text(a, lk);
+}
+
+static const char *
+kind_text(enum kv_path_kind k)
+{
+	switch (k) {
+	case KV_PK_AZURE:
+		return "Azure DNS";
+	case KV_PK_INBOUND:
+		return "inbound endpoint";
+	case KV_PK_VM:
+		return "DNS VM";
+	case KV_PK_OPAQUE:
+		break;
+	}
+	return "custom DNS server";
+}
+
+static const char *
+rule_fix(struct vctx *v, const char *verb, const char *rule_id, const char *ruleset_id)
+{
+	struct kv_arena *a = v->a;
+
+	return kv_arena_printf(a, "az dns-resolver forwarding-rule %s --resource-group %s --ruleset-name %s --name %s%s",
+	    verb, sh(a, id_seg(a, ruleset_id, "resourceGroups", PH_RG)),
+	    sh(a, id_seg(a, ruleset_id, "dnsForwardingRulesets", "<ruleset>")),
+	    sh(a, id_seg(a, rule_id, "forwardingRules", "<rule>")),
+	    strcmp(verb, "update") == 0 ? " --forwarding-rule-state Disabled" : "");
+}
+
+static const char *
+link_create(struct vctx *v, const char *vnet)
+{
+	const struct kv_target *t = v->t;
+	const struct kv_path_zone *z = t->n_path_zones > 0 ? &t->path_zones[0] : NULL;
+	struct kv_arena *a = v->a;
+
+	return kv_arena_printf(a,
+	    "az network private-dns link vnet create --resource-group %s --zone-name %s --name %s-link "
+	    "--virtual-network %s --registration-enabled false%s",
+	    sh(a, or_ph(z ? z->resource_group : NULL, PH_ZONE_RG)), t->pl_zone,
+	    sh(a, id_seg(a, vnet, "virtualNetworks", "kvpe")), sh(a, or_ph(vnet, PH_VNET)),
+	    sub_flag(a, z ? z->subscription : NULL));
+}
+
+/* Zone links, rules and loops met on one resolver's walk. */
+static void
+rules_path_hops(struct vctx *v, const char *vnet, const struct kv_path_answer *ans, bool clients_wrong)
+{
+	const struct kv_target *t = v->t;
+	struct kv_arena *a = v->a;
+
+	for (size_t i = 0; i < ans->n_hops; i++) {
+		const struct kv_path_hop *h = &ans->hops[i];
+		if (h->match == KV_HM_ZONE && h->nxdomain_redirect)
+			add_at(v, KV_F_ZONE_LINK_NXDOMAIN_REDIRECT, vnet, h->has_record ? KV_SEV_LOW : KV_SEV_HIGH,
+			    kv_arena_printf(a,
+				"%s: the link %s of zone %s to VNet %s has resolutionPolicy NxDomainRedirect%s; expected Default",
+				h->name, or_ph(h->link_id, or_ph(h->link_name, "(unnamed)")), or_ph(h->zone_id, h->zone_name),
+				h->vnet_id,
+				h->has_record ? " (the record exists today; a missing one would silently resolve public)"
+					      : ": the record is missing, so clients silently get the public address"),
+			    kv_arena_printf(a,
+				"%saz network private-dns link vnet update --resource-group %s --zone-name %s --name %s "
+				"--resolution-policy Default%s",
+				h->has_record ? "" : kv_arena_printf(a, "%s && ", fix_add_record(v)),
+				sh(a, or_ph(h->zone_rg, PH_ZONE_RG)), or_ph(h->zone_name, t->pl_zone),
+				sh(a, or_ph(h->link_name, "<link>")), sub_flag(a, h->zone_sub)));
+		if (h->shadowed_rule_id != NULL)
+			add_at(v, KV_F_FORWARDING_RULE_SHADOWED, vnet, -1,
+			    kv_arena_printf(a,
+				"forwarding rule %s (%s.) in a ruleset linked to VNet %s names the same domain as the linked zone %s: "
+				"Azure DNS answers %s from the zone and never uses the rule; expected no such rule",
+				h->shadowed_rule_id, h->shadowed_domain, h->vnet_id, or_ph(h->zone_id, h->zone_name), h->name),
+			    rule_fix(v, "delete", h->shadowed_rule_id, h->shadowed_ruleset_id));
+		if (h->loop_rule_id != NULL)
+			add_at(v, KV_F_FORWARDING_RULE_LOOP, vnet, -1,
+			    kv_arena_printf(a,
+				"forwarding rule %s (%s.) is linked to VNet %s and targets %s, an inbound endpoint of that "
+				"same VNet's resolver: %s loops (SERVFAIL)%s; expected the zone linked there, not the ruleset",
+				h->loop_rule_id, h->loop_domain, h->vnet_id, hp_text(a, &h->loop_target), h->name,
+				same_vnet(vnet, h->vnet_id) ? "" : kv_arena_printf(a, " for the clients of %s too", vnet)),
+			    kv_arena_printf(a, "az dns-resolver vnet-link list --resource-group %s --ruleset-name %s "
+						"(delete the link to %s with az dns-resolver vnet-link delete); or %s",
+				sh(a, id_seg(a, h->loop_ruleset_id, "resourceGroups", PH_RG)),
+				sh(a, id_seg(a, h->loop_ruleset_id, "dnsForwardingRulesets", "<ruleset>")), h->vnet_id,
+				rule_fix(v, "delete", h->loop_rule_id, h->loop_ruleset_id)));
+		if (h->match == KV_HM_RULE && ans->outcome != KV_PO_ADDRS && ans->outcome != KV_PO_LOOP)
+			add_at(v, KV_F_FORWARDING_RULE_OVERRIDES_ZONE, vnet, clients_wrong ? KV_SEV_HIGH : KV_SEV_MEDIUM,
+			    kv_arena_printf(a,
+				"forwarding rule %s (%s.) linked to VNet %s sends %s to %s, not a resolver of a VNet with %s "
+				"linked: the private zone is bypassed; expected %s from the zone",
+				h->rule_id, h->rule_domain, h->vnet_id, h->name,
+				h->n_targets > 0 ? fmt_hostports(a, h->targets, h->n_targets) : "no target", t->pl_zone,
+				t->n_expected ? fmt_addrs(a, t->expected, t->n_expected) : "the endpoint's address"),
+			    kv_arena_printf(a, "%s (or point it at an inbound endpoint of a VNet linked to %s)",
+				rule_fix(v, "update", h->rule_id, h->ruleset_id), t->pl_zone));
+	}
+}
+
+/* A custom server of the clients that answers public or NXDOMAIN while
+ * the zone holds the endpoint (per the model, or per ARM for an opaque
+ * server), unless a reference vantage contradicts ARM. */
+static void
+rules_path_custom(struct vctx *v, const char *vnet, const struct kv_path_answer *ans,
+    const struct kv_dns_lookup *lk)
+{
+	const struct kv_target *t = v->t;
+	struct kv_arena *a = v->a;
+	bool zone_holds = false, ref_right = false, ref_wrong = false;
+	int bad;
+
+	if (lk == NULL || (ans->kind != KV_PK_VM && ans->kind != KV_PK_OPAQUE))
+		return;
+	bad = badness(v, lk);
+	if (bad != 6 && bad != 4)
+		return;
+	for (size_t i = 0; i < t->n_path_zones; i++)
+		for (size_t k = 0; k < t->path_zones[i].n_addrs; k++)
+			zone_holds |= kv_addr_in_list(&t->path_zones[i].addrs[k], t->expected, t->n_expected);
+	if (ans->kind == KV_PK_VM)
+		zone_holds = ans->outcome == KV_PO_ADDRS;
+	for (size_t i = 0; i < v->cfg->n_vantages; i++) {
+		const struct kv_dns_lookup *ref;
+		enum kv_vantage_role role = v->cfg->vantages[i].role;
+		if ((role != KV_VR_INBOUND && role != KV_VR_AZURE) || (ref = vantage_answer(v, (int)i)) == NULL)
+			continue;
+		if (badness(v, ref) == 0)
+			ref_right = true;
+		else
+			ref_wrong = true;
+	}
+	if (!zone_holds || (ref_wrong && !ref_right))
+		return;
+	add_at(v, KV_F_DNS_CUSTOM_SERVER_NOT_FORWARDING, vnet, -1,
+	    kv_arena_printf(a,
+		"%s %s, which the clients of VNet %s use, answers %s for %s; the zone %s holds %s%s: the server has no "
+		"conditional forwarder for %s",
+		kind_text(ans->kind), hp_text(a, &ans->server), vnet, answer_text(a, lk), t->fqdn, t->pl_zone,
+		fmt_addrs(a, t->expected, t->n_expected), ref_right ? " (an inbound endpoint or Azure DNS answers it)" : "",
+		cloud_suffix(t->cloud, t->kind)),
+	    ans->kind == KV_PK_VM
+		? kv_arena_printf(a,
+		      "on the DNS VM %s (az network nic show --ids %s --query virtualMachine.id -o tsv), forward "
+		      "vault.azure.net and vaultcore.azure.net to 168.63.129.16 "
+		      "(unbound: forward-zone: name: \"vaultcore.azure.net\" forward-addr: 168.63.129.16; Windows DNS: "
+		      "Add-DnsServerConditionalForwarderZone -Name vaultcore.azure.net -MasterServers 168.63.129.16)",
+		      hp_text(a, &ans->server), sh(a, or_ph(ans->resource_id, "<nic-id>")))
+		: kv_arena_printf(a,
+		      "on %s, add conditional forwarders for vault.azure.net and vaultcore.azure.net to a DNS Private "
+		      "Resolver inbound endpoint in a VNet linked to %s (az dns-resolver inbound-endpoint list "
+		      "--resource-group <rg> --dns-resolver-name <resolver>), not to privatelink.vaultcore.azure.net",
+		      hp_text(a, &ans->server), t->pl_zone));
+}
+
+/* Two resolvers of the same clients that answer differently. */
+static void
+rules_path_disagree(struct vctx *v, const struct kv_path_vnet *pv)
+{
+	struct kv_arena *a = v->a;
+
+	for (size_t i = 0; i < pv->n_answers; i++) {
+		const struct kv_dns_lookup *x = vantage_answer(v, pv->answers[i].vantage);
+		for (size_t k = i + 1; x != NULL && k < pv->n_answers; k++) {
+			const struct kv_dns_lookup *y = vantage_answer(v, pv->answers[k].vantage);
+			if (y == NULL || !answers_differ(x, y))
+				continue;
+			add_at(v, KV_F_VANTAGE_DISAGREES, pv->vnet_id, -1,
+			    kv_arena_printf(a,
+				"the clients of VNet %s use %s and %s, which answer %s and %s for %s: clients get one or the "
+				"other; expected one answer, %s",
+				pv->vnet_id, vantage_name(v, pv->answers[i].vantage), vantage_name(v, pv->answers[k].vantage),
+				answer_text(a, x), answer_text(a, y), v->t->fqdn,
+				v->t->n_expected ? fmt_addrs(a, v->t->expected, v->t->n_expected) : "a private address"),
+			    kv_arena_printf(a,
+				"az network vnet show --ids %s --query dhcpOptions.dnsServers; give every server the same "
+				"conditional forwarders, or remove the one answering wrong (az network vnet update --ids %s "
+				"--dns-servers <servers>)",
+				sh(a, pv->vnet_id), sh(a, pv->vnet_id)));
+			return;
+		}
+	}
+}
+
+/* Zones of the same name holding different records for the vault. */
+static void
+rules_path_split(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+	struct kv_arena *a = v->a;
+	const struct kv_path_zone *first = NULL, *other = NULL;
+
+	for (size_t i = 0; i < t->n_path_zones && other == NULL; i++) {
+		const struct kv_path_zone *z = &t->path_zones[i];
+		struct kv_dns_lookup x, y;
+		if (!z->has_record)
+			continue;
+		if (first == NULL) {
+			first = z;
+			continue;
+		}
+		memset(&x, 0, sizeof(x));
+		memset(&y, 0, sizeof(y));
+		x.addrs = first->addrs, x.n_addrs = first->n_addrs;
+		y.addrs = z->addrs, y.n_addrs = z->n_addrs;
+		if (answers_differ(&x, &y))
+			other = z;
+	}
+	if (other == NULL)
+		return;
+	/* The stale one is the zone whose record the endpoint does not own. */
+	if (t->n_expected > 0 && other->n_addrs > 0 && kv_addr_in_list(&other->addrs[0], t->expected, t->n_expected)) {
+		const struct kv_path_zone *s = first;
+		first = other;
+		other = s;
+	}
+	add(v, KV_F_ZONE_SPLIT_BRAIN,
+	    kv_arena_printf(a,
+		"zones %s (linked to %s) and %s (linked to %s) both named %s hold %s and %s for %s; expected one record, %s",
+		first->id, first->n_vnets ? fmt_list(a, first->vnets, first->n_vnets) : "no VNet", other->id,
+		other->n_vnets ? fmt_list(a, other->vnets, other->n_vnets) : "no VNet", t->pl_zone,
+		fmt_addrs(a, first->addrs, first->n_addrs), fmt_addrs(a, other->addrs, other->n_addrs), t->name,
+		t->n_expected ? fmt_addrs(a, t->expected, t->n_expected) : "the endpoint's"),
+	    kv_arena_printf(a,
+		"keep one %s zone: az network private-dns record-set a delete --resource-group %s --zone-name %s "
+		"--name %s --yes%s, then link the VNets of that zone to %s (az network private-dns link vnet create)",
+		t->pl_zone, sh(a, or_ph(other->resource_group, PH_ZONE_RG)), t->pl_zone, sh(a, t->name),
+		sub_flag(a, other->subscription), first->id));
+}
+
+/* Approved endpoints with different addresses, a zone holding only some. */
+static void
+rules_path_collision(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+	struct kv_arena *a = v->a;
+
+	for (size_t i = 0; i < t->n_path_zones; i++) {
+		const struct kv_path_zone *z = &t->path_zones[i];
+		bool some = false;
+		if (!z->has_record)
+			continue;
+		for (size_t e = 0; e < t->n_endpoints; e++) {
+			const struct kv_endpoint_view *ep = &t->endpoints[e];
+			for (size_t k = 0; ep->state == KV_PE_APPROVED && k < ep->n_addrs; k++)
+				some |= kv_addr_in_list(&ep->addrs[k], z->addrs, z->n_addrs);
+		}
+		for (size_t e = 0; some && e < t->n_endpoints; e++) {
+			const struct kv_endpoint_view *ep = &t->endpoints[e];
+			bool held = false;
+			if (ep->state != KV_PE_APPROVED || ep->n_addrs == 0)
+				continue;
+			for (size_t k = 0; k < ep->n_addrs; k++)
+				held |= kv_addr_in_list(&ep->addrs[k], z->addrs, z->n_addrs);
+			if (held)
+				continue;
+			add(v, KV_F_ENDPOINT_RECORD_COLLISION,
+			    kv_arena_printf(a,
+				"%s has several approved endpoints; zone %s holds %s for it, leaving out endpoint %s (%s): the "
+				"last zone group to write the record won; expected one record per endpoint's clients",
+				t->name, z->id, fmt_addrs(a, z->addrs, z->n_addrs), or_ph(ep->pe_id, or_ph(ep->pe_name, "?")),
+				fmt_addrs(a, ep->addrs, ep->n_addrs)),
+			    kv_arena_printf(a,
+				"az network private-endpoint dns-zone-group list --resource-group %s --endpoint-name %s; delete "
+				"the zone group of the endpoint whose clients use another zone (az network private-endpoint "
+				"dns-zone-group delete --resource-group %s --endpoint-name %s --name <group>), or give each "
+				"VNet its own zone",
+				sh(a, or_ph(ep->pe_resource_group, PH_RG)), sh(a, or_ph(ep->pe_name, "<endpoint>")),
+				sh(a, or_ph(ep->pe_resource_group, PH_RG)), sh(a, or_ph(ep->pe_name, "<endpoint>"))));
+			return;
+		}
+	}
+}
+
+static void
+rules_path(struct vctx *v)
+{
+	const struct kv_target *t = v->t;
+	struct kv_arena *a = v->a;
+	bool approved = kv_target_approved(t) || t->expected_manual;
+	bool zones = approved && t->zones_known;
+
+	if (zones) {
+		rules_path_split(v);
+		rules_path_collision(v);
+	}
+	for (size_t p = 0; p < t->n_paths; p++) {
+		const struct kv_path_vnet *pv = &t->paths[p];
+		const char *vnet = pv->vnet_id;
+		bool clients_wrong = false;
+		for (size_t i = 0; i < pv->n_answers; i++)
+			clients_wrong |= answer_wrong(v, vantage_answer(v, pv->answers[i].vantage));
+		for (size_t i = 0; i < pv->n_answers; i++) {
+			const struct kv_path_answer *ans = &pv->answers[i];
+			bool own = ans->vnet_id != NULL && same_vnet(ans->vnet_id, vnet);
+			if (zones && ans->vnet_id != NULL && !ans->zone_linked && ans->kind == KV_PK_AZURE && own)
+				add_at(v, KV_F_ZONE_NOT_LINKED, vnet, -1,
+				    kv_arena_printf(a,
+					"the clients of VNet %s resolve with its Azure DNS, and no private DNS zone %s is linked to it",
+					vnet, t->pl_zone),
+				    link_create(v, vnet));
+			else if (zones && ans->vnet_id != NULL && !ans->zone_linked && ans->kind != KV_PK_AZURE)
+				add_at(v, KV_F_ZONE_NOT_LINKED_TO_RESOLVER_VNET, vnet, -1,
+				    kv_arena_printf(a,
+					"the clients of VNet %s resolve through %s %s, which resolves in VNet %s; no private DNS "
+					"zone %s is linked to %s",
+					vnet, kind_text(ans->kind), hp_text(a, &ans->server), ans->vnet_id, t->pl_zone,
+					ans->vnet_id),
+				    link_create(v, ans->vnet_id));
+			if (approved)
+				rules_path_hops(v, vnet, ans, clients_wrong);
+			if (zones)
+				rules_path_custom(v, vnet, ans, vantage_answer(v, ans->vantage));
+		}
+		rules_path_disagree(v, pv);
 	}
 }
 
@@ -768,7 +1289,11 @@ finding_cmp(const void *x, const void *y)
 {
 	const struct kv_finding *a = x, *b = y;
 
-	return (int)a->code - (int)b->code;
+	if (a->code != b->code)
+		return (int)a->code - (int)b->code;
+	if (a->vnet_id == NULL || b->vnet_id == NULL)
+		return (a->vnet_id != NULL) - (b->vnet_id != NULL);
+	return strcmp(a->vnet_id, b->vnet_id);
 }
 
 enum kv_err
@@ -787,6 +1312,7 @@ verdict_vault(const struct verdict_cfg *cfg, struct kv_arena *a, struct kv_resul
 	if (r->t->incomplete == NULL) {
 		rules_arm(&v);
 		rules_dns(&v);
+		rules_path(&v);
 		rules_probe(&v);
 	}
 	if (v.oom)
@@ -799,9 +1325,8 @@ verdict_vault(const struct verdict_cfg *cfg, struct kv_arena *a, struct kv_resul
 		r->n_findings = v.n;
 	}
 	for (size_t i = 0; i < r->n_findings; i++) {
-		enum kv_finding_code c = r->findings[i].code;
-		error |= finding_is_error(c);
-		fail |= finding_severity(c) >= KV_SEV_MEDIUM;
+		error |= finding_is_error(r->findings[i].code);
+		fail |= kv_finding_severity(&r->findings[i]) >= KV_SEV_MEDIUM;
 	}
 	r->status = (error || r->t->incomplete != NULL) ? KV_ST_ERROR : fail ? KV_ST_FAIL : KV_ST_PASS;
 	return KV_OK;

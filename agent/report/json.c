@@ -284,9 +284,11 @@ vault_json(struct jw *w, const struct kv_report *r, const struct kv_result *x)
 		const struct kv_finding *f = &x->findings[i];
 		jw_obj(w);
 		jw_kstr(w, "code", finding_name(f->code));
-		jw_kstr(w, "severity", finding_severity_name(finding_severity(f->code)));
+		jw_kstr(w, "severity", finding_severity_name(kv_finding_severity(f)));
 		jw_kstr(w, "message", f->message);
 		jw_kstr(w, "remediation", f->remediation);
+		if (f->vnet_id != NULL) /* a DNS-path finding: the VNet whose clients it concerns */
+			jw_kstr(w, "vnet", f->vnet_id);
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);

@@ -41,10 +41,12 @@ finding_line(struct kv_buf *out, const char *ts, const struct kv_report *r, cons
 	jw_obj(&w);
 	head(&w, "finding", ts, r, o, x->t);
 	jw_kstr(&w, "code", finding_name(f->code));
-	jw_kstr(&w, "severity", finding_severity_name(finding_severity(f->code)));
+	jw_kstr(&w, "severity", finding_severity_name(kv_finding_severity(f)));
 	jw_kstr(&w, "status", kv_status_name(x->status));
 	jw_kstr(&w, "message", f->message);
 	jw_kstr(&w, "remediation", f->remediation);
+	if (f->vnet_id != NULL)
+		jw_kstr(&w, "vnet", f->vnet_id);
 	return line_end(&w, out);
 }
 
@@ -60,7 +62,7 @@ vault_line(struct kv_buf *out, const char *ts, const struct kv_report *r, const 
 	jw_obj(&w);
 	head(&w, "vault", ts, r, o, x->t);
 	jw_kstr(&w, "code", f != NULL ? finding_name(f->code) : incomplete ? "INCOMPLETE" : NULL);
-	jw_kstr(&w, "severity", f != NULL ? finding_severity_name(finding_severity(f->code)) : NULL);
+	jw_kstr(&w, "severity", f != NULL ? finding_severity_name(kv_finding_severity(f)) : NULL);
 	jw_kstr(&w, "status", kv_status_name(x->status));
 	jw_kstr(&w, "message", f != NULL ? f->message : incomplete ? x->t->incomplete : NULL);
 	jw_kstr(&w, "remediation", f != NULL ? f->remediation : NULL);

@@ -160,7 +160,7 @@ findings_text(struct kv_buf *b, const struct kv_result *x)
 
 	for (size_t i = 0; i < x->n_findings && rc == KV_OK; i++) {
 		const struct kv_finding *f = &x->findings[i];
-		rc = kv_buf_printf(b, "%s (%s): ", finding_name(f->code), finding_severity_name(finding_severity(f->code)));
+		rc = kv_buf_printf(b, "%s (%s): ", finding_name(f->code), finding_severity_name(kv_finding_severity(f)));
 		if (rc == KV_OK)
 			rc = xml_escape(b, f->message, false);
 		if (rc == KV_OK && f->remediation != NULL) {

@@ -278,7 +278,7 @@ result_json(struct jw *w, const struct kv_result *x, const struct kv_finding *f)
 	jw_obj(w);
 	jw_kstr(w, "ruleId", code);
 	jw_kint(w, "ruleIndex", (int64_t)f->code);
-	jw_kstr(w, "level", sev_level(finding_severity(f->code)));
+	jw_kstr(w, "level", sev_level(kv_finding_severity(f)));
 	jw_key(w, "message");
 	jw_obj(w);
 	rc = kv_buf_puts(&s, f->message != NULL ? f->message : code);
@@ -329,7 +329,7 @@ result_json(struct jw *w, const struct kv_result *x, const struct kv_finding *f)
 	jw_obj(w);
 	jw_kstr(w, "vault", t->name);
 	jw_kstr(w, "fqdn", t->fqdn);
-	jw_kstr(w, "severity", finding_severity_name(finding_severity(f->code)));
+	jw_kstr(w, "severity", finding_severity_name(kv_finding_severity(f)));
 	jw_kstr(w, "status", kv_status_name(x->status));
 	jw_obj_end(w);
 	jw_obj_end(w);

@@ -168,7 +168,7 @@ report_table(const struct kv_report *r, const struct report_opts *o, struct kv_b
 		for (size_t k = 0; k < x->n_findings && rc == KV_OK; k++) {
 			const struct kv_finding *f = &x->findings[k];
 			rc = kv_buf_printf(out, "  %-6s %s\n         %s\n         fix: %s\n",
-			    finding_severity_name(finding_severity(f->code)), finding_name(f->code), f->message,
+			    finding_severity_name(kv_finding_severity(f)), finding_name(f->code), f->message,
 			    f->remediation);
 		}
 		if (rc == KV_OK)

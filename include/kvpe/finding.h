@@ -37,7 +37,23 @@ enum kv_severity { KV_SEV_LOW, KV_SEV_MEDIUM, KV_SEV_HIGH };
 	X(PROBE_TCP_FAILED, HIGH, false, "no TCP connection to the resolved address on port 443")      \
 	X(PROBE_TLS_FAILED, HIGH, false, "the TLS handshake or certificate verification failed")       \
 	X(PROBE_PUBLIC_PATH, HIGH, false, "the vault saw the request come from a public address")      \
-	X(PROBE_UNEXPECTED_RESPONSE, MEDIUM, false, "the HTTPS answer is not Key Vault's, or is a 403")
+	X(PROBE_UNEXPECTED_RESPONSE, MEDIUM, false, "the HTTPS answer is not Key Vault's, or is a 403")  \
+	X(DNS_CUSTOM_SERVER_NOT_FORWARDING, HIGH, false,                                               \
+	    "a custom DNS server the clients use lacks a conditional forwarder for the vault's names")  \
+	X(ZONE_NOT_LINKED_TO_RESOLVER_VNET, HIGH, false,                                               \
+	    "the VNet where the clients' resolver resolves has no private DNS zone of the right name linked") \
+	X(ZONE_LINK_NXDOMAIN_REDIRECT, HIGH, false,                                                    \
+	    "the zone link the VNet's resolution uses falls back to public DNS (NxDomainRedirect)")    \
+	X(ZONE_SPLIT_BRAIN, HIGH, false, "zones of the same name hold different records for the vault") \
+	X(ENDPOINT_RECORD_COLLISION, HIGH, false,                                                      \
+	    "the vault's approved endpoints have different addresses and a zone holds only some")      \
+	X(FORWARDING_RULE_OVERRIDES_ZONE, MEDIUM, false,                                               \
+	    "a forwarding rule sends a name of the vault past the private DNS zone")                   \
+	X(FORWARDING_RULE_SHADOWED, LOW, false,                                                        \
+	    "a forwarding rule has the same name as a linked zone: Azure DNS never uses it")           \
+	X(FORWARDING_RULE_LOOP, HIGH, false,                                                           \
+	    "a forwarding rule sends the vault's names back to the resolver's own inbound endpoint")   \
+	X(VANTAGE_DISAGREES, HIGH, false, "resolvers the same clients use give different answers for the vault")
 
 enum kv_finding_code {
 #define KV_FINDING_ENUM(code, sev, err, cause) KV_F_##code,

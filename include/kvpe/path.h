@@ -48,4 +48,21 @@ struct path_cfg {
  * in rep's arena.  `inv` may be NULL (no ARM data: --vault names only). */
 enum kv_err path_scope(const struct path_cfg *cfg, const struct kv_inv *inv, struct kv_report *rep);
 
+/* Max hops of one walk (names of the chain times forwarding steps). */
+#define PATH_HOPS_MAX 16
+
+/* What the per-vault walks read of the inventory, gathered once per run
+ * (per VNet met, per zone name) in rep's arena.  Valid while `inv` is:
+ * drop it before inv_free.  `inv` may be NULL (no ARM data). */
+struct path_model;
+enum kv_err path_model_new(const struct kv_inv *inv, struct kv_report *rep, struct path_model **out);
+
+/* The model's answer for target t in every VNet of rep->vnets (after
+ * path_scope), and every zone named like t's private link zone: into
+ * t->paths / t->path_zones, in rep's arena.  Strings are shared with the
+ * inventory, which must therefore live in rep's arena (check_run builds it
+ * there); arrays are copied.  With no inventory or no VNet in scope,
+ * t->path_known stays false. */
+enum kv_err path_expect(struct path_model *m, const struct kv_report *rep, struct kv_target *t);
+
 #endif

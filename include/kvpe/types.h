@@ -58,6 +58,87 @@ struct kv_zone_view {
 	bool linked; /* linked to the agent's VNet (only meaningful when vnet_known) */
 };
 
+/* ---- the DNS path's model, per vault (path.h; spec "DNS path") ----
+ * Copied into the report's arena by path_expect() before the inventory is
+ * freed: what the path rules (verdict.c) need to name the broken hop. */
+
+/* What kind of server a client's resolver is. */
+enum kv_path_kind {
+	KV_PK_AZURE,   /* Azure-provided DNS (168.63.129.16) of the VNet */
+	KV_PK_INBOUND, /* an inbound endpoint of a DNS Private Resolver */
+	KV_PK_VM,      /* a custom server that is a VM's NIC address: taken to forward to Azure DNS of its VNet */
+	KV_PK_OPAQUE   /* any other custom server: only its live answers speak for it */
+};
+
+/* How Azure DNS of one VNet answers one name of the chain. */
+enum kv_hop_match { KV_HM_PUBLIC, KV_HM_ZONE, KV_HM_RULE };
+
+struct kv_path_hop {
+	const char *name;    /* the name looked up */
+	const char *vnet_id; /* whose Azure DNS answers it */
+	enum kv_hop_match match;
+	/* KV_HM_ZONE: the linked zone that answers, its link and the record. */
+	const char *zone_id, *zone_name, *zone_rg, *zone_sub;
+	const char *link_id, *link_name;
+	bool nxdomain_redirect; /* the link's resolutionPolicy */
+	bool has_record;
+	struct kv_addr *addrs;
+	size_t n_addrs;
+	/* KV_HM_RULE: the forwarding rule that catches the name. */
+	const char *rule_id, *rule_name, *ruleset_id, *rule_domain;
+	struct kv_hostport *targets;
+	size_t n_targets;
+	/* An enabled rule for exactly the zone's name (the zone wins: never used). */
+	const char *shadowed_rule_id, *shadowed_ruleset_id, *shadowed_domain;
+	/* An enabled rule matching the name that targets an inbound endpoint of
+	 * a resolver in this same VNet: a loop whenever it applies. */
+	const char *loop_rule_id, *loop_ruleset_id, *loop_domain;
+	struct kv_hostport loop_target;
+};
+
+/* What the model expects a server to answer for the vault FQDN. */
+enum kv_path_outcome {
+	KV_PO_UNKNOWN,   /* opaque server, or a rule to a target kvpe cannot model */
+	KV_PO_ADDRS,     /* the zone's record: addrs */
+	KV_PO_NXDOMAIN,  /* the name is missing from the zone that answers */
+	KV_PO_PUBLIC,    /* public DNS answers (no zone; or NxDomainRedirect) */
+	KV_PO_LOOP       /* a forwarding loop: SERVFAIL */
+};
+
+/* One resolver of a VNet's clients, and what it should answer. */
+struct kv_path_answer {
+	struct kv_hostport server;
+	enum kv_path_kind kind;
+	const char *resource_id; /* the inbound endpoint, or the DNS VM's NIC; NULL */
+	const char *vnet_id;     /* the VNet it resolves in; NULL when opaque */
+	bool zone_linked;        /* a zone named like the vault's private link zone is linked to vnet_id */
+	enum kv_path_outcome outcome;
+	struct kv_addr *addrs;   /* KV_PO_ADDRS */
+	size_t n_addrs;
+	struct kv_path_hop *hops; /* the walk, in order (forwarding included) */
+	size_t n_hops;
+	int vantage;             /* index into kv_report.vantages, -1: cannot be asked from here */
+};
+
+/* One VNet in scope (kv_report.vnets[vnet]) for one vault. */
+struct kv_path_vnet {
+	size_t vnet;
+	const char *vnet_id;
+	struct kv_path_answer *answers; /* one per clients' resolver, kv_vnet_scope.servers order */
+	size_t n_answers;
+};
+
+/* A zone named like the vault's private link zone, anywhere in the tenant:
+ * for the tenant-wide findings (split brain, record collision). */
+struct kv_path_zone {
+	const char *id, *name, *resource_group, *subscription;
+	bool has_record;
+	struct kv_addr *addrs;
+	size_t n_addrs;
+	const char **vnets; /* VNet IDs linked to it */
+	size_t n_vnets;
+};
+
 struct kv_target {
 	const char *name; /* lower-case short name, e.g. "contoso" */
 	enum kv_kind kind;
@@ -85,6 +166,14 @@ struct kv_target {
 	bool expected_known, expected_manual;
 	struct kv_addr *expected;
 	size_t n_expected;
+
+	/* The DNS path (path_expect): per VNet in scope, and every zone of the
+	 * private link zone's name.  path_known: the model was built. */
+	bool path_known;
+	struct kv_path_vnet *paths;
+	size_t n_paths;
+	struct kv_path_zone *path_zones;
+	size_t n_path_zones;
 };
 
 /* ---- observations ---- */
@@ -168,6 +257,11 @@ struct kv_finding {
 	const char *message;
 	const char *remediation;
 	const char *vnet_id; /* the VNet a DNS-path finding concerns; NULL: the vault as a whole */
+	/* A code whose severity depends on the case (ZONE_LINK_NXDOMAIN_REDIRECT,
+	 * FORWARDING_RULE_OVERRIDES_ZONE): when set, `severity` replaces the
+	 * code's own.  Read it through kv_finding_severity(). */
+	bool has_severity;
+	enum kv_severity severity;
 };
 
 /* ---- the DNS path (spec "DNS path: which resolver answers") ---- */
@@ -204,6 +298,9 @@ struct kv_vnet_scope {
 	 * (another VNet's Azure DNS cannot be asked: the model speaks for it). */
 	size_t *vantages;
 	size_t n_vantages;
+	/* Per server (servers order): its kind, where it resolves and its
+	 * vantage index; outcome and hops are per vault (kv_target.paths). */
+	struct kv_path_answer *model;
 };
 
 /* What one vantage answered for one vault. */
@@ -311,6 +408,8 @@ const char *kv_status_name(enum kv_status st);
 const char *kv_pe_state_name(enum kv_pe_state st);
 const char *kv_probe_level_name(enum kv_probe_level lv);
 const char *kv_probe_result_name(enum kv_probe_result r);
+/* A finding's severity: its own when set (has_severity), else its code's. */
+enum kv_severity kv_finding_severity(const struct kv_finding *f);
 /* "system", "custom", "inbound", "azure", "given" */
 const char *kv_vantage_role_name(enum kv_vantage_role role);
 

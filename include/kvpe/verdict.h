@@ -20,10 +20,20 @@ struct verdict_cfg {
 	const char *const *resolvers; /* "ip:port" by kv_dns_lookup.server index */
 	size_t n_resolvers;
 	int64_t now_s; /* for certificate expiry */
+	/* The DNS path (path.h): the report's vantages and VNets in scope, which
+	 * kv_result.vantages and kv_target.paths index. */
+	const struct kv_vantage *vantages;
+	size_t n_vantages;
+	const struct kv_vnet_scope *vnets;
+	size_t n_vnets;
 };
 
-/* Fills r->findings (allocated in `a`, sorted by code) and r->status from
- * r->t, r->dns and r->probe.  KV_ENOMEM is the only failure. */
+/* Fills r->findings (allocated in `a`, sorted by code, then VNet) and
+ * r->status from r->t, r->dns, r->probe and, for the DNS path, r->t->paths
+ * (the model), r->vantages (each vantage's answer) and the report's
+ * vantages and VNets in cfg.  Per-VNet findings carry vnet_id; a code is
+ * reported at most once per VNet (once for the vault when not per VNet).
+ * KV_ENOMEM is the only failure. */
 enum kv_err verdict_vault(const struct verdict_cfg *cfg, struct kv_arena *a, struct kv_result *r);
 
 /* An answer counts as private when it is one of the addresses the endpoint

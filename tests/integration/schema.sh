@@ -56,12 +56,21 @@ h = open(os.path.join(top, "include", "kvpe", "finding.h")).read()
 rows = re.findall(r"^\tX\(([A-Z0-9_]+), (HIGH|MEDIUM|LOW),", h, re.M)
 out(d["code"]["enum"] == [c for c, _ in rows], "schema's finding codes are finding.h's, in order",
     "schema %s, finding.h %s" % (d["code"]["enum"], [c for c, _ in rows]))
-cond = d["finding"]["allOf"][0]
+# Codes whose severity depends on the case allow a set holding finding.h's;
+# every other code is pinned to it.
+top_if = d["finding"]["allOf"][0]
+var = {}
+for branch in top_if["then"]["allOf"]:
+    var[branch["if"]["properties"]["code"]["const"]] = branch["then"]["properties"]["severity"]["enum"]
+out(sorted(var) == sorted(top_if["if"]["properties"]["code"]["enum"]), "schema's case-dependent severities name their codes")
+cond = top_if["else"]
 sev = {c: "high" for c, _ in rows}
 for c in cond["if"]["properties"]["code"]["enum"]:
     sev[c] = "medium"
 for c in cond["else"]["if"]["properties"]["code"]["enum"]:
     sev[c] = "low"
+for c, allowed in var.items():
+    sev[c] = dict(rows)[c].lower() if dict(rows)[c].lower() in allowed else "not in %s" % allowed
 out(sev == {c: s.lower() for c, s in rows}, "schema's severities are finding.h's")
 
 # types.c: the names the report prints.
