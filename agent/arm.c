@@ -407,7 +407,7 @@ static void
 on_page(struct arm_run *r, struct arm_req *q, const struct http_resp *resp)
 {
 	const char *next = NULL;
-	char msg[512], perr[200];
+	char msg[640], perr[400];
 	size_t n = 0;
 	enum kv_err rc;
 
