@@ -12,6 +12,7 @@
 #include "kvpe/cred.h"
 #include "kvpe/dns.h"
 #include "kvpe/http.h"
+#include "kvpe/imds.h"
 #include "kvpe/expect.h"
 #include "kvpe/inv.h"
 #include "kvpe/log.h"
@@ -590,6 +591,39 @@ observe(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *re
 }
 
 /* The DNS path's scope: the VNets and the servers to ask (path.h). */
+/* Where kvpe runs (spec "DNS path"): IMDS answering means in Azure, on the
+ * VM it names.  Not answering is the normal case off Azure (info); an
+ * answer that is not an instance document is worth a warning; neither
+ * stops the run. */
+static enum kv_err
+stage_imds(struct check_ctx *ctx, struct kv_report *rep, struct path_cfg *pc)
+{
+	struct imds_instance in;
+	char err[300], q1[600], q2[400];
+	enum kv_err rc = imds_instance_get(ctx->http, cred_imds_host(), rep->arena, &in, err, sizeof(err));
+
+	if (rc == KV_OK) {
+		pc->agent_vm_id = in.vm_id;
+		pc->agent_addrs = in.addrs;
+		pc->n_agent_addrs = in.n_addrs;
+		pc->in_azure = true;
+		kv_log_info("running in Azure: the instance metadata service names this VM", "vm=%s addresses=%zu",
+		    kv_log_quote(in.vm_id, q1, sizeof(q1)), in.n_addrs);
+		return KV_OK;
+	}
+	if (rc == KV_ENOTFOUND) {
+		kv_log_info("not running in Azure: the instance metadata service did not answer", "reason=%s",
+		    kv_log_quote(err, q2, sizeof(q2)));
+		return KV_OK;
+	}
+	if (rc == KV_EPARSE) {
+		kv_log_warn("not running in Azure: the instance metadata service's answer is not an instance document",
+		    "reason=%s", kv_log_quote(err, q2, sizeof(q2)));
+		return KV_OK;
+	}
+	return rc; /* out of memory, or stopped */
+}
+
 static enum kv_err
 stage_path(struct check_ctx *ctx, const struct check_cfg *cfg, const struct kv_inv *inv, struct kv_report *rep)
 {
@@ -611,6 +645,8 @@ stage_path(struct check_ctx *ctx, const struct check_cfg *cfg, const struct kv_i
 	pc.n_given = cfg->n_vantages;
 	pc.off = cfg->vantage_off;
 	pc.dns_qps = cfg->dns_qps;
+	if (!cfg->vantage_off && (rc = stage_imds(ctx, rep, &pc)) != KV_OK)
+		return rc;
 	rc = path_scope(&pc, inv, rep);
 	return rc;
 }
