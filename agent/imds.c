@@ -43,18 +43,18 @@ read_addrs(const cJSON *root, struct kv_arena *a, struct imds_instance *out, cha
 			return KV_EPARSE;
 		}
 		cJSON_ArrayForEach(ip, ips) {
-			const cJSON *v = obj(ip, "privateIpAddress");
-			if (!cJSON_IsString(v)) {
+			const char *v = cJSON_GetStringValue(obj(ip, "privateIpAddress"));
+			if (v == NULL) {
 				snprintf(err, size, "network.interface[%zu].ipv4.ipAddress[].privateIpAddress is not a string", i);
 				return KV_EPARSE;
 			}
-			if (v->valuestring[0] == '\0')
+			if (v[0] == '\0')
 				continue;
 			if (k >= IMDS_MAX_ADDRS) {
 				snprintf(err, size, "more than %d private addresses", IMDS_MAX_ADDRS);
 				return KV_EPARSE;
 			}
-			if (kv_addr_parse(v->valuestring, &out->addrs[k]) != KV_OK || out->addrs[k].family != 4) {
+			if (kv_addr_parse(v, &out->addrs[k]) != KV_OK || out->addrs[k].family != 4) {
 				snprintf(err, size, "network.interface[%zu]: a privateIpAddress is not an IPv4 address", i);
 				return KV_EPARSE;
 			}
@@ -71,33 +71,35 @@ imds_parse(const char *body, size_t len, struct kv_arena *a, struct imds_instanc
 {
 	struct imds_instance x;
 	cJSON *root = NULL;
-	const cJSON *compute, *rid, *sub, *name;
+	const cJSON *compute;
+	const char *rid, *sub, *name;
 	enum kv_err rc;
 
 	memset(&x, 0, sizeof(x));
 	if ((rc = jr_parse(body, len, &root, err, size)) != KV_OK)
 		return rc;
 	compute = obj(root, "compute");
-	rid = obj(compute, "resourceId");
-	sub = obj(compute, "subscriptionId");
-	name = obj(compute, "name");
+	/* NULL when absent or not a string */
+	rid = cJSON_GetStringValue(obj(compute, "resourceId"));
+	sub = cJSON_GetStringValue(obj(compute, "subscriptionId"));
+	name = cJSON_GetStringValue(obj(compute, "name"));
 	if (!cJSON_IsObject(compute)) {
 		snprintf(err, size, "no \"compute\" object: not an instance document");
 		rc = KV_EPARSE;
-	} else if (!cJSON_IsString(rid) || strncmp(rid->valuestring, "/subscriptions/", 15) != 0) {
+	} else if (rid == NULL || strncmp(rid, "/subscriptions/", 15) != 0) {
 		snprintf(err, size, "compute.resourceId is missing or not an ARM ID");
 		rc = KV_EPARSE;
-	} else if (!cJSON_IsString(sub) || sub->valuestring[0] == '\0') {
+	} else if (sub == NULL || sub[0] == '\0') {
 		snprintf(err, size, "compute.subscriptionId is missing");
 		rc = KV_EPARSE;
-	} else if (name != NULL && !cJSON_IsString(name)) {
+	} else if (name == NULL && obj(compute, "name") != NULL) {
 		snprintf(err, size, "compute.name is not a string");
 		rc = KV_EPARSE;
 	} else {
-		x.vm_id = kv_arena_strdup(a, rid->valuestring);
-		x.subscription = kv_arena_strdup(a, sub->valuestring);
-		x.name = name && name->valuestring[0] ? kv_arena_strdup(a, name->valuestring) : NULL;
-		if (x.vm_id == NULL || x.subscription == NULL || (name && name->valuestring[0] && x.name == NULL))
+		x.vm_id = kv_arena_strdup(a, rid);
+		x.subscription = kv_arena_strdup(a, sub);
+		x.name = name != NULL && name[0] != '\0' ? kv_arena_strdup(a, name) : NULL;
+		if (x.vm_id == NULL || x.subscription == NULL || (name != NULL && name[0] != '\0' && x.name == NULL))
 			rc = KV_ENOMEM;
 		else
 			rc = read_addrs(root, a, &x, err, size);

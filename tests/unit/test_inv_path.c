@@ -110,6 +110,8 @@ static const struct {
 	" \"registrationEnabled\": false, \"resolutionPolicy\": \"Default\", \"virtualNetworkLinkState\": \"InProgress\"}"},
 };
 
+static void cat(char *buf, size_t size, const char *fmt, ...) KV_PRINTF(3, 4);
+
 static void
 cat(char *buf, size_t size, const char *fmt, ...)
 {
