@@ -402,8 +402,34 @@ handle_subs(struct arm_run *r, const struct http_resp *resp, const char **next, 
 }
 
 /* What became of an answer: a page to read, a request queued again (or
- * given up by schedule_retry), or a failure that `msg` describes. */
-enum arm_answer { ARM_PAGE, ARM_AGAIN, ARM_FAILED };
+ * given up by schedule_retry), a list that is empty by construction, or a
+ * failure that `msg` describes. */
+enum arm_answer { ARM_PAGE, ARM_AGAIN, ARM_EMPTY, ARM_FAILED };
+
+/* 409 MissingSubscriptionRegistration on a subscription's list: the
+ * resource provider (say Microsoft.Compute in a Key Vault-only subscription)
+ * is not registered there.  ARM refuses to unregister a provider while
+ * resources of it exist, so that subscription holds none of the type: an
+ * empty list, not a failure (which would make every run partial). */
+static bool
+unregistered(const struct arm_req *q, const struct http_resp *resp)
+{
+	cJSON *root = NULL;
+	const cJSON *e;
+	char perr[160];
+	bool yes;
+
+	if (resp->status != 409 || q->pages > 0 || (q->kind != AK_LIST && q->kind != AK_ZONES &&
+						       q->kind != AK_RESOLVERS && q->kind != AK_RULESETS))
+		return false;
+	if (resp->body.len == 0 || jr_parse(resp->body.data, resp->body.len, &root, perr, sizeof(perr)) != KV_OK)
+		return false;
+	e = cJSON_GetObjectItem(root, "error");
+	yes = cJSON_IsObject(e) && cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")) != NULL &&
+	    kv_streq_ci(cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")), "MissingSubscriptionRegistration");
+	cJSON_Delete(root);
+	return yes;
+}
 
 /* Retries: 5xx, 408 and network errors with backoff up to ARM_MAX_ATTEMPTS;
  * 429 after the server's Retry-After (or our backoff) up to
@@ -451,6 +477,11 @@ classify(struct arm_run *r, struct arm_req *q, const struct http_resp *resp, cha
 		    (long long)resp->retry_after_ms, (long long)delay);
 		schedule_retry(r, q, delay);
 		return ARM_AGAIN;
+	}
+	if (unregistered(q, resp)) {
+		kv_log_info("ARM resource provider not registered in the subscription: none of its resources there",
+		    "what=\"%s\"", q->what);
+		return ARM_EMPTY;
 	}
 	if (resp->status != 200) {
 		describe(resp, msg, size);
@@ -540,6 +571,9 @@ on_done(void *arg, struct http_resp *resp)
 		on_page(r, q, resp);
 		break;
 	case ARM_AGAIN:
+		break;
+	case ARM_EMPTY:
+		req_free(q); /* no parent listed: no children */
 		break;
 	case ARM_FAILED:
 		fail_req(r, q, msg);

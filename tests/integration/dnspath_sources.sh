@@ -82,6 +82,22 @@ expect_eq "IMDS: asked once, with Metadata: true, at 2021-02-01" \
 vm=$(grep -o 'running in Azure: the instance metadata service names this VM vm=[^ ]*' "$T/live.json.err" | sed 's/.*vm=//')
 expect_eq "IMDS: the agent VM is named (info log)" "${vm,,}" "${LAB_AGENT_VM_ID,,}"
 
+# A failed list of the DNS path is that subscription's error (partial, exit
+# 2), never skipped; a provider not registered there holds none of the type.
+if [ -z "${KVPE_VALGRIND:-}" ]; then
+	arm_faults '[{"match": "/providers/Microsoft.Network/dnsForwardingRulesets\\?", "times": 1, "action": {"status": 403}}]'
+	kv "$T/r403.json" "${COMMON[@]}" --arm-endpoint "$ARM_URL" --ca-file "$ARM_CA"
+	# the lab's one subscription failed: the run itself fails, saying why
+	expect_rc "rulesets list 403: the subscription failed" 2
+	expect_eq "rulesets list 403: said, naming the list" \
+		"$(grep -c 'every subscription failed (first: DNS forwarding rulesets: HTTP 403' "$T/r403.json.err")" 1
+	arm_faults '[{"match": "/providers/Microsoft.Compute/virtualMachines\\?", "times": 1, "action": {"status": 409, "body": "{\"error\": {\"code\": \"MissingSubscriptionRegistration\", \"message\": \"The subscription is not registered to use namespace Microsoft.Compute.\"}}"}}]'
+	kv "$T/r409.json" "${COMMON[@]}" --arm-endpoint "$ARM_URL" --ca-file "$ARM_CA"
+	expect_rc "virtualMachines: provider not registered: a whole run" 1
+	expect_eq "virtualMachines: provider not registered: no error, no VM" \
+		"$(jq -c '.errors // []' "$T/r409.json") $(model "$T/r409.json" | grep -o 'vms=[0-9]*')" "[] vms=0"
+fi
+
 # ---- the same tenant saved: ARM's shape, then az's ----
 kv "$T/arm-shape.json" "${COMMON[@]}" --inventory "$INV"
 expect_rc "--inventory (ARM shape)" 1
