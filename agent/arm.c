@@ -17,7 +17,9 @@
 #define ARM_MAX_PAGES 20000              /* per collection: a nextLink loop stops here */
 #define ARM_BACKOFF_MAX_MS 30000
 
-enum arm_kind { AK_SUBS, AK_LIST, AK_ZONES, AK_ZONE_CHILD, AK_GET };
+/* AK_ZONES, AK_RESOLVERS and AK_RULESETS are lists whose last page starts
+ * the lists of their children (AK_CHILD). */
+enum arm_kind { AK_SUBS, AK_LIST, AK_ZONES, AK_RESOLVERS, AK_RULESETS, AK_CHILD, AK_GET };
 
 struct arm_sub {
 	char *id;
@@ -175,7 +177,25 @@ enqueue_path(struct arm_run *r, enum arm_kind kind, const char *path, const char
 	return enqueue_url(r, kind, url, what, sub);
 }
 
-/* The per-subscription list calls: requests grow with pages, not vaults. */
+/* The per-subscription list calls: requests grow with pages, not vaults.
+ * All of them start at once and share the max_inflight window.
+ *
+ * Requests of a full read (no retries):
+ *   P(/subscriptions)                       (without --subscription)
+ *   + sum over subscriptions s of
+ *       sum over the 9 types T of P(s, T)   vaults, managedHSMs,
+ *                                           privateEndpoints, networkInterfaces,
+ *                                           privateDnsZones, virtualNetworks,
+ *                                           virtualMachines, dnsResolvers,
+ *                                           dnsForwardingRulesets
+ *     + sum over s's private link zones z of P(z/A) + P(z/virtualNetworkLinks)
+ *     + sum over s's resolvers r of P(r/inboundEndpoints)
+ *     + sum over s's rulesets q of P(q/forwardingRules) + P(q/virtualNetworkLinks)
+ *   + one GET per endpoint (then NIC) that vaults reference outside the
+ *     subscriptions read,
+ * where P(x) = max(1, ceil(items / page size)).  With nothing paged:
+ * 9 + 2 Z + R + 2 Q per subscription.  Never a request per vault; the
+ * DNS path added 4 lists per subscription plus R + 2 Q. */
 static enum kv_err
 start_subscription(struct arm_run *r, size_t s)
 {
@@ -188,6 +208,11 @@ start_subscription(struct arm_run *r, size_t s)
 	    {"Microsoft.Network/privateEndpoints", ARM_API_NETWORK, "private endpoints", AK_LIST},
 	    {"Microsoft.Network/networkInterfaces", ARM_API_NETWORK, "network interfaces", AK_LIST},
 	    {"Microsoft.Network/privateDnsZones", ARM_API_PRIVATEDNS, "private DNS zones", AK_ZONES},
+	    /* the DNS path (spec "DNS path") */
+	    {"Microsoft.Network/virtualNetworks", ARM_API_NETWORK, "virtual networks", AK_LIST},
+	    {"Microsoft.Compute/virtualMachines", ARM_API_COMPUTE, "virtual machines", AK_LIST},
+	    {"Microsoft.Network/dnsResolvers", ARM_API_DNSRESOLVER, "DNS resolvers", AK_RESOLVERS},
+	    {"Microsoft.Network/dnsForwardingRulesets", ARM_API_DNSRESOLVER, "DNS forwarding rulesets", AK_RULESETS},
 	};
 	char path[512];
 	enum kv_err rc = KV_OK;
@@ -227,21 +252,55 @@ is_pl_zone(const char *name)
 	return false;
 }
 
+/* One child list of a parent resource (parent ID + "/" + child). */
 static enum kv_err
-start_zone_children(struct arm_run *r, size_t s)
+enqueue_child(struct arm_run *r, const char *parent, const char *child, const char *api, const char *what, size_t s)
+{
+	char path[1024];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", parent, child) >= sizeof(path))
+		return KV_ELIMIT;
+	return enqueue_path(r, AK_CHILD, path, api, what, s);
+}
+
+static bool
+in_sub(const struct arm_run *r, size_t s, const char *subscription)
+{
+	return subscription != NULL && kv_streq_ci(subscription, r->subs[s].id);
+}
+
+/* After the last page of a parent list of subscription s: the children of
+ * every parent of that subscription. */
+static enum kv_err
+start_children(struct arm_run *r, enum arm_kind kind, size_t s)
 {
 	enum kv_err rc = KV_OK;
 
-	for (size_t i = 0; i < inv_zone_count(r->inv) && rc == KV_OK; i++) {
-		const struct inv_zone *z = inv_zone_at(r->inv, i);
-		char path[1024];
-		if (z->subscription == NULL || !kv_streq_ci(z->subscription, r->subs[s].id) || !is_pl_zone(z->name))
-			continue;
-		snprintf(path, sizeof(path), "%s/A", z->id);
-		rc = enqueue_path(r, AK_ZONE_CHILD, path, ARM_API_PRIVATEDNS, "private DNS A records", s);
-		if (rc == KV_OK) {
-			snprintf(path, sizeof(path), "%s/virtualNetworkLinks", z->id);
-			rc = enqueue_path(r, AK_ZONE_CHILD, path, ARM_API_PRIVATEDNS, "private DNS zone links", s);
+	if (kind == AK_ZONES) {
+		for (size_t i = 0; i < inv_zone_count(r->inv) && rc == KV_OK; i++) {
+			const struct inv_zone *z = inv_zone_at(r->inv, i);
+			if (!in_sub(r, s, z->subscription) || !is_pl_zone(z->name))
+				continue;
+			rc = enqueue_child(r, z->id, "A", ARM_API_PRIVATEDNS, "private DNS A records", s);
+			if (rc == KV_OK)
+				rc = enqueue_child(r, z->id, "virtualNetworkLinks", ARM_API_PRIVATEDNS, "private DNS zone links", s);
+		}
+	} else if (kind == AK_RESOLVERS) {
+		for (size_t i = 0; i < inv_resolver_count(r->inv) && rc == KV_OK; i++) {
+			const struct inv_resolver *x = inv_resolver_at(r->inv, i);
+			if (in_sub(r, s, x->subscription))
+				rc = enqueue_child(r, x->id, "inboundEndpoints", ARM_API_DNSRESOLVER,
+				    "DNS resolver inbound endpoints", s);
+		}
+	} else if (kind == AK_RULESETS) {
+		for (size_t i = 0; i < inv_ruleset_count(r->inv) && rc == KV_OK; i++) {
+			const struct inv_ruleset *x = inv_ruleset_at(r->inv, i);
+			if (!in_sub(r, s, x->subscription))
+				continue;
+			rc = enqueue_child(r, x->id, "forwardingRules", ARM_API_DNSRESOLVER, "DNS forwarding rules", s);
+			if (rc == KV_OK)
+				rc = enqueue_child(r, x->id, "virtualNetworkLinks", ARM_API_DNSRESOLVER,
+				    "DNS forwarding ruleset links", s);
 		}
 	}
 	return rc;
@@ -343,8 +402,34 @@ handle_subs(struct arm_run *r, const struct http_resp *resp, const char **next, 
 }
 
 /* What became of an answer: a page to read, a request queued again (or
- * given up by schedule_retry), or a failure that `msg` describes. */
-enum arm_answer { ARM_PAGE, ARM_AGAIN, ARM_FAILED };
+ * given up by schedule_retry), a list that is empty by construction, or a
+ * failure that `msg` describes. */
+enum arm_answer { ARM_PAGE, ARM_AGAIN, ARM_EMPTY, ARM_FAILED };
+
+/* 409 MissingSubscriptionRegistration on a subscription's list: the
+ * resource provider (say Microsoft.Compute in a Key Vault-only subscription)
+ * is not registered there.  ARM refuses to unregister a provider while
+ * resources of it exist, so that subscription holds none of the type: an
+ * empty list, not a failure (which would make every run partial). */
+static bool
+unregistered(const struct arm_req *q, const struct http_resp *resp)
+{
+	cJSON *root = NULL;
+	const cJSON *e;
+	char perr[160];
+	bool yes;
+
+	if (resp->status != 409 || q->pages > 0 || (q->kind != AK_LIST && q->kind != AK_ZONES &&
+						       q->kind != AK_RESOLVERS && q->kind != AK_RULESETS))
+		return false;
+	if (resp->body.len == 0 || jr_parse(resp->body.data, resp->body.len, &root, perr, sizeof(perr)) != KV_OK)
+		return false;
+	e = cJSON_GetObjectItem(root, "error");
+	yes = cJSON_IsObject(e) && cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")) != NULL &&
+	    kv_streq_ci(cJSON_GetStringValue(cJSON_GetObjectItem(e, "code")), "MissingSubscriptionRegistration");
+	cJSON_Delete(root);
+	return yes;
+}
 
 /* Retries: 5xx, 408 and network errors with backoff up to ARM_MAX_ATTEMPTS;
  * 429 after the server's Retry-After (or our backoff) up to
@@ -393,6 +478,11 @@ classify(struct arm_run *r, struct arm_req *q, const struct http_resp *resp, cha
 		schedule_retry(r, q, delay);
 		return ARM_AGAIN;
 	}
+	if (unregistered(q, resp)) {
+		kv_log_info("ARM resource provider not registered in the subscription: none of its resources there",
+		    "what=\"%s\"", q->what);
+		return ARM_EMPTY;
+	}
 	if (resp->status != 200) {
 		describe(resp, msg, size);
 		return ARM_FAILED;
@@ -407,7 +497,7 @@ static void
 on_page(struct arm_run *r, struct arm_req *q, const struct http_resp *resp)
 {
 	const char *next = NULL;
-	char msg[512], perr[200];
+	char msg[640], perr[400];
 	size_t n = 0;
 	enum kv_err rc;
 
@@ -448,8 +538,15 @@ on_page(struct arm_run *r, struct arm_req *q, const struct http_resp *resp)
 		enqueue(r, q);
 		return;
 	}
-	if (q->kind == AK_ZONES && start_zone_children(r, q->sub) != KV_OK)
-		r->fatal = KV_ENOMEM;
+	if ((rc = start_children(r, q->kind, q->sub)) != KV_OK) {
+		/* an ID too long for a URL fails that subscription, said */
+		if (rc != KV_ELIMIT) {
+			r->fatal = KV_ENOMEM;
+		} else {
+			snprintf(msg, sizeof(msg), "a resource ID too long to list its children");
+			goto fail;
+		}
+	}
 	req_free(q);
 	return;
 fail:
@@ -474,6 +571,9 @@ on_done(void *arg, struct http_resp *resp)
 		on_page(r, q, resp);
 		break;
 	case ARM_AGAIN:
+		break;
+	case ARM_EMPTY:
+		req_free(q); /* no parent listed: no children */
 		break;
 	case ARM_FAILED:
 		fail_req(r, q, msg);

@@ -12,6 +12,7 @@
 #include "kvpe/cred.h"
 #include "kvpe/dns.h"
 #include "kvpe/http.h"
+#include "kvpe/imds.h"
 #include "kvpe/expect.h"
 #include "kvpe/inv.h"
 #include "kvpe/log.h"
@@ -739,6 +740,148 @@ stage_inventories(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_
 	return KV_OK;
 }
 
+/* ---- the DNS path model's digest (a debug aid: live ARM and a saved
+ * inventory of the same tenant must read to the same model) ---- */
+
+struct digest {
+	uint64_t sum; /* of each resource's FNV-1a: the order resources arrive in does not count */
+	uint64_t h;
+};
+
+static void
+dg_str(struct digest *d, const char *s)
+{
+	/* IDs come back from ARM in varying case */
+	for (; s != NULL && *s != '\0'; s++) {
+		d->h ^= (unsigned char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
+		d->h *= 0x100000001b3ULL;
+	}
+	d->h ^= 0xff; /* field separator */
+	d->h *= 0x100000001b3ULL;
+}
+
+static void
+dg_addrs(struct digest *d, const struct kv_addr *v, size_t n)
+{
+	char a[KV_ADDR_STRLEN];
+
+	for (size_t i = 0; i < n; i++) {
+		kv_addr_format(&v[i], a, sizeof(a));
+		dg_str(d, a);
+	}
+	dg_str(d, "|");
+}
+
+static void
+dg_begin(struct digest *d, const char *type)
+{
+	d->h = 0xcbf29ce484222325ULL;
+	dg_str(d, type);
+}
+
+static void
+dg_end(struct digest *d)
+{
+	d->sum += d->h;
+}
+
+static void
+log_path_model(const struct kv_inv *inv)
+{
+	struct digest d = {0, 0};
+	char buf[64];
+
+	for (size_t i = 0; i < inv_vnet_count(inv); i++) {
+		const struct inv_vnet *v = inv_vnet_at(inv, i);
+		dg_begin(&d, "vnet");
+		dg_str(&d, v->id);
+		dg_addrs(&d, v->dns_servers, v->n_dns_servers);
+		for (size_t k = 0; k < v->n_prefixes; k++) {
+			snprintf(buf, sizeof(buf), "/%u", v->prefixes[k].bits);
+			dg_addrs(&d, &v->prefixes[k].base, 1);
+			dg_str(&d, buf);
+		}
+		dg_end(&d);
+	}
+	for (size_t i = 0; i < inv_vm_count(inv); i++) {
+		const struct inv_vm *vm = inv_vm_at(inv, i);
+		dg_begin(&d, "vm");
+		dg_str(&d, vm->id);
+		for (size_t k = 0; k < vm->n_nics; k++)
+			dg_str(&d, vm->nic_ids[k]);
+		dg_end(&d);
+	}
+	for (size_t i = 0; i < inv_nic_count(inv); i++) {
+		const struct inv_nic *n = inv_nic_at(inv, i);
+		dg_begin(&d, "nic");
+		dg_str(&d, n->id);
+		dg_str(&d, n->vm_id);
+		dg_str(&d, n->mac);
+		dg_addrs(&d, n->dns_servers, n->n_dns_servers);
+		for (size_t k = 0; k < n->n_ips; k++) {
+			dg_addrs(&d, &n->ips[k].addr, 1);
+			dg_str(&d, n->ips[k].subnet_id);
+		}
+		dg_end(&d);
+	}
+	for (size_t i = 0; i < inv_resolver_count(inv); i++) {
+		const struct inv_resolver *r = inv_resolver_at(inv, i);
+		dg_begin(&d, "resolver");
+		dg_str(&d, r->id);
+		dg_str(&d, r->vnet_id);
+		dg_end(&d);
+	}
+	for (size_t i = 0; i < inv_inbound_count(inv); i++) {
+		const struct inv_inbound *e = inv_inbound_at(inv, i);
+		dg_begin(&d, "inbound");
+		dg_str(&d, e->id);
+		dg_str(&d, e->resolver_id);
+		dg_str(&d, e->subnet_id);
+		dg_addrs(&d, e->addrs, e->n_addrs);
+		dg_end(&d);
+	}
+	for (size_t i = 0; i < inv_ruleset_count(inv); i++) {
+		dg_begin(&d, "ruleset");
+		dg_str(&d, inv_ruleset_at(inv, i)->id);
+		dg_end(&d);
+	}
+	for (size_t i = 0; i < inv_rule_count(inv); i++) {
+		const struct inv_rule *r = inv_rule_at(inv, i);
+		dg_begin(&d, "rule");
+		dg_str(&d, r->id);
+		dg_str(&d, r->ruleset_id);
+		dg_str(&d, r->domain);
+		dg_str(&d, r->enabled ? "on" : "off");
+		for (size_t k = 0; k < r->n_targets; k++) {
+			kv_hostport_format(&r->targets[k], buf, sizeof(buf));
+			dg_str(&d, buf);
+		}
+		dg_end(&d);
+	}
+	for (size_t i = 0; i < inv_ruleset_link_count(inv); i++) {
+		const struct inv_ruleset_link *l = inv_ruleset_link_at(inv, i);
+		dg_begin(&d, "rslink");
+		dg_str(&d, l->id);
+		dg_str(&d, l->ruleset_id);
+		dg_str(&d, l->vnet_id);
+		dg_end(&d);
+	}
+	for (size_t i = 0; i < inv_link_count(inv); i++) {
+		const struct inv_link *l = inv_link_at(inv, i);
+		dg_begin(&d, "zonelink");
+		dg_str(&d, l->id);
+		dg_str(&d, l->zone_id);
+		dg_str(&d, l->vnet_id);
+		snprintf(buf, sizeof(buf), "%d%d%d", l->completed, l->nxdomain_redirect, l->registration);
+		dg_str(&d, buf);
+		dg_end(&d);
+	}
+	kv_log_debug("DNS path model read", "vnets=%zu vms=%zu nics=%zu resolvers=%zu inbound_endpoints=%zu rulesets=%zu "
+	    "rules=%zu ruleset_links=%zu zone_links=%zu digest=%016llx", inv_vnet_count(inv), inv_vm_count(inv),
+	    inv_nic_count(inv), inv_resolver_count(inv), inv_inbound_count(inv), inv_ruleset_count(inv),
+	    inv_rule_count(inv), inv_ruleset_link_count(inv), inv_link_count(inv), (unsigned long long)d.sum);
+}
+
 static enum kv_err
 stage_sources(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_inv *inv, struct kv_report *rep,
     char *err, size_t size)
@@ -764,6 +907,7 @@ stage_sources(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_inv 
 		}
 		rep->n_sources = n;
 	}
+	log_path_model(inv);
 	return KV_OK;
 }
 
@@ -842,6 +986,38 @@ observe(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *re
 }
 
 /* The DNS path's scope: the VNets and the servers to ask (path.h). */
+/* Where kvpe runs (spec "DNS path"): IMDS answering means in Azure, on the
+ * VM it names.  Not answering is the normal case off Azure (info); an
+ * answer that is not an instance document is worth a warning; neither
+ * stops the run. */
+static enum kv_err
+stage_imds(struct check_ctx *ctx, struct kv_report *rep, struct path_cfg *pc)
+{
+	struct imds_instance in;
+	char err[300];
+	enum kv_err rc = imds_instance_get(ctx->http, cred_imds_host(), rep->arena, &in, err, sizeof(err));
+
+	if (rc == KV_OK) {
+		pc->agent_vm_id = in.vm_id;
+		pc->agent_addrs = in.addrs;
+		pc->n_agent_addrs = in.n_addrs;
+		pc->in_azure = true;
+		kv_log_info("running in Azure: the instance metadata service names this VM", "vm=%s addresses=%zu",
+		    in.vm_id, in.n_addrs);
+		return KV_OK;
+	}
+	if (rc == KV_ENOTFOUND) {
+		kv_log_info("not running in Azure: the instance metadata service did not answer", "reason=%s", err);
+		return KV_OK;
+	}
+	if (rc == KV_EPARSE) {
+		kv_log_warn("not running in Azure: the instance metadata service's answer is not an instance document",
+		    "reason=%s", err);
+		return KV_OK;
+	}
+	return rc; /* out of memory, or stopped */
+}
+
 static enum kv_err
 stage_path(struct check_ctx *ctx, const struct check_cfg *cfg, const struct kv_inv *inv, struct kv_report *rep,
     struct kv_target *targets, size_t n_targets)
@@ -865,6 +1041,8 @@ stage_path(struct check_ctx *ctx, const struct check_cfg *cfg, const struct kv_i
 	pc.n_given = cfg->n_vantages;
 	pc.off = cfg->vantage_off;
 	pc.dns_qps = cfg->dns_qps;
+	if (!cfg->vantage_off && (rc = stage_imds(ctx, rep, &pc)) != KV_OK)
+		return rc;
 	rc = path_scope(&pc, inv, rep);
 	/* Each vault's expected answer per VNet, while the inventory is there. */
 	if (rc == KV_OK)

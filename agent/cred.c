@@ -146,6 +146,14 @@ env(const char *name)
 	return (v != NULL && v[0] != '\0') ? v : NULL;
 }
 
+const char *
+cred_imds_host(void)
+{
+	const char *h = env("AZURE_POD_IDENTITY_AUTHORITY_HOST");
+
+	return h != NULL ? h : "http://169.254.169.254";
+}
+
 /* An authority host is https://HOST[:PORT][/...]: the token request is
  * built on it, and a secret must never go out in clear text. */
 static bool
@@ -201,9 +209,7 @@ cred_new(const struct cred_cfg *cfg, struct cred **out, char *err, size_t size)
 	c->id_header = env("IDENTITY_HEADER");
 	c->msi_endpoint = env("MSI_ENDPOINT");
 	c->msi_secret = env("MSI_SECRET");
-	c->imds_host = env("AZURE_POD_IDENTITY_AUTHORITY_HOST");
-	if (c->imds_host == NULL)
-		c->imds_host = "http://169.254.169.254";
+	c->imds_host = cred_imds_host();
 	c->send_chain = chain != NULL && (kv_streq_ci(chain, "true") || strcmp(chain, "1") == 0);
 	c->rs256 = alg != NULL && kv_streq_ci(alg, "RS256");
 	*out = c;
@@ -569,6 +575,7 @@ token_managed(struct cred *c, bool probe, char *err, size_t size)
 		rc = base ? kv_buf_printf(&url, "%s?api-version=2018-02-01&resource=%s", base, res) : KV_ENOMEM;
 		free(base);
 		snprintf(hdr, sizeof(hdr), "Metadata: true");
+		req.no_proxy = true; /* IMDS behind a proxy is unsupported */
 		what = "managed identity (IMDS)";
 		if (probe)
 			req.timeout_ms = 5000; /* IMDS answers fast or not at all */

@@ -255,6 +255,7 @@ static enum kv_err
 setup(struct http_client *c, CURL *easy, struct http_xfer *x, const struct http_req *req)
 {
 	long timeout = req->timeout_ms ? req->timeout_ms : c->timeout_ms;
+	long connect = req->connect_timeout_ms ? req->connect_timeout_ms : c->connect_timeout_ms;
 	struct curlx_setopt so = {CURLE_OK, NULL};
 
 	if (strncmp(req->url, "https://", 8) != 0 && !(req->allow_http && strncmp(req->url, "http://", 7) == 0))
@@ -293,7 +294,10 @@ setup(struct http_client *c, CURL *easy, struct http_xfer *x, const struct http_
 	CURLX_SETOPT(&so, easy, CURLOPT_WRITEDATA, &x->sink);
 	CURLX_SETOPT(&so, easy, CURLOPT_ERRORBUFFER, x->errbuf);
 	CURLX_SETOPT(&so, easy, CURLOPT_TIMEOUT_MS, timeout);
-	CURLX_SETOPT(&so, easy, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms < timeout ? c->connect_timeout_ms : timeout);
+	CURLX_SETOPT(&so, easy, CURLOPT_CONNECTTIMEOUT_MS, connect < timeout ? connect : timeout);
+	/* "" (the environment's proxies apply) resets what an earlier request
+	 * on this reused handle set */
+	CURLX_SETOPT(&so, easy, CURLOPT_NOPROXY, req->no_proxy ? "*" : NULL);
 	CURLX_SETOPT(&so, easy, CURLOPT_LOW_SPEED_LIMIT, 64L);
 	CURLX_SETOPT(&so, easy, CURLOPT_LOW_SPEED_TIME, timeout / 1000 < HTTP_LOW_SPEED_S ? (timeout + 999) / 1000
 										  : HTTP_LOW_SPEED_S);

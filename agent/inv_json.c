@@ -3,7 +3,11 @@
  *
  * Two shapes are read: ARM's (fields under "properties") and the one the
  * `az network ...` commands print (the same fields flattened to the top
- * level).  A field of the wrong JSON type counts as absent. */
+ * level).  A field of the wrong JSON type counts as absent, except in the
+ * types of the DNS path (VNets, VMs, NICs' DNS settings, resolvers,
+ * rulesets, zone links): there a malformed field is an error naming the
+ * resource, since a dropped DNS server or rule would model a path that is
+ * not there (and could pass a vault that fails). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +27,8 @@ struct ctx {
 	size_t n_skipped;         /* ARM resources of types kvpe does not read */
 	const char *skipped_type; /* the first of them */
 	bool oom; /* a copy failed: the page was not read whole */
+	char *err; /* a malformed field of the DNS path's types (see bad()) */
+	size_t err_size;
 };
 
 /* A field under "properties", or at the top level (the flattened shape).
@@ -156,6 +162,403 @@ id_parts(struct ctx *c, const char *id, const char **sub, const char **rg)
 {
 	*sub = segment(c, id, "subscriptions");
 	*rg = segment(c, id, "resourceGroups");
+}
+
+/* ---- strict fields of the DNS path's types ---- */
+
+/* A malformed field: KV_EPARSE, the message naming the resource and the
+ * field (never its value). */
+static enum kv_err
+bad(struct ctx *c, const char *id, const char *field, const char *why)
+{
+	char clean[300];
+
+	kv_sanitize(clean, sizeof(clean), id);
+	if (c->err != NULL)
+		snprintf(c->err, c->err_size, "%s: %s %s", clean, field, why);
+	return KV_EPARSE;
+}
+
+typedef cJSON_bool (*json_is_fn)(const cJSON *const);
+
+/* An optional field: *out NULL when absent or null, KV_EPARSE when it is
+ * there with another JSON type. */
+static enum kv_err
+opt(struct ctx *c, const cJSON *v, const char *id, const char *field, json_is_fn is, const char *want,
+    const cJSON **out)
+{
+	*out = NULL;
+	if (v == NULL || cJSON_IsNull(v))
+		return KV_OK;
+	if (!is(v))
+		return bad(c, id, field, want);
+	*out = v;
+	return KV_OK;
+}
+
+/* {"id": "..."} (a reference to another resource) into *out (interned);
+ * NULL when absent and not `required`. */
+static enum kv_err
+ref_id(struct ctx *c, const cJSON *v, const char *id, const char *field, bool required, const char **out)
+{
+	const cJSON *o, *rid;
+	enum kv_err rc;
+
+	*out = NULL;
+	if ((rc = opt(c, v, id, field, cJSON_IsObject, "is not an object", &o)) != KV_OK)
+		return rc;
+	if (o == NULL)
+		return required ? bad(c, id, field, "is missing") : KV_OK;
+	rid = cJSON_GetObjectItem(o, "id");
+	if (!cJSON_IsString(rid) || rid->valuestring[0] != '/')
+		return bad(c, id, field, "has no resource \"id\"");
+	*out = dup_id(c, rid->valuestring);
+	return KV_OK;
+}
+
+/* A list of IP addresses (strings, or objects whose `key` holds one), in
+ * the order given: the first DNS server is the one clients try first. */
+static enum kv_err
+strict_addrs(struct ctx *c, const cJSON *v, const char *id, const char *field, const char *key,
+    struct kv_addr **out, size_t *n)
+{
+	const cJSON *arr, *el;
+	size_t cap, k = 0;
+	char fname[96];
+	enum kv_err rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = opt(c, v, id, field, cJSON_IsArray, "is not an array", &arr)) != KV_OK)
+		return rc;
+	if (arr == NULL || (cap = (size_t)cJSON_GetArraySize(arr)) == 0)
+		return KV_OK;
+	if ((*out = kv_arena_calloc(c->a, cap, sizeof(**out))) == NULL)
+		return KV_ENOMEM;
+	cJSON_ArrayForEach(el, arr) {
+		const char *s = key ? (cJSON_IsObject(el) ? str_of(cJSON_GetObjectItem(el, key)) : NULL) : str_of(el);
+		snprintf(fname, sizeof(fname), "%s[%zu]%s%s", field, k, key ? "." : "", key ? key : "");
+		if (s == NULL || k >= cap)
+			return bad(c, id, fname, "is not a string");
+		if (kv_addr_parse(s, &(*out)[k]) != KV_OK)
+			return bad(c, id, fname, "is not an IP address");
+		k++;
+	}
+	*n = k;
+	return KV_OK;
+}
+
+/* An optional string field; KV_EPARSE when it is not a string. */
+static enum kv_err
+opt_str(struct ctx *c, const cJSON *v, const char *id, const char *field, const char **out)
+{
+	const cJSON *s;
+	enum kv_err rc = opt(c, v, id, field, cJSON_IsString, "is not a string", &s);
+
+	*out = s ? s->valuestring : NULL;
+	return rc;
+}
+
+/* The common part of every DNS-path resource: id (else skipped, as the
+ * other types are), name (else the ID's last segment). */
+static const char *
+name_of(struct ctx *c, const cJSON *r, const char *id)
+{
+	const char *name = field_str(r, "name");
+
+	return name ? dup(c, name) : last_segment(c, id);
+}
+
+/* ---- readers of the DNS path's types ---- */
+
+static enum kv_err
+read_vnet(struct ctx *c, const cJSON *r)
+{
+	struct inv_vnet v;
+	const char *id = field_str(r, "id");
+	const cJSON *dhcp, *space, *pfx, *el;
+	enum kv_err rc;
+
+	if (id == NULL)
+		return KV_OK;
+	memset(&v, 0, sizeof(v));
+	v.id = dup_id(c, id);
+	v.name = name_of(c, r, id);
+	v.location = dup_id(c, field_str(r, "location"));
+	id_parts(c, id, &v.subscription, &v.resource_group);
+	/* dhcpOptions absent or dnsServers empty: Azure-provided DNS */
+	if ((rc = opt(c, prop(r, "dhcpOptions"), id, "dhcpOptions", cJSON_IsObject, "is not an object", &dhcp)) != KV_OK)
+		return rc;
+	if (dhcp != NULL && (rc = strict_addrs(c, cJSON_GetObjectItem(dhcp, "dnsServers"), id, "dhcpOptions.dnsServers",
+				 NULL, &v.dns_servers, &v.n_dns_servers)) != KV_OK)
+		return rc;
+	if ((rc = opt(c, prop(r, "addressSpace"), id, "addressSpace", cJSON_IsObject, "is not an object", &space)) != KV_OK)
+		return rc;
+	if (space != NULL && (rc = opt(c, cJSON_GetObjectItem(space, "addressPrefixes"), id, "addressSpace.addressPrefixes",
+				  cJSON_IsArray, "is not an array", &pfx)) != KV_OK)
+		return rc;
+	if (space != NULL && pfx != NULL && cJSON_GetArraySize(pfx) > 0) {
+		size_t cap = (size_t)cJSON_GetArraySize(pfx);
+		if ((v.prefixes = kv_arena_calloc(c->a, cap, sizeof(*v.prefixes))) == NULL)
+			return KV_ENOMEM;
+		cJSON_ArrayForEach(el, pfx) {
+			if (v.n_prefixes >= cap || str_of(el) == NULL || kv_cidr_parse(str_of(el), &v.prefixes[v.n_prefixes]) != KV_OK)
+				return bad(c, id, "addressSpace.addressPrefixes", "holds an entry that is not a CIDR range");
+			v.n_prefixes++;
+		}
+	}
+	if (v.id == NULL || c->oom)
+		return KV_ENOMEM;
+	c->n_resources++;
+	return inv_add_vnet(c->inv, &v);
+}
+
+/* A list of {"id": ...} references (a VM's NICs). */
+static enum kv_err
+ref_list(struct ctx *c, const cJSON *v, const char *id, const char *field, const char ***out, size_t *n)
+{
+	const cJSON *arr, *el;
+	size_t cap, k = 0;
+	enum kv_err rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = opt(c, v, id, field, cJSON_IsArray, "is not an array", &arr)) != KV_OK)
+		return rc;
+	if (arr == NULL || (cap = (size_t)cJSON_GetArraySize(arr)) == 0)
+		return KV_OK;
+	if ((*out = kv_arena_calloc(c->a, cap, sizeof(**out))) == NULL)
+		return KV_ENOMEM;
+	cJSON_ArrayForEach(el, arr) {
+		if (k >= cap)
+			break;
+		if ((rc = ref_id(c, el, id, field, true, &(*out)[k])) != KV_OK)
+			return rc;
+		k++;
+	}
+	*n = k;
+	return KV_OK;
+}
+
+static enum kv_err
+read_vm(struct ctx *c, const cJSON *r)
+{
+	struct inv_vm vm;
+	const char *id = field_str(r, "id");
+	const cJSON *np;
+	enum kv_err rc;
+
+	if (id == NULL)
+		return KV_OK;
+	memset(&vm, 0, sizeof(vm));
+	vm.id = dup_id(c, id);
+	vm.name = name_of(c, r, id);
+	id_parts(c, id, &vm.subscription, &vm.resource_group);
+	if ((rc = opt(c, prop(r, "networkProfile"), id, "networkProfile", cJSON_IsObject, "is not an object", &np)) != KV_OK)
+		return rc;
+	if (np != NULL && (rc = ref_list(c, cJSON_GetObjectItem(np, "networkInterfaces"), id,
+				"networkProfile.networkInterfaces", &vm.nic_ids, &vm.n_nics)) != KV_OK)
+		return rc;
+	if (vm.id == NULL || c->oom)
+		return KV_ENOMEM;
+	c->n_resources++;
+	return inv_add_vm(c->inv, &vm);
+}
+
+static enum kv_err
+read_resolver(struct ctx *c, const cJSON *r)
+{
+	struct inv_resolver res;
+	const char *id = field_str(r, "id");
+	enum kv_err rc;
+
+	if (id == NULL)
+		return KV_OK;
+	memset(&res, 0, sizeof(res));
+	res.id = dup_id(c, id);
+	res.name = name_of(c, r, id);
+	id_parts(c, id, &res.subscription, &res.resource_group);
+	if ((rc = ref_id(c, prop(r, "virtualNetwork"), id, "virtualNetwork", true, &res.vnet_id)) != KV_OK)
+		return rc;
+	if (res.id == NULL || c->oom)
+		return KV_ENOMEM;
+	c->n_resources++;
+	return inv_add_resolver(c->inv, &res);
+}
+
+static enum kv_err
+read_inbound(struct ctx *c, const cJSON *r)
+{
+	struct inv_inbound e;
+	const char *id = field_str(r, "id");
+	const cJSON *ipc, *el;
+	enum kv_err rc;
+
+	if (id == NULL)
+		return KV_OK;
+	memset(&e, 0, sizeof(e));
+	e.id = dup_id(c, id);
+	e.name = name_of(c, r, id);
+	e.resolver_id = parent(c, id, "inboundEndpoints");
+	if (e.resolver_id == NULL)
+		return bad(c, id, "id", "is not a dnsResolvers/{name}/inboundEndpoints/{name} ID");
+	if ((rc = strict_addrs(c, prop(r, "ipConfigurations"), id, "ipConfigurations", "privateIpAddress", &e.addrs,
+		 &e.n_addrs)) != KV_OK)
+		return rc;
+	if ((ipc = prop(r, "ipConfigurations")) != NULL && cJSON_IsArray(ipc)) {
+		cJSON_ArrayForEach(el, ipc) {
+			const char *sn;
+			if ((rc = ref_id(c, prop(el, "subnet"), id, "ipConfigurations[].subnet", false, &sn)) != KV_OK)
+				return rc;
+			if (e.subnet_id == NULL)
+				e.subnet_id = sn;
+		}
+	}
+	if (e.id == NULL || c->oom)
+		return KV_ENOMEM;
+	c->n_resources++;
+	return inv_add_inbound(c->inv, &e);
+}
+
+static enum kv_err
+read_ruleset(struct ctx *c, const cJSON *r)
+{
+	struct inv_ruleset rs;
+	const char *id = field_str(r, "id");
+
+	if (id == NULL)
+		return KV_OK;
+	memset(&rs, 0, sizeof(rs));
+	rs.id = dup_id(c, id);
+	rs.name = name_of(c, r, id);
+	id_parts(c, id, &rs.subscription, &rs.resource_group);
+	if (rs.id == NULL || c->oom)
+		return KV_ENOMEM;
+	c->n_resources++;
+	return inv_add_ruleset(c->inv, &rs);
+}
+
+static enum kv_err
+read_targets(struct ctx *c, const cJSON *v, const char *id, struct inv_rule *rule)
+{
+	const cJSON *arr, *el;
+	size_t cap, k = 0;
+	enum kv_err rc;
+
+	if ((rc = opt(c, v, id, "targetDnsServers", cJSON_IsArray, "is not an array", &arr)) != KV_OK)
+		return rc;
+	if (arr == NULL || (cap = (size_t)cJSON_GetArraySize(arr)) == 0)
+		return bad(c, id, "targetDnsServers", "is missing or empty");
+	if ((rule->targets = kv_arena_calloc(c->a, cap, sizeof(*rule->targets))) == NULL)
+		return KV_ENOMEM;
+	cJSON_ArrayForEach(el, arr) {
+		const cJSON *port = cJSON_IsObject(el) ? cJSON_GetObjectItem(el, "port") : NULL;
+		const char *ip = cJSON_IsObject(el) ? str_of(cJSON_GetObjectItem(el, "ipAddress")) : NULL;
+		struct kv_hostport *t = &rule->targets[k];
+		if (k >= cap)
+			break;
+		if (ip == NULL || kv_addr_parse(ip, &t->addr) != KV_OK)
+			return bad(c, id, "targetDnsServers[].ipAddress", "is not an IP address");
+		t->port = 53; /* ARM's default */
+		if (port != NULL && !cJSON_IsNull(port)) {
+			if (!cJSON_IsNumber(port) || port->valuedouble < 1 || port->valuedouble > 65535 ||
+			    port->valuedouble != (double)port->valueint)
+				return bad(c, id, "targetDnsServers[].port", "is not a port number");
+			t->port = (uint16_t)port->valueint;
+		}
+		k++;
+	}
+	rule->n_targets = k;
+	return KV_OK;
+}
+
+static enum kv_err
+read_rule(struct ctx *c, const cJSON *r)
+{
+	struct inv_rule rule;
+	const char *id = field_str(r, "id"), *domain, *state;
+	char *d;
+	size_t dl;
+	enum kv_err rc;
+
+	if (id == NULL)
+		return KV_OK;
+	memset(&rule, 0, sizeof(rule));
+	rule.id = dup_id(c, id);
+	rule.name = name_of(c, r, id);
+	rule.ruleset_id = parent(c, id, "forwardingRules");
+	if (rule.ruleset_id == NULL)
+		return bad(c, id, "id", "is not a dnsForwardingRulesets/{name}/forwardingRules/{name} ID");
+	if ((rc = opt_str(c, prop(r, "domainName"), id, "domainName", &domain)) != KV_OK)
+		return rc;
+	if (domain == NULL || domain[0] == '\0' || strlen(domain) > 254)
+		return bad(c, id, "domainName", "is missing or not a domain name");
+	/* "contoso.com." -> "contoso.com"; "." (every name) -> "" */
+	if ((d = kv_arena_lower(c->a, domain)) == NULL)
+		return KV_ENOMEM;
+	dl = strlen(d);
+	if (d[dl - 1] == '.')
+		d[--dl] = '\0';
+	if (strstr(d, "..") != NULL || d[0] == '.')
+		return bad(c, id, "domainName", "is not a domain name");
+	rule.domain = d;
+	if ((rc = read_targets(c, prop(r, "targetDnsServers"), id, &rule)) != KV_OK)
+		return rc;
+	if ((rc = opt_str(c, prop(r, "forwardingRuleState"), id, "forwardingRuleState", &state)) != KV_OK)
+		return rc;
+	if (state == NULL || kv_streq_ci(state, "Enabled"))
+		rule.enabled = true;
+	else if (!kv_streq_ci(state, "Disabled"))
+		return bad(c, id, "forwardingRuleState", "is neither Enabled nor Disabled");
+	if (rule.id == NULL || c->oom)
+		return KV_ENOMEM;
+	c->n_resources++;
+	return inv_add_rule(c->inv, &rule);
+}
+
+static enum kv_err
+read_ruleset_link(struct ctx *c, const cJSON *r)
+{
+	struct inv_ruleset_link l;
+	const char *id = field_str(r, "id");
+	enum kv_err rc;
+
+	if (id == NULL)
+		return KV_OK;
+	memset(&l, 0, sizeof(l));
+	l.id = dup_id(c, id);
+	l.name = name_of(c, r, id);
+	l.ruleset_id = parent(c, id, "virtualNetworkLinks");
+	if (l.ruleset_id == NULL)
+		return bad(c, id, "id", "is not a dnsForwardingRulesets/{name}/virtualNetworkLinks/{name} ID");
+	if ((rc = ref_id(c, prop(r, "virtualNetwork"), id, "virtualNetwork", true, &l.vnet_id)) != KV_OK)
+		return rc;
+	if (l.id == NULL || c->oom)
+		return KV_ENOMEM;
+	c->n_resources++;
+	return inv_add_ruleset_link(c->inv, &l);
+}
+
+/* A NIC's DNS-path fields: dnsSettings.dnsServers (they override the
+ * VNet's), virtualMachine.id, macAddress and each IP's subnet. */
+static enum kv_err
+read_nic_path(struct ctx *c, const cJSON *r, const char *id, struct inv_nic *nic)
+{
+	const cJSON *ds;
+	const char *mac;
+	enum kv_err rc;
+
+	if ((rc = opt(c, prop(r, "dnsSettings"), id, "dnsSettings", cJSON_IsObject, "is not an object", &ds)) != KV_OK)
+		return rc;
+	if (ds != NULL && (rc = strict_addrs(c, cJSON_GetObjectItem(ds, "dnsServers"), id, "dnsSettings.dnsServers", NULL,
+			      &nic->dns_servers, &nic->n_dns_servers)) != KV_OK)
+		return rc;
+	if ((rc = ref_id(c, prop(r, "virtualMachine"), id, "virtualMachine", false, &nic->vm_id)) != KV_OK)
+		return rc;
+	if ((rc = opt_str(c, prop(r, "macAddress"), id, "macAddress", &mac)) != KV_OK)
+		return rc;
+	nic->mac = mac && mac[0] ? dup(c, mac) : NULL;
+	return KV_OK;
 }
 
 /* ---- resource readers ---- */
@@ -366,11 +769,14 @@ read_nic(struct ctx *c, const cJSON *r)
 	const char *id = field_str(r, "id");
 	const cJSON *ipc = prop(r, "ipConfigurations"), *el;
 	size_t cap;
+	enum kv_err rc;
 
 	if (id == NULL)
 		return KV_OK;
 	memset(&nic, 0, sizeof(nic));
 	nic.id = dup_id(c, id);
+	if ((rc = read_nic_path(c, r, id, &nic)) != KV_OK)
+		return rc;
 	if (cJSON_IsArray(ipc) && (cap = (size_t)cJSON_GetArraySize(ipc)) > 0) {
 		nic.ips = kv_arena_calloc(c->a, cap, sizeof(*nic.ips));
 		if (nic.ips == NULL)
@@ -385,6 +791,8 @@ read_nic(struct ctx *c, const cJSON *r)
 			x = &nic.ips[nic.n_ips];
 			if (kv_addr_parse_loose(ip, &x->addr) != KV_OK)
 				continue;
+			if ((rc = ref_id(c, prop(el, "subnet"), id, "ipConfigurations[].subnet", false, &x->subnet_id)) != KV_OK)
+				return rc;
 			if (cJSON_IsArray(fq) && cJSON_GetArraySize(fq) > 0) {
 				x->fqdns = kv_arena_calloc(c->a, (size_t)cJSON_GetArraySize(fq), sizeof(*x->fqdns));
 				if (x->fqdns == NULL)
@@ -442,22 +850,43 @@ read_record(struct ctx *c, const cJSON *r)
 	return inv_add_record(c->inv, &rec);
 }
 
+/* A private DNS zone's VNet link.  Strict (the DNS path reads its policy):
+ * a link whose VNet, state or resolutionPolicy cannot be read is an error,
+ * never a link dropped or a Default policy assumed. */
 static enum kv_err
 read_link(struct ctx *c, const cJSON *r)
 {
 	struct inv_link l;
-	const char *id = field_str(r, "id"), *st;
-	const cJSON *vn = prop(r, "virtualNetwork");
+	const char *id = field_str(r, "id"), *st, *pol;
+	const cJSON *reg;
+	enum kv_err rc;
 
-	if (id == NULL || !cJSON_IsObject(vn) || field_str(vn, "id") == NULL)
+	if (id == NULL)
 		return KV_OK;
 	memset(&l, 0, sizeof(l));
+	l.id = dup_id(c, id);
+	l.name = name_of(c, r, id);
 	l.zone_id = parent(c, id, "virtualNetworkLinks");
-	l.vnet_id = dup_id(c, field_str(vn, "id"));
-	st = str_of(prop(r, "virtualNetworkLinkState"));
-	l.completed = st == NULL || kv_streq_ci(st, "Completed");
 	if (l.zone_id == NULL)
-		return KV_OK;
+		return bad(c, id, "id", "is not a privateDnsZones/{zone}/virtualNetworkLinks/{name} ID");
+	if ((rc = ref_id(c, prop(r, "virtualNetwork"), id, "virtualNetwork", true, &l.vnet_id)) != KV_OK)
+		return rc;
+	if ((rc = opt_str(c, prop(r, "virtualNetworkLinkState"), id, "virtualNetworkLinkState", &st)) != KV_OK)
+		return rc;
+	l.completed = st == NULL || kv_streq_ci(st, "Completed");
+	/* absent before api-version 2024-06-01: Default */
+	if ((rc = opt_str(c, prop(r, "resolutionPolicy"), id, "resolutionPolicy", &pol)) != KV_OK)
+		return rc;
+	if (pol != NULL && kv_streq_ci(pol, "NxDomainRedirect"))
+		l.nxdomain_redirect = true;
+	else if (pol != NULL && !kv_streq_ci(pol, "Default"))
+		return bad(c, id, "resolutionPolicy", "is neither Default nor NxDomainRedirect");
+	if ((rc = opt(c, prop(r, "registrationEnabled"), id, "registrationEnabled", cJSON_IsBool, "is not a boolean",
+		 &reg)) != KV_OK)
+		return rc;
+	l.registration = reg != NULL && cJSON_IsTrue(reg);
+	if (l.id == NULL || l.vnet_id == NULL || c->oom)
+		return KV_ENOMEM;
 	c->n_resources++;
 	return inv_add_link(c->inv, &l);
 }
@@ -487,6 +916,20 @@ read_resource(struct ctx *c, const cJSON *r)
 		return read_record(c, r);
 	if (kv_streq_ci(type, "Microsoft.Network/privateDnsZones/virtualNetworkLinks"))
 		return read_link(c, r);
+	if (kv_streq_ci(type, "Microsoft.Network/virtualNetworks"))
+		return read_vnet(c, r);
+	if (kv_streq_ci(type, "Microsoft.Compute/virtualMachines"))
+		return read_vm(c, r);
+	if (kv_streq_ci(type, "Microsoft.Network/dnsResolvers"))
+		return read_resolver(c, r);
+	if (kv_streq_ci(type, "Microsoft.Network/dnsResolvers/inboundEndpoints"))
+		return read_inbound(c, r);
+	if (kv_streq_ci(type, "Microsoft.Network/dnsForwardingRulesets"))
+		return read_ruleset(c, r);
+	if (kv_streq_ci(type, "Microsoft.Network/dnsForwardingRulesets/forwardingRules"))
+		return read_rule(c, r);
+	if (kv_streq_ci(type, "Microsoft.Network/dnsForwardingRulesets/virtualNetworkLinks"))
+		return read_ruleset_link(c, r);
 	/* Another type (a VNet list saved beside the vaults): not ours to
 	 * read, and no reason to stop; counted so the caller can say so. */
 	if (field_str(r, "id") != NULL) {
@@ -523,6 +966,8 @@ load_doc(struct ctx *c, const cJSON *root, const char **next_link, char *err, si
 	const cJSON *value, *nl;
 	enum kv_err rc = KV_OK;
 
+	c->err = err; /* a reader's message about a malformed field */
+	c->err_size = size;
 	if (cJSON_IsArray(root)) {
 		rc = read_array(c, root);
 	} else if (cJSON_IsObject(root)) {
@@ -558,7 +1003,7 @@ enum kv_err
 inv_json_load(struct kv_inv *inv, const char *text, size_t len, const char *origin, const char **next_link,
     size_t *n_resources, char *err, size_t size)
 {
-	struct ctx c = {inv, inv_arena(inv), origin, 0, 0, NULL, false};
+	struct ctx c = {inv, inv_arena(inv), origin, 0, 0, NULL, false, NULL, 0};
 	cJSON *root = NULL;
 	enum kv_err rc;
 
@@ -585,9 +1030,9 @@ enum kv_err
 inv_json_load_text(struct kv_inv *inv, const char *text, size_t len, const char *origin, struct inv_json_stats *st,
     char *err, size_t size)
 {
-	struct ctx c = {inv, inv_arena(inv), origin, 0, 0, NULL, false};
+	struct ctx c = {inv, inv_arena(inv), origin, 0, 0, NULL, false, NULL, 0};
 	struct jr r;
-	char perr[240];
+	char perr[400];
 	size_t docs = 0;
 	enum kv_err rc = KV_OK;
 

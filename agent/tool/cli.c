@@ -167,7 +167,14 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 	case CLI_OPT_VNET:
 		if (strstr(v, "/virtualNetworks/") == NULL && strstr(v, "/virtualnetworks/") == NULL)
 			return fail(err, size, "--vnet '%s': expected a VNet resource ID (.../virtualNetworks/NAME)", v);
-		return kv_arena_strdup_to(a, v, &cfg->vnet_id);
+		for (size_t i = 0; i < cfg->n_vnet_ids; i++)
+			if (kv_streq_ci(cfg->vnet_ids[i], v))
+				return KV_OK; /* ARM IDs compare without case: one VNet */
+		if ((rc = kv_arena_strdup_to(a, v, &copy)) != KV_OK)
+			return rc;
+		PUSH(cfg, cfg->vnet_ids, cfg->n_vnet_ids, copy);
+		cfg->vnet_id = cfg->vnet_ids[0];
+		return KV_OK;
 	case CLI_OPT_DNS_SERVER: {
 		struct kv_hostport hp;
 		if (cfg->n_dns_servers >= KV_DNS_SERVERS_MAX)
@@ -359,6 +366,10 @@ clear_list(struct kv_cfg *cfg, enum cli_opt_id id)
 		break;
 	case CLI_OPT_REPORT:
 		cfg->n_reports = 0;
+		break;
+	case CLI_OPT_VNET:
+		cfg->n_vnet_ids = 0;
+		cfg->vnet_id = NULL;
 		break;
 	default:
 		break;
@@ -809,6 +820,8 @@ cli_check_cfg(const struct kv_cfg *cfg, struct check_cfg *out)
 	out->n_subscriptions = cfg->n_subscriptions;
 	out->expect.cloud = cfg->cloud;
 	out->expect.vnet_id = cfg->vnet_id;
+	out->vnet_ids = cfg->vnet_ids;
+	out->n_vnet_ids = cfg->n_vnet_ids;
 	out->expect.vaults = cfg->vaults;
 	out->expect.n_vaults = cfg->n_vaults;
 	out->arm_endpoint = cfg->arm_endpoint;

@@ -2,7 +2,9 @@
  *
  * List calls per subscription (never one GET per vault): vaults, managed
  * HSMs, private endpoints, NICs, private DNS zones, then the A record sets and
- * VNet links of the private link zones only.  Endpoints (and their NICs) that
+ * VNet links of the private link zones only; for the DNS path, VNets, VMs,
+ * DNS resolvers (then each one's inbound endpoints) and forwarding rulesets
+ * (then each one's rules and VNet links), all in parallel.  Endpoints (and their NICs) that
  * vaults reference but that lie outside the subscriptions read are fetched by
  * ID afterwards.  Pages are parsed into the inventory as they arrive.
  * Requests run concurrently (bounded), retry 5xx and network errors with
@@ -25,7 +27,9 @@
 #define ARM_API_SUBSCRIPTIONS "2022-12-01"
 #define ARM_API_KEYVAULT "2025-05-01"
 #define ARM_API_NETWORK "2025-05-01"
-#define ARM_API_PRIVATEDNS "2024-06-01"
+#define ARM_API_PRIVATEDNS "2024-06-01" /* the first with resolutionPolicy on zone links */
+#define ARM_API_COMPUTE "2024-07-01"
+#define ARM_API_DNSRESOLVER "2025-05-01"
 
 struct arm_cfg {
 	const char *endpoint; /* e.g. "https://management.azure.com/" (slash optional) */

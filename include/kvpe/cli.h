@@ -47,8 +47,9 @@ enum cli_cmd { CLI_CMD_NONE, CLI_CMD_CHECK, CLI_CMD_AGENT, CLI_CMD_RESOLVE, CLI_
 	X(ARM_ENDPOINT, "arm-endpoint", 0, "URL", CLI_C | CLI_A, false, "override the cloud's ARM endpoint") \
 	X(ARM_TIMEOUT, "arm-timeout", 0, "DURATION", CLI_C | CLI_A, false,                             \
 	    "limit for one ARM or token request (default 60s; the ARM stage gets 10x that)")            \
-	X(VNET, "vnet", 0, "ID", CLI_C | CLI_A, false,                                                 \
-	    "ARM ID of the VNet this host sits in: enables ZONE_NOT_LINKED")                            \
+	X(VNET, "vnet", 0, "ID", CLI_C | CLI_A, true,                                                  \
+	    "ARM ID of a VNet whose clients' view to check (default: this VM's, from the instance "  \
+	    "metadata service); the first also enables ZONE_NOT_LINKED")                               \
 	X(DNS_SERVER, "dns-server", 0, "ADDR[:PORT]", CLI_C | CLI_A | CLI_R, true,                   \
 	    "ask this resolver (IPv4 or [IPv6]:port) instead of /etc/resolv.conf")                    \
 	X(VANTAGE, "vantage", 0, "SERVER", CLI_C | CLI_A, true,                                       \
@@ -135,7 +136,10 @@ struct kv_cfg {
 	const char **subscriptions;
 	size_t n_subscriptions;
 	enum kv_cloud_id cloud;
-	const char *arm_endpoint, *vnet_id;
+	const char *arm_endpoint;
+	const char *vnet_id; /* the first --vnet (ZONE_NOT_LINKED, the SARIF category) */
+	const char **vnet_ids; /* every --vnet, in order, each once */
+	size_t n_vnet_ids;
 	int64_t arm_timeout_ms;
 
 	struct kv_hostport *dns_servers;

@@ -39,6 +39,10 @@ void cred_free(struct cred *c);
  * valid until the next call.  On failure `err` says why, secret-free. */
 enum kv_err cred_token(struct cred *c, const char **token, char *err, size_t size);
 
+/* The instance metadata service's base URL: AZURE_POD_IDENTITY_AUTHORITY_HOST,
+ * else http://169.254.169.254 (the managed identity and imds.c share it). */
+const char *cred_imds_host(void);
+
 /* Which credential answered ("environment (client secret)", "Azure CLI", ...),
  * or "none" before the first token. */
 const char *cred_source(const struct cred *c);

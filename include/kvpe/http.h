@@ -34,6 +34,8 @@ struct http_req {
 	size_t max_body;        /* cap on the response body */
 	bool allow_http;        /* plain http:// (IMDS and App Service identity only) */
 	long timeout_ms;        /* 0 = the client's default */
+	long connect_timeout_ms; /* 0 = the client's (never past timeout_ms) */
+	bool no_proxy;          /* IMDS: link-local, never through a proxy */
 };
 
 /* A body trickling in slower than 64 bytes/s for this long is a stuck server

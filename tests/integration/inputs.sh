@@ -62,9 +62,9 @@ half = len(items) // 2
 w("array-object.json", json.dumps(items[:half], indent=2) + "\n" + "\n".join(json.dumps(r) for r in items[half:]))
 w("list-pages.json", json.dumps({"value": items[:half]}) + "\r\n" + json.dumps({"value": items[half:]}) + "\r\n")
 vnets = [{"id": "/subscriptions/5c1ab000-0000-4000-8000-00000000000a/resourceGroups/rg-net/providers/"
-                "Microsoft.Network/virtualNetworks/vnet-%d" % i, "name": "vnet-%d" % i,
-          "type": "Microsoft.Network/virtualNetworks", "location": "westeurope",
-          "addressSpace": {"addressPrefixes": ["10.%d.0.0/16" % i]}} for i in range(3)]
+                "Microsoft.Network/networkSecurityGroups/nsg-%d" % i, "name": "nsg-%d" % i,
+          "type": "Microsoft.Network/networkSecurityGroups", "location": "westeurope",
+          "securityRules": []} for i in range(3)]
 w("vnets.json", json.dumps(vnets, indent=2) + "\n")
 w("accounts.json", json.dumps([{"id": "5c1ab000", "name": "sub", "state": "Enabled"}]))
 good = json.dumps(items, indent=2) + "\n"
@@ -149,10 +149,10 @@ full && refused "bad second file" "kvpe: --inventory $T/garbage.json: not valid 
 run_kvpe "$T/beside.json" "${RUN[@]}" --inventory "$T/vnets.json" --inventory "$INV"
 expect_rc "unused types beside the vaults" 0
 expect_eq "unused types beside the vaults: skipped, every vault checked" "$(names "$T/beside.json")" "$BASE"
-grep -q 'inventory: resources of types kvpe does not read skipped.*skipped=3 type=Microsoft.Network/virtualNetworks' \
+grep -q 'inventory: resources of types kvpe does not read skipped.*skipped=3 type=Microsoft.Network/networkSecurityGroups' \
 	"$T/beside.json.err" && ok "unused types: the skip is logged" || not_ok "unused types: no log line"
 refused "unused types alone" \
-	"kvpe: --inventory $T/vnets.json: no Key Vault, Managed HSM, private endpoint, NIC or private DNS resource (3 of other types skipped, such as Microsoft.Network/virtualNetworks)" \
+	"kvpe: --inventory $T/vnets.json: no Key Vault, Managed HSM, private endpoint, NIC or private DNS resource (3 of other types skipped, such as Microsoft.Network/networkSecurityGroups)" \
 	"${RUN[@]}" --inventory "$T/vnets.json"
 refused "no ARM resource at all" "kvpe: --inventory $T/accounts.json: no ARM resource in it" \
 	"${RUN[@]}" --inventory "$T/accounts.json"

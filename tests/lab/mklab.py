@@ -350,8 +350,11 @@ def build_arm(tenant, vaults, out, inventory=True):
                                    "resolutionPolicy": "Default", "virtualNetworkLinkState": "Completed",
                                    "provisioningState": "Succeeded"}})
     for s in sorted(subs):
+        # the DNS path's lists (issue 14) exist, empty, in every subscription
         for t in ("Microsoft.KeyVault/vaults", "Microsoft.KeyVault/managedHSMs", "Microsoft.Network/privateEndpoints",
-                  "Microsoft.Network/networkInterfaces", "Microsoft.Network/privateDnsZones"):
+                  "Microsoft.Network/networkInterfaces", "Microsoft.Network/privateDnsZones",
+                  "Microsoft.Network/virtualNetworks", "Microsoft.Compute/virtualMachines",
+                  "Microsoft.Network/dnsResolvers", "Microsoft.Network/dnsForwardingRulesets"):
             coll("/subscriptions/%s/providers/%s" % (sub_id(s), t))
     coll("/subscriptions").extend({
         "id": "/subscriptions/" + sub_id(s), "subscriptionId": sub_id(s), "tenantId": TENANT_ID,

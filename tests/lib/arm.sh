@@ -49,8 +49,9 @@ arm_up() {
 # arm_expected_requests DATA PAGE: the ARM requests a full read of the
 # tenant in DATA (armserver's file) must take with PAGE items a page: the
 # subscription list, then per subscription one request per page of each
-# resource type and of each private DNS zone's A records and VNet links.
-# Never a request per vault.
+# resource type, of each private DNS zone's A records and VNet links, of
+# each DNS resolver's inbound endpoints and of each forwarding ruleset's
+# rules and VNet links.  Never a request per vault.
 arm_expected_requests() {
 	python3 - "$1" "$2" <<'PY'
 import json, math, sys
@@ -61,10 +62,16 @@ subs = [s["subscriptionId"] for s in c["/subscriptions"]]
 n = pages("/subscriptions")
 for s in subs:
     for t in ("microsoft.keyvault/vaults", "microsoft.keyvault/managedhsms", "microsoft.network/privateendpoints",
-              "microsoft.network/networkinterfaces", "microsoft.network/privatednszones"):
+              "microsoft.network/networkinterfaces", "microsoft.network/privatednszones",
+              "microsoft.network/virtualnetworks", "microsoft.compute/virtualmachines",
+              "microsoft.network/dnsresolvers", "microsoft.network/dnsforwardingrulesets"):
         n += pages("/subscriptions/%s/providers/%s" % (s, t))
     for z in c.get("/subscriptions/%s/providers/microsoft.network/privatednszones" % s, []):
         n += pages(z["id"].lower() + "/a") + pages(z["id"].lower() + "/virtualnetworklinks")
+    for r in c.get("/subscriptions/%s/providers/microsoft.network/dnsresolvers" % s, []):
+        n += pages(r["id"].lower() + "/inboundendpoints")
+    for r in c.get("/subscriptions/%s/providers/microsoft.network/dnsforwardingrulesets" % s, []):
+        n += pages(r["id"].lower() + "/forwardingrules") + pages(r["id"].lower() + "/virtualnetworklinks")
 print(n)
 PY
 }

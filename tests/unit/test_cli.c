@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "kvpe/check.h"
 #include "kvpe/cli.h"
 
 static void
@@ -109,6 +110,51 @@ test_timeout_option(void **state)
 	}
 }
 
+/* --vnet is repeatable: every VNet in order, each once (IDs compare without
+ * case), the first kept for ZONE_NOT_LINKED; a config file's string or list,
+ * replaced by the flags. */
+static void
+test_vnet_repeatable(void **state)
+{
+#define VN(x) "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/" x
+	char path[] = "/tmp/kvpe-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	const char *json = "{\"vault\": [\"kv-1\"], \"vnet\": [\"" VN("c1") "\", \"" VN("c2") "\"]}";
+	struct kv_cfg *cfg = NULL;
+	struct check_cfg cc;
+	char err[256];
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+	close(fd);
+	if (parse_args(&cfg, err, sizeof(err), 10, "kvpe", "check", "--vault", "kv-1", "--vnet", VN("hub"), "--vnet",
+		VN("spoke"), "--vnet", VN("HUB")) != KV_OK)
+		print_error("%s\n", err);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->n_vnet_ids, 2);
+	assert_string_equal(cfg->vnet_ids[1], VN("spoke"));
+	cli_check_cfg(cfg, &cc);
+	assert_int_equal(cc.n_vnet_ids, 2);
+	assert_string_equal(cc.vnet_ids[0], VN("hub"));
+	assert_string_equal(cc.expect.vnet_id, VN("hub"));
+	cli_free(cfg);
+	assert_int_equal(parse_args(&cfg, err, sizeof(err), 4, "kvpe", "check", "--config", path), KV_OK);
+	assert_int_equal(cfg->n_vnet_ids, 2);
+	assert_string_equal(cfg->vnet_id, VN("c1"));
+	cli_free(cfg);
+	assert_int_equal(parse_args(&cfg, err, sizeof(err), 6, "kvpe", "check", "--config", path, "--vnet", VN("f")),
+	    KV_OK);
+	assert_int_equal(cfg->n_vnet_ids, 1);
+	assert_string_equal(cfg->vnet_id, VN("f"));
+	cli_free(cfg);
+	assert_int_equal(parse_args(&cfg, err, sizeof(err), 6, "kvpe", "check", "--vault", "kv-1", "--vnet", "hub"),
+	    KV_EUSAGE);
+	assert_non_null(strstr(err, "--vnet 'hub': expected a VNet resource ID"));
+	unlink(path);
+#undef VN
+}
+
 /* --format takes what the command writes (one table): resolve table and
  * json only; --report every check format; --version after a command. */
 static void
@@ -182,7 +228,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_argv_and_config), cmocka_unit_test(test_timeout_option),
+	    cmocka_unit_test(test_argv_and_config), cmocka_unit_test(test_timeout_option), cmocka_unit_test(test_vnet_repeatable),
 	    cmocka_unit_test(test_formats_per_command), cmocka_unit_test(test_help_per_command),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -325,7 +325,7 @@ test_wrong_types(void **state)
 	    "[{\"id\": \"" ZID "/A/r\", \"type\": \"Microsoft.Network/privateDnsZones/A\", \"name\": \"r\","
 	    "  \"properties\": {\"ttl\": -5, \"aRecords\": [{\"ipv4Address\": 3}, \"x\"]}}]",
 	    "[{\"type\": \"Microsoft.Network/privateDnsZones/virtualNetworkLinks\", \"id\": \"" ZID "/virtualNetworkLinks/l\","
-	    "  \"properties\": {\"virtualNetwork\": \"no\"}}, 7, null, \"x\", [1]]",
+	    "  \"properties\": {\"virtualNetwork\": {\"id\": \"" VNET "\"}}}, 7, null, \"x\", [1]]",
 	    "{\"type\": \"Something.Else/entirely\", \"id\": \"/x\"}",
 	};
 	struct kv_arena *a = kv_arena_new(4096);
@@ -366,7 +366,8 @@ test_malformed(void **state)
 /* A saved inventory: every document of the text, whatever their layout;
  * anything that is not whole JSON names its byte offset; resources of
  * other types are skipped and counted; no ARM resource at all is an error. */
-#define VNET_RES "{\"id\": \"" VNET "\", \"name\": \"hub\", \"type\": \"Microsoft.Network/virtualNetworks\"}"
+#define VNET_RES "{\"id\": \"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg\"," \
+		 " \"name\": \"nsg\", \"type\": \"Microsoft.Network/networkSecurityGroups\"}"
 #define VAULT_RES(n)                                                                                         \
 	"{\"id\": \"" SUB "/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/" n "\", \"name\": \"" n "\","  \
 	" \"type\": \"Microsoft.KeyVault/vaults\", \"properties\": {}}"
@@ -415,7 +416,7 @@ test_load_text(void **state)
 			fail();
 		}
 		if (cases[i].skipped > 0)
-			assert_string_equal(st.skipped_type, "Microsoft.Network/virtualNetworks");
+			assert_string_equal(st.skipped_type, "Microsoft.Network/networkSecurityGroups");
 		inv_free(inv);
 	}
 }
