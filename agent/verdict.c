@@ -749,9 +749,19 @@ answers_differ(const struct kv_dns_lookup *x, const struct kv_dns_lookup *y)
 	return false;
 }
 
+/* No answer at all (the server is down or refuses): clients fail over to
+ * their next resolver, as kvpe's own lookup did, so this is not an answer
+ * they get. */
+static bool
+no_answer(const struct kv_dns_lookup *lk)
+{
+	return lk->rcode == KV_RC_TIMEOUT || lk->rcode == KV_RC_ERROR || lk->rcode == KV_RC_REFUSED;
+}
+
 /* The answer the DNS rules judge: the system resolver's, unless a client
  * resolver of a VNet in scope answered worse (the findings follow the
- * worst answer, beside VANTAGE_DISAGREES). */
+ * worst answer, beside VANTAGE_DISAGREES).  A client resolver that gave
+ * no answer does not override one the system resolver got. */
 static const struct kv_dns_lookup *
 worst_client_answer(struct vctx *v)
 {
@@ -762,6 +772,8 @@ worst_client_answer(struct vctx *v)
 	for (size_t i = 0; i < v->cfg->n_vantages; i++) {
 		const struct kv_dns_lookup *lk;
 		if (!v->cfg->vantages[i].client || (lk = vantage_answer(v, (int)i)) == NULL)
+			continue;
+		if (no_answer(lk) && !no_answer(worst))
 			continue;
 		if (badness(v, lk) > worst_bad) {
 			worst_bad = badness(v, lk);
@@ -1042,7 +1054,8 @@ rules_path_disagree(struct vctx *v, const struct kv_path_vnet *pv)
 		const struct kv_dns_lookup *x = vantage_answer(v, pv->answers[i].vantage);
 		for (size_t k = i + 1; x != NULL && k < pv->n_answers; k++) {
 			const struct kv_dns_lookup *y = vantage_answer(v, pv->answers[k].vantage);
-			if (y == NULL || !answers_differ(x, y))
+			/* one silent server is not a second answer: clients fail over */
+			if (y == NULL || no_answer(x) || no_answer(y) || !answers_differ(x, y))
 				continue;
 			add_at(v, KV_F_VANTAGE_DISAGREES, pv->vnet_id, -1,
 			    kv_arena_printf(a,
