@@ -749,13 +749,14 @@ answers_differ(const struct kv_dns_lookup *x, const struct kv_dns_lookup *y)
 	return false;
 }
 
-/* No answer at all (the server is down or refuses): clients fail over to
- * their next resolver, as kvpe's own lookup did, so this is not an answer
- * they get. */
+/* No answer to use (the server is down, refuses or fails: any reply code
+ * but NOERROR and NXDOMAIN): clients fail over to their next resolver, as
+ * kvpe's own lookup did, so this is not an answer they get. */
 static bool
 no_answer(const struct kv_dns_lookup *lk)
 {
-	return lk->rcode == KV_RC_TIMEOUT || lk->rcode == KV_RC_ERROR || lk->rcode == KV_RC_REFUSED;
+	return lk->rcode == KV_RC_TIMEOUT || lk->rcode == KV_RC_ERROR || lk->rcode == KV_RC_REFUSED ||
+	    lk->rcode == KV_RC_SERVFAIL;
 }
 
 /* The answer the DNS rules judge: the system resolver's, unless a client
