@@ -359,6 +359,41 @@ vault_family(struct pw *w, enum prom_id id)
 	}
 }
 
+static const uint32_t lookup_bounds_ms[REPORT_PROM_LOOKUP_BUCKETS] = REPORT_PROM_LOOKUP_BOUNDS_MS;
+
+/* kvpe_dns_lookup_duration_seconds: _bucket per bound and +Inf, _sum, _count. */
+static void
+lookup_histogram(struct pw *w, const struct report_prom_state *st)
+{
+	char le[32], num[64];
+
+	for (size_t i = 0; i < REPORT_PROM_LOOKUP_BUCKETS && w->rc == KV_OK; i++) {
+		if ((w->rc = report_prom_format_ms(lookup_bounds_ms[i], le, sizeof(le))) == KV_OK)
+			w->rc = kv_buf_printf(w->b, "%s_bucket{le=\"%s\"} %llu\n", w->name, le,
+			    (unsigned long long)st->lookup_le[i]);
+	}
+	if (w->rc == KV_OK)
+		w->rc = kv_buf_printf(w->b, "%s_bucket{le=\"+Inf\"} %llu\n", w->name, (unsigned long long)st->lookup_count);
+	if (w->rc == KV_OK && (w->rc = report_prom_format_ms((int64_t)st->lookup_sum_ms, num, sizeof(num))) == KV_OK)
+		w->rc = kv_buf_printf(w->b, "%s_sum %s\n%s_count %llu\n", w->name, num, w->name,
+		    (unsigned long long)st->lookup_count);
+}
+
+void
+report_prom_observe(struct report_prom_state *st, const struct kv_report *r)
+{
+	for (size_t i = 0; r != NULL && i < r->n_results; i++) {
+		const struct kv_dns_lookup *a = &r->results[i].dns.a;
+		if (r->results[i].origin != NULL || a->rcode == KV_RC_NONE)
+			continue;
+		for (size_t k = 0; k < REPORT_PROM_LOOKUP_BUCKETS; k++)
+			if (a->ms <= lookup_bounds_ms[k])
+				st->lookup_le[k]++;
+		st->lookup_count++;
+		st->lookup_sum_ms += a->ms;
+	}
+}
+
 enum kv_err
 report_prom(const struct kv_report *r, const struct report_prom_state *st, struct kv_buf *out)
 {
@@ -393,6 +428,9 @@ report_prom(const struct kv_report *r, const struct report_prom_state *st, struc
 			break;
 		case PROM_kvpe_config_last_reload_successful:
 			sample(&w, SIZE_MAX, NULL, NULL, NULL, NULL, st->reload_ok);
+			break;
+		case PROM_kvpe_dns_lookup_duration_seconds:
+			lookup_histogram(&w, st);
 			break;
 		case PROM_kvpe_findings:
 			for (unsigned c = 0; c < KV_F_COUNT; c++)
@@ -440,6 +478,7 @@ report_prom_state_from_report(const struct kv_report *r, struct report_prom_stat
 {
 	memset(st, 0, sizeof(*st));
 	st->runs_total = 1;
+	report_prom_observe(st, r);
 	st->arm_requests_total = r->arm_requests;
 	st->arm_failures_total = r->arm_failures;
 	st->arm_throttled_total = r->arm_throttled;
@@ -482,6 +521,44 @@ parse_number(const char *s, bool ms, uint64_t *out)
 	return true;
 }
 
+/* One line of kvpe_dns_lookup_duration_seconds (after its name's "_"):
+ * each bucket, _sum and _count once, in kvpe's own bounds. */
+static enum kv_err
+read_lookup_line(const char *rest, struct report_prom_state *st, unsigned *seen, char *err, size_t size)
+{
+	char want[64], le[32];
+	uint64_t v;
+	int bit = -1;
+
+	if (strncmp(rest, "sum ", 4) == 0 && parse_number(rest + 4, true, &v)) {
+		bit = REPORT_PROM_LOOKUP_BUCKETS + 1;
+		st->lookup_sum_ms = v;
+	} else if (strncmp(rest, "count ", 6) == 0 && parse_number(rest + 6, false, &v)) {
+		bit = REPORT_PROM_LOOKUP_BUCKETS + 2;
+		st->lookup_count = v; /* = the +Inf bucket (checked below) */
+	} else if (strncmp(rest, "bucket{le=\"+Inf\"} ", 18) == 0 && parse_number(rest + 18, false, &v)) {
+		bit = REPORT_PROM_LOOKUP_BUCKETS;
+		st->lookup_count = v;
+	} else {
+		for (size_t i = 0; i < REPORT_PROM_LOOKUP_BUCKETS && bit < 0; i++) {
+			size_t n;
+			if (report_prom_format_ms(lookup_bounds_ms[i], le, sizeof(le)) != KV_OK)
+				break;
+			n = (size_t)snprintf(want, sizeof(want), "bucket{le=\"%s\"} ", le);
+			if (strncmp(rest, want, n) == 0 && parse_number(rest + n, false, &v)) {
+				bit = (int)i;
+				st->lookup_le[i] = v;
+			}
+		}
+	}
+	if (bit < 0 || (*seen & (1u << bit)) != 0) {
+		snprintf(err, size, "kvpe_dns_lookup_duration_seconds: a line kvpe does not write, or twice");
+		return KV_EPARSE;
+	}
+	*seen |= 1u << bit;
+	return KV_OK;
+}
+
 enum kv_err
 report_prom_state_read(const char *path, struct report_prom_state *out, char *err, size_t size)
 {
@@ -499,6 +576,7 @@ report_prom_state_read(const char *path, struct report_prom_state *out, char *er
 		{"kvpe_runs_total", &st.runs_total, false, false},
 	};
 	char line[512];
+	unsigned hist_seen = 0; /* bit per bucket, then +Inf, _sum, _count */
 	bool build = false, partial = false, nl = true;
 	enum kv_err rc = KV_OK;
 	struct stat sb;
@@ -530,6 +608,8 @@ report_prom_state_read(const char *path, struct report_prom_state *out, char *er
 		line[len - 1] = '\0';
 		if (strncmp(line, "kvpe_build_info{", 16) == 0)
 			build = true;
+		if (rc == KV_OK && strncmp(line, "kvpe_dns_lookup_duration_seconds_", 33) == 0)
+			rc = read_lookup_line(line + 33, &st, &hist_seen, err, size);
 		for (size_t i = 0; i < KV_ARRAY_LEN(want); i++) {
 			size_t n = strlen(want[i].name);
 			uint64_t v;
@@ -565,6 +645,10 @@ report_prom_state_read(const char *path, struct report_prom_state *out, char *er
 			rc = KV_EPARSE;
 		}
 	}
+	if (rc == KV_OK && hist_seen != 0 && hist_seen != (1u << (REPORT_PROM_LOOKUP_BUCKETS + 3)) - 1) {
+		snprintf(err, size, "kvpe_dns_lookup_duration_seconds: not every bucket, _sum and _count");
+		rc = KV_EPARSE;
+	}
 	/* A success time in the future is no kvpe's either (a day of clock skew
 	 * allowed). */
 	if (rc == KV_OK && st.last_success_ms > kv_wall_ms() + 86400000) {
@@ -585,6 +669,10 @@ report_prom_state_carry(struct report_prom_state *st, const struct report_prom_s
 	st->arm_requests_total += prev->arm_requests_total;
 	st->arm_failures_total += prev->arm_failures_total;
 	st->arm_throttled_total += prev->arm_throttled_total;
+	for (size_t i = 0; i < REPORT_PROM_LOOKUP_BUCKETS; i++)
+		st->lookup_le[i] += prev->lookup_le[i];
+	st->lookup_count += prev->lookup_count;
+	st->lookup_sum_ms += prev->lookup_sum_ms;
 	/* A run that did not complete keeps the previous success time. */
 	if (!st->last_run_success)
 		st->last_success_ms = prev->last_success_ms;

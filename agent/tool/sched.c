@@ -205,6 +205,7 @@ cycle(struct agent *ag)
 		watchdog(ag, status);
 		return false;
 	}
+	report_prom_observe(&ag->st, rep);
 	report_free(ag->good); /* kept alive while rep shows its verdicts (stale) */
 	ag->good = rep;
 	ag->st.last_success_ms = ag->st.last_run_ms;

@@ -44,8 +44,17 @@ enum kv_err report_format_parse(const char *s, enum report_format *out);
 
 /* The run counters of the Prometheus exposition: the agent keeps them
  * across cycles; a one-shot check fills them from its single run. */
+/* kvpe_dns_lookup_duration_seconds' upper bounds, in ms (then +Inf). */
+#define REPORT_PROM_LOOKUP_BOUNDS_MS {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000}
+#define REPORT_PROM_LOOKUP_BUCKETS 12
+
 struct report_prom_state {
 	unsigned long runs_total, run_failures_total;
+	/* The vault names' A lookups of every cycle so far (stale verdicts
+	 * excluded): cumulative counts per bound, then the total, and the sum. */
+	uint64_t lookup_le[REPORT_PROM_LOOKUP_BUCKETS];
+	uint64_t lookup_count;
+	uint64_t lookup_sum_ms;
 	unsigned long arm_requests_total, arm_failures_total, arm_throttled_total;
 	int64_t last_run_ms, last_success_ms; /* wall clock; 0 = never */
 	bool last_run_success;
@@ -205,6 +214,7 @@ enum kv_err report_sarif_pipeline(char *(*get)(const char *), struct report_pipe
 	X(kvpe_dns_address_match, gauge, FULL, "1 if every A answer is one of the endpoint's addresses (only when known).")              \
 	X(kvpe_dns_answer_private, gauge, FULL, "1 if every A and AAAA answer is private.")                                              \
 	X(kvpe_dns_answer_rrs, gauge, FULL, "Number of A answers for the vault name.")                                                   \
+	X(kvpe_dns_lookup_duration_seconds, histogram, RUN, "Time to resolve the vault names (A), over every cycle.")            \
 	X(kvpe_dns_lookup_seconds, gauge, FULL, "Time to resolve the vault name (A).")                                                   \
 	X(kvpe_dns_privatelink_cname, gauge, FULL, "1 if the CNAME chain passes the private link name.")                                 \
 	X(kvpe_dns_ttl_seconds, gauge, FULL, "TTL of the vault name's answer (private zone records are 10 s).")                          \
@@ -239,13 +249,17 @@ enum kv_err report_prom(const struct kv_report *r, const struct report_prom_stat
 enum kv_err report_prom_escape(struct kv_buf *out, const char *value);
 /* A one-run state for `kvpe check --format prometheus`. */
 void report_prom_state_from_report(const struct kv_report *r, struct report_prom_state *st);
+/* Adds the A lookups of r's fresh verdicts to st's histogram (once per cycle). */
+void report_prom_observe(struct report_prom_state *st, const struct kv_report *r);
 
 /* One-shot runs (a timer writing node_exporter's textfile) carry the run
  * counters on from the file they replace, so `_total` never goes back and
  * rate() sees every run.  report_prom_state_read takes the counters (and
  * the last success time) from `path` only when it is whole kvpe exposition:
  * a regular file under 256 MB ending in a newline, with kvpe_build_info,
- * each counter once, after its TYPE line, as a plain decimal below 2^53.
+ * each counter once, after its TYPE line, as a plain decimal below 2^53
+ * (the lookup histogram too when the file has it: a file of an older kvpe
+ * starts it from this run).
  * KV_ENOTFOUND: no such file; KV_EPARSE: something else (`err` says what),
  * to be ignored. */
 enum kv_err report_prom_state_read(const char *path, struct report_prom_state *out, char *err, size_t size);

@@ -135,7 +135,12 @@ for _ in $(seq 1 $((50 * SLOW))); do
 done
 res=$(python3 "$TOP/tests/lib/promcheck.py" "$T/basic.prom") && ok "basic: exposition valid ($res)" || not_ok "basic: $res"
 expect_eq "basic: no detail family, not even its HELP" \
-	"$(grep -cE '^(# HELP |# TYPE )?kvpe_(dns|probe|tls|ip_addr|private_endpoint|public_network)_' "$T/basic.prom")" 0
+	"$(grep -E '^(# HELP |# TYPE )?kvpe_(dns|probe|tls|ip_addr|private_endpoint|public_network)_' "$T/basic.prom" |
+		grep -cv '^\(# [A-Z]* \)\?kvpe_dns_lookup_duration_seconds')" 0
+# The aggregate lookup-time histogram stays, counting every cycle's lookups.
+expect_eq "basic: the lookup-time histogram stays, cumulative (+Inf = count, > one cycle's 2)" \
+	"$(awk '$1 == "kvpe_dns_lookup_duration_seconds_bucket{le=\"+Inf\"}" {i = $2} $1 == "kvpe_dns_lookup_duration_seconds_count" {c = $2}
+		END {print (i == c && c > 2) ? "ok" : "bad " i " " c}' "$T/basic.prom")" ok
 healthy=$(awk -F'"' '/^kvpe_vault_up\{/ && / 1$/ {print $2}' "$T/basic.prom")
 bad=
 for v in $healthy; do

@@ -81,7 +81,7 @@ for run in $(seq 1 "$RUNS"); do
 	INVOCATION_ID=timer-run-$run run_kvpe "$T/run$run.out" "${ARGS[@]}" --dns-server "$LAB_VNET" --probe off \
 		--ca-file "$ARM_CA" --arm-endpoint "$ARM_URL"
 	[ "$RC" -le 1 ] || { not_ok "timer run $run: exit $RC"; cat "$T/run$run.out.err"; }
-	echo "$(tf kvpe_runs_total) $(tf kvpe_arm_throttled_total) $(tf kvpe_arm_requests_total)" >>"$T/counters"
+	echo "$(tf kvpe_runs_total) $(tf kvpe_arm_throttled_total) $(tf kvpe_arm_requests_total) $(tf kvpe_dns_lookup_duration_seconds_count)" >>"$T/counters"
 done
 expect_eq "timer: $RUNS runs, each a success (exit 0 or 1)" "$(grep -c . "$T/counters")" "$RUNS"
 res=$(python3 "$TOP/tests/lib/promcheck.py" "$TF") && ok "timer: textfile valid ($res)" || not_ok "timer: textfile: $res"
@@ -89,6 +89,9 @@ expect_eq "timer: runs and ARM 429s counted across runs" "$(awk '{printf "%s/%s 
 	"$(seq 1 "$RUNS" | awk '{printf "%s/%s ", $1, $1}')"
 expect_eq "timer: ARM requests carried on (strictly growing)" \
 	"$(awk 'NR > 1 && $3 <= prev {bad = 1} {prev = $3} END {print bad ? "no" : "yes"}' "$T/counters")" yes
+# The lookup-time histogram too: each run adds its vaults' lookups.
+expect_eq "timer: the lookup-time histogram carried on (run n holds n runs' lookups)" \
+	"$(awk 'NR == 1 {first = $4} $4 != NR * first || first == 0 {bad = 1} END {print bad ? "no" : "yes"}' "$T/counters")" yes
 expect_eq "timer: the JSONL log holds every run, in order" "$(jq -r .run_id "$JL" | uniq | tr '\n' ' ')" \
 	"$(seq 1 "$RUNS" | sed 's/^/timer-run-/' | tr '\n' ' ')"
 expect_eq "timer: no temp file left" "$(find "$T/node-exporter" "$T/log" -name '.*.tmp.*' | wc -l)" 0

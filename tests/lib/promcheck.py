@@ -7,7 +7,8 @@ Rules: every family has # HELP then # TYPE before its samples; a family's
 samples are contiguous (grouped) and families appear sorted by name; names and
 label names are valid; label values are quoted with only \\\\, \\" and \\n
 escapes; values parse as floats; no timestamps; no duplicate series; counters
-end in _total; the text ends with a newline."""
+end in _total; a histogram's buckets rise in le and count up to +Inf, which
+equals its _count; the text ends with a newline."""
 import re
 import sys
 
@@ -66,7 +67,12 @@ def check(text):
                 problems.append("%d: bad sample (or a timestamp) %r" % (n, line))
                 continue
             name, labels, value = m.group(1), m.group(3), m.group(4)
-            if name != current or families[current]["type"] is None:
+            base = name
+            if current is not None and families[current]["type"] == "histogram":
+                for suffix in ("_bucket", "_sum", "_count"):
+                    if name == current + suffix:
+                        base = current
+            if base != current or families[current]["type"] is None:
                 problems.append("%d: sample of %s outside its family (after HELP/TYPE)" % (n, name))
             lab = parse_labels(labels) if labels is not None else []
             if lab is None:
@@ -78,6 +84,21 @@ def check(text):
                 float(value)
             except ValueError:
                 problems.append("%d: bad value %r" % (n, value))
+            if base != name and name.endswith("_bucket"):
+                le = dict(lab).get("le")
+                hist = families[current].setdefault("buckets", [])
+                try:
+                    bound, count = float(le), float(value)
+                except (TypeError, ValueError):
+                    problems.append("%d: bucket without a numeric le" % n)
+                else:
+                    if hist and (bound <= hist[-1][0] or count < hist[-1][1]):
+                        problems.append("%d: buckets not increasing in le and count" % n)
+                    hist.append((bound, count))
+            if base != name and name.endswith("_count"):
+                hist = families[current].get("buckets", [])
+                if not hist or hist[-1][0] != float("inf") or hist[-1][1] != float(value):
+                    problems.append("%d: _count is not the +Inf bucket" % n)
             key = (name, tuple(sorted(lab)))
             if key in seen_series:
                 problems.append("%d: duplicate series %s" % (n, line))

@@ -1454,11 +1454,15 @@ test_prom_detail(void **state)
 	assert_int_equal(count_lines(b.data, "kvpe_vault_findings{vault=\"kv-fail\""), 2);
 	for (size_t i = 0; i < KV_ARRAY_LEN(fams); i++) {
 		char help[64];
+		/* the lookup-time histogram is an aggregate: it stays */
+		size_t hist = strcmp(fams[i], "kvpe_dns_") == 0 ? REPORT_PROM_LOOKUP_BUCKETS + 3 : 0;
 		snprintf(help, sizeof(help), "# HELP %s", fams[i]);
-		assert_int_equal(count_lines(b.data, fams[i]), 0);
-		assert_int_equal(count_lines(b.data, help), 0);
+		assert_int_equal(count_lines(b.data, fams[i]), hist);
+		assert_int_equal(count_lines(b.data, help), hist ? 1 : 0);
 	}
 	assert_int_equal(count_lines(b.data, "kvpe_findings{"), KV_F_COUNT); /* aggregates stay */
+	assert_int_equal(count_lines(b.data, "# TYPE kvpe_dns_lookup_duration_seconds histogram"), 1);
+	assert_int_equal(count_lines(b.data, "kvpe_dns_lookup_duration_seconds_bucket{le=\"+Inf\"} "), 1);
 	kv_buf_free(&b);
 
 	st.full = true;
@@ -1539,6 +1543,10 @@ test_prom_carry(void **state)
 	assert_int_equal(prev.arm_failures_total, 1);
 	assert_int_equal(prev.arm_throttled_total, 3);
 	assert_int_equal(prev.last_success_ms, st.last_success_ms);
+	assert_int_equal(prev.lookup_count, st.lookup_count);
+	assert_int_equal(prev.lookup_sum_ms, st.lookup_sum_ms);
+	for (size_t i = 0; i < REPORT_PROM_LOOKUP_BUCKETS; i++)
+		assert_int_equal(prev.lookup_le[i], st.lookup_le[i]);
 	unlink(path);
 	free(path);
 
@@ -1549,6 +1557,8 @@ test_prom_carry(void **state)
 	assert_int_equal(again.runs_total, 2);
 	assert_int_equal(again.arm_throttled_total, 6);
 	assert_int_equal(again.arm_requests_total, 14);
+	assert_int_equal(again.lookup_count, 2 * st.lookup_count);
+	assert_int_equal(again.lookup_sum_ms, 2 * st.lookup_sum_ms);
 	assert_int_equal(again.last_success_ms, st.last_success_ms);
 	again = st;
 	again.last_run_success = false;
