@@ -779,10 +779,14 @@ test_texts(void **state)
 						  "--zone-name privatelink.vaultcore.azure.net --name "
 						  "link-vnet-spoke-nxredirect --resolution-policy Default"},
 		{"vnet-spoke-inbound-nolink", "kv-healthy", "10.2.2.4=public", KV_F_ZONE_NOT_LINKED_TO_RESOLVER_VNET,
-		    "virtualNetworks/vnet-hub-nolink", "--virtual-network /subscriptions/a/resourceGroups/rg-hub/providers/"
+		    "inbound endpoint 10.2.2.4:53 (/subscriptions/a/resourceGroups/rg-hub/providers/Microsoft.Network/"
+		    "dnsResolvers/dnsr-nolink/inboundEndpoints/in-nolink), which resolves in VNet "
+		    "/subscriptions/a/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub-nolink",
+		    "--virtual-network /subscriptions/a/resourceGroups/rg-hub/providers/"
 						       "Microsoft.Network/virtualNetworks/vnet-hub-nolink"},
 		{"vnet-spoke-nofwd", "kv-healthy", "10.0.0.5=public", KV_F_DNS_CUSTOM_SERVER_NOT_FORWARDING,
-		    "10.0.0.5:53", "forward vault.azure.net and vaultcore.azure.net to 168.63.129.16"},
+		    "DNS VM 10.0.0.5:53 (/subscriptions/a/resourceGroups/rg-vms/providers/Microsoft.Network/"
+		    "networkInterfaces/vm-dns-nofwd-nic)", "forward vault.azure.net and vaultcore.azure.net to 168.63.129.16"},
 		{"vnet-hub-loop", "kv-healthy", "168.63.129.16=SERVFAIL", KV_F_FORWARDING_RULE_LOOP, "10.13.2.4:53",
 		    "az dns-resolver vnet-link list --resource-group rg-hub --ruleset-name rs-loop"},
 		{"vnet-hub", "kv-twope", "168.63.129.16=10.1.1.7", KV_F_ENDPOINT_RECORD_COLLISION, "pe-kv-twope-0",
