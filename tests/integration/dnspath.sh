@@ -275,6 +275,11 @@ expect_eq "two custom servers: VANTAGE_DISAGREES and the second's missing forwar
 	"DNS_CUSTOM_SERVER_NOT_FORWARDING/high,VANTAGE_DISAGREES/high fail"
 expect_eq "two custom servers: the answer-based finding follows the worst answer" \
 	"$(tenantcodes "$T/vnet-spoke-twodns.json" kv-healthy)" DNS_PUBLIC_ADDRESS
+# A --vnet elsewhere adds to the VM's own VNet, it does not replace it.
+kv "$T/twodns-hub.json" "${LIVE[@]}" --vnet "$(vid vnet-hub)"
+expect_eq "two custom servers, --vnet vnet-hub: the VM's own VNet still judged (no wrong pass)" \
+	"$(vnetcodes "$T/twodns-hub.json" kv-healthy vnet-spoke-twodns) $(vnetcodes "$T/twodns-hub.json" kv-healthy vnet-hub) $(vault_field "$T/twodns-hub.json" kv-healthy .status)" \
+	"DNS_CUSTOM_SERVER_NOT_FORWARDING/high,VANTAGE_DISAGREES/high  fail"
 
 # Azure DNS of the VNet asked live: the answer-based findings and severities.
 stand_in vnet-spoke-lz2
