@@ -1,7 +1,7 @@
 /* path.c — expectations of the DNS path (see path.h).
  *
- * Two steps.  path_scope(): the VNets in scope (--vnet, else the agent's
- * own VNet found from its VM), their clients' resolvers, where each of them
+ * Two steps.  path_scope(): the VNets in scope (the agent's own VNet,
+ * found from its VM, and every --vnet), their clients' resolvers, where each of them
  * resolves, and the servers kvpe asks (vantages).  path_expect(), per
  * vault: how Azure DNS of the VNet where each resolver resolves answers the
  * vault FQDN, name by name (spec "DNS path", "The model"): the most
@@ -258,7 +258,7 @@ path_scope(const struct path_cfg *cfg, const struct kv_inv *inv, struct kv_repor
 	struct kv_arena *a = rep->arena;
 	const struct inv_nic *nic = agent_nic(cfg, inv);
 	const char *agent_vnet = nic_vnet(a, nic);
-	size_t cap = 0, n;
+	size_t cap = 0, n, own;
 	enum kv_err rc = KV_OK;
 
 	rep->vantages = NULL;
@@ -267,12 +267,16 @@ path_scope(const struct path_cfg *cfg, const struct kv_inv *inv, struct kv_repor
 	rep->n_vnets = 0;
 	if (cfg->off)
 		return KV_OK;
-	n = cfg->n_vnet_ids > 0 ? cfg->n_vnet_ids : agent_vnet != NULL;
+	/* The agent's own VNet and every --vnet (spec: "The VNets in scope are
+	 * the agent's own and every --vnet"): a --vnet elsewhere must not hide
+	 * what this VM's own clients get. */
+	own = agent_vnet != NULL;
+	n = own + cfg->n_vnet_ids;
 	if (n > 0 && (rep->vnets = kv_arena_calloc(a, n, sizeof(*rep->vnets))) == NULL)
 		return KV_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		struct kv_vnet_scope *s = &rep->vnets[rep->n_vnets];
-		const char *id = cfg->n_vnet_ids > 0 ? cfg->vnet_ids[i] : agent_vnet;
+		const char *id = i < own ? agent_vnet : cfg->vnet_ids[i - own];
 		bool dup = false;
 		for (size_t k = 0; k < rep->n_vnets; k++)
 			dup |= kv_streq_ci(rep->vnets[k].id, id);
@@ -281,7 +285,7 @@ path_scope(const struct path_cfg *cfg, const struct kv_inv *inv, struct kv_repor
 		rep->n_vnets++;
 		if ((s->id = kv_arena_strdup(a, id)) == NULL)
 			return KV_ENOMEM;
-		s->found_by = cfg->n_vnet_ids > 0 ? "--vnet" : "imds";
+		s->found_by = i < own ? "imds" : "--vnet";
 		s->agent = agent_vnet != NULL && kv_streq_ci(agent_vnet, id);
 		if ((rc = scope_servers(cfg, inv, rep, &cap, s, nic)) != KV_OK)
 			return rc;

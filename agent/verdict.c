@@ -935,6 +935,16 @@ link_create(struct vctx *v, const char *vnet)
 	    sub_flag(a, z ? z->subscription : NULL));
 }
 
+/* A resolver of the path as a finding names it: its kind, address and,
+ * when ARM knows it, its resource (the inbound endpoint, the DNS VM's NIC). */
+static const char *
+server_text(struct kv_arena *a, const struct kv_path_answer *ans)
+{
+	if (ans->resource_id != NULL)
+		return kv_arena_printf(a, "%s %s (%s)", kind_text(ans->kind), hp_text(a, &ans->server), ans->resource_id);
+	return kv_arena_printf(a, "%s %s", kind_text(ans->kind), hp_text(a, &ans->server));
+}
+
 /* Zone links, rules and loops met on one resolver's walk. */
 static void
 rules_path_hops(struct vctx *v, const char *vnet, const struct kv_path_answer *ans, bool clients_wrong)
@@ -1026,9 +1036,9 @@ rules_path_custom(struct vctx *v, const char *vnet, const struct kv_path_answer 
 		return;
 	add_at(v, KV_F_DNS_CUSTOM_SERVER_NOT_FORWARDING, vnet, -1,
 	    kv_arena_printf(a,
-		"%s %s, which the clients of VNet %s use, answers %s for %s; the zone %s holds %s%s: the server has no "
+		"%s, which the clients of VNet %s use, answers %s for %s; the zone %s holds %s%s: the server has no "
 		"conditional forwarder for %s",
-		kind_text(ans->kind), hp_text(a, &ans->server), vnet, answer_text(a, lk), t->fqdn, t->pl_zone,
+		server_text(a, ans), vnet, answer_text(a, lk), t->fqdn, t->pl_zone,
 		fmt_addrs(a, t->expected, t->n_expected), ref_right ? " (an inbound endpoint or Azure DNS answers it)" : "",
 		cloud_suffix(t->cloud, t->kind)),
 	    ans->kind == KV_PK_VM
@@ -1195,9 +1205,9 @@ rules_path(struct vctx *v)
 			else if (zones && ans->vnet_id != NULL && !ans->zone_linked && ans->kind != KV_PK_AZURE)
 				add_at(v, KV_F_ZONE_NOT_LINKED_TO_RESOLVER_VNET, vnet, -1,
 				    kv_arena_printf(a,
-					"the clients of VNet %s resolve through %s %s, which resolves in VNet %s; no private DNS "
+					"the clients of VNet %s resolve through %s, which resolves in VNet %s; no private DNS "
 					"zone %s is linked to %s",
-					vnet, kind_text(ans->kind), hp_text(a, &ans->server), ans->vnet_id, t->pl_zone,
+					vnet, server_text(a, ans), ans->vnet_id, t->pl_zone,
 					ans->vnet_id),
 				    link_create(v, ans->vnet_id));
 			if (approved)

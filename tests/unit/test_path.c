@@ -460,6 +460,28 @@ test_scope_vnets(void **state)
 	assert_string_equal(rep->vantages[rep->n_vantages - 1].name, "127.0.0.53:53");
 	assert_int_equal(rep->vantages[rep->n_vantages - 1].role, KV_VR_SYSTEM);
 	assert_true(rep->vantages[rep->n_vantages - 1].client);
+	/* On a VM of vnet-spoke-twodns, a --vnet elsewhere adds to its own VNet:
+	 * both of its servers are still asked (a wrong pass otherwise). */
+	ids[0] = vnet_id("vnet-hub");
+	pc.n_vnet_ids = 1;
+	pc.agent_vm_id = S(SUB "rg-vms/providers/Microsoft.Compute/virtualMachines/vm-agent-vnet-spoke-twodns");
+	pc.in_azure = true;
+	assert_int_equal(path_scope(&pc, g_inv, rep), KV_OK);
+	assert_int_equal(rep->n_vnets, 2);
+	assert_string_equal(rep->vnets[0].id, vnet_id("vnet-spoke-twodns"));
+	assert_string_equal(rep->vnets[0].found_by, "imds");
+	assert_true(rep->vnets[0].agent);
+	assert_int_equal(rep->vnets[0].n_vantages, 2);
+	assert_string_equal(rep->vnets[1].id, vnet_id("vnet-hub"));
+	assert_string_equal(rep->vnets[1].found_by, "--vnet");
+	assert_false(rep->vnets[1].agent);
+	/* Its own VNet given as --vnet too: once. */
+	ids[1] = vnet_id("vnet-spoke-twodns");
+	pc.n_vnet_ids = 2;
+	assert_int_equal(path_scope(&pc, g_inv, rep), KV_OK);
+	assert_int_equal(rep->n_vnets, 2);
+	pc.agent_vm_id = NULL;
+	pc.in_azure = false;
 	/* --vantage off: nothing in scope, nothing asked. */
 	pc.off = true;
 	assert_int_equal(path_scope(&pc, g_inv, rep), KV_OK);
@@ -779,10 +801,14 @@ test_texts(void **state)
 						  "--zone-name privatelink.vaultcore.azure.net --name "
 						  "link-vnet-spoke-nxredirect --resolution-policy Default"},
 		{"vnet-spoke-inbound-nolink", "kv-healthy", "10.2.2.4=public", KV_F_ZONE_NOT_LINKED_TO_RESOLVER_VNET,
-		    "virtualNetworks/vnet-hub-nolink", "--virtual-network /subscriptions/a/resourceGroups/rg-hub/providers/"
+		    "inbound endpoint 10.2.2.4:53 (/subscriptions/a/resourceGroups/rg-hub/providers/Microsoft.Network/"
+		    "dnsResolvers/dnsr-nolink/inboundEndpoints/in-nolink), which resolves in VNet "
+		    "/subscriptions/a/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub-nolink",
+		    "--virtual-network /subscriptions/a/resourceGroups/rg-hub/providers/"
 						       "Microsoft.Network/virtualNetworks/vnet-hub-nolink"},
 		{"vnet-spoke-nofwd", "kv-healthy", "10.0.0.5=public", KV_F_DNS_CUSTOM_SERVER_NOT_FORWARDING,
-		    "10.0.0.5:53", "forward vault.azure.net and vaultcore.azure.net to 168.63.129.16"},
+		    "DNS VM 10.0.0.5:53 (/subscriptions/a/resourceGroups/rg-vms/providers/Microsoft.Network/"
+		    "networkInterfaces/vm-dns-nofwd-nic)", "forward vault.azure.net and vaultcore.azure.net to 168.63.129.16"},
 		{"vnet-hub-loop", "kv-healthy", "168.63.129.16=SERVFAIL", KV_F_FORWARDING_RULE_LOOP, "10.13.2.4:53",
 		    "az dns-resolver vnet-link list --resource-group rg-hub --ruleset-name rs-loop"},
 		{"vnet-hub", "kv-twope", "168.63.129.16=10.1.1.7", KV_F_ENDPOINT_RECORD_COLLISION, "pe-kv-twope-0",
