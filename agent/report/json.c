@@ -488,7 +488,7 @@ trace_answer(struct jw *w, const struct kv_result *x, const struct kv_path_answe
 	    [KV_PO_NXDOMAIN] = "nxdomain", [KV_PO_PUBLIC] = "public", [KV_PO_LOOP] = "loop"};
 	const struct kv_dns_lookup *lk = report_trace_live(x, ans->vantage);
 	enum report_mark mm = report_trace_model_mark(x->t, ans), lm = report_trace_live_mark(x->t, lk);
-	int bad = report_trace_wrong_hop(x->t, ans);
+	int bad = report_trace_wrong_hop(x->t, ans, lk);
 
 	jw_obj(w);
 	jw_key(w, "server");

@@ -52,10 +52,21 @@ report_trace_live_mark(const struct kv_target *t, const struct kv_dns_lookup *lk
 }
 
 int
-report_trace_wrong_hop(const struct kv_target *t, const struct kv_path_answer *ans)
+report_trace_wrong_hop(const struct kv_target *t, const struct kv_path_answer *ans, const struct kv_dns_lookup *lk)
 {
-	if (ans->n_hops == 0 || report_trace_model_mark(t, ans) != REPORT_MARK_WRONG)
+	if (ans->n_hops == 0)
 		return -1;
+	if (report_trace_model_mark(t, ans) != REPORT_MARK_WRONG) {
+		/* A rule whose target's answer the model cannot vouch for leaves
+		 * the private zone there (the verdict's FORWARDING_RULE_OVERRIDES_ZONE):
+		 * that hop is where the path goes wrong, and surely so when the
+		 * live answer is wrong. */
+		bool doubt = ans->outcome != KV_PO_ADDRS || report_trace_live_mark(t, lk) == REPORT_MARK_WRONG;
+		for (size_t i = 0; doubt && ans->outcome != KV_PO_LOOP && i < ans->n_hops; i++)
+			if (ans->hops[i].match == KV_HM_RULE)
+				return (int)i;
+		return -1;
+	}
 	for (size_t i = 0; i < ans->n_hops; i++) {
 		const struct kv_path_hop *h = &ans->hops[i];
 		if (ans->outcome == KV_PO_LOOP && h->loop_rule_id != NULL)
@@ -261,13 +272,14 @@ put_answer(struct kv_buf *out, const struct kv_result *x, const struct kv_path_a
 	char hp[KV_ADDR_STRLEN + 8];
 	const struct kv_dns_lookup *lk = report_trace_live(x, ans->vantage);
 	enum report_mark mm = report_trace_model_mark(x->t, ans), lm = report_trace_live_mark(x->t, lk);
-	int bad = report_trace_wrong_hop(x->t, ans);
+	int bad = report_trace_wrong_hop(x->t, ans, lk);
 	enum kv_err rc;
 
 	kv_hostport_format(&ans->server, hp, sizeof(hp));
 	rc = kv_buf_printf(out, "  %s  %s%s%s, resolves in %s%s\n", hp, kind_text(ans->kind), ans->resource_id ? " " : "",
 	    ans->resource_id ? ans->resource_id : "", ans->vnet_id ? id_name(ans->vnet_id) : "(opaque)",
-	    lm == REPORT_MARK_WRONG && mm != REPORT_MARK_WRONG ? "   <-- wrong: does not give the model's answer" : "");
+	    lm == REPORT_MARK_WRONG && mm != REPORT_MARK_WRONG && bad < 0 ? "   <-- wrong: does not give the model's answer"
+									   : "");
 	for (size_t i = 0; i < ans->n_hops && rc == KV_OK; i++)
 		rc = put_hop(out, &ans->hops[i], (int)i == bad);
 	if (rc == KV_OK)

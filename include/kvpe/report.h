@@ -138,9 +138,10 @@ const struct kv_dns_lookup *report_trace_live(const struct kv_result *x, int idx
 /* The model's answer of one clients' resolver, and a live answer. */
 enum report_mark report_trace_model_mark(const struct kv_target *t, const struct kv_path_answer *ans);
 enum report_mark report_trace_live_mark(const struct kv_target *t, const struct kv_dns_lookup *lk);
-/* The hop where the model's walk goes wrong, or -1 (the model is right or
- * cannot tell: a wrong live answer then marks the server itself). */
-int report_trace_wrong_hop(const struct kv_target *t, const struct kv_path_answer *ans);
+/* The hop where the walk goes wrong (the model's, or a forwarding rule
+ * whose target's live answer `lk` is wrong), or -1: the model is right or
+ * cannot tell, and a wrong live answer marks the server itself. */
+int report_trace_wrong_hop(const struct kv_target *t, const struct kv_path_answer *ans, const struct kv_dns_lookup *lk);
 /* A VNet's finding (vnet_id), or a wrong answer of its clients' resolvers. */
 bool report_trace_vnet_wrong(const struct kv_result *x, const struct kv_path_vnet *pv);
 /* 0: the path is right in every VNet and the vault passed; else 1. */
