@@ -880,22 +880,6 @@ answer_text(struct kv_arena *a, const struct kv_dns_lookup *lk)
 }
 
 static const char *
-kind_text(enum kv_path_kind k)
-{
-	switch (k) {
-	case KV_PK_AZURE:
-		return "Azure DNS";
-	case KV_PK_INBOUND:
-		return "inbound endpoint";
-	case KV_PK_VM:
-		return "DNS VM";
-	case KV_PK_OPAQUE:
-		break;
-	}
-	return "custom DNS server";
-}
-
-static const char *
 rule_fix(struct vctx *v, const char *verb, const char *rule_id, const char *ruleset_id)
 {
 	struct kv_arena *a = v->a;
@@ -1015,7 +999,7 @@ rules_path_custom(struct vctx *v, const char *vnet, const struct kv_path_answer 
 	    kv_arena_printf(a,
 		"%s %s, which the clients of VNet %s use, answers %s for %s; the zone %s holds %s%s: the server has no "
 		"conditional forwarder for %s",
-		kind_text(ans->kind), hp_text(a, &ans->server), vnet, answer_text(a, lk), t->fqdn, t->pl_zone,
+		kv_path_kind_text(ans->kind), hp_text(a, &ans->server), vnet, answer_text(a, lk), t->fqdn, t->pl_zone,
 		fmt_addrs(a, t->expected, t->n_expected), ref_right ? " (an inbound endpoint or Azure DNS answers it)" : "",
 		cloud_suffix(t->cloud, t->kind)),
 	    ans->kind == KV_PK_VM
@@ -1183,7 +1167,7 @@ rules_path(struct vctx *v)
 				    kv_arena_printf(a,
 					"the clients of VNet %s resolve through %s %s, which resolves in VNet %s; no private DNS "
 					"zone %s is linked to %s",
-					vnet, kind_text(ans->kind), hp_text(a, &ans->server), ans->vnet_id, t->pl_zone,
+					vnet, kv_path_kind_text(ans->kind), hp_text(a, &ans->server), ans->vnet_id, t->pl_zone,
 					ans->vnet_id),
 				    link_create(v, ans->vnet_id));
 			if (approved)

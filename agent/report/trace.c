@@ -154,22 +154,6 @@ put_addrs(struct kv_buf *out, const struct kv_addr *v, size_t n)
 	return rc;
 }
 
-static const char *
-kind_text(enum kv_path_kind k)
-{
-	switch (k) {
-	case KV_PK_AZURE:
-		return "Azure DNS";
-	case KV_PK_INBOUND:
-		return "inbound endpoint";
-	case KV_PK_VM:
-		return "custom DNS server (VM)";
-	case KV_PK_OPAQUE:
-		break;
-	}
-	return "custom DNS server (opaque)";
-}
-
 static enum kv_err
 put_hop(struct kv_buf *out, const struct kv_path_hop *h, bool wrong)
 {
@@ -276,7 +260,7 @@ put_answer(struct kv_buf *out, const struct kv_result *x, const struct kv_path_a
 	enum kv_err rc;
 
 	kv_hostport_format(&ans->server, hp, sizeof(hp));
-	rc = kv_buf_printf(out, "  %s  %s%s%s, resolves in %s%s\n", hp, kind_text(ans->kind), ans->resource_id ? " " : "",
+	rc = kv_buf_printf(out, "  %s  %s%s%s, resolves in %s%s\n", hp, kv_path_kind_text(ans->kind), ans->resource_id ? " " : "",
 	    ans->resource_id ? ans->resource_id : "", ans->vnet_id ? id_name(ans->vnet_id) : "(opaque)",
 	    lm == REPORT_MARK_WRONG && mm != REPORT_MARK_WRONG && bad < 0 ? "   <-- wrong: does not give the model's answer"
 									   : "");
