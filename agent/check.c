@@ -1052,6 +1052,27 @@ stage_path(struct check_ctx *ctx, const struct check_cfg *cfg, const struct kv_i
 	return rc;
 }
 
+/* `kvpe trace NAME`: keep only the vault cfg->only names (the others are
+ * neither modelled nor asked about); none left is an empty report. */
+static void
+narrow(const struct check_cfg *cfg, struct kv_target *targets, size_t *n)
+{
+	const struct expect_vault *v = cfg->only;
+	size_t m = 0;
+
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < *n; i++) {
+		const struct kv_target *t = &targets[i];
+		if (strcmp(t->name, v->name) != 0 || t->kind != v->kind || (v->cloud_from_name && t->cloud != v->cloud))
+			continue;
+		if (m != i)
+			targets[m] = *t;
+		m++;
+	}
+	*n = m;
+}
+
 enum kv_err
 check_run(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report **out, char *err, size_t size)
 {
@@ -1070,6 +1091,7 @@ check_run(struct check_ctx *ctx, const struct check_cfg *cfg, struct kv_report *
 		goto out;
 	if ((rc = expect_targets(&cfg->expect, inv, rep->arena, &targets, &n_targets)) != KV_OK)
 		goto out;
+	narrow(cfg, targets, &n_targets);
 	if ((rc = stage_path(ctx, cfg, inv, rep, targets, n_targets)) != KV_OK)
 		goto out;
 	/* The targets hold all they need (strings in the report's arena): the

@@ -166,6 +166,22 @@ kv_target_cmp(const struct kv_target *a, const struct kv_target *b)
 }
 
 const char *
+kv_path_kind_text(enum kv_path_kind k)
+{
+	switch (k) {
+	case KV_PK_AZURE:
+		return "Azure DNS";
+	case KV_PK_INBOUND:
+		return "inbound endpoint";
+	case KV_PK_VM:
+		return "DNS VM";
+	case KV_PK_OPAQUE:
+		break;
+	}
+	return "custom DNS server";
+}
+
+const char *
 kv_vantage_role_name(enum kv_vantage_role role)
 {
 	switch (role) {

@@ -893,22 +893,6 @@ answer_text(struct kv_arena *a, const struct kv_dns_lookup *lk)
 }
 
 static const char *
-kind_text(enum kv_path_kind k)
-{
-	switch (k) {
-	case KV_PK_AZURE:
-		return "Azure DNS";
-	case KV_PK_INBOUND:
-		return "inbound endpoint";
-	case KV_PK_VM:
-		return "DNS VM";
-	case KV_PK_OPAQUE:
-		break;
-	}
-	return "custom DNS server";
-}
-
-static const char *
 rule_fix(struct vctx *v, const char *verb, const char *rule_id, const char *ruleset_id)
 {
 	struct kv_arena *a = v->a;
@@ -941,8 +925,8 @@ static const char *
 server_text(struct kv_arena *a, const struct kv_path_answer *ans)
 {
 	if (ans->resource_id != NULL)
-		return kv_arena_printf(a, "%s %s (%s)", kind_text(ans->kind), hp_text(a, &ans->server), ans->resource_id);
-	return kv_arena_printf(a, "%s %s", kind_text(ans->kind), hp_text(a, &ans->server));
+		return kv_arena_printf(a, "%s %s (%s)", kv_path_kind_text(ans->kind), hp_text(a, &ans->server), ans->resource_id);
+	return kv_arena_printf(a, "%s %s", kv_path_kind_text(ans->kind), hp_text(a, &ans->server));
 }
 
 /* Zone links, rules and loops met on one resolver's walk. */

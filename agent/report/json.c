@@ -1,5 +1,5 @@
-/* json.c — the kvpe.report/v1 JSON document (see spec.md), and `kvpe
- * resolve`'s kvpe.resolve/v1.  Arrays are sorted by the producers (vaults
+/* json.c — the kvpe.report/v1 JSON document (see spec.md), `kvpe
+ * resolve`'s kvpe.resolve/v1 and `kvpe trace`'s kvpe.trace/v1.  Arrays are sorted by the producers (vaults
  * by name, addresses numerically) so two runs diff cleanly. */
 #include <string.h>
 
@@ -419,6 +419,177 @@ report_json_resolve(const struct report_resolve *rs, const struct report_opts *o
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (w.err == KV_OK)
+		w.err = kv_buf_putc(out, '\n');
+	return w.err;
+}
+
+/* ---- `kvpe trace`: kvpe.trace/v1 ---- */
+
+static const char *
+mark_name(enum report_mark m)
+{
+	return m == REPORT_MARK_OK ? "ok" : m == REPORT_MARK_WRONG ? "wrong" : "unknown";
+}
+
+static void
+hostport(struct jw *w, const struct kv_hostport *hp)
+{
+	char buf[KV_ADDR_STRLEN + 8];
+
+	kv_hostport_format(hp, buf, sizeof(buf));
+	jw_str(w, buf);
+}
+
+static void
+trace_hop(struct jw *w, const struct kv_path_hop *h, bool wrong)
+{
+	static const char *const match[] = {[KV_HM_PUBLIC] = "public", [KV_HM_ZONE] = "zone", [KV_HM_RULE] = "rule"};
+
+	jw_obj(w);
+	jw_kstr(w, "name", h->name);
+	jw_kstr(w, "vnet", h->vnet_id);
+	jw_kstr(w, "match", match[h->match]);
+	if (h->match == KV_HM_ZONE) {
+		jw_kstr(w, "zone", h->zone_id);
+		jw_kstr(w, "zone_name", h->zone_name);
+		jw_kstr(w, "link", h->link_id);
+		jw_kstr(w, "link_name", h->link_name);
+		jw_kstr(w, "resolution_policy", h->nxdomain_redirect ? "NxDomainRedirect" : "Default");
+		jw_kbool(w, "has_record", h->has_record);
+		addrs(w, "addresses", h->addrs, h->has_record ? h->n_addrs : 0);
+	}
+	if (h->match == KV_HM_RULE) {
+		jw_kstr(w, "rule", h->rule_id);
+		jw_kstr(w, "rule_name", h->rule_name);
+		jw_kstr(w, "rule_domain", h->rule_domain);
+		jw_kstr(w, "ruleset", h->ruleset_id);
+		jw_key(w, "targets");
+		jw_arr(w);
+		for (size_t i = 0; i < h->n_targets; i++)
+			hostport(w, &h->targets[i]);
+		jw_arr_end(w);
+	}
+	if (h->shadowed_rule_id != NULL)
+		jw_kstr(w, "shadowed_rule", h->shadowed_rule_id);
+	if (h->loop_rule_id != NULL)
+		jw_kstr(w, "loop_rule", h->loop_rule_id);
+	jw_kbool(w, "wrong", wrong);
+	jw_obj_end(w);
+}
+
+static void
+trace_answer(struct jw *w, const struct kv_result *x, const struct kv_path_answer *ans)
+{
+	static const char *const kind[] = {[KV_PK_AZURE] = "azure", [KV_PK_INBOUND] = "inbound", [KV_PK_VM] = "vm",
+	    [KV_PK_OPAQUE] = "opaque"};
+	static const char *const outcome[] = {[KV_PO_UNKNOWN] = "unknown", [KV_PO_ADDRS] = "addresses",
+	    [KV_PO_NXDOMAIN] = "nxdomain", [KV_PO_PUBLIC] = "public", [KV_PO_LOOP] = "loop"};
+	const struct kv_dns_lookup *lk = report_trace_live(x, ans->vantage);
+	enum report_mark mm = report_trace_model_mark(x->t, ans), lm = report_trace_live_mark(x->t, lk);
+	int bad = report_trace_wrong_hop(x->t, ans, lk);
+
+	jw_obj(w);
+	jw_key(w, "server");
+	hostport(w, &ans->server);
+	jw_kstr(w, "kind", kind[ans->kind]);
+	jw_kstr(w, "resource", ans->resource_id);
+	jw_kstr(w, "vnet", ans->vnet_id);
+	jw_kbool(w, "zone_linked", ans->zone_linked);
+	jw_key(w, "hops");
+	jw_arr(w);
+	for (size_t i = 0; i < ans->n_hops; i++)
+		trace_hop(w, &ans->hops[i], (int)i == bad);
+	jw_arr_end(w);
+	jw_key(w, "model");
+	jw_obj(w);
+	jw_kstr(w, "outcome", outcome[ans->outcome]);
+	addrs(w, "addresses", ans->addrs, ans->outcome == KV_PO_ADDRS ? ans->n_addrs : 0);
+	jw_kstr(w, "mark", mark_name(mm));
+	jw_obj_end(w);
+	jw_key(w, "answer");
+	if (lk == NULL) {
+		jw_null(w);
+	} else {
+		jw_obj(w);
+		jw_kstr(w, "rcode", rcode_or_null(lk));
+		chain_json(w, lk);
+		addrs(w, "addresses", lk->addrs, lk->n_addrs);
+		jw_kint(w, "ms", lk->ms);
+		jw_kstr(w, "mark", mark_name(lm));
+		jw_obj_end(w);
+	}
+	jw_kbool(w, "asked", ans->vantage >= 0);
+	jw_kbool(w, "wrong", mm == REPORT_MARK_WRONG || lm == REPORT_MARK_WRONG);
+	jw_obj_end(w);
+}
+
+static void
+trace_finding(struct jw *w, const struct kv_finding *f)
+{
+	jw_obj(w);
+	jw_kstr(w, "code", finding_name(f->code));
+	jw_kstr(w, "severity", finding_severity_name(kv_finding_severity(f)));
+	jw_kstr(w, "vnet", f->vnet_id);
+	jw_kstr(w, "message", f->message);
+	jw_kstr(w, "remediation", f->remediation);
+	jw_obj_end(w);
+}
+
+enum kv_err
+report_json_trace(const struct kv_report *r, const struct kv_result *x, const struct report_opts *o,
+    struct kv_buf *out)
+{
+	const struct kv_target *t = x->t;
+	struct jw w;
+
+	jw_init(&w, out, o->pretty);
+	jw_obj(&w);
+	jw_kstr(&w, "schema", "kvpe.trace/v1");
+	jw_key(&w, "vault");
+	jw_obj(&w);
+	jw_kstr(&w, "name", t->name);
+	jw_kstr(&w, "kind", cloud_kind_name(t->kind));
+	jw_kstr(&w, "fqdn", t->fqdn);
+	jw_kstr(&w, "id", t->id);
+	jw_kstr(&w, "status", kv_status_name(x->status));
+	addrs(&w, "expected", t->expected, t->n_expected);
+	jw_obj_end(&w);
+	jw_kbool(&w, "path_known", t->path_known);
+	jw_key(&w, "vnets");
+	jw_arr(&w);
+	for (size_t p = 0; p < t->n_paths; p++) {
+		const struct kv_path_vnet *pv = &t->paths[p];
+		const struct kv_vnet_scope *s = pv->vnet < r->n_vnets ? &r->vnets[pv->vnet] : NULL;
+		jw_obj(&w);
+		jw_kstr(&w, "id", pv->vnet_id);
+		jw_kstr(&w, "name", s ? s->name : NULL);
+		jw_kbool(&w, "agent", s != NULL && s->agent);
+		jw_kstr(&w, "found_by", s ? s->found_by : NULL);
+		jw_kstr(&w, "servers_from", s ? s->servers_from : NULL);
+		jw_kbool(&w, "wrong", report_trace_vnet_wrong(x, pv));
+		jw_key(&w, "findings");
+		jw_arr(&w);
+		for (size_t i = 0; i < x->n_findings; i++)
+			if (x->findings[i].vnet_id != NULL && kv_streq_ci(x->findings[i].vnet_id, pv->vnet_id))
+				jw_str(&w, finding_name(x->findings[i].code));
+		jw_arr_end(&w);
+		jw_key(&w, "resolvers");
+		jw_arr(&w);
+		for (size_t i = 0; i < pv->n_answers; i++)
+			trace_answer(&w, x, &pv->answers[i]);
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_key(&w, "findings");
+	jw_arr(&w);
+	for (size_t i = 0; i < x->n_findings; i++)
+		trace_finding(&w, &x->findings[i]);
+	jw_arr_end(&w);
+	jw_kbool(&w, "wrong", report_trace_exit(x) != 0);
+	jw_kbool(&w, "partial", report_partial(r));
 	jw_obj_end(&w);
 	if (w.err == KV_OK)
 		w.err = kv_buf_putc(out, '\n');

@@ -19,10 +19,10 @@ static const struct cli_opt_info opt_table[] = {
 #undef CLI_OPT_ROW
 };
 
-/* The commands that write each format (resolve: table and json). */
+/* The commands that write each format (resolve, trace: table and json). */
 static const unsigned format_cmds[] = {
-    [REPORT_TABLE] = CLI_C | CLI_R,
-    [REPORT_JSON] = CLI_C | CLI_R,
+    [REPORT_TABLE] = CLI_C | CLI_R | CLI_T,
+    [REPORT_JSON] = CLI_C | CLI_R | CLI_T,
     [REPORT_JSONL] = CLI_C,
     [REPORT_JUNIT] = CLI_C,
     [REPORT_SARIF] = CLI_C,
@@ -31,6 +31,7 @@ static const unsigned format_cmds[] = {
 };
 
 static unsigned cmd_mask(enum cli_cmd cmd);
+static bool takes_names(enum cli_cmd cmd);
 
 bool
 cli_format_for(enum report_format f, enum cli_cmd cmd)
@@ -227,8 +228,8 @@ apply(struct kv_cfg *cfg, enum cli_opt_id id, const char *v, char *err, size_t s
 		return kv_arena_strdup_to(a, v, &cfg->ca_file);
 	case CLI_OPT_FORMAT: {
 		/* The agent writes no report: a shared config file's "format" is
-		 * not its business.  check and resolve take their own formats. */
-		enum cli_cmd for_cmd = cfg->cmd == CLI_CMD_RESOLVE ? CLI_CMD_RESOLVE : CLI_CMD_CHECK;
+		 * not its business.  check, resolve and trace take their own formats. */
+		enum cli_cmd for_cmd = takes_names(cfg->cmd) ? cfg->cmd : CLI_CMD_CHECK;
 		char list[128];
 		if (report_format_parse(v, &cfg->format) != KV_OK || !cli_format_for(cfg->format, for_cmd)) {
 			format_list(for_cmd, list, sizeof(list));
@@ -404,6 +405,8 @@ cmd_name(enum cli_cmd cmd)
 		return "agent";
 	case CLI_CMD_RESOLVE:
 		return "resolve";
+	case CLI_CMD_TRACE:
+		return "trace";
 	default:
 		return "kvpe";
 	}
@@ -412,7 +415,8 @@ cmd_name(enum cli_cmd cmd)
 static unsigned
 cmd_mask(enum cli_cmd cmd)
 {
-	return cmd == CLI_CMD_CHECK ? CLI_C : cmd == CLI_CMD_AGENT ? CLI_A : cmd == CLI_CMD_RESOLVE ? CLI_R : 0;
+	return cmd == CLI_CMD_CHECK ? CLI_C : cmd == CLI_CMD_AGENT ? CLI_A : cmd == CLI_CMD_RESOLVE ? CLI_R
+	    : cmd == CLI_CMD_TRACE ? CLI_T : 0;
 }
 
 /* ---- config file ---- */
@@ -574,12 +578,14 @@ add_name(struct kv_cfg *cfg, const char *name, char *err, size_t size)
 	const char **nv;
 	size_t n = strlen(name);
 
+	if (cfg->cmd == CLI_CMD_TRACE && cfg->n_names > 0)
+		return fail(err, size, "trace: unexpected argument '%s': trace takes one vault NAME", name);
 	/* One trailing dot is the root (resolve compares without it); an
 	 * empty label (".", "..", "a..b", ".a") names nothing. */
 	if (n > 0 && name[n - 1] == '.')
 		n--;
 	if (n == 0 || name[0] == '.' || name[n - 1] == '.' || strstr(name, "..") != NULL)
-		return fail(err, size, "resolve: '%s' is not a DNS name (empty label)", name);
+		return fail(err, size, "%s: '%s' is not a DNS name (empty label)", cmd_name(cfg->cmd), name);
 	nv = kv_arena_calloc(cfg->arena, cfg->n_names + 1, sizeof(*nv));
 	if (nv == NULL)
 		return KV_ENOMEM;
@@ -616,13 +622,15 @@ scan_command(struct kv_cfg *cfg, int argc, char **argv, bool *stop, char *err, s
 {
 	*stop = false;
 	if (argc < 2)
-		return fail(err, size, "missing command: expected check, agent or resolve (see kvpe --help)");
+		return fail(err, size, "missing command: expected check, agent, resolve or trace (see kvpe --help)");
 	if (strcmp(argv[1], "check") == 0) {
 		cfg->cmd = CLI_CMD_CHECK;
 	} else if (strcmp(argv[1], "agent") == 0) {
 		cfg->cmd = CLI_CMD_AGENT;
 	} else if (strcmp(argv[1], "resolve") == 0) {
 		cfg->cmd = CLI_CMD_RESOLVE;
+	} else if (strcmp(argv[1], "trace") == 0) {
+		cfg->cmd = CLI_CMD_TRACE;
 	} else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		cfg->cmd = CLI_CMD_HELP;
 		*stop = true;
@@ -630,9 +638,16 @@ scan_command(struct kv_cfg *cfg, int argc, char **argv, bool *stop, char *err, s
 		cfg->cmd = CLI_CMD_VERSION;
 		*stop = true;
 	} else {
-		return fail(err, size, "unknown command '%s': expected check, agent or resolve (see kvpe --help)", argv[1]);
+		return fail(err, size, "unknown command '%s': expected check, agent, resolve or trace (see kvpe --help)", argv[1]);
 	}
 	return KV_OK;
+}
+
+/* resolve NAME..., trace NAME */
+static bool
+takes_names(enum cli_cmd cmd)
+{
+	return cmd == CLI_CMD_RESOLVE || cmd == CLI_CMD_TRACE;
 }
 
 /* The options after the command into pend[] (applied later, over the
@@ -650,7 +665,7 @@ scan_argv(struct kv_cfg *cfg, int argc, char **argv, struct pending *pend, size_
 		int id;
 		if (strcmp(arg, "--") == 0) {
 			for (i++; i < argc; i++) {
-				if (cfg->cmd != CLI_CMD_RESOLVE)
+				if (!takes_names(cfg->cmd))
 					return fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), argv[i]);
 				if ((rc = add_name(cfg, argv[i], err, size)) != KV_OK)
 					return rc;
@@ -672,7 +687,7 @@ scan_argv(struct kv_cfg *cfg, int argc, char **argv, struct pending *pend, size_
 				return fail(err, size, "%s: unknown option '%s' (see kvpe %s --help)", cmd_name(cfg->cmd), arg,
 				    cmd_name(cfg->cmd));
 		} else {
-			if (cfg->cmd != CLI_CMD_RESOLVE)
+			if (!takes_names(cfg->cmd))
 				return fail(err, size, "%s: unexpected argument '%s'", cmd_name(cfg->cmd), arg);
 			if ((rc = add_name(cfg, arg, err, size)) != KV_OK)
 				return rc;
@@ -748,6 +763,8 @@ merge(struct kv_cfg *cfg, const struct pending *pend, size_t n_pend, char *err, 
 		cfg->log_format = KV_LOG_LOGFMT;
 	if (cfg->cmd == CLI_CMD_RESOLVE && cfg->n_names == 0)
 		return fail(err, size, "resolve: expected at least one NAME");
+	if (cfg->cmd == CLI_CMD_TRACE && cfg->n_names == 0)
+		return fail(err, size, "trace: expected a vault NAME (name, hsm:NAME or FQDN)");
 	return KV_OK;
 }
 
@@ -860,7 +877,7 @@ help_expand(const char *help, enum cli_cmd cmd, char *buf, size_t size)
 		const char *v = NULL;
 		size_t skip = 0;
 		if (strncmp(help, "{formats}", 9) == 0) {
-			format_list(cmd == CLI_CMD_RESOLVE ? CLI_CMD_RESOLVE : CLI_CMD_CHECK, val, sizeof(val));
+			format_list(takes_names(cmd) ? cmd : CLI_CMD_CHECK, val, sizeof(val));
 			v = val;
 			skip = 9;
 		} else if (strncmp(help, "{log-format}", 12) == 0) {
@@ -890,14 +907,16 @@ cli_usage(FILE *f, enum cli_cmd cmd)
 		    "  kvpe check   [SOURCES] [DNS] [PROBE] [OUTPUT]   one-shot validation (exit 0 pass, 1 findings, 2 error)\n"
 		    "  kvpe agent   [SOURCES] [DNS] [PROBE] --interval 5m [--listen ADDR:PORT] [--textfile FILE]\n"
 		    "  kvpe resolve NAME... [DNS]                      diagnose the DNS of names, no ARM\n"
+		    "  kvpe trace   NAME [SOURCES] [DNS]               one vault's DNS path, hop by hop, per VNet\n"
 		    "  kvpe --help | --version\n\n"
-		    "Run 'kvpe check --help' (or agent, resolve) for the options of a command.\n"
+		    "Run 'kvpe check --help' (or agent, resolve, trace) for the options of a command.\n"
 		    "Without --vault or --inventory, check and agent read the live ARM inventory with the\n"
 		    "Azure credential chain (environment, workload identity, managed identity, Azure CLI).\n",
 		    KV_VERSION);
 		return;
 	}
-	fprintf(f, "usage: kvpe %s %s[OPTIONS]\n\noptions:\n", cmd_name(cmd), cmd == CLI_CMD_RESOLVE ? "NAME... " : "");
+	fprintf(f, "usage: kvpe %s %s[OPTIONS]\n\noptions:\n", cmd_name(cmd),
+	    cmd == CLI_CMD_RESOLVE ? "NAME... " : cmd == CLI_CMD_TRACE ? "NAME " : "");
 	for (size_t i = 0; i < KV_ARRAY_LEN(opt_table); i++) {
 		const struct cli_opt_info *o = &opt_table[i];
 		char left[64], help[512];
@@ -914,4 +933,7 @@ cli_usage(FILE *f, enum cli_cmd cmd)
 	if (cmd == CLI_CMD_CHECK)
 		fprintf(f, "\nexit status: 0 every vault passed, 1 a vault failed or could not be checked,\n"
 			   "2 the run could not proceed (usage, unreadable input, no credential, ARM unreachable)\n");
+	if (cmd == CLI_CMD_TRACE)
+		fprintf(f, "\nexit status: 0 the path is right in every VNet in scope, 1 a hop is wrong (or the vault\n"
+			   "fails), 2 it could not run (usage, unknown vault, sources not read)\n");
 }

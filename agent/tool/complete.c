@@ -24,7 +24,7 @@ static const struct cli_opt_info opts[] = {
 static const struct {
 	const char *name;
 	unsigned mask;
-} commands[] = {{"check", CLI_C}, {"agent", CLI_A}, {"resolve", CLI_R}};
+} commands[] = {{"check", CLI_C}, {"agent", CLI_A}, {"resolve", CLI_R}, {"trace", CLI_T}};
 
 /* The script's fixed parts.  cands: the candidates for the word being
  * typed, without $pre (the "--opt=" it starts with, if any). */
@@ -141,8 +141,8 @@ values(enum cli_opt_id id, unsigned cmd, char *buf, size_t size)
 	switch (id) {
 	case CLI_OPT_FORMAT:
 	case CLI_OPT_REPORT:
-		if (cmd == CLI_R) {
-			/* resolve_main writes only these two. */
+		if (cmd == CLI_R || cmd == CLI_T) {
+			/* resolve_main and trace_main write only these two. */
 			ok = add_word(buf, size, &len, "table") && add_word(buf, size, &len, "json");
 			break;
 		}

@@ -25,6 +25,7 @@
 #include "kvpe/report.h"
 #include "kvpe/resolve.h"
 #include "kvpe/sched.h"
+#include "kvpe/trace.h"
 
 /* The report files of one check: the main one (stdout or --output) and each
  * --report.  All are opened before the run, so a path that cannot be
@@ -371,6 +372,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_CMD_RESOLVE:
 		code = resolve_main(cfg);
+		break;
+	case CLI_CMD_TRACE:
+		code = trace_main(cfg);
 		break;
 	case CLI_CMD_AGENT:
 		code = sched_run(argc, argv, cfg);

@@ -50,6 +50,10 @@ struct check_cfg {
 	const struct kv_hostport *vantages; /* --vantage ADDR[:PORT] */
 	size_t n_vantages;
 	bool vantage_off; /* --vantage off */
+	/* `kvpe trace NAME`: the cycle is narrowed to this one vault (name,
+	 * kind, and cloud when the name gave it) right after the sources are
+	 * read; NULL: every vault. */
+	const struct expect_vault *only;
 };
 
 /* The resolver the configuration asks for (its servers or the system's,

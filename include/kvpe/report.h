@@ -135,6 +135,34 @@ struct report_resolve {
 enum kv_err report_write_resolve(const struct report_resolve *rs, enum report_format f, const struct report_opts *o,
     struct kv_buf *out);
 
+/* ---- trace.c: `kvpe trace NAME`, one vault's DNS path per VNet in scope ----
+ * `r` is a check report narrowed to the vault (check_cfg.only); `x` its
+ * result.  What is right is what the vault needs: its approved endpoints'
+ * addresses (unknown without them). */
+
+enum report_mark { REPORT_MARK_OK, REPORT_MARK_WRONG, REPORT_MARK_UNKNOWN };
+
+/* What vantage `idx` (kv_report.vantages) answered for x; NULL: not asked. */
+const struct kv_dns_lookup *report_trace_live(const struct kv_result *x, int idx);
+/* The model's answer of one clients' resolver, and a live answer. */
+enum report_mark report_trace_model_mark(const struct kv_target *t, const struct kv_path_answer *ans);
+enum report_mark report_trace_live_mark(const struct kv_target *t, const struct kv_dns_lookup *lk);
+/* The hop where the walk goes wrong (the model's, or a forwarding rule
+ * whose target's live answer `lk` is wrong), or -1: the model is right or
+ * cannot tell, and a wrong live answer marks the server itself. */
+int report_trace_wrong_hop(const struct kv_target *t, const struct kv_path_answer *ans, const struct kv_dns_lookup *lk);
+/* A VNet's finding (vnet_id), or a wrong answer of its clients' resolvers. */
+bool report_trace_vnet_wrong(const struct kv_result *x, const struct kv_path_vnet *pv);
+/* 0: the path is right in every VNet and the vault passed; else 1. */
+int report_trace_exit(const struct kv_result *x);
+/* Table or JSON (kvpe.trace/v1); any other format is KV_EUSAGE. */
+enum kv_err report_write_trace(const struct kv_report *r, const struct kv_result *x, enum report_format f,
+    const struct report_opts *o, struct kv_buf *out);
+enum kv_err report_table_trace(const struct kv_report *r, const struct kv_result *x, const struct report_opts *o,
+    struct kv_buf *out);
+enum kv_err report_json_trace(const struct kv_report *r, const struct kv_result *x, const struct report_opts *o,
+    struct kv_buf *out);
+
 /* ---- summary.c: what writers and callers read off a whole report ---- */
 
 struct report_summary {

@@ -410,6 +410,8 @@ const char *kv_probe_level_name(enum kv_probe_level lv);
 const char *kv_probe_result_name(enum kv_probe_result r);
 /* A finding's severity: its own when set (has_severity), else its code's. */
 enum kv_severity kv_finding_severity(const struct kv_finding *f);
+/* "Azure DNS", "inbound endpoint", "DNS VM", "custom DNS server": for messages */
+const char *kv_path_kind_text(enum kv_path_kind k);
 /* "system", "custom", "inbound", "azure", "given" */
 const char *kv_vantage_role_name(enum kv_vantage_role role);
 

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 README=$TOP/README.md
 
-for cmd in check agent resolve; do
+for cmd in check agent resolve trace; do
 	"$KVPE" "$cmd" --help >"$T/help.$cmd" 2>&1
 done
 opts=$(cat "$T"/help.* | grep -oE -- '--[a-z][a-z-]+' | sort -u)

@@ -37,10 +37,10 @@ sect == "OPTIONS" && /^     -/ {
 	n = split(cmds, c, ",")
 	for (i = 1; i <= n; i++) print c[i] "\t" a[1]
 }' "$T/man.txt" | sort >"$T/man.opts"
-for cmd in check agent resolve; do
+for cmd in check agent resolve trace; do
 	"$KVPE" "$cmd" --help >"$T/help.$cmd" 2>&1 || not_ok "kvpe $cmd --help failed: $(head -1 "$T/help.$cmd")"
 done
-for cmd in check agent resolve; do
+for cmd in check agent resolve trace; do
 	awk -v cmd="$cmd" '/^  +-/ { sub(/^ +/, ""); split($0, a, /   */); print cmd "\t" a[1] }' "$T/help.$cmd"
 done | sort >"$T/help.opts"
 n=$(wc -l <"$T/help.opts")

@@ -6,6 +6,7 @@
 #
 #   kvpe.report/v1 JSON     agent/schema/kvpe.report.v1.schema.json  (python3-jsonschema)
 #   kvpe.resolve/v1 JSON    agent/schema/kvpe.resolve.v1.schema.json
+#   kvpe.trace/v1 JSON      agent/schema/kvpe.trace.v1.schema.json
 #   JSON Lines (jsonl)      agent/schema/kvpe.report-line.v1.schema.json, each line
 #   JUnit XML               tests/lib/junit-10.xsd (Jenkins xunit-plugin), xmllint
 #   SARIF                   sarif-multitool validate --rule-kind "Sarif;Gh;Ado", all files at once
@@ -69,7 +70,7 @@ def classify(path):
         return None, None
     # Only what names kvpe's schemas (first keys) or SARIF's is read whole:
     # the ARM fixtures some tests make are tens of MB.
-    ours = re.search(rb'"(schema|\$schema)": *"(kvpe\.(report|resolve)/v1|[^"]*sarif[^"]*)"', head) is not None
+    ours = re.search(rb'"(schema|\$schema)": *"(kvpe\.(report|resolve|trace)/v1|[^"]*sarif[^"]*)"', head) is not None
     first = head.split(b"\n", 1)[0]
     line = None
     if not ours and b"\n" in head:
@@ -96,6 +97,8 @@ def classify(path):
             return "report", doc
         if doc.get("schema") == "kvpe.resolve/v1":
             return "resolve", doc
+        if doc.get("schema") == "kvpe.trace/v1":
+            return "trace", doc
         if "sarif" in str(doc.get("$schema", "")):
             return "sarif", doc
     return "broken", None
@@ -107,7 +110,7 @@ def load_validators():
     except ImportError:
         return None, "python3-jsonschema not installed (for /usr/bin/python3)"
     schemas = {}
-    for name in ("kvpe.report.v1", "kvpe.report-line.v1", "kvpe.resolve.v1"):
+    for name in ("kvpe.report.v1", "kvpe.report-line.v1", "kvpe.resolve.v1", "kvpe.trace.v1"):
         with open(os.path.join(SCHEMAS, name + ".schema.json"), encoding="utf-8") as f:
             schemas[name] = json.load(f)
     store = {s["$id"]: s for s in schemas.values()}
@@ -146,7 +149,7 @@ def check_json(files, validators):
                 if len(problems) >= 3:
                     break
         else:
-            name = "kvpe.report.v1" if kind == "report" else "kvpe.resolve.v1"
+            name = {"report": "kvpe.report.v1", "trace": "kvpe.trace.v1"}.get(kind, "kvpe.resolve.v1")
             errs, n = schema_errors(validators[name], doc)
             problems = errs + (["(%d more)" % (n - len(errs))] if n > len(errs) else [])
         if problems:
@@ -317,7 +320,7 @@ def main():
         say("skip validate: %s is %d MB, over the validators' %d MB" % (short(path), size >> 20, MAX_BYTES >> 20))
     for path, _, _ in groups.pop("broken", []):
         say("not ok validate: %s names kvpe's or SARIF's schema but is not one such JSON document" % short(path))
-    js = groups.get("report", []) + groups.get("resolve", []) + groups.get("jsonl", [])
+    js = groups.get("report", []) + groups.get("resolve", []) + groups.get("trace", []) + groups.get("jsonl", [])
     took = []
     t0 = time.monotonic()
     if js:
