@@ -23,9 +23,11 @@ JOBS=${JOBS:-2}
 # valgrind's memcheck finds what the sanitizers do not (reads of
 # uninitialised memory) but runs kvpe ~20 times slower: it takes the scripts
 # that together reach every module — writers, ARM + credentials + joins, the
-# agent's lifecycle, the DNS engine's edges, the input parsers, report files.
+# DNS engine's edges and its parallel vantages, the DNS-path model and rules,
+# the input parsers.  (The agent's lifecycle and the report files are left to
+# the sanitizers: use-after-free and leaks are theirs to find.)
 # The sanitized build runs every script.  VALGRIND_SET="..." overrides.
-VALGRIND_SET=${VALGRIND_SET:-"inputs dns_edges outputs arm_e2e agent_reload report_formats"}
+VALGRIND_SET=${VALGRIND_SET:-"inputs dns_edges arm_e2e report_formats vantages dnspath"}
 REL=build/release
 ASAN=build/asan
 
