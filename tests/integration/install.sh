@@ -61,7 +61,7 @@ parser_values() { # command option
 
 comp_selftest() { # SCRIPT: the checks every build's generator must pass
 	local s=$1 c want got
-	expect "completes the commands" "$(comp "$s" "kvpe ")" "$(lines check agent resolve --help --version)"
+	expect "completes the commands" "$(comp "$s" "kvpe ")" "$(lines check agent resolve trace --help --version)"
 	expect "kvpe check --for -> --format" "$(comp "$s" "kvpe check --for")" "--format"
 	for c in check agent resolve; do
 		want=$("$KVPE" "$c" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u)
