@@ -1018,6 +1018,26 @@ stage_imds(struct check_ctx *ctx, struct kv_report *rep, struct path_cfg *pc)
 	return rc; /* out of memory, or stopped */
 }
 
+/* Which VNets are judged, and how each was found (spec: "logged at info
+ * level"); a VM that IMDS names but the sources do not hold leaves its VNet
+ * out: said, not skipped silently. */
+static void
+log_scope(const struct path_cfg *pc, const struct kv_inv *inv, const struct kv_report *rep)
+{
+	bool agent = false;
+
+	for (size_t i = 0; i < rep->n_vnets; i++) {
+		const struct kv_vnet_scope *s = &rep->vnets[i];
+		agent = agent || s->agent;
+		kv_log_info("DNS path: VNet in scope", "vnet=%s found_by=%s clients_resolvers=%zu from=%s", s->id,
+		    s->found_by ? s->found_by : "-", s->n_servers, s->servers_from ? s->servers_from : "-");
+	}
+	/* (a --vault-only run reads no VMs: nothing to say) */
+	if (pc->agent_vm_id != NULL && !agent && inv != NULL && inv_vnet_count(inv) + inv_vm_count(inv) > 0)
+		kv_log_warn("the VM this runs on is not in the sources read: its VNet is not judged (give --vnet, or "
+			    "read the VM's subscription)", "vm=%s", pc->agent_vm_id);
+}
+
 static enum kv_err
 stage_path(struct check_ctx *ctx, const struct check_cfg *cfg, const struct kv_inv *inv, struct kv_report *rep,
     struct kv_target *targets, size_t n_targets)
@@ -1044,6 +1064,8 @@ stage_path(struct check_ctx *ctx, const struct check_cfg *cfg, const struct kv_i
 	if (!cfg->vantage_off && (rc = stage_imds(ctx, rep, &pc)) != KV_OK)
 		return rc;
 	rc = path_scope(&pc, inv, rep);
+	if (rc == KV_OK)
+		log_scope(&pc, inv, rep);
 	/* Each vault's expected answer per VNet, while the inventory is there. */
 	if (rc == KV_OK)
 		rc = path_model_new(inv, rep, &pm);

@@ -78,6 +78,8 @@ if full; then
 	expect_clean_stderr "IMDS, live ARM" "$T/imds.json.err"
 	expect_eq "IMDS: the agent's VNet found through its VM (info)" \
 		"$(grep -c "running in Azure: the instance metadata service names this VM vm=$LAB_AGENT_VM_ID" "$T/imds.json.err")" 1
+	expect_eq "IMDS: the VNet in scope logged, found through IMDS (info)" \
+		"$(grep -c "DNS path: VNet in scope vnet=$LAB_AGENT_VNET_ID found_by=imds" "$T/imds.json.err")" 1
 	expect_eq "IMDS: ZONE_NOT_LINKED on the agent's VNet (vnet-spoke-unlinked), no --vnet" \
 		"$(vnetcodes "$T/imds.json" kv-healthy vnet-spoke-unlinked)" "ZONE_NOT_LINKED/high"
 	expect_eq "IMDS: no path finding on any other VNet" \
