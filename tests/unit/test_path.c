@@ -624,6 +624,12 @@ static const struct path_case edge_rows[] = {
 	    "10.0.0.5=NXDOMAIN;" REFS, "DNS_NXDOMAIN,DNS_CUSTOM_SERVER_NOT_FORWARDING", KV_ST_FAIL},
 	{"DNS VM public for a vault the zone lacks: not the server's fault", "vnet-spoke-nofwd", "kv-norecord",
 	    "10.0.0.5=public;" REFS, "DNS_PUBLIC_ADDRESS,ZONE_RECORD_MISSING", KV_ST_FAIL},
+	/* A server that gives no answer (down, refusing, failing): the clients
+	 * fail over to the other, as kvpe's own lookup does. */
+	{"two custom servers, the second silent: no disagreement, the answer stands", "vnet-spoke-twodns",
+	    "kv-healthy", "10.0.0.4=10.0.1.4;10.0.0.5=TIMEOUT;" REFS, "", KV_ST_PASS},
+	{"two custom servers, the second SERVFAIL: no disagreement, the answer stands", "vnet-spoke-twodns",
+	    "kv-healthy", "10.0.0.4=10.0.1.4;10.0.0.5=SERVFAIL;" REFS, "", KV_ST_PASS},
 	{"two custom servers agreeing: no disagreement", "vnet-spoke-twodns", "kv-healthy",
 	    "10.0.0.4=10.0.1.4;10.0.0.5=10.0.1.4;" REFS, "", KV_ST_PASS},
 	{"two custom servers, both public: no disagreement, both not forwarding", "vnet-spoke-twodns", "kv-healthy",
@@ -649,6 +655,9 @@ set_answer(struct kv_dns_lookup *lk, const struct kv_target *t, const char *ans)
 		lk->rcode = KV_RC_NXDOMAIN;
 	} else if (strcmp(ans, "SERVFAIL") == 0) {
 		lk->rcode = KV_RC_SERVFAIL;
+		lk->n_chain = 1;
+	} else if (strcmp(ans, "TIMEOUT") == 0) {
+		lk->rcode = KV_RC_TIMEOUT;
 		lk->n_chain = 1;
 	} else {
 		lk->rcode = KV_RC_NOERROR;
