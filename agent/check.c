@@ -35,6 +35,10 @@ struct check_ctx {
 	size_t n_resolvers;
 	char *stdin_text; /* --inventory -: standard input, read once, kept for later cycles */
 	size_t stdin_len;
+	/* The VM IMDS named, once it has answered (in imds_arena): the VM a
+	 * process runs on does not change, so later cycles do not ask again. */
+	struct kv_arena *imds_arena;
+	struct imds_instance imds;
 };
 
 /* KVPE_PROBE_ALLOW=CIDR[,CIDR...]: the test suite's guard that no probe
@@ -176,6 +180,7 @@ check_ctx_free(struct check_ctx *ctx)
 		free((void *)(uintptr_t)ctx->resolvers[i]);
 	free(ctx->resolvers);
 	free(ctx->stdin_text);
+	kv_arena_free(ctx->imds_arena);
 	dns_free(ctx->dns);
 	cred_free(ctx->cred);
 	http_client_free(ctx->http);
@@ -995,15 +1000,30 @@ stage_imds(struct check_ctx *ctx, struct kv_report *rep, struct path_cfg *pc)
 {
 	struct imds_instance in;
 	char err[300];
-	enum kv_err rc = imds_instance_get(ctx->http, cred_imds_host(), rep->arena, &in, err, sizeof(err));
+	enum kv_err rc = KV_OK;
 
+	if (ctx->imds_arena == NULL) {
+		if ((ctx->imds_arena = kv_arena_new(4096)) == NULL)
+			return KV_ENOMEM;
+		rc = imds_instance_get(ctx->http, cred_imds_host(), ctx->imds_arena, &in, err, sizeof(err));
+		if (rc == KV_OK) {
+			ctx->imds = in;
+			kv_log_info("running in Azure: the instance metadata service names this VM", "vm=%s addresses=%zu",
+			    in.vm_id, in.n_addrs);
+		} else {
+			kv_arena_free(ctx->imds_arena); /* not answered: asked again next cycle */
+			ctx->imds_arena = NULL;
+		}
+	}
 	if (rc == KV_OK) {
-		pc->agent_vm_id = in.vm_id;
-		pc->agent_addrs = in.addrs;
-		pc->n_agent_addrs = in.n_addrs;
+		/* The report holds its own copy: it outlives this context (reload). */
+		pc->agent_vm_id = kv_arena_strdup(rep->arena, ctx->imds.vm_id);
+		pc->agent_addrs = ctx->imds.n_addrs == 0 ? NULL
+		    : kv_arena_memdup(rep->arena, ctx->imds.addrs, ctx->imds.n_addrs * sizeof(*ctx->imds.addrs));
+		pc->n_agent_addrs = ctx->imds.n_addrs;
 		pc->in_azure = true;
-		kv_log_info("running in Azure: the instance metadata service names this VM", "vm=%s addresses=%zu",
-		    in.vm_id, in.n_addrs);
+		if (pc->agent_vm_id == NULL || (ctx->imds.n_addrs > 0 && pc->agent_addrs == NULL))
+			return KV_ENOMEM;
 		return KV_OK;
 	}
 	if (rc == KV_ENOTFOUND) {

@@ -119,6 +119,18 @@ expect_rc "malformed dnsServers: the run stops" 2
 expect_eq "malformed dnsServers: said, with the resource" \
 	"$(grep -c 'vnet-spoke-dnsvm: dhcpOptions.dnsServers\[1\] is not an IP address' "$T/bad-run.json.err")" 1
 
+# ---- the agent asks IMDS once: the VM a process runs on does not change ----
+if [ -z "${KVPE_VALGRIND:-}" ]; then
+	arm_reset
+	netns_exec "$KVPE" agent --probe off --dns-server 168.63.129.16 --inventory "$INV" --interval 300ms \
+		--listen 127.0.0.1:9712 >/dev/null 2>"$T/agent.err" &
+	echo $! >"$T/agent.pid"
+	for _ in $(seq 1 100); do [ "$(grep -c 'cycle done' "$T/agent.err")" -ge 3 ] && break; sleep 0.1; done
+	pidfile_stop "$T/agent.pid"
+	expect_eq "agent: three cycles or more, IMDS asked once" \
+		"$([ "$(grep -c 'cycle done' "$T/agent.err")" -ge 3 ] && echo 3+) $(arm_log | jq '[.[] | select(.path == "/metadata/instance")] | length')" "3+ 1"
+fi
+
 # ---- IMDS down, or answering something else: not in Azure, the run goes on ----
 AZURE_POD_IDENTITY_AUTHORITY_HOST=http://169.254.169.254:81 kv "$T/down.json" "${COMMON[@]}" --inventory "$INV"
 expect_rc "IMDS down: the run is the same" 1
